@@ -1,0 +1,1 @@
+"""Reference services built with stepsaga."""

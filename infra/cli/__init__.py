@@ -1,0 +1,30 @@
+"""The `stepsaga` command line. Each subcommand lives in its own module beside this one."""
+
+from __future__ import annotations
+
+import click
+
+from infra.cli._bench import bench
+from infra.cli._demo import demo
+from infra.cli._local import local
+from infra.cli._render import render
+from infra.cli._replay import replay
+from infra.cli._serve import serve
+from infra.cli._synth import synth
+
+__all__ = ("cli", "main")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="stepsaga")
+def cli() -> None:
+    """stepsaga: CQRS sagas in Python, compiled to AWS Step Functions and run locally."""
+
+
+for _command in (demo, render, replay, bench, local, serve, synth):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,3 @@
+"""Local execution: the embedded Step Functions engine, local endpoints and moto wiring."""
+
+__all__: tuple[str, ...] = ()
