@@ -1,1 +1,1 @@
-"""Adapters on AWS (`infra.aws`), the local engine and endpoints (`infra.local`), the command line."""
+"""Adapters on AWS (`infra.aws`), the local engine (`infra.local`), the command line."""

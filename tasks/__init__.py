@@ -1,3 +1,3 @@
-"""The Lambda side of a saga: the step, compensation and notification handler runtime and its ports."""
+"""The Lambda side of a saga: step, compensation and notification runtime and its ports."""
 
 __all__: tuple[str, ...] = ()
