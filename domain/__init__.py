@@ -1,3 +1,40 @@
 """The pure domain model of a stepsaga service: commands, events, tenants, stream ids, errors."""
 
-__all__: tuple[str, ...] = ()
+from domain._errors import (
+    BusinessFailure,
+    ConcurrencyError,
+    DomainError,
+    EventTooLargeError,
+    InvalidIdentifierError,
+    PayloadTooLargeError,
+    RetryableError,
+    TenantMismatchError,
+)
+from domain._ids import (
+    MAX_AGGREGATE_ID_LENGTH,
+    MAX_AGGREGATE_TYPE_LENGTH,
+    MAX_TENANT_LENGTH,
+    StreamId,
+    TenantId,
+)
+from domain._model import Command, DomainEvent, Event, RecordedEvent
+
+__all__ = (
+    "MAX_AGGREGATE_ID_LENGTH",
+    "MAX_AGGREGATE_TYPE_LENGTH",
+    "MAX_TENANT_LENGTH",
+    "BusinessFailure",
+    "Command",
+    "ConcurrencyError",
+    "DomainError",
+    "DomainEvent",
+    "Event",
+    "EventTooLargeError",
+    "InvalidIdentifierError",
+    "PayloadTooLargeError",
+    "RecordedEvent",
+    "RetryableError",
+    "StreamId",
+    "TenantId",
+    "TenantMismatchError",
+)

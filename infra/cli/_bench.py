@@ -1,13 +1,184 @@
-"""`stepsaga bench`."""
+"""`stepsaga bench`: the embedded engine against moto, with a progress bar or as JSON."""
 
 from __future__ import annotations
 
-import click
+import json
+import sys
 
-from infra.cli._unavailable import not_available_yet
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from infra.bench import BenchOptions, BenchReport, PeerResult
+from infra.bench import bench as run_benchmarks
+from infra.bench._report import (
+    CHAIN_RATIO_TARGET,
+    LONG_WAIT_WALL_TARGET_SECONDS,
+    MEMORY_BAR_BYTES,
+    NODE_CHAIN_SECONDS,
+)
+
+ENGINE_MISSING_EXIT = 2
+WRONG_OUTPUT_EXIT = 1
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _cell(result: PeerResult | None) -> str:
+    if result is None:
+        return "—"
+    if result.skipped is not None:
+        return "n/a"
+    if result.timing is None:
+        return "[red]error[/]"
+    return f"{_duration(result.timing.median)} / {_duration(result.timing.p95)}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return {True: "[green]yes[/]", False: "[red]NO[/]", None: "—"}[ok]
+
+
+def _render(report: BenchReport, console: Console) -> None:
+    for peer in report.peers:
+        if not peer.available:
+            style = "bold red" if peer.name == "engine" else "dim"
+            console.print(f"[{style}]{peer.name}: not run — {peer.note}[/]")
+    table = Table(title="time per execution (median / p95)", title_justify="left")
+    for header in ("machine", "engine", "moto", "moto ÷ engine", "correct"):
+        table.add_column(header, justify="left" if header in ("machine", "correct") else "right")
+    problems: list[str] = []
+    for machine in report.machines:
+        engine, moto = machine.results.get("engine"), machine.results.get("moto")
+        ratio = machine.ratio
+        ran = [r for r in machine.results.values() if r.skipped is None]
+        correct = all(r.correct for r in ran) and machine.outputs_agree is not False
+        table.add_row(
+            machine.machine.name,
+            _cell(engine),
+            _cell(moto),
+            "—" if ratio is None else f"{ratio:,.0f}×",
+            _verdict(correct if ran else None),
+        )
+        for result in machine.results.values():
+            if result.skipped is None and result.problem:
+                problems.append(f"{machine.machine.name} on {result.peer}: {result.problem}")
+            elif result.skipped:
+                problems.append(
+                    f"[dim]{machine.machine.name} on {result.peer}: {result.skipped}[/]"
+                )
+        if machine.outputs_agree is False:
+            problems.append(f"{machine.machine.name}: engine and moto outputs differ")
+    console.print(table)
+    for line in problems:
+        console.print(f"  {line}")
+    if report.long_wait is not None:
+        wait = report.long_wait
+        console.print(
+            f"an hour's Wait + retry back-off on the engine: "
+            f"{wait.expected_virtual_seconds:,.0f} s virtual in {_duration(wait.wall_seconds)} "
+            f"wall (target < {LONG_WAIT_WALL_TARGET_SECONDS:.0f} s) {_verdict(wait.ok)}"
+            + (f"\n  {wait.problem}" if wait.problem else "")
+        )
+    if report.memory is not None:
+        memory = report.memory
+        per = memory.held_bytes / memory.executions if memory.executions else 0
+        rss = ""
+        if memory.peak_rss_bytes is not None:
+            rss = f" (process peak RSS {_megabytes(memory.peak_rss_bytes)})"
+        console.print(
+            f"memory: {memory.executions:,} finished '{memory.machine}' executions "
+            f"({memory.history_events} history events each) hold "
+            f"{_megabytes(memory.held_bytes)} ({per / 1024:.1f} KB each){rss}; "
+            f"bar {_megabytes(MEMORY_BAR_BYTES)} {_verdict(memory.under_bar)}; "
+            f"the engine alone retains {_megabytes(memory.engine_bytes)}"
+            + (f"\n  retention: {memory.retention}" if memory.retention else "")
+            + (f"\n  {memory.problem}" if memory.problem else "")
+        )
+    targets = report.targets()
+    console.print(
+        f"targets: chain ≥ {CHAIN_RATIO_TARGET:.0f}× moto "
+        f"{_verdict(targets['chain_ratio_at_least_100x'])}"
+        f" · chain < {_duration(NODE_CHAIN_SECONDS)} (Node peer) "
+        f"{_verdict(targets['chain_faster_than_node_42us'])}"
+        f" · hour's Wait < 1 s {_verdict(targets['hour_wait_under_1s'])}"
+        f" · memory < 500 MB {_verdict(targets['memory_under_500MB'])}"
+    )
+    console.print(f"[dim]bench ran for {report.seconds:.1f} s[/]")
 
 
 @click.command()
-def bench() -> None:
-    """Not available yet: the benchmark suite comes with the embedded engine."""
-    not_available_yet("bench", "the benchmark suite comes with the embedded engine")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--quick", is_flag=True, help="Smoke run: few executions, small memory sample.")
+@click.option(
+    "--machine",
+    "machines",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this machine (repeatable): chain, loop, map, parallel, wait_retry, saga.",
+)
+@click.option("--runs", type=click.IntRange(min=1), help="Exactly N timed executions per peer.")
+@click.option(
+    "--memory",
+    "memory_executions",
+    type=click.IntRange(min=0),
+    help="Executions in the memory benchmark (default 10,000; 500 with --quick; 0 skips).",
+)
+@click.option("--no-long-wait", is_flag=True, help="Skip the engine's hour-long Wait.")
+def bench(
+    as_json: bool,
+    quick: bool,
+    machines: tuple[str, ...],
+    runs: int | None,
+    memory_executions: int | None,
+    no_long_wait: bool,
+) -> None:
+    """Time the same state machines on the embedded engine and on moto, and check outputs.
+
+    Exits 1 if any peer returns a wrong output, 2 if the engine is not available yet
+    (moto's figures are still shown).
+    """
+    options = BenchOptions(
+        quick=quick,
+        machines=machines,
+        runs=runs,
+        memory_executions=memory_executions,
+        long_wait=not no_long_wait,
+    )
+    try:
+        options.selected()
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="--machine") from None
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def advance(what: str, done: int, total: int) -> None:
+            progress.update(task, description=what, completed=done, total=total)
+
+        report = run_benchmarks(options, progress=advance)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        _render(report, Console())
+    if not report.all_correct:
+        raise SystemExit(WRONG_OUTPUT_EXIT)
+    if not report.engine_available:
+        raise SystemExit(ENGINE_MISSING_EXIT)

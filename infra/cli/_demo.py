@@ -1,13 +1,81 @@
-"""`stepsaga demo`."""
+"""`stepsaga demo`: for now, compile, validate and show the reference saga."""
 
 from __future__ import annotations
 
 import click
+from rich.console import Console
+from rich.table import Table
 
-from infra.cli._unavailable import not_available_yet
+from examples.orders.sagas import PLACE_ORDER
+from infra.cli._render import compile_or_exit
+from workflows.render import to_asl_json
+from workflows.saga import (
+    COMPENSATION_RETRY,
+    DEFAULT_RETRY,
+    UNTIL_SUCCESS,
+    Notification,
+    RetryPolicy,
+    Saga,
+    Step,
+)
+
+
+def _policy(policy: RetryPolicy) -> str:
+    times = (
+        "until success"
+        if policy.max_attempts >= UNTIL_SUCCESS.max_attempts
+        else (f"{policy.max_attempts}×")
+    )
+    delay = f"{policy.interval}s ×{policy.backoff_rate:g}"
+    if policy.max_delay is not None:
+        delay += f" ≤{policy.max_delay}s"
+    return f"{times}, {delay}\n[dim]{', '.join(policy.errors)}[/dim]"
+
+
+def _steps_table(saga: Saga) -> Table:
+    table = Table(title=f"Saga {saga.name} (command {saga.command.__name__})", title_justify="left")
+    for column in ("#", "step", "compensation", "retry", "timeout"):
+        table.add_column(column)
+    committed = False
+    for index, step in enumerate(saga.steps, start=1):
+        policy = step.retry or (UNTIL_SUCCESS if committed else DEFAULT_RETRY)
+        if isinstance(step, Step) and step.compensation is not None and not committed:
+            undo = step.compensation
+        elif isinstance(step, Notification):
+            undo = "[dim]notification[/dim]"
+        else:
+            undo = "[dim]committed[/dim]"
+        name = step.name if step.action == step.name else f"{step.name} → {step.action}"
+        if step.name == saga.pivot:
+            name += "\n[bold magenta]pivot[/bold magenta]"
+            committed = True
+        timeout = f"{step.timeout}s" if step.timeout is not None else "-"
+        table.add_row(str(index), name, undo, _policy(policy), timeout)
+    return table
 
 
 @click.command()
-def demo() -> None:
-    """Not available yet: the demo comes with the saga compiler."""
-    not_available_yet("demo", "the demo comes with the saga compiler")
+@click.option("--json", "as_json", is_flag=True, help="Print only the compiled ASL as JSON.")
+def demo(as_json: bool) -> None:
+    """Compile the reference PlaceOrder saga, validate its ASL and show it.
+
+    The full demo (the saga run on the embedded engine, with compensation) comes with the engine.
+    """
+    machine = compile_or_exit(PLACE_ORDER)
+    if as_json:
+        click.echo(to_asl_json(machine), nl=False)
+        return
+    console = Console()
+    console.print(_steps_table(PLACE_ORDER))
+    retry = _policy(COMPENSATION_RETRY).replace("\n", " on ")
+    console.print(f"On failure: the completed steps' compensations, latest first ({retry})")
+    if PLACE_ORDER.on_failure is not None:
+        console.print(f"then the failure notification [bold]{PLACE_ORDER.on_failure.name}[/bold]")
+    states = machine.to_dict()["States"]
+    console.print(
+        f"[green]✓[/green] compiled and validated: {len(states)} states ({', '.join(states)})"
+    )
+    console.print(
+        "Render it: [bold]stepsaga render PlaceOrder --format mermaid[/bold]; "
+        "the ASL: [bold]stepsaga demo --json[/bold]"
+    )

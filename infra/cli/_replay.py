@@ -1,13 +1,69 @@
-"""`stepsaga replay`."""
+"""`stepsaga replay`: re-run recorded executions on the embedded engine and compare."""
 
 from __future__ import annotations
 
-import click
+import json
+from pathlib import Path
 
-from infra.cli._unavailable import not_available_yet
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from infra.local.replay import LEVELS, ReplayReport, load_records
+from infra.local.replay import replay as run_replay
 
 
 @click.command()
-def replay() -> None:
-    """Not available yet: replay comes with the embedded engine."""
-    not_available_yet("replay", "replay comes with the embedded engine")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--all", "show_all", is_flag=True, help="List matching cases too, not only differences."
+)
+def replay(path: Path, as_json: bool, show_all: bool) -> None:
+    """Replay recorded executions (a .jsonl file or a folder of them) and compare histories.
+
+    Each Task is answered from the outcome the recording holds; each case is judged at four
+    levels: status, output (or error and cause), event types, full events.
+    """
+    try:
+        records = load_records(path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        report = run_replay(records)
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    console = Console()
+    with Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("replay", total=len(records))
+        report = run_replay(records, progress=lambda _case: progress.advance(task))
+    _print(console, report, show_all)
+
+
+def _print(console: Console, report: ReplayReport, show_all: bool) -> None:
+    table = Table(title="Replayed executions", show_lines=False)
+    table.add_column("case", overflow="fold")
+    for level in LEVELS:
+        table.add_column(level, justify="center")
+    table.add_column("first difference", overflow="fold")
+    shown = 0
+    for case in report.cases:
+        if not show_all and all(case.levels.values()):
+            continue
+        marks = ["[green]✓[/]" if case.levels[level] else "[red]✗[/]" for level in LEVELS]
+        table.add_row(case.id, *marks, case.first_difference)
+        shown += 1
+    if shown:
+        console.print(table)
+    totals = "  ".join(
+        f"{level} {report.passed(level)}/{report.total} ({report.rate(level):.1%})"
+        for level in LEVELS
+    )
+    console.print(f"[bold]{report.total} executions[/]  {totals}")

@@ -1,3 +1,19 @@
 """Local execution: the embedded Step Functions engine, local endpoints and moto wiring."""
 
-__all__: tuple[str, ...] = ()
+from infra.local.stepfunctions import (
+    DefinitionError,
+    Execution,
+    LambdaContext,
+    LocalStepFunctions,
+    TaskCall,
+    TaskOutcome,
+)
+
+__all__ = (
+    "DefinitionError",
+    "Execution",
+    "LambdaContext",
+    "LocalStepFunctions",
+    "TaskCall",
+    "TaskOutcome",
+)

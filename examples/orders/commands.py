@@ -1,0 +1,63 @@
+"""The reference service's command: `PlaceOrder`, and the business failure its saga may meet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from domain import BusinessFailure, Command
+
+#: The payment token the reference payment handler declines, to show a compensating saga.
+DECLINED_PAYMENT_TOKEN = "tok_decline"
+
+
+class OrderLine(BaseModel):
+    """One line of an order.
+
+    Attributes:
+        sku: The stock-keeping unit ordered.
+        quantity: How many (at least one).
+        unit_price: Price of one unit, a decimal amount (JSON `unitPrice`).
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        extra="forbid",
+    )
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0)
+    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+
+
+class PlaceOrder(Command):
+    """Place an order: reserve its stock, charge its payment, confirm it and tell the customer.
+
+    Attributes:
+        order_id: The order's id, chosen by the client (JSON `orderId`).
+        customer_email: Where the confirmation or failure mail goes (JSON `customerEmail`).
+        items: The order lines; at least one.
+        payment_token: The payment method's token (JSON `paymentToken`); `tok_decline` is declined.
+    """
+
+    order_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    customer_email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    items: tuple[OrderLine, ...] = Field(min_length=1)
+    payment_token: str = Field(min_length=1, max_length=256)
+
+    def total(self) -> Decimal:
+        """The order's total: the sum of quantity times unit price over its lines."""
+        return sum((line.unit_price * line.quantity for line in self.items), Decimal("0"))
+
+
+class PaymentDeclined(BusinessFailure):
+    """The payment was declined: the saga releases the stock and tells the customer.
+
+    Its Step Functions error name is `PaymentDeclined`.
+    """

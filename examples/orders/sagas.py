@@ -1,0 +1,45 @@
+"""The reference service's saga: `PlaceOrder`, from stock reservation to the customer's mail.
+
+Steps, in order: `ReserveStock` (undone by `ReleaseStock`), `ChargePayment` (undone by
+`RefundPayment`; a declined payment is the business failure `PaymentDeclined`), `ConfirmOrder`
+(the pivot: once it succeeds the order stands), `NotifyCustomer` (the confirmation mail, retried
+until it is sent). If the saga fails before the pivot, the completed steps are compensated,
+latest first, and `NotifyOrderFailed` mails the customer before the execution fails with the
+original error.
+"""
+
+from __future__ import annotations
+
+from examples.orders.commands import PlaceOrder
+from workflows.saga import Notification, RetryPolicy, Saga, Step
+
+PLACE_ORDER = Saga(
+    name="PlaceOrder",
+    command=PlaceOrder,
+    steps=(
+        Step(
+            "ReserveStock",
+            action="ReserveStock",
+            compensation="ReleaseStock",
+            retry=RetryPolicy(interval=1, max_attempts=3, backoff_rate=2.0, jitter="FULL"),
+            timeout=30,
+        ),
+        Step(
+            "ChargePayment",
+            action="ChargePayment",
+            compensation="RefundPayment",
+            retry=RetryPolicy(
+                interval=2, max_attempts=4, backoff_rate=2.0, max_delay=20, jitter="FULL"
+            ),
+            timeout=30,
+        ),
+        Step("ConfirmOrder", action="ConfirmOrder", timeout=30),
+        Notification("NotifyCustomer", action="NotifyCustomer", timeout=30),
+    ),
+    pivot="ConfirmOrder",
+    on_failure=Notification("NotifyOrderFailed", action="NotifyOrderFailed", timeout=30),
+    timeout=3600,
+)
+
+#: The service's sagas, as the command line finds them (`stepsaga render PlaceOrder`).
+SAGAS: tuple[Saga, ...] = (PLACE_ORDER,)

@@ -1,0 +1,75 @@
+"""The event store table: created directly (local, tests) or declared in a template."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+__all__ = ("EXPIRY_ATTRIBUTE", "create_event_store_table", "event_store_table_resource")
+
+EXPIRY_ATTRIBUTE = "expires_at"
+"""The table's TTL attribute (epoch seconds). Only notification claims set it; events never
+expire."""
+
+_KEYS: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "N"},
+    ],
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+def create_event_store_table(client: DynamoDBClient, table_name: str) -> None:
+    """Create the event store table with its TTL, and wait until it is active.
+
+    Args:
+        client: A boto3 DynamoDB client (moto, DynamoDB Local or AWS).
+        table_name: The name of the table to create.
+
+    Raises:
+        botocore.exceptions.ClientError: `ResourceInUseException` if the table exists.
+    """
+    client.create_table(TableName=table_name, **_KEYS)
+    client.get_waiter("table_exists").wait(
+        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
+    )
+
+
+def event_store_table_resource(table_name: str | None = None) -> dict[str, Any]:
+    """The CloudFormation resource (`AWS::DynamoDB::Table`) of an event store table.
+
+    Args:
+        table_name: A fixed table name, or None to let CloudFormation name it.
+
+    Returns:
+        A resource dict to place under the template's `Resources`; events are retained when
+        the stack is deleted.
+    """
+    properties: dict[str, Any] = {
+        **{
+            key: [dict(entry) for entry in value] if isinstance(value, list) else value
+            for key, value in _KEYS.items()
+        },
+        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    if table_name is not None:
+        properties["TableName"] = table_name
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }

@@ -1,0 +1,306 @@
+"""What a benchmark run found, and its JSON form (`stepsaga bench --json`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from infra.bench._machines import JSON, BenchMachine
+from infra.bench._peers import ENGINE, MOTO, Outcome
+
+#: The issue's bars.
+CHAIN_RATIO_TARGET = 100.0
+LONG_WAIT_WALL_TARGET_SECONDS = 1.0
+MEMORY_BAR_BYTES = 500 * 1024 * 1024
+#: aws-local-stepfunctions (Node) on the 6-state chain, per the issue: the moonshot.
+NODE_CHAIN_SECONDS = 42e-6
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds per execution over `runs` timed executions."""
+
+    runs: int
+    median: float
+    p95: float
+    mean: float
+    minimum: float
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Timing:
+        """Summarise `samples` (seconds; at least one)."""
+        ordered = sorted(samples)
+        # nearest-rank percentile: the smallest sample with at least 95 % at or below it
+        rank = max(1, math.ceil(0.95 * len(ordered)))
+        return cls(
+            runs=len(ordered),
+            median=statistics.median(ordered),
+            p95=ordered[rank - 1],
+            mean=statistics.fmean(ordered),
+            minimum=ordered[0],
+        )
+
+    def to_json(self) -> dict[str, JSON]:
+        """Microseconds, rounded to 0.1 µs."""
+        return {
+            "runs": self.runs,
+            "median_us": round(self.median * 1e6, 1),
+            "p95_us": round(self.p95 * 1e6, 1),
+            "mean_us": round(self.mean * 1e6, 1),
+            "min_us": round(self.minimum * 1e6, 1),
+        }
+
+
+@dataclass(frozen=True)
+class PeerResult:
+    """One machine on one peer.
+
+    Attributes:
+        peer: Peer name.
+        skipped: Why the peer did not run the machine (None if it did).
+        timing: Per-execution wall time, client side (moto: start_execution + polling).
+        internal: The peer's own account of its executions, where it has one.
+        outcome: The last execution's outcome.
+        problem: The first thing wrong with an outcome (None when every run gave the
+            expected output).
+    """
+
+    peer: str
+    skipped: str | None = None
+    timing: Timing | None = None
+    internal: Timing | None = None
+    outcome: Outcome | None = None
+    problem: str | None = None
+
+    @property
+    def correct(self) -> bool:
+        """True when the peer ran and every execution returned the expected output."""
+        return self.skipped is None and self.problem is None and self.timing is not None
+
+    def to_json(self) -> dict[str, JSON]:
+        """The JSON form."""
+        body: dict[str, JSON] = {"peer": self.peer, "ran": self.skipped is None}
+        if self.skipped is not None:
+            body["skipped"] = self.skipped
+            return body
+        body["correct"] = self.correct
+        body["problem"] = self.problem
+        if self.outcome is not None:
+            body["status"] = self.outcome.status
+            # outputs can be large (the Map's): a digest shows agreement, the full output
+            # is kept only when it is wrong
+            body["output_sha256"] = output_digest(self.outcome.output)
+            if self.problem is not None:
+                body["output"] = self.outcome.output
+            if self.outcome.error is not None:
+                body["error"] = self.outcome.error
+                body["cause"] = self.outcome.cause
+            if self.outcome.history_events is not None:
+                body["history_events"] = self.outcome.history_events
+        if self.timing is not None:
+            body.update(self.timing.to_json())
+        if self.internal is not None:
+            body["internal"] = self.internal.to_json()
+        return body
+
+
+@dataclass(frozen=True)
+class MachineResult:
+    """One machine on every peer."""
+
+    machine: BenchMachine
+    results: dict[str, PeerResult]
+
+    @property
+    def outputs_agree(self) -> bool | None:
+        """Whether engine and moto returned the same output (None unless both ran)."""
+        engine, moto = self.results.get(ENGINE), self.results.get(MOTO)
+        if engine is None or moto is None or engine.outcome is None or moto.outcome is None:
+            return None
+        return _canonical(engine.outcome) == _canonical(moto.outcome)
+
+    @property
+    def ratio(self) -> float | None:
+        """moto's median time per execution over the engine's, when both are correct."""
+        engine, moto = self.results.get(ENGINE), self.results.get(MOTO)
+        if engine is None or moto is None or not (engine.correct and moto.correct):
+            return None
+        assert engine.timing is not None and moto.timing is not None  # correct implies timed
+        return moto.timing.median / engine.timing.median
+
+    def to_json(self) -> dict[str, JSON]:
+        """The JSON form."""
+        ratio = self.ratio
+        return {
+            "name": self.machine.name,
+            "title": self.machine.title,
+            "states_entered": self.machine.states_entered,
+            "peers": {name: result.to_json() for name, result in self.results.items()},
+            "outputs_agree": self.outputs_agree,
+            "ratio_moto_over_engine": None if ratio is None else round(ratio, 1),
+        }
+
+
+def output_digest(output: JSON) -> str:
+    """A short SHA-256 of `output` as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(output, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _canonical(outcome: Outcome) -> str:
+    return json.dumps(
+        [outcome.status, outcome.output, outcome.error, outcome.cause], sort_keys=True
+    )
+
+
+@dataclass(frozen=True)
+class LongWaitResult:
+    """The hour-long Wait plus retry back-off, on the engine's virtual clock."""
+
+    wall_seconds: float
+    expected_virtual_seconds: float
+    virtual_seconds: float | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        """Correct output, the virtual clock spanned the waits, and under the wall target."""
+        return self.problem is None and self.wall_seconds < LONG_WAIT_WALL_TARGET_SECONDS
+
+    def to_json(self) -> dict[str, JSON]:
+        """The JSON form."""
+        return {
+            "wall_seconds": round(self.wall_seconds, 6),
+            "virtual_seconds": self.virtual_seconds,
+            "expected_virtual_seconds": self.expected_virtual_seconds,
+            "target_wall_seconds": LONG_WAIT_WALL_TARGET_SECONDS,
+            "problem": self.problem,
+            "ok": self.ok,
+        }
+
+
+@dataclass(frozen=True)
+class MemoryResult:
+    """Memory held by finished executions with their histories.
+
+    Attributes:
+        machine: The machine each execution ran.
+        executions: How many executions ran.
+        history_events: History events per execution.
+        held_bytes: Python allocations still live while the caller holds every execution
+            result (tracemalloc), i.e. the cost of `executions` finished executions with
+            their histories.
+        engine_bytes: What stays allocated once the caller drops its results: what the
+            engine itself retains.
+        peak_rss_bytes: The process's peak resident set so far (includes moto, the other
+            benchmarks and tracemalloc's own bookkeeping: context, not the figure).
+        seconds: Wall time of the traced run.
+        retention: What the engine says about evicting old executions, if anything.
+        problem: What went wrong, if the run did not complete.
+    """
+
+    machine: str
+    executions: int
+    history_events: int | None
+    held_bytes: int
+    engine_bytes: int
+    peak_rss_bytes: int | None
+    seconds: float
+    retention: str | None = None
+    problem: str | None = None
+
+    @property
+    def under_bar(self) -> bool:
+        """Whether the held executions stay under the 500 MB bar."""
+        return self.problem is None and self.held_bytes < MEMORY_BAR_BYTES
+
+    def to_json(self) -> dict[str, JSON]:
+        """The JSON form."""
+        per = self.held_bytes / self.executions if self.executions else None
+        return {
+            "machine": self.machine,
+            "executions": self.executions,
+            "history_events": self.history_events,
+            "held_bytes": self.held_bytes,
+            "held_bytes_per_execution": None if per is None else round(per),
+            "engine_retained_bytes": self.engine_bytes,
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "seconds": round(self.seconds, 3),
+            "bar_bytes": MEMORY_BAR_BYTES,
+            "under_bar": self.under_bar,
+            "retention": self.retention,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class PeerInfo:
+    """Whether a peer took part, and why not."""
+
+    name: str
+    available: bool
+    note: str | None = None
+
+    def to_json(self) -> dict[str, JSON]:
+        """The JSON form."""
+        return {"name": self.name, "available": self.available, "note": self.note}
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    """Everything one `stepsaga bench` run measured."""
+
+    quick: bool
+    peers: tuple[PeerInfo, ...]
+    machines: tuple[MachineResult, ...]
+    long_wait: LongWaitResult | None = None
+    memory: MemoryResult | None = None
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def engine_available(self) -> bool:
+        """Whether the embedded engine took part."""
+        return any(peer.name == ENGINE and peer.available for peer in self.peers)
+
+    @property
+    def all_correct(self) -> bool:
+        """Every peer that ran every machine returned the expected output."""
+        runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
+        return all(r.correct for r in runs) and all(
+            m.outputs_agree is not False for m in self.machines
+        )
+
+    def targets(self) -> dict[str, JSON]:
+        """The issue's bars and whether this run met them (None: not measured)."""
+        chain = next((m for m in self.machines if m.machine.name == "chain"), None)
+        ratio = chain.ratio if chain is not None else None
+        engine = chain.results.get(ENGINE) if chain is not None else None
+        engine_median = engine.timing.median if engine and engine.timing else None
+        return {
+            "chain_ratio_at_least_100x": None if ratio is None else ratio >= CHAIN_RATIO_TARGET,
+            "chain_faster_than_node_42us": None
+            if engine_median is None or not (engine and engine.correct)
+            else engine_median < NODE_CHAIN_SECONDS,
+            "hour_wait_under_1s": None if self.long_wait is None else self.long_wait.ok,
+            "memory_under_500MB": None if self.memory is None else self.memory.under_bar,
+        }
+
+    def to_json(self) -> dict[str, JSON]:
+        """The JSON document `stepsaga bench --json` prints."""
+        return {
+            "quick": self.quick,
+            "engine_available": self.engine_available,
+            "all_correct": self.all_correct,
+            "peers": [peer.to_json() for peer in self.peers],
+            "machines": [machine.to_json() for machine in self.machines],
+            "long_wait": None if self.long_wait is None else self.long_wait.to_json(),
+            "memory": None if self.memory is None else self.memory.to_json(),
+            "targets": self.targets(),
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 2),
+        }

@@ -1,0 +1,304 @@
+"""Runs the machines on every peer, timing executions and checking their outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from infra.bench._check import check_outcome
+from infra.bench._machines import (
+    LONG_WAIT_PAUSE_SECONDS,
+    BenchMachine,
+    all_machines,
+    long_wait_definition,
+    long_wait_virtual_seconds,
+    wait_retry_expected,
+)
+from infra.bench._memory import measure_memory
+from infra.bench._peers import (
+    ENGINE,
+    MOTO,
+    EngineFacade,
+    EnginePeer,
+    MotoPeer,
+    Outcome,
+    Peer,
+    load_engine,
+    moto_stepfunctions,
+)
+from infra.bench._report import (
+    BenchReport,
+    LongWaitResult,
+    MachineResult,
+    MemoryResult,
+    PeerInfo,
+    PeerResult,
+    Timing,
+)
+
+#: The memory benchmark runs the saga-shaped machine: what stepsaga users run most.
+MEMORY_MACHINE = "saga"
+
+#: Called with (what is running now, steps done, total steps).
+ProgressHook = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How many executions to time for one machine on one peer.
+
+    Runs at least `min_runs` and at most `max_runs`, stopping once `seconds` of timed
+    execution have been spent; `warmup` untimed runs come first (parsing, caches).
+    """
+
+    min_runs: int
+    max_runs: int
+    seconds: float
+    warmup: int
+
+    def capped(self, runs: int) -> Budget:
+        """This budget limited to exactly `runs` timed executions and one warm-up."""
+        return Budget(min_runs=runs, max_runs=runs, seconds=0.0, warmup=min(self.warmup, 1))
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to run.
+
+    Attributes:
+        quick: A smoke run: few executions, small memory sample.
+        machines: Names of the machines to run (all when empty).
+        runs: Exactly this many timed executions per machine and peer (overrides budgets).
+        memory_executions: Executions in the memory benchmark (0 skips it; None: 10,000,
+            or 500 when quick).
+        long_wait: Whether to run the hour-long Wait on the engine.
+    """
+
+    quick: bool = False
+    machines: tuple[str, ...] = ()
+    runs: int | None = None
+    memory_executions: int | None = None
+    long_wait: bool = True
+    budgets: dict[str, Budget] = field(default_factory=dict)
+
+    def budget_for(self, peer: str) -> Budget:
+        """The budget for `peer` under these options."""
+        budget = self.budgets.get(peer) or _default_budget(peer, self.quick)
+        return budget.capped(self.runs) if self.runs is not None else budget
+
+    def memory_count(self) -> int:
+        """How many executions the memory benchmark runs."""
+        if self.memory_executions is not None:
+            return self.memory_executions
+        return 500 if self.quick else 10_000
+
+    def selected(self) -> tuple[BenchMachine, ...]:
+        """The machines to run, in report order.
+
+        Raises:
+            KeyError: a requested name is unknown (the message lists the known ones).
+        """
+        machines = all_machines()
+        if not self.machines:
+            return machines
+        known = {machine.name for machine in machines}
+        unknown = [name for name in self.machines if name not in known]
+        if unknown:
+            raise KeyError(f"no benchmark machine {unknown[0]!r}; known: {', '.join(known)}")
+        return tuple(machine for machine in machines if machine.name in self.machines)
+
+
+def _default_budget(peer: str, quick: bool) -> Budget:
+    if peer == MOTO:
+        # moto takes ~25 ms (chain) to ~1 s (loop, Map, a 1 s retry) per execution here
+        return Budget(1, 2, 0.0, 0) if quick else Budget(3, 200, 2.5, 1)
+    return Budget(2, 20, 0.05, 1) if quick else Budget(20, 5000, 1.0, 3)
+
+
+def time_machine(peer: Peer, machine: BenchMachine, budget: Budget) -> PeerResult:
+    """Time `machine` on `peer` within `budget`, checking every execution's output.
+
+    A peer that raises, or returns a wrong output, is reported with the problem instead
+    of (or beside) its timings.
+    """
+    reason = peer.supports(machine)
+    if reason is not None:
+        return PeerResult(peer=peer.name, skipped=reason)
+    try:
+        prepared = peer.prepare(machine)
+        samples: list[float] = []
+        internal: list[float] = []
+        problem: str | None = None
+        outcome: Outcome | None = None
+        spent = 0.0
+        for _ in range(budget.warmup):
+            started = time.perf_counter()
+            raw = prepared.execute()
+            elapsed = time.perf_counter() - started
+            problem = check_outcome(machine, prepared.outcome(raw))
+            if elapsed > budget.seconds / 4:
+                # one-off costs vanish in a run this slow (moto's real-time sleeps): keep it
+                # as a timed run rather than spend the budget warming up
+                samples.append(elapsed)
+                spent += elapsed
+                break
+        while len(samples) < budget.max_runs and (
+            len(samples) < budget.min_runs or spent < budget.seconds
+        ):
+            started = time.perf_counter()
+            raw = prepared.execute()
+            elapsed = time.perf_counter() - started
+            samples.append(elapsed)
+            spent += elapsed
+            outcome = prepared.outcome(raw)
+            if outcome.internal_seconds is not None:
+                internal.append(outcome.internal_seconds)
+            problem = problem or check_outcome(machine, outcome)
+    except Exception as exc:  # a peer that crashes is a finding to report, not a bench crash
+        return PeerResult(peer=peer.name, problem=f"raised {type(exc).__name__}: {exc}")
+    return PeerResult(
+        peer=peer.name,
+        timing=Timing.of(samples),
+        internal=Timing.of(internal) if internal else None,
+        outcome=outcome,
+        problem=problem,
+    )
+
+
+def run_long_wait(sfn: EngineFacade) -> LongWaitResult:
+    """Run an hour's Wait plus retry back-off on the engine and time it on the wall clock."""
+    definition = long_wait_definition()
+    expected_virtual = long_wait_virtual_seconds()
+    machine = BenchMachine(
+        name="long_wait",
+        title="an hour of Wait plus retry back-off",
+        definition=definition,
+        input={"pause": LONG_WAIT_PAUSE_SECONDS},
+        expected_output=wait_retry_expected(LONG_WAIT_PAUSE_SECONDS),
+        states_entered=7,
+    )
+    prepared = EnginePeer(sfn).prepare(machine)
+    try:
+        started = time.perf_counter()
+        raw = prepared.execute()
+        wall = time.perf_counter() - started
+        outcome = prepared.outcome(raw)
+    except Exception as exc:  # reported, like any peer failure
+        return LongWaitResult(0.0, expected_virtual, None, f"raised {type(exc).__name__}: {exc}")
+    problem = check_outcome(machine, outcome)
+    virtual = outcome.virtual_seconds
+    if problem is None:
+        if virtual is None:
+            problem = "the history carries no timestamps to read the virtual clock from"
+        elif virtual < expected_virtual:
+            problem = f"virtual clock advanced {virtual} s, expected at least {expected_virtual} s"
+    return LongWaitResult(wall, expected_virtual, virtual, problem)
+
+
+class _Steps:
+    def __init__(self, total: int, hook: ProgressHook | None) -> None:
+        self.total = total
+        self.done = 0
+        self._hook = hook
+
+    @contextlib.contextmanager
+    def step(self, what: str) -> Iterator[None]:
+        if self._hook:
+            self._hook(what, self.done, self.total)
+        yield
+        self.done += 1
+        if self._hook:
+            self._hook(what, self.done, self.total)
+
+
+def run_bench(
+    peers: Sequence[Peer],
+    options: BenchOptions,
+    *,
+    engine_factory: Callable[[], EngineFacade] | None,
+    peer_info: Sequence[PeerInfo],
+    progress: ProgressHook | None = None,
+) -> BenchReport:
+    """Run the selected machines on `peers`, then the engine-only benchmarks.
+
+    Args:
+        peers: The peers to compare (engine first when present).
+        options: What to run.
+        engine_factory: Builds a fresh engine for the long Wait and the memory benchmark
+            (None when the engine is unavailable: both are skipped).
+        peer_info: Which peers took part and why others did not, for the report.
+        progress: Told what runs now and how far along the run is.
+
+    Returns:
+        The report.
+    """
+    started = time.perf_counter()
+    machines = options.selected()
+    memory_count = options.memory_count() if engine_factory else 0
+    extra = int(bool(engine_factory and options.long_wait)) + int(memory_count > 0)
+    steps = _Steps(len(machines) * len(peers) + extra, progress)
+    results: list[MachineResult] = []
+    for machine in machines:
+        per_peer: dict[str, PeerResult] = {}
+        for peer in peers:
+            with steps.step(f"{machine.name} on {peer.name}"):
+                per_peer[peer.name] = time_machine(peer, machine, options.budget_for(peer.name))
+            gc.collect()
+        results.append(MachineResult(machine, per_peer))
+    long_wait: LongWaitResult | None = None
+    if engine_factory is not None and options.long_wait:
+        with steps.step("an hour's Wait on the engine"):
+            long_wait = run_long_wait(engine_factory())
+    memory: MemoryResult | None = None
+    if engine_factory is not None and memory_count > 0:
+        saga = next(m for m in all_machines() if m.name == MEMORY_MACHINE)
+        with steps.step(f"memory: {memory_count:,} executions"):
+            memory = measure_memory(engine_factory, saga, memory_count)
+    return BenchReport(
+        quick=options.quick,
+        peers=tuple(peer_info),
+        machines=tuple(results),
+        long_wait=long_wait,
+        memory=memory,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchReport:
+    """Run `stepsaga bench`: the engine (when built) against moto, in this process.
+
+    Args:
+        options: What to run.
+        progress: Told what runs now and how far along the run is.
+
+    Returns:
+        The report; `report.engine_available` is False (with the reason in `peers`) while
+        the engine is not built, and moto's figures are still measured.
+    """
+    loaded = load_engine()
+    info: list[PeerInfo] = []
+    peers: list[Peer] = []
+    factory: Callable[[], EngineFacade] | None = None
+    if isinstance(loaded, str):
+        info.append(PeerInfo(ENGINE, available=False, note=loaded))
+    else:
+        try:
+            peers.append(EnginePeer(loaded()))
+            factory = loaded
+            info.append(PeerInfo(ENGINE, available=True))
+        except Exception as exc:  # an engine that cannot even start is reported, not raised
+            info.append(PeerInfo(ENGINE, False, f"LocalStepFunctions() raised {exc!r}"))
+    with moto_stepfunctions() as client:
+        peers.append(MotoPeer(client))
+        info.append(PeerInfo(MOTO, available=True, note="moto's ASL parser via boto3"))
+        info.extend(_optional_peers())
+        return run_bench(peers, options, engine_factory=factory, peer_info=info, progress=progress)
+
+
+def _optional_peers() -> list[PeerInfo]:
+    from infra.bench._node import node_peer_note
+
+    return [node_peer_note()]

@@ -1,0 +1,279 @@
+"""Replay recorded executions on the engine and compare them at four levels."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from infra.local.replay._normalise import first_difference, json_equal, normalise_history
+from infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
+
+LEVELS: Final = ("status", "output", "types", "full")
+
+_SUCCEEDED: Final = frozenset({"TaskSucceeded", "LambdaFunctionSucceeded"})
+_FAILED: Final = frozenset({"TaskFailed", "LambdaFunctionFailed"})
+_TIMED_OUT: Final = frozenset({"TaskTimedOut", "LambdaFunctionTimedOut"})
+
+
+@dataclass(frozen=True)
+class Record:
+    """One recorded execution (a line of a ``.jsonl`` recording).
+
+    Attributes:
+        id: the record's id.
+        definition: the ASL definition.
+        input: the execution input as JSON text.
+        status: the recorded status.
+        history: the recorded events, or None when only the output was recorded.
+        output: the recorded output (only for records without history).
+        transformers: replacements the recorder applied to its history.
+        lambdas: function placeholder → what that function did (``id_function``, ...).
+    """
+
+    id: str
+    definition: Mapping[str, Any]
+    input: str
+    status: str
+    history: list[dict[str, Any]] | None
+    output: Any = None
+    transformers: list[Mapping[str, Any]] = field(default_factory=list)
+    lambdas: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Record:
+        """Build a record from one parsed line."""
+        return cls(
+            id=str(data["id"]),
+            definition=data["definition"],
+            input=data.get("input") or "{}",
+            status=data["status"],
+            history=data.get("history"),
+            output=data.get("output"),
+            transformers=list(data.get("transformers") or []),
+            lambdas=dict(data.get("lambdas") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """How one replayed execution compares with its recording.
+
+    Attributes:
+        id: the record's id.
+        levels: ``status``, ``output``, ``types``, ``full`` → whether that level matches.
+        first_difference: the first difference found, "" when everything matches.
+    """
+
+    id: str
+    levels: dict[str, bool]
+    first_difference: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The case as the ``--json`` report lists it."""
+        return {"id": self.id, "levels": self.levels, "first_difference": self.first_difference}
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """The outcome of replaying a set of recordings."""
+
+    cases: list[CaseResult]
+
+    @property
+    def total(self) -> int:
+        """How many records were replayed."""
+        return len(self.cases)
+
+    def passed(self, level: str) -> int:
+        """How many cases match at ``level``."""
+        return sum(1 for case in self.cases if case.levels[level])
+
+    def rate(self, level: str) -> float:
+        """The share of cases matching at ``level`` (0..1)."""
+        return self.passed(level) / self.total if self.cases else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"total", "status", "output", "types", "full", "cases": [...]}`` (counts)."""
+        report: dict[str, Any] = {"total": self.total}
+        for level in LEVELS:
+            report[level] = self.passed(level)
+        report["cases"] = [case.to_json() for case in self.cases]
+        return report
+
+
+def load_records(path: str | Path) -> list[Record]:
+    """Read the records of a ``.jsonl`` file, or of every ``.jsonl`` file in a folder.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: a line is not a record (the message names file and line).
+    """
+    root = Path(path)
+    files = sorted(root.glob("*.jsonl")) if root.is_dir() else [root]
+    records = []
+    for file in files:
+        with file.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(Record.from_json(json.loads(line)))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ValueError(f"{file}:{number}: not a recorded execution ({exc})") from exc
+    return records
+
+
+def recorded_outcomes(history: Iterable[Mapping[str, Any]]) -> list[TaskOutcome]:
+    """The outcome of every task attempt a recorded history holds, in order."""
+    outcomes = []
+    for event in history:
+        kind = event.get("type", "")
+        if kind in _SUCCEEDED:
+            details = _details(event)
+            outcomes.append(TaskOutcome.success(_as_value(details.get("output"))))
+        elif kind in _FAILED:
+            details = _details(event)
+            cause = details.get("cause")
+            if cause is not None and not isinstance(cause, str):
+                cause = json.dumps(cause, separators=(",", ":"))
+            outcomes.append(TaskOutcome.failure(details.get("error", ""), cause))
+        elif kind in _TIMED_OUT:
+            outcomes.append(TaskOutcome.timeout())
+    return outcomes
+
+
+def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, Mapping):
+            return value
+    return {}
+
+
+def _as_value(output: Any) -> Any:
+    if isinstance(output, str):
+        try:
+            return json.loads(output)
+        except ValueError:
+            return output
+    return output
+
+
+class _RecordedTasks:
+    """A task mock answering each attempt with the next outcome of a recording."""
+
+    def __init__(self, outcomes: list[TaskOutcome]) -> None:
+        self._outcomes = deque(outcomes)
+
+    def __call__(self, call: TaskCall) -> TaskOutcome | None:
+        # Tasks of child executions (distributed Map) are not in the parent's history: those
+        # fall through to the functions the recording describes (see _KNOWN_FUNCTIONS).
+        return self._outcomes.popleft() if self._outcomes else None
+
+
+def _identity(event: Any, context: Any) -> Any:
+    return event
+
+
+def _raise_exception(event: Any, context: Any) -> Any:
+    raise Exception("Some exception was raised.")
+
+
+# What the recordings' functions did (conformance README, "lambdas").
+_KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
+    "id_function": _identity,
+    "raise_exception": _raise_exception,
+}
+
+
+def replay_record(record: Record) -> CaseResult:
+    """Run a record's definition on the engine and compare with what was recorded."""
+    engine = LocalStepFunctions(account_id="111111111111", role_arn="snf_role_arn")
+    engine.mock_tasks(_RecordedTasks(recorded_outcomes(record.history or [])))
+    for placeholder, behaviour in record.lambdas.items():
+        function = _KNOWN_FUNCTIONS.get(behaviour)
+        if function is not None:
+            engine.register_lambda(placeholder, function)
+    try:
+        execution = engine.run(
+            record.definition,
+            record.input,
+            name="<ExecArnPart_0idx>",
+            state_machine_name="<ArnPart_0idx>",
+        )
+    except Exception as exc:  # an engine failure is a difference to report, not a crash
+        reason = f"engine: {type(exc).__name__}: {exc}"
+        return CaseResult(record.id, dict.fromkeys(LEVELS, False), reason)
+    differences: list[str] = []
+    status_ok = execution.status == record.status
+    if not status_ok:
+        differences.append(f"status: expected {record.status}, got {execution.status}")
+    if record.history is None:
+        if execution.status == "SUCCEEDED":
+            output_ok = json_equal(record.output, execution.output)
+            if not output_ok:
+                differences.append(
+                    "output" + (first_difference(record.output, execution.output) or "")
+                )
+        else:
+            output_ok = False
+            differences.append(f"output: {execution.error}: {execution.cause}")
+        levels = {"status": status_ok, "output": output_ok}
+        levels["types"] = levels["full"] = status_ok and output_ok
+        return CaseResult(record.id, levels, differences[0] if differences else "")
+    actual = normalise_history(execution.history, record.transformers)
+    expected = record.history
+    output_diff = first_difference(_closing(expected), _closing(actual), "output")
+    if output_diff:
+        differences.append(output_diff)
+    types_ok = [e.get("type") for e in expected] == [e.get("type") for e in actual]
+    if not types_ok:
+        differences.append(_type_difference(expected, actual))
+    full_diff = None
+    for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
+        full_diff = first_difference(want, got, f"event[{index}]({want.get('type')})")
+        if full_diff:
+            break
+    if full_diff is None and len(expected) != len(actual):
+        full_diff = f"events: expected {len(expected)}, got {len(actual)}"
+    if full_diff:
+        differences.append(full_diff)
+    levels = {
+        "status": status_ok,
+        "output": output_diff is None,
+        "types": types_ok,
+        "full": full_diff is None,
+    }
+    return CaseResult(record.id, levels, differences[0] if differences else "")
+
+
+def _closing(events: list[dict[str, Any]]) -> Any:
+    """The final output, or error and cause, from a history's closing event."""
+    if not events:
+        return None
+    details = dict(_details(events[-1]))
+    details.pop("outputDetails", None)
+    return {"type": events[-1].get("type"), **details}
+
+
+def _type_difference(expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -> str:
+    for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
+        if want.get("type") != got.get("type"):
+            return f"types[{index}]: expected {want.get('type')}, got {got.get('type')}"
+    return f"types: expected {len(expected)} events, got {len(actual)}"
+
+
+def replay(
+    records: Iterable[Record], progress: Callable[[CaseResult], None] | None = None
+) -> ReplayReport:
+    """Replay ``records`` in order, calling ``progress`` after each case."""
+    cases = []
+    for record in records:
+        case = replay_record(record)
+        cases.append(case)
+        if progress is not None:
+            progress(case)
+    return ReplayReport(cases)

@@ -1,0 +1,864 @@
+"""The interpreter: runs a compiled plan, recording AWS's history on the engine's clock.
+
+Concurrency (Parallel branches, Map iterations) is simulated: branches run one after the other,
+each starting from the same virtual instant, and the state ends when the latest one does. That
+keeps histories deterministic; AWS interleaves such events in no fixed order.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from infra.local.stepfunctions import _errors as E
+from infra.local.stepfunctions._clock import VirtualClock
+from infra.local.stepfunctions._errors import StatesError
+from infra.local.stepfunctions._expr import EvaluationError, Scope
+from infra.local.stepfunctions._history import History, to_json
+from infra.local.stepfunctions._plan import (
+    KEEP,
+    ChoiceState,
+    FailState,
+    Graph,
+    MapState,
+    ParallelState,
+    State,
+    TaskState,
+    WaitState,
+)
+from infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
+
+ENTERED: Final = "stateEnteredEventDetails"
+EXITED: Final = "stateExitedEventDetails"
+
+_LAMBDA_INVOKE: Final = re.compile(r"^arn:[^:]+:states:::lambda:invoke(\.waitForTaskToken)?$")
+_LAMBDA_ARN: Final = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:.+$")
+_SERVICE: Final = re.compile(r"^arn:[^:]+:states:::(aws-sdk:[^:]+|[^:]+):(.+)$")
+_ISO_OFFSET: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+TaskInvoker = Callable[[TaskCall, str], TaskOutcome]
+"""Answers a Task attempt; the second argument is the integration kind (see ``task_kind``)."""
+
+
+def iso_time(instant: datetime) -> str:
+    """A context-object timestamp: ISO-8601 UTC with milliseconds, as AWS writes it."""
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+def task_kind(resource: str) -> tuple[str, str, str]:
+    """Classify a Task resource: (kind, resourceType, resource) as history events name them.
+
+    kind is ``"lambda-invoke"``, ``"lambda-arn"`` or ``"service"``.
+    """
+    if _LAMBDA_INVOKE.match(resource):
+        suffix = resource.rsplit(":", 1)[1]
+        return "lambda-invoke", "lambda", suffix
+    if _LAMBDA_ARN.match(resource):
+        return "lambda-arn", "lambda", resource
+    match = _SERVICE.match(resource)
+    if match:
+        return "service", match.group(1), match.group(2)
+    return "service", "unknown", resource
+
+
+class _ExecutionTimedOut(Exception):
+    """The whole machine's TimeoutSeconds elapsed (not catchable inside the machine)."""
+
+
+class Thread:
+    """One line of execution: the top level, a Parallel branch or a Map iteration.
+
+    Attributes:
+        cursor: the id the next event names as its previousEventId.
+        variables: the workflow variables visible here (assignments stay in this scope).
+        scope: the expression scope handed to paths and templates.
+    """
+
+    __slots__ = ("cursor", "scope", "variables")
+
+    def __init__(self, cursor: int, variables: dict[str, Any], rng: random.Random) -> None:
+        self.cursor = cursor
+        self.variables = variables
+        self.scope = Scope(context={}, variables=variables, random=rng)
+
+
+class Run:
+    """One execution of a plan, from ExecutionStarted to its closing event."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        input_value: Any,
+        *,
+        execution_arn: str,
+        execution_name: str,
+        state_machine_arn: str,
+        state_machine_name: str,
+        role_arn: str,
+        region: str,
+        account_id: str,
+        clock: VirtualClock,
+        rng: random.Random,
+        invoke: TaskInvoker,
+    ) -> None:
+        self.graph = graph
+        self.input = input_value
+        self.execution_arn = execution_arn
+        self.state_machine_name = state_machine_name
+        self.region = region
+        self.account_id = account_id
+        self.clock = clock
+        self.rng = rng
+        self.invoke = invoke
+        self.history = History()
+        self.start_time = clock.now()
+        self.deadline: datetime | None = None
+        if graph.timeout_seconds:
+            self.deadline = self.start_time + timedelta(seconds=graph.timeout_seconds)
+        self.role_arn = role_arn
+        self.execution_name = execution_name
+        self.state_machine_arn = state_machine_arn
+        self._execution_context: dict[str, Any] | None = None  # built on first use of $$
+        self.status = "RUNNING"
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.stop_time: datetime | None = None
+
+    # -- the execution -------------------------------------------------------------------
+
+    def execute(self) -> Run:
+        """Run to completion; the outcome is in status/output/error/cause/history."""
+        history = self.history
+        history.add(
+            self.start_time,
+            "ExecutionStarted",
+            0,
+            "executionStartedEventDetails",
+            {"input": self.input, "roleArn": self.role_arn},
+        )
+        thread = Thread(0, {}, self.rng)
+        try:
+            output = self.run_graph(self.graph, self.input, thread)
+        except StatesError as failure:
+            details: dict[str, Any] = {}
+            if failure.error:
+                details["error"] = failure.error
+            if failure.cause is not None:
+                details["cause"] = failure.cause
+            self._close("FAILED", "ExecutionFailed", thread, "executionFailedEventDetails", details)
+            self.error, self.cause = failure.error or None, failure.cause
+        except _ExecutionTimedOut:
+            self._close(
+                "TIMED_OUT",
+                "ExecutionTimedOut",
+                thread,
+                "executionTimedOutEventDetails",
+                {"error": E.TIMEOUT},
+            )
+            self.error = E.TIMEOUT
+        else:
+            self.output = output
+            self._close(
+                "SUCCEEDED",
+                "ExecutionSucceeded",
+                thread,
+                "executionSucceededEventDetails",
+                {"output": output},
+            )
+        return self
+
+    def _close(
+        self, status: str, event: str, thread: Thread, key: str, details: dict[str, Any]
+    ) -> None:
+        self.status = status
+        self.stop_time = self.clock.now()
+        self.history.add(self.stop_time, event, thread.cursor, key, details)
+
+    def run_graph(self, graph: Graph, data: Any, thread: Thread) -> Any:
+        """Run states from ``graph.start`` until one ends the graph; return its output."""
+        state: State | None = graph.start
+        deadline = self.deadline
+        while state is not None:
+            if deadline is not None and self.clock.now() >= deadline:
+                raise _ExecutionTimedOut
+            data, state = self.run_state(state, data, thread)
+        return data
+
+    # -- one state: events, retries, catchers ------------------------------------------------
+
+    def run_state(self, state: State, data: Any, thread: Thread) -> tuple[Any, State | None]:
+        """Run ``state`` on ``data``; return its output and the next state (None at the end)."""
+        history = self.history
+        entered_time = self.clock.now()
+        entered = history.add(
+            entered_time,
+            state.entered_type,
+            thread.cursor,
+            ENTERED,
+            {"name": state.name, "input": data},
+        )
+        thread.cursor = entered
+        handler = _HANDLERS[state.kind]
+        retry_count = 0
+        attempts: list[int] | None = None
+        while True:
+            if state.uses_context:
+                thread.scope.context = self.context(state, entered_time, retry_count)
+            try:
+                output, next_state, assigned = handler(self, state, data, thread, retry_count)
+                break
+            except EvaluationError as exc:
+                failure = self._runtime(state, entered, exc.error, exc.cause)
+            except StatesError as exc:
+                failure = exc
+            if failure.error == E.RUNTIME:
+                raise failure
+            if state.retriers:
+                if attempts is None:
+                    attempts = [0] * len(state.retriers)
+                delay = self._retry_delay(state, failure, attempts)
+                if delay is not None:
+                    self.sleep(delay)
+                    retry_count += 1
+                    continue
+            self._state_failed(state, thread)
+            caught = self._catch(state, failure, data, thread)
+            if caught is None:
+                raise failure
+            output, next_state, assigned = caught
+            break
+        if state.kind != "Fail":
+            details: dict[str, Any] = {"name": state.name, "output": output}
+            if assigned is not None:
+                details["assignedVariables"] = assigned
+            thread.cursor = history.add(
+                self.clock.now(), state.exited_type, thread.cursor, EXITED, details
+            )
+        if assigned:
+            thread.variables.update(assigned)
+        return output, next_state
+
+    def _runtime(self, state: State, entered: int, error: str, cause: str) -> StatesError:
+        if error == E.RUNTIME:
+            cause = (
+                f"An error occurred while executing the state '{state.name}' "
+                f"(entered at the event id #{entered}). {cause}"
+            )
+        return StatesError(error, cause)
+
+    def _retry_delay(self, state: State, failure: StatesError, attempts: list[int]) -> float | None:
+        for index, retrier in enumerate(state.retriers):
+            if _matches(retrier.errors, retrier.matches_all, failure.error, state.kind):
+                count = attempts[index]
+                if count >= retrier.max_attempts:
+                    return None
+                attempts[index] = count + 1
+                delay = retrier.interval * retrier.backoff_rate**count
+                if retrier.max_delay is not None:
+                    delay = min(delay, retrier.max_delay)
+                if retrier.jitter_full:
+                    delay = self.rng.uniform(0, delay)
+                return delay
+        return None
+
+    def _catch(
+        self, state: State, failure: StatesError, data: Any, thread: Thread
+    ) -> tuple[Any, State | None, Any] | None:
+        for catcher in state.catchers:
+            if _matches(catcher.errors, catcher.matches_all, failure.error, state.kind):
+                cause = failure.cause
+                if cause is None and failure.error in (E.TIMEOUT, E.HEARTBEAT_TIMEOUT):
+                    cause = ""
+                error_output: dict[str, Any] = {"Error": failure.error}
+                if cause is not None:
+                    error_output["Cause"] = cause
+                assigned = None
+                if catcher.assign is not None:
+                    assigned = catcher.assign.evaluate(error_output, thread.scope)
+                path = catcher.result_path
+                if path is KEEP:
+                    output: Any = error_output
+                elif path is None:
+                    output = data
+                else:
+                    output = path.set(data, error_output)
+                return output, catcher.next_state, assigned
+        return None
+
+    def _state_failed(self, state: State, thread: Thread) -> None:
+        if state.kind == "Map":
+            event = "MapStateFailed"
+        elif state.kind == "Parallel":
+            event = "ParallelStateFailed"
+        else:
+            return
+        thread.cursor = self.history.add(self.clock.now(), event, thread.cursor)
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the clock, stopping at the machine's deadline."""
+        deadline = self.deadline
+        if deadline is not None and self.clock.now() + timedelta(seconds=seconds) >= deadline:
+            self.clock.set(deadline)
+            raise _ExecutionTimedOut
+        self.clock.advance(seconds)
+
+    def context(self, state: State, entered: datetime, retry_count: int) -> dict[str, Any]:
+        """The context object (``$$``) a state sees (RetryCount only where retries exist)."""
+        state_context: dict[str, Any] = {"EnteredTime": iso_time(entered), "Name": state.name}
+        if state.kind == "Task":
+            state_context["RetryCount"] = retry_count
+        if self._execution_context is None:
+            self._execution_context = {
+                "Id": self.execution_arn,
+                "Input": self.input,
+                "Name": self.execution_name,
+                "RoleArn": self.role_arn,
+                "StartTime": iso_time(self.start_time),
+                "RedriveCount": 0,
+            }
+        return {
+            "Execution": self._execution_context,
+            "State": state_context,
+            "StateMachine": {"Id": self.state_machine_arn, "Name": self.state_machine_name},
+        }
+
+    # -- input and output processing -----------------------------------------------------------
+
+    @staticmethod
+    def _input(state: State, data: Any, scope: Scope) -> Any:
+        path = state.input_path
+        if path is KEEP:
+            return data
+        if path is None:
+            return {}
+        return path.evaluate(data, scope)
+
+    @staticmethod
+    def _output(state: State, data: Any, scope: Scope) -> Any:
+        path = state.output_path
+        if path is KEEP:
+            return data
+        if path is None:
+            return {}
+        return path.evaluate(data, scope)
+
+    def _finish(self, state: State, raw_input: Any, result: Any, scope: Scope) -> tuple[Any, Any]:
+        """ResultSelector, Assign, ResultPath, OutputPath: (output, assigned variables)."""
+        if state.result_selector is not None:
+            result = state.result_selector.evaluate(result, scope)
+        assigned = None if state.assign is None else state.assign.evaluate(result, scope)
+        path = state.result_path
+        if path is KEEP:
+            output = result
+        elif path is None:
+            output = raw_input
+        else:
+            output = path.set(raw_input, result)
+        return self._output(state, output, scope), assigned
+
+    # -- state types ---------------------------------------------------------------------------
+
+    def _pass(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        scope = thread.scope
+        effective = self._input(state, data, scope)
+        if state.parameters is not None:
+            effective = state.parameters.evaluate(effective, scope)
+        result = effective if state.result is KEEP else state.result
+        output, assigned = self._finish(state, data, result, scope)
+        return output, state.next_state, assigned
+
+    def _succeed(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        scope = thread.scope
+        effective = self._input(state, data, scope)
+        assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
+        return self._output(state, effective, scope), None, assigned
+
+    def _fail(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, FailState)
+        error = state.error
+        cause = state.cause
+        if state.error_path is not None:
+            error = state.error_path.evaluate(data, thread.scope)["value"]
+        if state.cause_path is not None:
+            cause = state.cause_path.evaluate(data, thread.scope)["value"]
+        raise StatesError(error if error is not None else "", cause)
+
+    def _choice(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, ChoiceState)
+        scope = thread.scope
+        effective = self._input(state, data, scope)
+        target: State | None = None
+        rule_assign = None
+        for rule, _name, assign, next_state in state.choices:
+            if rule.matches(effective, scope):
+                target, rule_assign = next_state, assign
+                break
+        else:
+            target = state.default_state
+            if target is None:
+                raise StatesError(E.NO_CHOICE_MATCHED, "No Matches!")
+        assigned = None
+        if state.assign is not None:
+            assigned = state.assign.evaluate(effective, scope)
+        if rule_assign is not None:
+            extra = rule_assign.evaluate(effective, scope)
+            assigned = extra if assigned is None else {**assigned, **extra}
+        return self._output(state, effective, scope), target, assigned
+
+    def _wait(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, WaitState)
+        scope = thread.scope
+        effective = self._input(state, data, scope)
+        seconds: float = 0.0
+        if state.seconds is not None:
+            seconds = state.seconds
+        elif state.seconds_path is not None:
+            value = state.seconds_path.evaluate(effective, scope)
+            where = f"{state.seconds_path.text} == {_show(value)}"
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise EvaluationError(
+                    E.RUNTIME,
+                    f"The SecondsPath parameter cannot be parsed as a long value: {where}",
+                )
+            if isinstance(value, float) and not value.is_integer():
+                raise EvaluationError(
+                    E.RUNTIME,
+                    f"The SecondsPath parameter cannot be parsed as a long value: {where}",
+                )
+            if value < 0:
+                raise EvaluationError(
+                    E.RUNTIME, f"The SecondsPath parameter references a negative value: {where}"
+                )
+            seconds = value
+        else:
+            if state.timestamp is not None:
+                text: Any = state.timestamp
+                where = f"Timestamp == {text}"
+            else:
+                text = state.timestamp_path.evaluate(effective, scope)
+                where = f"{state.timestamp_path.text} == {_show(text)}"
+            target = _parse_timestamp(text)
+            if target is None:
+                raise EvaluationError(
+                    E.RUNTIME,
+                    "The TimestampPath parameter does not reference a valid ISO-8601 "
+                    f"extended offset date-time format string: {where}",
+                )
+            seconds = (target - self.clock.now()).total_seconds()
+        if seconds > 0:
+            self.sleep(seconds)
+        assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
+        return self._output(state, effective, scope), state.next_state, assigned
+
+    def _task(self, state: State, data: Any, thread: Thread, retry: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, TaskState)
+        scope = thread.scope
+        history = self.history
+        effective = self._input(state, data, scope)
+        if state.parameters is not None:
+            effective = state.parameters.evaluate(effective, scope)
+        timeout = state.timeout
+        if state.timeout_path is not None:
+            timeout = _positive_int(state.timeout_path.evaluate(data, scope), "TimeoutSecondsPath")
+        heartbeat = state.heartbeat
+        if state.heartbeat_path is not None:
+            heartbeat = _positive_int(
+                state.heartbeat_path.evaluate(data, scope), "HeartbeatSecondsPath"
+            )
+        kind, resource_type, resource = task_kind(state.resource)
+        if kind == "lambda-arn":
+            details: dict[str, Any] = {"input": effective, "resource": state.resource}
+            prefix, scheduled_key = "LambdaFunction", "lambdaFunctionScheduledEventDetails"
+            started_details: dict[str, Any] | None = None
+            base: dict[str, Any] = {}
+        else:
+            details = {
+                "parameters": effective,
+                "region": self.region,
+                "resource": resource,
+                "resourceType": resource_type,
+            }
+            prefix, scheduled_key = "Task", "taskScheduledEventDetails"
+            base = {"resource": resource, "resourceType": resource_type}
+            started_details = base
+        if timeout is not None:
+            details["timeoutInSeconds"] = timeout
+        if heartbeat is not None:
+            details["heartbeatInSeconds"] = heartbeat
+        cursor = history.add(
+            self.clock.now(), f"{prefix}Scheduled", thread.cursor, scheduled_key, details
+        )
+        cursor = history.add(
+            self.clock.now(),
+            f"{prefix}Started",
+            cursor,
+            None if started_details is None else "taskStartedEventDetails",
+            started_details,
+        )
+        thread.cursor = cursor
+        call = TaskCall(
+            state_name=state.name,
+            resource=state.resource,
+            parameters=effective,
+            execution_arn=self.execution_arn,
+            retry_count=retry,
+            timeout_seconds=timeout,
+        )
+        outcome = self.invoke(call, kind)
+        lower = prefix[0].lower() + prefix[1:]
+        limit = min(x for x in (timeout, heartbeat, 10**9) if x is not None)
+        timed_out = outcome.timed_out or outcome.seconds > limit
+        self.sleep(min(outcome.seconds, float(limit)))
+        if timed_out:
+            timeout_error = E.TIMEOUT
+            if (
+                heartbeat is not None
+                and not outcome.timed_out
+                and outcome.seconds > heartbeat
+                and (timeout is None or heartbeat < timeout)
+            ):
+                timeout_error = E.HEARTBEAT_TIMEOUT
+            thread.cursor = history.add(
+                self.clock.now(),
+                f"{prefix}TimedOut",
+                cursor,
+                f"{lower}TimedOutEventDetails",
+                {**base, "error": timeout_error},
+            )
+            raise StatesError(timeout_error)
+        error = outcome.error
+        cause = outcome.cause
+        result = outcome.output
+        if error is None and len(to_json(result).encode()) > E.PAYLOAD_LIMIT_BYTES:
+            error = E.DATA_LIMIT_EXCEEDED
+            task_name = "lambda" if kind == "lambda-invoke" else state.resource
+            cause = (
+                f"The state/task '{task_name}' returned a result with a size exceeding the "
+                "maximum number of bytes service limit."
+            )
+        if error is not None:
+            failed: dict[str, Any] = {**base, "error": error}
+            if cause is not None:
+                failed["cause"] = cause
+            thread.cursor = history.add(
+                self.clock.now(), f"{prefix}Failed", cursor, f"{lower}FailedEventDetails", failed
+            )
+            raise StatesError(error, cause)
+        thread.cursor = history.add(
+            self.clock.now(),
+            f"{prefix}Succeeded",
+            cursor,
+            f"{lower}SucceededEventDetails",
+            {**base, "output": result},
+        )
+        output, assigned = self._finish(state, data, result, scope)
+        return output, state.next_state, assigned
+
+    def _parallel(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, ParallelState)
+        scope = thread.scope
+        history = self.history
+        effective = self._input(state, data, scope)
+        if state.parameters is not None:
+            effective = state.parameters.evaluate(effective, scope)
+        started = history.add(self.clock.now(), "ParallelStateStarted", thread.cursor)
+        thread.cursor = started
+        begin = self.clock.now()
+        latest = begin
+        outputs = []
+        try:
+            for branch in state.branches:
+                self.clock.set(begin)
+                child = Thread(started, dict(thread.variables), self.rng)
+                outputs.append(self.run_graph(branch, effective, child))
+                latest = max(latest, self.clock.now())
+        except StatesError:
+            thread.cursor = history.last_id
+            raise
+        self.clock.set(latest)
+        last = history.last_id
+        history.add(self.clock.now(), "ParallelStateSucceeded", last)
+        thread.cursor = last
+        output, assigned = self._finish(state, data, outputs, scope)
+        return output, state.next_state, assigned
+
+    def _map(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, MapState)
+        scope = thread.scope
+        history = self.history
+        effective = self._input(state, data, scope)
+        items = (
+            effective if state.items_path is KEEP else state.items_path.evaluate(effective, scope)
+        )
+        if not isinstance(items, list):
+            raise EvaluationError(
+                E.RUNTIME,
+                f"Map state input must be an array but was: {_kind_of(items)}",
+            )
+        concurrency = state.max_concurrency
+        if state.max_concurrency_path is not None:
+            concurrency = _count_field(
+                state.max_concurrency_path, effective, scope, "MaxConcurrencyPath"
+            )
+        started = history.add(
+            self.clock.now(),
+            "MapStateStarted",
+            thread.cursor,
+            "mapStateStartedEventDetails",
+            {"length": len(items)},
+        )
+        thread.cursor = started
+        tolerated_count = state.tolerated_count
+        if state.tolerated_count_path is not None:
+            tolerated_count = _count_field(
+                state.tolerated_count_path, effective, scope, "ToleratedFailureCountPath"
+            )
+        if tolerated_count is not None and tolerated_count < 0:
+            raise EvaluationError(E.RUNTIME, "ToleratedFailureCount cannot be negative.")
+        tolerated_percentage = state.tolerated_percentage
+        if state.tolerated_percentage_path is not None:
+            tolerated_percentage = _percentage_field(
+                state.tolerated_percentage_path, effective, scope
+            )
+        if state.distributed:
+            return self._map_run(
+                state, data, effective, items, thread, tolerated_count, tolerated_percentage
+            )
+        begin = self.clock.now()
+        slots: list[datetime] = []
+        ends: list[datetime] = [begin]
+        results = []
+        last_iteration = 0
+        for index, item in enumerate(items):
+            if concurrency and len(slots) >= concurrency:
+                slots.sort()
+                self.clock.set(slots.pop(0))
+            else:
+                self.clock.set(begin)
+            item_input = self._item(state, effective, index, item, scope)
+            iteration = history.add(
+                self.clock.now(),
+                "MapIterationStarted",
+                thread.cursor,
+                "mapIterationStartedEventDetails",
+                {"index": index, "name": state.name},
+            )
+            child = Thread(iteration, dict(thread.variables), self.rng)
+            try:
+                results.append(self.run_graph(state.processor, item_input, child))
+            except StatesError:
+                history.add(
+                    self.clock.now(),
+                    "MapIterationFailed",
+                    child.cursor,
+                    "mapIterationFailedEventDetails",
+                    {"index": index, "name": state.name},
+                )
+                thread.cursor = child.cursor
+                raise
+            last_iteration = history.add(
+                self.clock.now(),
+                "MapIterationSucceeded",
+                child.cursor,
+                "mapIterationSucceededEventDetails",
+                {"index": index, "name": state.name},
+            )
+            thread.cursor = child.cursor
+            slots.append(self.clock.now())
+            ends.append(self.clock.now())
+        self.clock.set(max(ends))
+        closing = last_iteration or started
+        history.add(self.clock.now(), "MapStateSucceeded", closing)
+        thread.cursor = closing
+        output, assigned = self._finish(state, data, results, scope)
+        return output, state.next_state, assigned
+
+    def _item(self, state: MapState, effective: Any, index: int, item: Any, scope: Scope) -> Any:
+        if state.item_selector is None:
+            return item
+        context = dict(scope.context) if scope.context else {}
+        context["Map"] = {"Item": {"Index": index, "Value": item}}
+        item_scope = Scope(context=context, variables=scope.variables, random=scope.random)
+        return state.item_selector.evaluate(effective, item_scope)
+
+    def _map_run(
+        self,
+        state: MapState,
+        data: Any,
+        effective: Any,
+        items: list[Any],
+        thread: Thread,
+        tolerated_count: int | None,
+        tolerated_percentage: float | None,
+    ) -> tuple[Any, Any, Any]:
+        history = self.history
+        label = state.label or state.name
+        run_id = uuid.UUID(int=self.rng.getrandbits(128), version=4)
+        map_run_arn = (
+            f"arn:aws:states:{self.region}:{self.account_id}:mapRun:"
+            f"{self.state_machine_name}/{label}:{run_id}"
+        )
+        run_started = history.add(
+            self.clock.now(),
+            "MapRunStarted",
+            thread.cursor,
+            "mapRunStartedEventDetails",
+            {"mapRunArn": map_run_arn},
+        )
+        thread.cursor = run_started
+        # Child executions of a map run keep their own histories, not the parent's.
+        parent_history = history
+        begin = self.clock.now()
+        latest = begin
+        results: list[Any] = []
+        failures = 0
+        try:
+            for index, item in enumerate(items):
+                self.history = History()
+                self.clock.set(begin)
+                item_input = self._item(state, effective, index, item, thread.scope)
+                child = Thread(0, dict(thread.variables), self.rng)
+                try:
+                    results.append(self.run_graph(state.processor, item_input, child))
+                except StatesError as failure:
+                    failures += 1
+                    error_output: dict[str, Any] = {"Error": failure.error}
+                    if failure.cause is not None:
+                        error_output["Cause"] = failure.cause
+                    results.append(error_output)
+                latest = max(latest, self.clock.now())
+        finally:
+            self.history = parent_history
+        self.clock.set(latest)
+        if failures and _exceeds(failures, len(items), tolerated_count, tolerated_percentage):
+            history.add(self.clock.now(), "MapRunFailed", run_started)
+            raise StatesError(
+                E.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerance threshold was exceeded",
+            )
+        run_succeeded = history.add(self.clock.now(), "MapRunSucceeded", run_started)
+        history.add(self.clock.now(), "MapStateSucceeded", run_succeeded)
+        thread.cursor = run_succeeded
+        output, assigned = self._finish(state, data, results, thread.scope)
+        return output, state.next_state, assigned
+
+
+_Handler = Callable[[Run, Any, Any, Thread, int], tuple[Any, Any, Any]]
+_HANDLERS: Final[dict[str, _Handler]] = {
+    "Pass": Run._pass,
+    "Succeed": Run._succeed,
+    "Fail": Run._fail,
+    "Wait": Run._wait,
+    "Choice": Run._choice,
+    "Task": Run._task,
+    "Parallel": Run._parallel,
+    "Map": Run._map,
+}
+
+
+def _matches(errors: frozenset[str], matches_all: bool, error: str, kind: str) -> bool:
+    if error in errors:
+        return True
+    if error == E.RUNTIME or error == E.DATA_LIMIT_EXCEEDED:
+        return False
+    if matches_all:
+        return True
+    return kind == "Task" and E.TASK_FAILED in errors and error != E.TIMEOUT
+
+
+def _exceeds(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+    if count is None and percentage is None:
+        return True
+    within_count = count is not None and failures <= count
+    within_percentage = percentage is not None and total and failures * 100 / total <= percentage
+    return not (within_count or within_percentage)
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else to_json(value)
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number"
+
+
+def _parse_timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not _ISO_OFFSET.match(value):
+        return None
+    text = value.replace("Z", "+00:00")
+    head, _, tail = text.partition(".")
+    if tail:
+        # datetime.fromisoformat wants 3 or 6 fraction digits before the offset
+        digits = re.match(r"\d+", tail)
+        assert digits is not None
+        fraction = (digits.group(0) + "000000")[:6]
+        text = f"{head}.{fraction}{tail[digits.end() :]}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _count_field(path: Any, data: Any, scope: Scope, field: str) -> int:
+    value = path.evaluate(data, scope)
+    parsed = _as_int(value)
+    if parsed is None:
+        raise EvaluationError(
+            E.RUNTIME,
+            f'The {field} field refers to value "{_show(value)}" which is not a valid integer: '
+            f"{path.text}",
+        )
+    return parsed
+
+
+def _percentage_field(path: Any, data: Any, scope: Scope) -> float:
+    value = path.evaluate(data, scope)
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        parsed = -1.0
+    if isinstance(value, bool) or not 0 <= parsed <= 100:
+        raise EvaluationError(
+            E.RUNTIME,
+            f'The ToleratedFailurePercentagePath field refers to value "{_show(value)}" which is '
+            f"not a valid percentage: {path.text}",
+        )
+    return parsed
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _positive_int(value: Any, field: str) -> int:
+    parsed = _as_int(value)
+    if parsed is None or parsed <= 0:
+        raise EvaluationError(
+            E.RUNTIME, f"The {field} field must be a positive integer, got: {json.dumps(value)}"
+        )
+    return parsed

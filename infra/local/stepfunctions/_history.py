@@ -1,0 +1,108 @@
+"""Execution history, recorded cheaply and rendered as GetExecutionHistory returns it.
+
+Recording an event stores Python values; JSON text (``input``, ``output``, ``parameters``,
+``assignedVariables``) is produced only when the history is read, so an execution nobody
+inspects pays nothing for serialisation. The engine never mutates a value after handing it to
+the history (paths and ResultPath copy on write), which is what makes the deferral safe.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Final
+
+from infra.local.stepfunctions._errors import PAYLOAD_LIMIT_BYTES
+
+# Fields whose value is JSON text in the API; their "<field>Details" carries `truncated`.
+_JSON_FIELDS: Final = frozenset({"input", "output", "parameters"})
+_DETAILS_OF: Final = {"input": "inputDetails", "output": "outputDetails"}
+
+
+def to_json(value: Any) -> str:
+    """JSON text as Step Functions writes it: compact, UTF-8, keys in insertion order."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _render_details(details: dict[str, Any]) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    for key, value in details.items():
+        if key in _JSON_FIELDS:
+            text = to_json(value)
+            details_key = _DETAILS_OF.get(key)
+            truncated = False
+            if len(text) * 4 > PAYLOAD_LIMIT_BYTES:
+                encoded = text.encode()
+                if len(encoded) > PAYLOAD_LIMIT_BYTES:
+                    text = encoded[:PAYLOAD_LIMIT_BYTES].decode(errors="ignore")
+                    truncated = True
+            rendered[key] = text
+            if details_key is not None:
+                rendered[details_key] = {"truncated": truncated}
+        elif key == "assignedVariables":
+            rendered[key] = {name: to_json(var) for name, var in value.items()}
+            rendered["assignedVariablesDetails"] = {"truncated": False}
+        else:
+            rendered[key] = value
+    return rendered
+
+
+class History:
+    """The events of one execution, in order, with AWS's ids and previousEventIds."""
+
+    __slots__ = ("_events", "_rendered")
+
+    def __init__(self) -> None:
+        self._events: list[tuple[datetime, str, int, int, str | None, dict[str, Any] | None]] = []
+        self._rendered: list[dict[str, Any]] | None = None
+
+    @property
+    def last_id(self) -> int:
+        """The id of the newest event (0 before the first)."""
+        return len(self._events)
+
+    def add(
+        self,
+        timestamp: datetime,
+        event_type: str,
+        previous: int,
+        details_key: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Record an event and return its id.
+
+        Args:
+            timestamp: when it happened (the execution's clock).
+            event_type: e.g. ``"PassStateEntered"``.
+            previous: the ``previousEventId``.
+            details_key: e.g. ``"stateEnteredEventDetails"``; None for events without details.
+            details: the details, with Python values where the API has JSON text.
+        """
+        events = self._events
+        event_id = len(events) + 1
+        events.append((timestamp, event_type, event_id, previous, details_key, details))
+        return event_id
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def types(self) -> list[str]:
+        """The event types in order (cheap: renders nothing)."""
+        return [event[1] for event in self._events]
+
+    def render(self) -> list[dict[str, Any]]:
+        """The events as boto3's ``get_execution_history()["events"]`` holds them."""
+        if self._rendered is None or len(self._rendered) != len(self._events):
+            rendered = []
+            for timestamp, event_type, event_id, previous, key, details in self._events:
+                event: dict[str, Any] = {
+                    "timestamp": timestamp,
+                    "type": event_type,
+                    "id": event_id,
+                    "previousEventId": previous,
+                }
+                if key is not None:
+                    event[key] = _render_details(details) if details else {}
+                rendered.append(event)
+            self._rendered = rendered
+        return self._rendered

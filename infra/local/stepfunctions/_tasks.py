@@ -1,0 +1,184 @@
+"""What a Task state asks for, and what answers it: mocks, in-process Lambda handlers, HTTP."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCall:
+    """One attempt of a Task state, as a mock sees it.
+
+    Attributes:
+        state_name: the Task state's name.
+        resource: the ``Resource`` ARN as written (``arn:aws:states:::lambda:invoke``, a function
+            ARN, ...).
+        parameters: the effective input after InputPath and Parameters (for ``lambda:invoke``,
+            the object holding FunctionName and Payload).
+        execution_arn: the execution this attempt belongs to.
+        retry_count: ``$$.State.RetryCount`` (0 for the first attempt).
+        timeout_seconds: the task's TimeoutSeconds(Path), when set.
+    """
+
+    state_name: str
+    resource: str
+    parameters: Any
+    execution_arn: str
+    retry_count: int
+    timeout_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """The result of a Task attempt: a result, a named failure, or a timeout.
+
+    Build one with :meth:`success`, :meth:`failure` or :meth:`timeout`.
+
+    Attributes:
+        output: the task result as the state receives it (before ResultSelector). For
+            ``lambda:invoke`` that is the whole invoke response (``{"Payload": ..., "StatusCode":
+            200, ...}``); for a bare function ARN, the function's return value.
+        error: the error name of a failure.
+        cause: the cause text of a failure.
+        timed_out: True when the attempt timed out (``States.Timeout``).
+        seconds: virtual seconds the attempt took (the clock advances by that much).
+    """
+
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    timed_out: bool = False
+    seconds: float = 0.0
+
+    @classmethod
+    def success(cls, output: Any, *, seconds: float = 0.0) -> TaskOutcome:
+        """The task returned ``output`` after ``seconds`` of virtual time."""
+        return cls(output=output, seconds=seconds)
+
+    @classmethod
+    def failure(cls, error: str, cause: str | None = None, *, seconds: float = 0.0) -> TaskOutcome:
+        """The task failed with ``error`` (and ``cause``)."""
+        return cls(error=error, cause=cause, seconds=seconds)
+
+    @classmethod
+    def timeout(cls) -> TaskOutcome:
+        """The task did not finish within its TimeoutSeconds."""
+        return cls(timed_out=True)
+
+
+TaskMock = Callable[[TaskCall], TaskOutcome | None]
+"""Answers a Task attempt in place of the real integration; None lets it through."""
+
+
+class LambdaHandler(Protocol):
+    """A Python Lambda handler: ``handler(event, context) -> JSON-serialisable result``."""
+
+    def __call__(self, event: Any, context: Any, /) -> Any: ...
+
+
+@dataclass(slots=True)
+class LambdaContext:
+    """The ``context`` a handler receives, shaped like AWS Lambda's Python context.
+
+    Time is virtual: :meth:`elapse` tells the engine the invocation took that long, so a test can
+    drive a Task past its TimeoutSeconds without waiting.
+
+    Attributes:
+        function_name: the function's name.
+        function_version: ``"$LATEST"`` or the qualifier invoked.
+        invoked_function_arn: the ARN the function was invoked with.
+        memory_limit_in_mb: always 128 here.
+        aws_request_id: a UUID, deterministic under the engine's seed.
+        log_group_name: ``/aws/lambda/<function_name>``.
+        log_stream_name: a stream name in Lambda's format.
+        timeout_seconds: the remaining budget the Task grants (its TimeoutSeconds, else 60).
+        elapsed_seconds: virtual seconds the handler reported through :meth:`elapse`.
+    """
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    aws_request_id: str
+    timeout_seconds: float = 60.0
+    memory_limit_in_mb: int = 128
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    elapsed_seconds: float = 0.0
+    identity: Any = None
+    client_context: Any = None
+    _extra: dict[str, Any] = field(default_factory=dict)
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation's timeout, on the virtual clock."""
+        return max(0, int((self.timeout_seconds - self.elapsed_seconds) * 1000))
+
+    def elapse(self, seconds: float) -> None:
+        """Declare that the handler spent ``seconds`` of (virtual) time."""
+        self.elapsed_seconds += seconds
+
+
+def lambda_error_cause(exc: BaseException, request_id: str, *, compact: bool) -> tuple[str, str]:
+    """The error name and cause JSON AWS records for a Python handler's exception."""
+    error_type = type(exc).__name__
+    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop the engine's own call frame
+    stack = [
+        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}\n'
+        for frame in frames
+    ]
+    body = {
+        "errorMessage": str(exc),
+        "errorType": error_type,
+        "requestId": request_id,
+        "stackTrace": stack,
+    }
+    separators = (",", ":") if compact else (", ", ": ")
+    return error_type, json.dumps(body, separators=separators, ensure_ascii=False)
+
+
+def function_name_of(name_or_arn: str) -> tuple[str, str | None]:
+    """Split a function name, partial or full ARN into (name, qualifier)."""
+    parts = name_or_arn.split(":")
+    if name_or_arn.startswith("arn:"):
+        # arn:partition:lambda:region:account:function:name[:qualifier]
+        name = parts[6] if len(parts) > 6 else parts[-1]
+        qualifier = parts[7] if len(parts) > 7 else None
+        return name, qualifier
+    if len(parts) >= 3 and parts[1] == "function":  # account:function:name[:qualifier]
+        return parts[2], parts[3] if len(parts) > 3 else None
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    return name_or_arn, None
+
+
+class HttpLambdaInvoker:
+    """Calls functions through the Lambda Invoke API (a LAMBDA_ENDPOINT, moto, or AWS).
+
+    Args:
+        client: a boto3 ``lambda`` client pointed at the endpoint.
+    """
+
+    def __init__(self, client: LambdaClient) -> None:
+        self._client = client
+
+    def invoke(self, function: str, qualifier: str | None, payload: Any) -> tuple[bool, Any]:
+        """Invoke ``function``; return (True, result) or (False, (error, cause))."""
+        kwargs: dict[str, Any] = {
+            "FunctionName": function,
+            "Payload": json.dumps(payload).encode(),
+        }
+        if qualifier:
+            kwargs["Qualifier"] = qualifier
+        response = self._client.invoke(**kwargs)
+        raw = response["Payload"].read()
+        body = json.loads(raw) if raw else None
+        if response.get("FunctionError"):
+            error = body.get("errorType", "Exception") if isinstance(body, dict) else "Exception"
+            return False, (error, raw.decode())
+        return True, body

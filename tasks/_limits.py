@@ -1,0 +1,87 @@
+"""Checks every event store runs before writing, so that a refused append writes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from domain import Event, EventTooLargeError, StreamId, TenantMismatchError
+
+__all__ = (
+    "MAX_EVENTS_PER_APPEND",
+    "MAX_ITEM_BYTES",
+    "MAX_STEP_PAYLOAD_BYTES",
+    "check_append",
+    "encode_payload",
+    "event_item_size",
+)
+
+MAX_ITEM_BYTES = 400_000
+"""DynamoDB's 400 KB item limit, read as 400,000 bytes to stay clear of the boundary (AWS
+measures it at 409,600, moto rejects items over 405,000); an event is one item."""
+
+MAX_EVENTS_PER_APPEND = 99
+"""TransactWriteItems takes 100 actions; one of them is the stream head."""
+
+MAX_STEP_PAYLOAD_BYTES = 256 * 1024
+"""Step Functions' limit on a state's input or output."""
+
+# DynamoDB sizes a Number by its significant digits; 21 bytes is the documented ceiling.
+_NUMBER_BYTES = 21
+
+
+def encode_payload(event: Event) -> str:
+    """The payload as stored: compact JSON, keys in insertion order."""
+    return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def event_item_size(stream: StreamId, event: Event) -> int:
+    """The size in bytes of the DynamoDB item that stores `event` (DESIGN.md's layout).
+
+    Attribute names count, strings count their UTF-8 bytes, numbers their 21-byte ceiling.
+    """
+    strings = {
+        "pk": stream.key,
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "payload": encode_payload(event),
+        "occurred_at": event.occurred_at.isoformat(),
+        "tenant": str(event.tenant),
+        "correlation_id": event.correlation_id,
+        "causation_id": event.causation_id,
+    }
+    numbers = ("sk", "schema_version")
+    return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
+        _utf8(name) + _NUMBER_BYTES for name in numbers
+    )
+
+
+def check_append(stream: StreamId, events: Sequence[Event], expected_version: int) -> None:
+    """Refuse an append that no store may write, before anything is written.
+
+    Raises:
+        ValueError: Negative `expected_version`, too many events, or an event id repeated in
+            the batch (the message names `events[i].event_id`).
+        TenantMismatchError: An event's tenant is not the stream's (`events[i].tenant`).
+        EventTooLargeError: An event's item is over 400 KB (`events[i]`).
+    """
+    if expected_version < 0:
+        raise ValueError(f"expected_version must be >= 0, got {expected_version}")
+    if len(events) > MAX_EVENTS_PER_APPEND:
+        raise ValueError(
+            f"events: {len(events)} events in one append, at most {MAX_EVENTS_PER_APPEND}"
+        )
+    seen: set[str] = set()
+    for index, event in enumerate(events):
+        if event.tenant != stream.tenant:
+            raise TenantMismatchError(stream.tenant, event.tenant, f"events[{index}].tenant")
+        if event.event_id in seen:
+            raise ValueError(f"events[{index}].event_id {event.event_id!r} repeats in this append")
+        seen.add(event.event_id)
+        size = event_item_size(stream, event)
+        if size > MAX_ITEM_BYTES:
+            raise EventTooLargeError(f"events[{index}] ({event.type})", size, MAX_ITEM_BYTES)

@@ -1,0 +1,92 @@
+"""In-memory adapters: the event store and notifier for tests and local runs."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+
+from domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
+from tasks._limits import check_append
+from tasks._ports import EmailMessage, SentEmail
+
+__all__ = ("InMemoryEventStore", "InMemoryNotifier")
+
+
+class InMemoryEventStore:
+    """An `EventStore` held in a dict, safe to share between threads.
+
+    It keeps exactly the promises of the DynamoDB store (same checks, same conflict rules),
+    so a service tested on it behaves the same on AWS.
+    """
+
+    def __init__(self) -> None:
+        self._streams: dict[StreamId, list[RecordedEvent]] = {}
+        self._lock = threading.Lock()
+
+    def append(
+        self, stream: StreamId, events: Sequence[Event], expected_version: int
+    ) -> list[RecordedEvent]:
+        """See `EventStore.append`."""
+        check_append(stream, events, expected_version)
+        if not events:
+            return []
+        with self._lock:
+            stored = self._streams.setdefault(stream, [])
+            actual = len(stored)
+            if actual != expected_version:
+                already = stored[expected_version : expected_version + len(events)]
+                if [r.event.event_id for r in already] == [e.event_id for e in events]:
+                    return list(already)
+                raise ConcurrencyError(stream.key, expected_version, actual)
+            recorded = [
+                RecordedEvent(stream=stream, version=actual + offset, event=event)
+                for offset, event in enumerate(events, start=1)
+            ]
+            stored.extend(recorded)
+            return list(recorded)
+
+    def read(
+        self, stream: StreamId, *, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        """See `EventStore.read`."""
+        start = max(from_version, 1) - 1
+        with self._lock:
+            stored = self._streams.get(stream, [])
+            end = len(stored) if limit is None else start + max(limit, 0)
+            return stored[start:end]
+
+    def version(self, stream: StreamId) -> int:
+        """See `EventStore.version`."""
+        with self._lock:
+            return len(self._streams.get(stream, []))
+
+    def streams(self, tenant: str | None = None) -> list[StreamId]:
+        """The streams that have events, optionally only one tenant's, in creation order."""
+        with self._lock:
+            return [s for s in self._streams if self._streams[s] and tenant in (None, s.tenant)]
+
+
+class InMemoryNotifier:
+    """A `Notifier` that records messages instead of sending them, once per idempotency key.
+
+    Attributes:
+        sent: Every message actually sent, with its tenant and key, in order.
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[TenantId, EmailMessage, SentEmail]] = []
+        self._by_key: dict[tuple[str, str], SentEmail] = {}
+        self._lock = threading.Lock()
+
+    def send(self, tenant: TenantId, message: EmailMessage, *, idempotency_key: str) -> SentEmail:
+        """See `Notifier.send`."""
+        with self._lock:
+            previous = self._by_key.get((tenant, idempotency_key))
+            if previous is not None:
+                return previous.model_copy(update={"replayed": True})
+            digest = hashlib.sha256(f"{tenant}\x00{idempotency_key}".encode()).hexdigest()
+            receipt = SentEmail(message_id=f"local-{digest[:32]}", idempotency_key=idempotency_key)
+            self._by_key[(tenant, idempotency_key)] = receipt
+            self.sent.append((tenant, message, receipt))
+            return receipt

@@ -1,0 +1,119 @@
+"""The ports a step talks to: the event store and the notifier, and the values they exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain import Event, RecordedEvent, StreamId, TenantId
+
+__all__ = ("EmailMessage", "EventStore", "Notifier", "SentEmail")
+
+
+class EventStore(Protocol):
+    """An append-only, tenant-partitioned store of event streams.
+
+    Every implementation keeps the promises written down once in the conformance test class
+    (`tests/eventstore/contract.py`):
+
+    - versions start at 1 and have no gaps;
+    - `append` writes all of its events or none of them, and only if the stream is still at
+      `expected_version` (0 for a new stream), else it raises `ConcurrencyError(expected,
+      actual)`;
+    - an append whose events are already stored right after `expected_version` with the same
+      event ids (a retried append) succeeds and writes nothing;
+    - each event must belong to the stream's tenant and fit the item-size limit; a violation
+      is refused before anything is written;
+    - reads are strongly consistent and ordered by version.
+    """
+
+    def append(
+        self, stream: StreamId, events: Sequence[Event], expected_version: int
+    ) -> list[RecordedEvent]:
+        """Append `events` to `stream` if it is at `expected_version`.
+
+        Args:
+            stream: The target stream; its tenant scopes the write.
+            events: The events, in order; each event's tenant must be the stream's.
+            expected_version: The version the caller last saw (0: the stream must not exist).
+
+        Returns:
+            The events as recorded, with their versions.
+
+        Raises:
+            ConcurrencyError: The stream moved on and the stored events are not these.
+            TenantMismatchError: An event belongs to another tenant.
+            EventTooLargeError: An event does not fit one item.
+            ValueError: Duplicate event ids in the batch, too many events, negative version.
+        """
+        ...
+
+    def read(
+        self, stream: StreamId, *, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        """Read a stream's events in version order, starting at `from_version`.
+
+        Args:
+            stream: The stream to read; its tenant scopes the read.
+            from_version: The first version to return (from 1).
+            limit: At most this many events (all when None).
+
+        Returns:
+            The events, possibly empty when the stream does not exist.
+        """
+        ...
+
+    def version(self, stream: StreamId) -> int:
+        """Return the stream's current version (0 when it has no events)."""
+        ...
+
+
+class EmailMessage(BaseModel):
+    """A rendered email.
+
+    Attributes:
+        to: Recipient addresses.
+        subject: The subject line.
+        text: The plain-text body.
+        html: The HTML body, if any.
+        tags: SES message tags (name to value).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    to: tuple[str, ...] = Field(min_length=1, max_length=50)
+    subject: str = Field(min_length=1, max_length=998)
+    text: str
+    html: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class SentEmail(BaseModel):
+    """The outcome of a send.
+
+    Attributes:
+        message_id: The provider's message id (SES `MessageId`).
+        idempotency_key: The key the send was claimed under.
+        replayed: True when an earlier attempt had already sent it and nothing was sent now.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    idempotency_key: str
+    replayed: bool = False
+
+
+class Notifier(Protocol):
+    """Sends email at most once per idempotency key."""
+
+    def send(self, tenant: TenantId, message: EmailMessage, *, idempotency_key: str) -> SentEmail:
+        """Send `message` unless it was already sent under `idempotency_key` for `tenant`.
+
+        Raises:
+            RetryableError: Another attempt holds the claim and has not finished yet, or the
+                provider failed transiently (the claim is released so a retry can send).
+        """
+        ...

@@ -1,0 +1,336 @@
+"""Lambda entry points for saga steps: parse the envelope, run the step, name the outcome.
+
+**How steps map to Lambda functions.** The saga compiler (`workflows.saga`) gives every
+*handler* (an action, a compensation or a notification, e.g. `ReserveStock`,
+`ReleaseStock`, `NotifyCustomer`) its own Lambda function, invoked with the step envelope as
+its payload. `TaskRuntime.handler(step)` turns one step function into that Lambda handler;
+`TaskRuntime.handlers({"ReserveStock": reserve_stock, ...})` does it for a whole service, keyed
+by handler name, which is the name the local engine registers handlers under.
+
+**Outcomes and their Step Functions error names.** AWS records a Python Lambda's error under
+the exception's class name, so the runtime raises exceptions whose class *is* the error name:
+
+- the step returns a value (JSON or a pydantic model): no error, the value is the `Payload`;
+- it raises `BusinessFailure` (e.g. `PaymentDeclined`): the failure's `name`
+  (`PaymentDeclined`); not retried, the saga compensates;
+- it raises `RetryableError` or `ConcurrencyError`: `Saga.Retryable` (`RETRYABLE_ERROR`);
+  retried under the step's policy;
+- the envelope or the command does not validate, or the tenant is invalid:
+  `InvalidStepInput`, raised before the step runs;
+- it returns a result over Step Functions' 256 KB payload limit: `PayloadTooLargeError`;
+- it raises anything else: that exception's own class name (`KeyError`, `ClientError`).
+
+Business and retryable outcomes raise a `TaskFailed` subclass whose `__cause__` is the
+original error; invalid input raises `InvalidStepInput` itself, before the step runs, so
+nothing is written. A result over Step Functions' 256 KB payload limit raises
+`PayloadTooLargeError`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import threading
+import time
+import typing
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from pydantic import BaseModel, ValidationError
+
+from domain import (
+    BusinessFailure,
+    ConcurrencyError,
+    DomainError,
+    PayloadTooLargeError,
+    RetryableError,
+    TenantId,
+)
+from tasks._context import StepContext
+from tasks._limits import MAX_STEP_PAYLOAD_BYTES
+from tasks._ports import EventStore, Notifier
+from workflows.saga import RETRYABLE_ERROR, StepEnvelope
+
+__all__ = (
+    "InvalidStepInput",
+    "LambdaHandler",
+    "StepFunction",
+    "TaskFailed",
+    "TaskRuntime",
+    "on_lambda",
+    "task_error",
+)
+
+StepFunction = Callable[[Any, StepContext], Any]
+"""A step: `(command, ctx) -> result`, where `command` is an instance of the step's model."""
+
+LambdaHandler = Callable[[Any, Any], Any]
+"""A Lambda handler: `(event, context) -> JSON`."""
+
+
+def on_lambda() -> bool:
+    """True inside the AWS Lambda runtime (not SAM local, not a test)."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not os.environ.get("AWS_SAM_LOCAL")
+
+
+class InvalidStepInput(DomainError, ValueError):
+    """The step envelope or its command did not validate; nothing was run or written.
+
+    Attributes:
+        field: Dotted path of the first offending field (`meta.tenant`, `command.items.0.sku`).
+        problems: Every problem, as `(field, message)` pairs.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        self.field = problems[0][0] if problems else ""
+        detail = "; ".join(f"{field}: {message}" for field, message in problems)
+        super().__init__(f"invalid step input: {detail}")
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, prefix: str = "") -> InvalidStepInput:
+        """Build from a pydantic error, prefixing every location with `prefix`."""
+        return cls(
+            [
+                (
+                    ".".join([prefix, *map(str, item["loc"])] if prefix else map(str, item["loc"])),
+                    item["msg"],
+                )
+                for item in error.errors()
+            ]
+        )
+
+
+class TaskFailed(Exception):
+    """Base of the exceptions the runtime raises; the class name is the Step Functions error.
+
+    Attributes:
+        error_name: The Step Functions error name (the class name).
+        details: Context for operators (a business failure's details, say).
+    """
+
+    error_name: ClassVar[str] = "TaskFailed"
+
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
+        self.details = dict(details or {})
+        super().__init__(message)
+
+
+_TASK_ERRORS: dict[str, type[TaskFailed]] = {}
+_TASK_ERRORS_LOCK = threading.Lock()
+
+
+def task_error(name: str) -> type[TaskFailed]:
+    """The `TaskFailed` subclass whose class name is the error name `name`.
+
+    Class names may contain dots (`Saga.Retryable`) when built with `type()`; the same class
+    is returned for the same name.
+    """
+    with _TASK_ERRORS_LOCK:
+        if name not in _TASK_ERRORS:
+            _TASK_ERRORS[name] = type(name, (TaskFailed,), {"error_name": name})
+        return _TASK_ERRORS[name]
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return value
+
+
+def _command_model(step: StepFunction) -> type[BaseModel]:
+    parameters = list(inspect.signature(step).parameters)
+    hints = typing.get_type_hints(step)
+    model = hints.get(parameters[0]) if parameters else None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        name = getattr(step, "__name__", repr(step))
+        raise TypeError(
+            f"step {name}: annotate its first parameter with the command model, "
+            "or pass command= to TaskRuntime.handler"
+        )
+    return model
+
+
+class TaskRuntime:
+    """Runs step functions as Lambda handlers, with their adapters and observability.
+
+    Outside Lambda (tests, the local engine) the runtime switches Powertools tracing and
+    metrics off through their documented switches (`Tracer(disabled=True)`, and the
+    `POWERTOOLS_TRACE_DISABLED` / `POWERTOOLS_METRICS_DISABLED` environment variables when
+    they are unset) and logs at WARNING unless `POWERTOOLS_LOG_LEVEL` says otherwise.
+
+    Args:
+        event_store: Where steps read and append events.
+        notifier: Where steps send mail (None if no step sends any).
+        service: The service name for logs, traces and metrics.
+        metrics_namespace: The CloudWatch namespace of the metrics.
+        logger: A Powertools logger (default: one for `service`).
+        tracer: A Powertools tracer (default: one for `service`, disabled outside Lambda).
+        clock: The time stamped on events (default: the wall clock, UTC).
+    """
+
+    def __init__(
+        self,
+        *,
+        event_store: EventStore,
+        notifier: Notifier | None = None,
+        service: str = "stepsaga",
+        metrics_namespace: str = "stepsaga",
+        logger: Logger | None = None,
+        tracer: Tracer | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        local = not on_lambda()
+        if local:
+            os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+            os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        level = None
+        if local and not (os.environ.get("POWERTOOLS_LOG_LEVEL") or os.environ.get("LOG_LEVEL")):
+            level = "WARNING"
+        self.event_store = event_store
+        self.notifier = notifier
+        self.service = service
+        self.metrics_namespace = metrics_namespace
+        self.logger = logger or Logger(service=service, level=level)
+        self.tracer = tracer or Tracer(service=service, disabled=local)
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def handlers(self, steps: Mapping[str, StepFunction]) -> dict[str, LambdaHandler]:
+        """Lambda handlers for a service's steps, keyed by handler name."""
+        return {name: self.handler(step, name=name) for name, step in steps.items()}
+
+    def handler(
+        self,
+        step: StepFunction,
+        *,
+        name: str | None = None,
+        command: type[BaseModel] | None = None,
+    ) -> LambdaHandler:
+        """Turn a step function into a Lambda handler.
+
+        Args:
+            step: `(command, ctx) -> result`.
+            name: The handler name (default: the function's name).
+            command: The command model (default: the annotation of the first parameter).
+
+        Returns:
+            `(event, context) -> JSON`, raising `TaskFailed` subclasses named as documented.
+        """
+        model = command or _command_model(step)
+        handler_name: str = name or str(getattr(step, "__name__", "step"))
+
+        def lambda_handler(event: Any, context: Any) -> Any:
+            return self._invoke(handler_name, step, model, event, context)
+
+        lambda_handler.__name__ = handler_name
+        lambda_handler.__qualname__ = handler_name
+        return lambda_handler
+
+    # -- one invocation -------------------------------------------------------------------
+
+    def _parse(
+        self, model: type[BaseModel], event: Any
+    ) -> tuple[StepEnvelope, TenantId, BaseModel]:
+        if not isinstance(event, Mapping):
+            raise InvalidStepInput([("", f"expected a JSON object, got {type(event).__name__}")])
+        try:
+            envelope = StepEnvelope.model_validate(event)
+        except ValidationError as invalid:
+            raise InvalidStepInput.from_validation(invalid) from None
+        try:
+            tenant = TenantId(envelope.meta.tenant)
+        except ValueError as invalid:
+            raise InvalidStepInput([("meta.tenant", str(invalid))]) from None
+        try:
+            command = model.model_validate(envelope.command)
+        except ValidationError as invalid:
+            raise InvalidStepInput.from_validation(invalid, "command") from None
+        return envelope, tenant, command
+
+    def _invoke(
+        self,
+        name: str,
+        step: StepFunction,
+        model: type[BaseModel],
+        event: Any,
+        context: Any,
+    ) -> Any:
+        metrics = EphemeralMetrics(namespace=self.metrics_namespace, service=self.service)
+        metrics.add_dimension(name="Handler", value=name)
+        started = time.perf_counter()
+        outcome = "Errored"
+        try:
+            with self.tracer.provider.in_subsegment(f"## {name}") as segment:
+                try:
+                    envelope, tenant, command = self._parse(model, event)
+                except InvalidStepInput as invalid:
+                    outcome = "InvalidInput"
+                    self.logger.error(
+                        "invalid step input", extra={"handler": name, "problems": invalid.problems}
+                    )
+                    raise
+                self.logger.thread_safe_append_keys(
+                    correlation_id=envelope.execution.id,
+                    tenant=str(tenant),
+                    handler=name,
+                    state=envelope.state.name,
+                    retry_count=envelope.state.retry_count,
+                    command_id=envelope.meta.command_id,
+                    function_request_id=getattr(context, "aws_request_id", None),
+                )
+                segment.put_annotation("tenant", str(tenant))
+                segment.put_annotation("state", envelope.state.name)
+                segment.put_annotation("execution", envelope.execution.name)
+                ctx = StepContext(
+                    tenant=tenant,
+                    meta=envelope.meta,
+                    execution=envelope.execution,
+                    state=envelope.state,
+                    results={key: value.payload for key, value in envelope.results.items()},
+                    error=envelope.error,
+                    event_store=self.event_store,
+                    notifier=self.notifier,
+                    logger=self.logger,
+                    metrics=metrics,
+                    clock=self._clock,
+                )
+                result = self._run(step, command, ctx)
+                outcome = "Succeeded"
+                return result
+        except TaskFailed as failed:
+            outcome = "Retryable" if failed.error_name == RETRYABLE_ERROR else "BusinessFailure"
+            raise
+        finally:
+            metrics.add_metric(name=f"Step{outcome}", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(
+                name="StepDuration",
+                unit=MetricUnit.Milliseconds,
+                value=(time.perf_counter() - started) * 1000,
+            )
+            metrics.flush_metrics()
+            self.logger.thread_safe_clear_keys()
+
+    def _run(self, step: StepFunction, command: BaseModel, ctx: StepContext) -> Any:
+        self.logger.debug("step started")
+        try:
+            result = _json(step(command, ctx))
+        except BusinessFailure as failure:
+            self.logger.info(
+                "business failure", extra={"error": failure.name, "details": failure.details}
+            )
+            raise task_error(failure.name)(failure.message, details=failure.details) from failure
+        except (RetryableError, ConcurrencyError) as transient:
+            self.logger.warning("retryable failure", extra={"cause": str(transient)})
+            raise task_error(RETRYABLE_ERROR)(str(transient)) from transient
+        except Exception:
+            self.logger.exception("step failed")
+            raise
+        size = len(json.dumps(result, separators=(",", ":")).encode())
+        if size > MAX_STEP_PAYLOAD_BYTES:
+            raise PayloadTooLargeError("result", size, MAX_STEP_PAYLOAD_BYTES)
+        self.logger.info("step succeeded")
+        return result

@@ -1,0 +1,62 @@
+"""The public surface of workflows.asl is pinned: changing it is a visible, reviewed change."""
+
+from __future__ import annotations
+
+import workflows.asl
+
+EXPECTED = {
+    "ASLValidationError",
+    "AslModel",
+    "Branch",
+    "COMPARISON_OPERATORS",
+    "Catcher",
+    "ChoiceRule",
+    "ChoiceState",
+    "FailState",
+    "Graph",
+    "ItemBatcher",
+    "ItemProcessor",
+    "ItemReader",
+    "MapState",
+    "ParallelState",
+    "PassState",
+    "Problem",
+    "ProcessorConfig",
+    "QueryLanguage",
+    "ReaderConfig",
+    "ResultWriter",
+    "Retrier",
+    "STATE_TYPES",
+    "State",
+    "StateMachine",
+    "SucceedState",
+    "TaskState",
+    "WaitState",
+    "from_sdk_graph",
+    "parse_definition",
+    "parse_state",
+    "validate",
+    "validate_state",
+}
+
+
+def test_public_names_are_pinned() -> None:
+    assert isinstance(workflows.asl.__all__, tuple)
+    assert set(workflows.asl.__all__) == EXPECTED
+    assert len(workflows.asl.__all__) == len(EXPECTED)
+
+
+def test_every_public_name_resolves() -> None:
+    for name in workflows.asl.__all__:
+        assert getattr(workflows.asl, name) is not None, name
+
+
+def test_core_does_not_import_the_sdk() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, workflows.asl; print('stepfunctions' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,109 @@
+"""The DynamoDB event store keeps the event-store contract on moto, and writes DESIGN.md's items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.aws import DynamoDBEventStore, create_event_store_table
+from tasks import EventStore, event_item_size
+from tests.aws.conftest import REGION, TABLE
+from tests.eventstore.contract import ORDER, EventStoreContract, event
+
+
+class TestDynamoDBEventStore(EventStoreContract):
+    """Every contract promise, with pages of 4 items so that reads cross page boundaries."""
+
+    @pytest.fixture(autouse=True)
+    def _moto(self, aws: None) -> Iterator[None]:
+        yield
+
+    def make_store(self) -> EventStore:
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_event_store_table(client, TABLE)
+        return DynamoDBEventStore(client, TABLE, page_size=4)
+
+
+def _item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's item size for the S and N attributes the store writes (N at its ceiling)."""
+    total = 0
+    for name, value in item.items():
+        total += len(name.encode())
+        total += len(value["S"].encode()) if "S" in value else 21
+    return total
+
+
+def test_items_follow_the_documented_layout(dynamodb: Any) -> None:
+    store = DynamoDBEventStore(dynamodb, TABLE)
+    store.append(ORDER, [event("a"), event("b")], expected_version=0)
+
+    items = dynamodb.scan(TableName=TABLE)["Items"]
+    by_sk = {int(item["sk"]["N"]): item for item in items}
+
+    assert sorted(by_sk) == [0, 1, 2]
+    assert by_sk[0]["pk"] == {"S": "acme#Order#o-1"}
+    assert by_sk[0]["version"] == {"N": "2"}
+    first = by_sk[1]
+    assert first["pk"] == {"S": "acme#Order#o-1"}
+    assert first["event_id"] == {"S": "a"}
+    assert first["event_type"] == {"S": "Happened"}
+    assert first["schema_version"] == {"N": "1"}
+    assert first["payload"] == {"S": '{"n":"a"}'}
+    assert first["tenant"] == {"S": "acme"}
+    assert first["correlation_id"]["S"].startswith("arn:aws:states:")
+    assert first["causation_id"] == {"S": "cmd-1"}
+
+
+def test_the_size_check_measures_the_item_actually_written(dynamodb: Any) -> None:
+    store = DynamoDBEventStore(dynamodb, TABLE)
+    big = event("a", blob="é" * 1000)
+
+    item = store.event_item(ORDER, 1, big)
+
+    assert event_item_size(ORDER, big) == _item_size(item)
+
+
+def test_a_stream_head_left_by_another_writer_is_a_conflict(dynamodb: Any) -> None:
+    # GIVEN two stores on one table (two Lambda containers)
+    one, two = DynamoDBEventStore(dynamodb, TABLE), DynamoDBEventStore(dynamodb, TABLE)
+    one.append(ORDER, [event("a")], expected_version=0)
+
+    # WHEN the second writes at the version it read before the first wrote
+    from domain import ConcurrencyError
+
+    with pytest.raises(ConcurrencyError) as raised:
+        two.append(ORDER, [event("b")], expected_version=0)
+
+    # THEN it learns the actual version from the table
+    assert (raised.value.expected, raised.value.actual) == (0, 1)
+
+
+def test_reads_are_consistent_and_paged(dynamodb: Any) -> None:
+    calls: list[dict[str, Any]] = []
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: calls.append(dict(params))
+    )
+    store = DynamoDBEventStore(dynamodb, TABLE, page_size=2)
+    store.append(ORDER, [event(f"e{n}") for n in range(5)], expected_version=0)
+
+    assert len(store.read(ORDER)) == 5
+
+    assert len(calls) == 3
+    assert all(call["ConsistentRead"] is True for call in calls)
+    assert "ExclusiveStartKey" not in calls[0]
+    assert all("ExclusiveStartKey" in call for call in calls[1:])
+
+
+@mock_aws
+def test_create_table_enables_expiry_for_claims() -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    create_event_store_table(client, "t")
+
+    ttl = client.describe_time_to_live(TableName="t")["TimeToLiveDescription"]
+
+    assert ttl["TimeToLiveStatus"] == "ENABLED"
+    assert ttl["AttributeName"] == "expires_at"

@@ -1,0 +1,140 @@
+"""`stepsaga bench` checks answers before it compares speeds, and reports both as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from infra.bench import (
+    BenchMachine,
+    BenchOptions,
+    Budget,
+    Outcome,
+    PeerInfo,
+    Timing,
+    first_difference,
+    load_engine,
+    machine_named,
+    run_bench,
+)
+from infra.cli import cli
+
+QUICK_CHAIN = ["bench", "--json", "--quick", "--machine", "chain", "--runs", "2", "--memory", "0"]
+
+
+def _bench_json(args: list[str]) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_quick_json_report_has_the_documented_shape() -> None:
+    # GIVEN a quick run of the chain  WHEN it reports as JSON
+    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait"])
+    # THEN moto ran it, got the right answer, and the figures are where tools look for them
+    assert set(report) >= {"quick", "engine_available", "all_correct", "peers", "machines"}
+    assert report["quick"] is True
+    assert {peer["name"] for peer in report["peers"]} >= {"engine", "moto"}
+    [chain] = report["machines"]
+    assert chain["name"] == "chain"
+    moto = chain["peers"]["moto"]
+    assert moto["ran"] and moto["correct"] and moto["status"] == "SUCCEEDED"
+    assert moto["runs"] == 2
+    assert 0 < moto["min_us"] <= moto["median_us"] <= moto["p95_us"]
+    if not report["engine_available"]:
+        # the engine is still being built: the bench says so and exits non-zero
+        assert exit_code == 2
+        [engine] = [peer for peer in report["peers"] if peer["name"] == "engine"]
+        assert engine["note"]
+
+
+def test_engine_and_moto_agree_on_the_chain() -> None:
+    loaded = load_engine()
+    if isinstance(loaded, str):
+        pytest.skip(loaded)
+    exit_code, report = _bench_json(QUICK_CHAIN)
+    [chain] = report["machines"]
+    engine, moto = chain["peers"]["engine"], chain["peers"]["moto"]
+    assert engine["correct"], engine.get("problem")
+    assert chain["outputs_agree"] is True
+    assert engine["output_sha256"] == moto["output_sha256"]
+    assert chain["ratio_moto_over_engine"] > 0
+    assert report["long_wait"]["problem"] is None
+    assert exit_code == 0
+
+
+class _WrongPeer:
+    """A peer that answers every machine with the same wrong output."""
+
+    name = "engine"
+
+    def supports(self, machine: BenchMachine) -> str | None:
+        return None
+
+    def prepare(self, machine: BenchMachine) -> _WrongPeer:
+        return self
+
+    def execute(self) -> object:
+        return {"size": 1}
+
+    def outcome(self, raw: object) -> Outcome:
+        return Outcome(status="SUCCEEDED", output=raw)
+
+
+def test_a_peer_with_a_wrong_answer_is_reported_not_ranked() -> None:
+    # GIVEN a peer that returns a wrong output
+    options = BenchOptions(machines=("chain",), budgets={"engine": Budget(3, 3, 0.0, 0)})
+    # WHEN the bench runs it
+    report = run_bench(
+        [_WrongPeer()], options, engine_factory=None, peer_info=[PeerInfo("engine", True)]
+    )
+    # THEN its result is flagged with the first difference, and the run is not all correct
+    [chain] = report.machines
+    result = chain.results["engine"]
+    assert not result.correct
+    assert result.problem is not None and "$.id: missing" in result.problem
+    assert not report.all_correct
+    assert report.to_json()["machines"][0]["peers"]["engine"]["output"] == {"size": 1}
+
+
+def test_unknown_machine_is_refused_with_the_known_names() -> None:
+    result = CliRunner().invoke(cli, ["bench", "--machine", "nope"])
+    assert result.exit_code == 2
+    assert "nope" in result.output and "chain" in result.output
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "difference"),
+    [
+        ({"ok": True}, {"ok": 1}, "$.ok: expected True, got 1"),
+        ({"n": 2}, {"n": 2.0}, "$.n: expected 2, got 2.0"),
+        ({"a": [1, 2]}, {"a": [1]}, "$.a: expected 2 items, got 1"),
+        ({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}, "$.a.c: unexpected"),
+        ([{"x": "y"}], [{"x": "z"}], "$[0].x: expected 'y', got 'z'"),
+    ],
+)
+def test_first_difference_is_strict_about_json_types(
+    expected: object, actual: object, difference: str
+) -> None:
+    assert first_difference(expected, actual) == difference
+    assert first_difference(expected, expected) is None
+
+
+def test_timing_uses_the_median_and_nearest_rank_p95() -> None:
+    timing = Timing.of([float(n) for n in range(100, 0, -1)])
+    assert (timing.runs, timing.median, timing.p95, timing.minimum) == (100, 50.5, 95.0, 1.0)
+
+
+def test_machines_expect_what_moto_computes() -> None:
+    # moto is an independent reading of ASL: each machine's expected output must hold there,
+    # so a disagreement with the engine points at the engine, not at the bench
+    from infra.bench import MotoPeer, moto_stepfunctions, time_machine
+
+    with moto_stepfunctions() as client:
+        peer = MotoPeer(client)
+        for name in ("chain", "parallel"):
+            result = time_machine(peer, machine_named(name), Budget(1, 1, 0.0, 0))
+            assert result.correct, result.problem

@@ -1,0 +1,61 @@
+"""Locate the AWS conformance recordings (``STEPSAGA_CONFORMANCE`` or ``../shared/conformance``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def conformance_file(name: str) -> Path:
+    """The path of a recordings file; skips the calling test when no recordings are available."""
+    candidates = []
+    configured = os.environ.get("STEPSAGA_CONFORMANCE")
+    if configured:
+        candidates.append(Path(configured))
+    candidates.append(_REPO_ROOT.parent / "shared" / "conformance")
+    for folder in candidates:
+        if (folder / name).is_file():
+            return folder / name
+    pytest.skip(
+        f"conformance recordings not found: set STEPSAGA_CONFORMANCE or provide "
+        f"../shared/conformance/{name}"
+    )
+
+
+def records(name: str) -> Iterator[dict[str, Any]]:
+    """Yield the recorded executions of a ``.jsonl`` file."""
+    with conformance_file(name).open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def find_state(node: Any, name: str) -> dict[str, Any] | None:
+    """The state called ``name`` anywhere in a definition (branches and item processors too)."""
+    if isinstance(node, dict):
+        states = node.get("States")
+        if isinstance(states, dict) and isinstance(states.get(name), dict):
+            found: dict[str, Any] = states[name]
+            return found
+        children: Any = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        found_below = find_state(child, name)
+        if found_below is not None:
+            return found_below
+    return None
+
+
+def parsed(value: Any) -> Any:
+    """A recorded value that may be JSON text, parsed."""
+    return json.loads(value) if isinstance(value, str) else value

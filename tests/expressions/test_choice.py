@@ -1,0 +1,221 @@
+"""Choice rules: every operator, AWS's type-mismatch semantics, and AWS's recorded branches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.expressions._conformance import records
+from workflows.expressions import (
+    OPERATORS,
+    ExpressionSyntaxError,
+    PathNotFoundError,
+    Scope,
+    compile_choice_rule,
+)
+
+
+def holds(operator: str, operand: Any, value: Any) -> bool:
+    rule = {"Variable": "$.v", operator: operand, "Next": "X"}
+    return compile_choice_rule(rule).matches({"v": value})
+
+
+@pytest.mark.parametrize(
+    ("operator", "operand", "value", "expected"),
+    [
+        ("StringEquals", "a", "a", True),
+        ("StringEquals", "a", "b", False),
+        ("StringLessThan", "b", "a", True),
+        ("StringGreaterThan", "a", "b", True),
+        ("StringLessThanEquals", "a", "a", True),
+        ("StringGreaterThanEquals", "b", "a", False),
+        ("NumericEquals", 1, 1.0, True),
+        ("NumericEquals", 0, 0.0, True),
+        ("NumericLessThan", 2, 1.5, True),
+        ("NumericGreaterThan", 2, 3, True),
+        ("NumericLessThanEquals", 2, 2, True),
+        ("NumericGreaterThanEquals", 2, 1, False),
+        ("BooleanEquals", True, True, True),
+        ("BooleanEquals", False, True, False),
+        ("TimestampEquals", "2012-10-09T19:00:55Z", "2012-10-09T21:00:55+02:00", True),
+        ("TimestampLessThan", "2012-10-09T19:00:56Z", "2012-10-09T19:00:55.999999999Z", True),
+        ("TimestampGreaterThan", "2012-10-09T19:00:55Z", "2012-10-09T19:00:55.000000001Z", True),
+        ("TimestampLessThanEquals", "2012-10-09T19:00:55Z", "2012-10-09T19:00:55Z", True),
+        ("TimestampGreaterThanEquals", "2012-10-09T19:00:56Z", "2012-10-09T19:00:55Z", False),
+        ("StringMatches", "log-*.txt", "log-2024.txt", True),
+        ("StringMatches", "log-*.txt", "log-2024.csv", False),
+        ("StringMatches", "a\\*b", "a*b", True),
+        ("StringMatches", "a\\*b", "axb", False),
+        ("StringMatches", "*", "", True),
+        ("IsNull", True, None, True),
+        ("IsNull", False, 0, True),
+        ("IsNumeric", True, 1.5, True),
+        ("IsNumeric", True, True, False),
+        ("IsNumeric", True, "1", False),
+        ("IsString", True, "", True),
+        ("IsBoolean", True, False, True),
+        ("IsBoolean", True, 0, False),
+        ("IsTimestamp", True, "2012-10-09T19:00:55Z", True),
+        ("IsTimestamp", True, "2023-02-24 12:15:56.832957", False),
+        ("IsPresent", True, None, True),
+    ],
+)
+def test_operator(operator: str, operand: Any, value: Any, expected: bool) -> None:
+    assert holds(operator, operand, value) is expected
+
+
+TYPE_SAMPLES: list[Any] = ["", "x", 0, 1.5, True, False, None, [], {}, "2012-10-09T19:00:55Z"]
+
+
+@pytest.mark.parametrize(
+    ("operator", "operand", "accepts"),
+    [
+        ("StringEquals", "x", lambda v: isinstance(v, str)),
+        ("NumericEquals", 0, lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+        ("BooleanEquals", True, lambda v: isinstance(v, bool)),
+        ("TimestampEquals", "2012-10-09T19:00:55Z", lambda v: v == "2012-10-09T19:00:55Z"),
+    ],
+)
+def test_a_value_of_another_type_never_matches_and_never_fails(
+    operator: str, operand: Any, accepts: Any
+) -> None:
+    for value in TYPE_SAMPLES:
+        matched = holds(operator, operand, value)
+        if not accepts(value):
+            assert matched is False, (operator, value)
+
+
+def test_path_variants_compare_with_another_node() -> None:
+    rule = {"Variable": "$.a", "NumericLessThanPath": "$.b", "Next": "X"}
+    assert compile_choice_rule(rule).matches({"a": 1, "b": 2})
+    assert not compile_choice_rule(rule).matches({"a": 1, "b": "2"})
+    with pytest.raises(PathNotFoundError):
+        compile_choice_rule(rule).matches({"a": 1})
+
+
+def test_missing_variable_fails_except_under_is_present() -> None:
+    with pytest.raises(PathNotFoundError) as caught:
+        holds_missing = compile_choice_rule({"Variable": "$.x", "IsNull": True, "Next": "X"})
+        holds_missing.matches({})
+    assert caught.value.error == "States.Runtime"
+    present = compile_choice_rule({"Variable": "$.x", "IsPresent": False, "Next": "X"})
+    assert present.matches({})
+
+
+def test_and_or_not_combine_nested_rules() -> None:
+    rule = {
+        "And": [
+            {"Variable": "$.n", "NumericGreaterThan": 0},
+            {
+                "Or": [
+                    {"Variable": "$.s", "StringEquals": "a"},
+                    {"Not": {"Variable": "$.b", "BooleanEquals": True}},
+                ]
+            },
+        ],
+        "Next": "X",
+    }
+    compiled = compile_choice_rule(rule)
+    assert compiled.next == "X"
+    assert compiled.matches({"n": 1, "s": "a", "b": True})
+    assert compiled.matches({"n": 1, "s": "z", "b": False})
+    assert not compiled.matches({"n": 1, "s": "z", "b": True})
+    assert not compiled.matches({"n": 0, "s": "a", "b": False})
+
+
+def test_variables_and_context_can_be_compared() -> None:
+    scope = Scope(context={"State": {"RetryCount": 2}}, variables={"limit": 3})
+    rule = {"Variable": "$$.State.RetryCount", "NumericLessThanPath": "$limit", "Next": "X"}
+    assert compile_choice_rule(rule).matches({}, scope)
+
+
+AWS_OPERATORS = [
+    "StringEquals",
+    "StringEqualsPath",
+    "StringLessThan",
+    "StringLessThanPath",
+    "StringGreaterThan",
+    "StringGreaterThanPath",
+    "StringLessThanEquals",
+    "StringLessThanEqualsPath",
+    "StringGreaterThanEquals",
+    "StringGreaterThanEqualsPath",
+    "StringMatches",
+    "NumericEquals",
+    "NumericEqualsPath",
+    "NumericLessThan",
+    "NumericLessThanPath",
+    "NumericGreaterThan",
+    "NumericGreaterThanPath",
+    "NumericLessThanEquals",
+    "NumericLessThanEqualsPath",
+    "NumericGreaterThanEquals",
+    "NumericGreaterThanEqualsPath",
+    "BooleanEquals",
+    "BooleanEqualsPath",
+    "TimestampEquals",
+    "TimestampEqualsPath",
+    "TimestampLessThan",
+    "TimestampLessThanPath",
+    "TimestampGreaterThan",
+    "TimestampGreaterThanPath",
+    "TimestampLessThanEquals",
+    "TimestampLessThanEqualsPath",
+    "TimestampGreaterThanEquals",
+    "TimestampGreaterThanEqualsPath",
+    "IsNull",
+    "IsPresent",
+    "IsNumeric",
+    "IsString",
+    "IsBoolean",
+    "IsTimestamp",
+]
+
+
+def test_the_operator_set_is_the_one_the_aws_documentation_lists() -> None:
+    assert set(AWS_OPERATORS) == OPERATORS
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"Variable": "$.x", "Next": "X"},
+        {"Variable": "$.x", "StringEquals": 1, "Next": "X"},
+        {"Variable": "$.x", "NumericEquals": "1", "Next": "X"},
+        {"Variable": "$.x", "NumericEquals": True, "Next": "X"},
+        {"Variable": "$.x", "TimestampEquals": "yesterday", "Next": "X"},
+        {"Variable": "$.x", "IsNull": "yes", "Next": "X"},
+        {"Variable": "$.x", "StringEqualsPath": "not a path", "Next": "X"},
+        {"Variable": "x", "StringEquals": "a", "Next": "X"},
+        {"Variable": "$.x", "StringEquals": "a", "NumericEquals": 1, "Next": "X"},
+        {"Variable": "$.x", "Bogus": 1, "Next": "X"},
+        {"And": [], "Next": "X"},
+        {"Not": [], "Next": "X"},
+        {"Variable": "$.x", "StringEquals": "a"},
+    ],
+)
+def test_malformed_rules_are_refused_at_compile_time(rule: dict[str, Any]) -> None:
+    with pytest.raises(ExpressionSyntaxError):
+        compile_choice_rule(rule)
+
+
+def test_aws_recorded_branches_for_every_operator_and_operand_type() -> None:
+    # GIVEN 289 one-Choice machines run on AWS (the Choice receives the execution input)
+    passed: list[str] = []
+    failed: list[str] = []
+    for record in records("choice_operators.jsonl"):
+        state = record["definition"]["States"][record["definition"]["StartAt"]]
+        data = json.loads(record["input"])
+        # WHEN the rules are evaluated in order
+        chosen = state.get("Default")
+        for rule in state["Choices"]:
+            if compile_choice_rule(rule).matches(data):
+                chosen = rule["Next"]
+                break
+        # THEN the branch taken is the one whose Pass state produced the recorded output
+        expected = record["definition"]["States"][chosen]["Result"]
+        (passed if expected == record["output"] else failed).append(record["id"])
+    assert len(passed) + len(failed) == 289
+    assert failed == []

@@ -1,0 +1,48 @@
+"""The public surface of workflows.expressions is pinned: changing it is a reviewed change."""
+
+from __future__ import annotations
+
+import workflows.expressions as expressions
+
+EXPECTED = {
+    "OPERATORS",
+    "ChoiceRule",
+    "EvaluationError",
+    "ExpressionSyntaxError",
+    "IntrinsicCall",
+    "Literal",
+    "Path",
+    "PathArgument",
+    "PathNotFoundError",
+    "ReferencePath",
+    "Scope",
+    "Template",
+    "check_jsonata",
+    "compact_json",
+    "compile_choice_rule",
+    "compile_intrinsic",
+    "compile_jsonata",
+    "compile_path",
+    "compile_reference_path",
+    "compile_template",
+    "evaluate_intrinsic",
+    "is_intrinsic",
+    "java_text",
+    "parse_intrinsic",
+    "parse_timestamp",
+    "strip_jsonata",
+}
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    assert isinstance(expressions.__all__, tuple)
+    assert set(expressions.__all__) == EXPECTED
+    assert len(expressions.__all__) == len(EXPECTED)
+
+
+def test_every_public_name_resolves_and_none_is_private() -> None:
+    for name in expressions.__all__:
+        value = getattr(expressions, name)
+        module = getattr(value, "__module__", "workflows.expressions")
+        assert module.startswith("workflows.expressions")
+        assert not name.startswith("_")

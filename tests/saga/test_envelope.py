@@ -1,0 +1,75 @@
+"""The step envelope a task Lambda receives parses from the JSON the compiled Payload produces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from workflows.saga import CommandMeta, ExecutionInput, StepEnvelope
+
+META = {
+    "tenant": "acme",
+    "commandId": "cmd-1",
+    "commandType": "PlaceOrder",
+    "requestedBy": "user-7",
+    "idempotencyKey": "idem-1",
+}
+
+
+def _envelope(**extra: Any) -> dict[str, Any]:
+    return {
+        "command": {"orderId": "o-1"},
+        "meta": META,
+        "results": {"ReserveStock": {"Payload": {"reservationId": "r-9"}}},
+        "execution": {
+            "id": "arn:aws:states:us-east-1:123456789012:execution:PlaceOrder:e-1",
+            "name": "e-1",
+            "startTime": "2026-11-25T00:00:00.000Z",
+        },
+        "state": {"name": "ChargePayment", "retryCount": 2},
+        **extra,
+    }
+
+
+def test_execution_input_uses_camel_case_meta() -> None:
+    parsed = ExecutionInput.model_validate({"command": {"a": 1}, "meta": META})
+    assert parsed.meta.command_type == "PlaceOrder"
+    assert parsed.meta.idempotency_key == "idem-1"
+    assert parsed.model_dump(by_alias=True)["meta"] == META
+
+
+def test_meta_rejects_an_empty_tenant_naming_the_field() -> None:
+    with pytest.raises(ValidationError, match="tenant"):
+        CommandMeta.model_validate({**META, "tenant": ""})
+
+
+def test_envelope_exposes_earlier_results_and_context() -> None:
+    envelope = StepEnvelope.model_validate(_envelope())
+    assert envelope.result_of("ReserveStock") == {"reservationId": "r-9"}
+    assert envelope.state.retry_count == 2
+    assert envelope.execution.name == "e-1"
+    assert envelope.error is None
+
+
+def test_result_of_an_unfinished_step_names_it_and_the_finished_ones() -> None:
+    envelope = StepEnvelope.model_validate(_envelope())
+    with pytest.raises(KeyError, match=r"ChargePayment.*ReserveStock"):
+        envelope.result_of("ChargePayment")
+
+
+def test_compensation_envelope_carries_the_caught_error() -> None:
+    raw = _envelope(error={"Error": "PaymentDeclined", "Cause": '{"errorMessage": "no"}'})
+    envelope = StepEnvelope.model_validate(raw)
+    assert envelope.error is not None
+    assert envelope.error.error == "PaymentDeclined"
+    assert envelope.error.cause == '{"errorMessage": "no"}'
+
+
+def test_command_as_validates_against_the_command_model() -> None:
+    class Order(BaseModel):
+        orderId: str
+
+    envelope = StepEnvelope.model_validate(_envelope())
+    assert envelope.command_as(Order).orderId == "o-1"

@@ -1,0 +1,73 @@
+"""The Amazon States Language as typed, validated, round-tripping pydantic models.
+
+``parse_definition`` turns JSON text or a mapping into a :class:`StateMachine`, checking its
+structure and (by default) every semantic rule; ``validate`` lists the problems of a parsed
+machine; ``StateMachine.to_dict`` / ``to_json`` emit it back unchanged.
+"""
+
+from workflows.asl._models import (
+    COMPARISON_OPERATORS,
+    STATE_TYPES,
+    AslModel,
+    Branch,
+    Catcher,
+    ChoiceRule,
+    ChoiceState,
+    FailState,
+    Graph,
+    ItemBatcher,
+    ItemProcessor,
+    ItemReader,
+    MapState,
+    ParallelState,
+    PassState,
+    ProcessorConfig,
+    QueryLanguage,
+    ReaderConfig,
+    ResultWriter,
+    Retrier,
+    State,
+    StateMachine,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from workflows.asl._parse import parse_definition, parse_state
+from workflows.asl._problems import ASLValidationError, Problem
+from workflows.asl._sdk import from_sdk_graph
+from workflows.asl._validate import validate, validate_state
+
+__all__ = (
+    "COMPARISON_OPERATORS",
+    "STATE_TYPES",
+    "ASLValidationError",
+    "AslModel",
+    "Branch",
+    "Catcher",
+    "ChoiceRule",
+    "ChoiceState",
+    "FailState",
+    "Graph",
+    "ItemBatcher",
+    "ItemProcessor",
+    "ItemReader",
+    "MapState",
+    "ParallelState",
+    "PassState",
+    "Problem",
+    "ProcessorConfig",
+    "QueryLanguage",
+    "ReaderConfig",
+    "ResultWriter",
+    "Retrier",
+    "State",
+    "StateMachine",
+    "SucceedState",
+    "TaskState",
+    "WaitState",
+    "from_sdk_graph",
+    "parse_definition",
+    "parse_state",
+    "validate",
+    "validate_state",
+)

@@ -1,0 +1,62 @@
+"""Validation problems and the error that carries them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ("ASLValidationError", "Problem", "pointer_of")
+
+
+def _escape(token: str | int) -> str:
+    # RFC 6901: "~" must be escaped before "/" so that "~1" written by the user survives.
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer_of(tokens: Iterable[str | int]) -> str:
+    """Build an RFC 6901 JSON pointer from tokens: ``["States", "A/B"]`` → ``/States/A~1B``."""
+    return "".join("/" + _escape(token) for token in tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a definition.
+
+    Attributes:
+        pointer: RFC 6901 JSON pointer to the offending value in the definition (``""`` for the
+            whole document), e.g. ``"/States/Charge/Retry/0/BackoffRate"``.
+        message: what is wrong and what to do about it.
+        code: the rule that was broken. AWS's diagnostic codes are used where AWS has one
+            (``SCHEMA_VALIDATION_FAILED``, ``MISSING_TRANSITION_TARGET``, ``UNREACHABLE_STATE``,
+            ``MISSING_END_STATE``, ``DUPLICATE_STATE_NAME``, ``INVALID_STATE_NAME``,
+            ``INVALID_RESOURCE``, ``INVALID_JSON_DESCRIPTION``); the expression checks use
+            ``INVALID_JSONPATH``, ``INVALID_REFERENCE_PATH``, ``INVALID_INTRINSIC_FUNCTION`` and
+            ``INVALID_JSONATA``.
+    """
+
+    pointer: str
+    message: str
+    code: str = "SCHEMA_VALIDATION_FAILED"
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message} at {self.pointer or '/'}"
+
+
+class ASLValidationError(ValueError):
+    """A definition is not valid ASL; :attr:`problems` lists every problem found.
+
+    Attributes:
+        problems: each problem with its JSON pointer, in document order.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        count = len(self.problems)
+        head = f"invalid state machine definition ({count} problem{'s' if count != 1 else ''})"
+        return "\n".join([head + ":", *(f"  - {problem}" for problem in self.problems)])
+
+    def __str__(self) -> str:
+        return self._render()

@@ -1,0 +1,64 @@
+"""The ASL expression languages: JSONPath paths, payload templates, intrinsic functions, Choice
+rules and JSONata syntax.
+
+Everything is compiled once, when a definition is loaded, into objects whose evaluation does no
+parsing. Malformed expressions raise :class:`ExpressionSyntaxError` at compile time; runtime
+failures raise :class:`EvaluationError` carrying AWS's error name and cause text (without the
+"An error occurred while executing the state ..." prefix, which the engine adds).
+"""
+
+from workflows.expressions._choice import (
+    OPERATORS,
+    ChoiceRule,
+    compile_choice_rule,
+    parse_timestamp,
+)
+from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
+from workflows.expressions._intrinsic_syntax import (
+    IntrinsicCall,
+    Literal,
+    PathArgument,
+    is_intrinsic,
+    parse_intrinsic,
+)
+from workflows.expressions._intrinsics import compile_intrinsic, evaluate_intrinsic
+from workflows.expressions._json_text import compact_json, java_text
+from workflows.expressions._jsonata import check_jsonata, compile_jsonata, strip_jsonata
+from workflows.expressions._paths import (
+    Path,
+    PathNotFoundError,
+    ReferencePath,
+    compile_path,
+    compile_reference_path,
+)
+from workflows.expressions._scope import Scope
+from workflows.expressions._templates import Template, compile_template
+
+__all__ = (
+    "OPERATORS",
+    "ChoiceRule",
+    "EvaluationError",
+    "ExpressionSyntaxError",
+    "IntrinsicCall",
+    "Literal",
+    "Path",
+    "PathArgument",
+    "PathNotFoundError",
+    "ReferencePath",
+    "Scope",
+    "Template",
+    "check_jsonata",
+    "compact_json",
+    "compile_choice_rule",
+    "compile_intrinsic",
+    "compile_jsonata",
+    "compile_path",
+    "compile_reference_path",
+    "compile_template",
+    "evaluate_intrinsic",
+    "is_intrinsic",
+    "java_text",
+    "parse_intrinsic",
+    "parse_timestamp",
+    "strip_jsonata",
+)

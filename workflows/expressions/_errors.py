@@ -1,0 +1,38 @@
+"""Errors raised while compiling or evaluating ASL expressions."""
+
+from __future__ import annotations
+
+
+class ExpressionSyntaxError(ValueError):
+    """An expression (path, intrinsic call, JSONata body, Choice rule) is malformed.
+
+    Raised at compile time, when a definition is validated, never while it runs.
+
+    Attributes:
+        expression: the offending expression text as written in the definition.
+        field: the ASL field or key that holds it, when known (e.g. ``"ResultPath"``).
+    """
+
+    def __init__(self, message: str, *, expression: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expression = expression
+        self.field = field
+
+    def __str__(self) -> str:
+        where = f" in {self.field}" if self.field else ""
+        return f"{self.message}{where}: {self.expression!r}"
+
+
+class EvaluationError(Exception):
+    """A runtime failure of an expression, named and worded as AWS Step Functions reports it.
+
+    Attributes:
+        error: the AWS error name, e.g. ``"States.Runtime"``, ``"States.IntrinsicFailure"``.
+        cause: the cause text exactly as AWS writes it in the execution history.
+    """
+
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error = error
+        self.cause = cause

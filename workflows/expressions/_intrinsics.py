@@ -1,0 +1,383 @@
+"""Evaluation of the 18 intrinsic functions, with AWS's argument rules.
+
+A parsed call is compiled once into a closure tree: literal arguments are constants, path
+arguments are compiled paths, nested calls are closures. AWS reports every intrinsic function
+failure as ``States.Runtime`` (``States.IntrinsicFailure`` is reserved by the language but not
+raised); the cause names the function and the rule that was broken. The engine prefixes causes
+with "An error occurred while executing the state ..." as it does for every runtime error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any, Final
+
+from workflows.expressions._errors import EvaluationError
+from workflows.expressions._intrinsic_syntax import (
+    IntrinsicCall,
+    Literal,
+    PathArgument,
+    parse_intrinsic,
+)
+from workflows.expressions._json_text import compact_json, java_text
+from workflows.expressions._scope import Scope
+
+Evaluator = Callable[[Any, Scope], Any]
+
+RUNTIME: Final = "States.Runtime"
+MAX_ARRAY_RANGE: Final = 1000
+MAX_ENCODE_CHARS: Final = 10000
+_INT32_MIN: Final = -(2**31)
+_INT32_MAX: Final = 2**31 - 1
+_HASHES: Final[dict[str, str]] = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
+
+
+class _Failure(Exception):
+    """Raised inside a function body; turned into an EvaluationError naming the call."""
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _string(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise _Failure(
+            f"{what} must be a string, but was {_type_name(value)}: {compact_json(value)}"
+        )
+    return value
+
+
+def _array(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Failure(
+            f"{what} must be an array, but was {_type_name(value)}: {compact_json(value)}"
+        )
+    return value
+
+
+def _integer(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Failure(
+            f"{what} must be an integer, but was {_type_name(value)}: {compact_json(value)}"
+        )
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _Failure(f"{what} must be an integer, but was {compact_json(value)}")
+        return int(value)
+    return value
+
+
+def _java_round(value: int | float) -> int:
+    # Math.round: half-way values round towards positive infinity (-1.5 -> -1, 2.5 -> 3).
+    return value if isinstance(value, int) else math.floor(value + 0.5)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable key under which JSON-equal values (any key order, 1 == 1.0) coincide."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return (type(value).__name__, value)
+    if isinstance(value, int | float):
+        return ("number", float(value) if isinstance(value, float) else value)
+    if isinstance(value, list):
+        return ("array", tuple(_canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((k, _canonical(v)) for k, v in value.items()))
+    return ("other", repr(value))
+
+
+def _format(args: list[Any], raw_template: str) -> str:
+    values = args[1:]
+    out: list[str] = []
+    used = 0
+    i = 0
+    length = len(raw_template)
+    while i < length:
+        char = raw_template[i]
+        if char == "\\" and i + 1 < length:
+            out.append(raw_template[i + 1])
+            i += 2
+            continue
+        if char == "{" and i + 1 < length and raw_template[i + 1] == "}":
+            if used >= len(values):
+                raise _Failure(
+                    f"the template has more placeholders than the {len(values)} argument(s) given"
+                )
+            out.append(java_text(values[used]))
+            used += 1
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    if used != len(values):
+        raise _Failure(
+            f"the template has {used} placeholder(s) but {len(values)} argument(s) were given"
+        )
+    return "".join(out)
+
+
+def _string_to_json(args: list[Any]) -> Any:
+    text = _string(args[0], "the argument")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise _Failure(f"the argument is not valid JSON text: {text}") from exc
+
+
+def _array_partition(args: list[Any]) -> list[Any]:
+    items = _array(args[0], "the first argument")
+    size = _integer(args[1], "the chunk size")
+    if size <= 0:
+        raise _Failure(f"the chunk size must be greater than 0, but was {size}")
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _array_contains(args: list[Any]) -> bool:
+    items = _array(args[0], "the first argument")
+    key = _canonical(args[1])
+    return any(_canonical(item) == key for item in items)
+
+
+def _array_range(args: list[Any]) -> list[int]:
+    start = _integer(args[0], "the first argument")
+    end = _integer(args[1], "the second argument")
+    step = _integer(args[2], "the step")
+    if step == 0:
+        raise _Failure("the step must not be 0")
+    count = max(0, (end - start) // step + 1)
+    if count > MAX_ARRAY_RANGE:
+        raise _Failure(
+            f"the array would contain {count} items, more than the maximum of {MAX_ARRAY_RANGE}"
+        )
+    return [start + i * step for i in range(count)]
+
+
+def _array_get_item(args: list[Any]) -> Any:
+    items = _array(args[0], "the first argument")
+    index = _integer(args[1], "the index")
+    if index < 0 or index >= len(items):
+        raise _Failure(f"the index {index} is out of bounds for an array of length {len(items)}")
+    return items[index]
+
+
+def _array_unique(args: list[Any]) -> list[Any]:
+    seen: set[Any] = set()
+    unique: list[Any] = []
+    for item in _array(args[0], "the argument"):
+        key = _canonical(item)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def _base64_encode(args: list[Any]) -> str:
+    text = _string(args[0], "the argument")
+    if len(text) > MAX_ENCODE_CHARS:
+        raise _Failure(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _base64_decode(args: list[Any]) -> str:
+    text = _string(args[0], "the argument")
+    if len(text) > MAX_ENCODE_CHARS:
+        raise _Failure(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise _Failure(f"the argument is not valid Base64 text: {text}") from exc
+
+
+def _hash(args: list[Any]) -> str:
+    data = args[0]
+    text = data if isinstance(data, str) else compact_json(data)
+    if len(text) > MAX_ENCODE_CHARS:
+        raise _Failure(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+    algorithm = _string(args[1], "the algorithm")
+    name = _HASHES.get(algorithm)
+    if name is None:
+        raise _Failure(
+            f"the algorithm {algorithm!r} is not supported; use one of {', '.join(_HASHES)}"
+        )
+    return hashlib.new(name, text.encode("utf-8")).hexdigest()
+
+
+def _json_merge(args: list[Any]) -> dict[str, Any]:
+    first, second, deep = args
+    if not isinstance(first, dict):
+        raise _Failure(f"the first argument must be an object, but was {_type_name(first)}")
+    if not isinstance(second, dict):
+        raise _Failure(f"the second argument must be an object, but was {_type_name(second)}")
+    if deep is not False:
+        raise _Failure("the third argument must be the boolean false (only shallow merges exist)")
+    merged = dict(first)
+    merged.update(second)
+    return merged
+
+
+def _math_add(args: list[Any]) -> int:
+    total = 0
+    for position, value in zip(("first", "second"), args, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Failure(f"the {position} argument must be a number, but was {_type_name(value)}")
+        rounded = _java_round(value)
+        if not _INT32_MIN <= rounded <= _INT32_MAX:
+            raise _Failure(f"the {position} argument {compact_json(value)} is out of integer range")
+        total += rounded
+    return total
+
+
+def _math_random(args: list[Any], scope: Scope) -> int:
+    start = _integer(args[0], "the start")
+    end = _integer(args[1], "the end")
+    if start >= end:
+        raise _Failure(f"the start ({start}) must be less than the end ({end})")
+    source = scope.random if len(args) < 3 else random.Random(_integer(args[2], "the seed"))
+    return source.randrange(start, end)
+
+
+def _string_split(args: list[Any]) -> list[str]:
+    text = _string(args[0], "the first argument")
+    separators = _string(args[1], "the separator")
+    # Every character of the separator splits, and empty tokens are dropped (StringTokenizer).
+    tokens: list[str] = []
+    current: list[str] = []
+    for char in text:
+        if char in separators:
+            if current:
+                tokens.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
+def _uuid(scope: Scope) -> str:
+    return str(uuid.UUID(int=scope.random.getrandbits(128), version=4))
+
+
+_SIMPLE: Final[dict[str, Callable[[list[Any]], Any]]] = {
+    "States.StringToJson": _string_to_json,
+    "States.JsonToString": lambda args: compact_json(args[0]),
+    "States.Array": list,
+    "States.ArrayPartition": _array_partition,
+    "States.ArrayContains": _array_contains,
+    "States.ArrayRange": _array_range,
+    "States.ArrayGetItem": _array_get_item,
+    "States.ArrayLength": lambda args: len(_array(args[0], "the argument")),
+    "States.ArrayUnique": _array_unique,
+    "States.Base64Encode": _base64_encode,
+    "States.Base64Decode": _base64_decode,
+    "States.Hash": _hash,
+    "States.JsonMerge": _json_merge,
+    "States.MathAdd": _math_add,
+    "States.StringSplit": _string_split,
+}
+
+
+def _argument(arg: Literal | PathArgument | IntrinsicCall) -> Evaluator:
+    if isinstance(arg, Literal):
+        value = arg.value
+        return lambda _data, _scope: value
+    if isinstance(arg, PathArgument):
+        return arg.path._select
+    return compile_intrinsic(arg)
+
+
+def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
+    """Compile a parsed call into ``evaluator(data, scope) -> value``.
+
+    Raises (when evaluated):
+        EvaluationError: ``States.Runtime`` when an argument breaks the function's rules;
+            :class:`~workflows.expressions.PathNotFoundError` when a path argument selects
+            nothing.
+    """
+    name = call.name
+    arguments = [_argument(arg) for arg in call.args]
+    text = call.text
+
+    def fail(exc: _Failure) -> EvaluationError:
+        return EvaluationError(RUNTIME, f"The function {text} failed: {exc}")
+
+    if name == "States.Format":
+        first = call.args[0]
+        raw = first.raw if isinstance(first, Literal) and first.raw is not None else None
+
+        def format_(data: Any, scope: Scope) -> Any:
+            args = [evaluate(data, scope) for evaluate in arguments]
+            try:
+                template = raw if raw is not None else _string(args[0], "the template")
+                return _format(args, template)
+            except _Failure as exc:
+                raise fail(exc) from None
+
+        return format_
+    if name == "States.MathRandom":
+
+        def math_random(data: Any, scope: Scope) -> Any:
+            args = [evaluate(data, scope) for evaluate in arguments]
+            try:
+                return _math_random(args, scope)
+            except _Failure as exc:
+                raise fail(exc) from None
+
+        return math_random
+    if name == "States.UUID":
+        return lambda _data, scope: _uuid(scope)
+    function = _SIMPLE[name]
+
+    def simple(data: Any, scope: Scope) -> Any:
+        args = [evaluate(data, scope) for evaluate in arguments]
+        try:
+            return function(args)
+        except _Failure as exc:
+            raise fail(exc) from None
+
+    return simple
+
+
+def evaluate_intrinsic(call: IntrinsicCall | str, data: Any, scope: Scope | None = None) -> Any:
+    """Parse (if needed), compile and evaluate an intrinsic function call in one go.
+
+    Convenient for tests and one-off use; hot paths should keep :func:`compile_intrinsic`'s
+    result instead.
+
+    Args:
+        call: a parsed call or its text.
+        data: the document ``$`` refers to.
+        scope: the context object, variables and random source.
+
+    Returns:
+        The function's result.
+
+    Raises:
+        ExpressionSyntaxError: ``call`` is text that does not parse.
+        EvaluationError: the function failed, with AWS's error name and cause.
+    """
+    parsed = parse_intrinsic(call) if isinstance(call, str) else call
+    return compile_intrinsic(parsed)(data, scope if scope is not None else Scope())

@@ -1,0 +1,79 @@
+"""JSON values rendered as text the way AWS Step Functions (a JVM service) renders them.
+
+``States.JsonToString`` writes compact JSON (Jackson: no spaces, keys in document order,
+doubles as Java prints them); ``States.Format`` interpolates values as Java's ``toString`` does
+(``{a=1, b=[x, y]}`` for objects, ``null`` for null). Both are pinned by AWS recordings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def java_double(value: float) -> str:
+    """Render a float as ``Double.toString`` does (``1.0``, ``1.1``, ``1.0E20``, ``1.0E-5``)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    magnitude = abs(value)
+    if value == 0 or 1e-3 <= magnitude < 1e7:
+        text = repr(value)
+        return text if ("." in text or "e" in text) else text + ".0"
+    mantissa, _, exponent = f"{value!r}".partition("e")
+    if not exponent:
+        # repr() chose positional notation; recompute in scientific form with the shortest digits.
+        mantissa, _, exponent = f"{value:.17e}".partition("e")
+        mantissa = repr(float(mantissa))
+    if "." not in mantissa:
+        mantissa += ".0"
+    return f"{mantissa}E{int(exponent)}"
+
+
+def _number_text(value: int | float) -> str:
+    if isinstance(value, float):
+        return java_double(value)
+    return str(value)
+
+
+def compact_json(value: Any) -> str:
+    """Serialise ``value`` as compact JSON with Java's double notation."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, dict):
+        items = (
+            f"{json.dumps(str(k), ensure_ascii=False)}:{compact_json(v)}" for k, v in value.items()
+        )
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(compact_json(item) for item in value) + "]"
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def java_text(value: Any) -> str:
+    """Render ``value`` as Java's ``toString`` of its parsed form (what ``States.Format`` shows)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(java_text(item) for item in value) + "]"
+    return str(value)

@@ -1,0 +1,487 @@
+"""Compile a `Saga` into a JSONPath-mode ASL definition, or refuse it with every broken rule."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from workflows.asl import ASLValidationError, StateMachine, parse_definition
+from workflows.saga._dsl import (
+    COMPENSATION_RETRY,
+    DEFAULT_RETRY,
+    MAX_ATTEMPTS_LIMIT,
+    TRANSIENT_RETRY,
+    UNTIL_SUCCESS,
+    FunctionNames,
+    Notification,
+    RetryPolicy,
+    Saga,
+    Step,
+)
+from workflows.saga._envelope import COMPENSATION_FAILED, RESULT_PAYLOAD_KEY
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+#: The Pass state that creates `$.results` before the first task reads it.
+BEGIN_STATE = "Begin"
+#: The Fail state that ends a failed saga with the original error.
+FAILED_STATE = "Failed"
+#: The Fail state that ends a saga whose compensation failed.
+COMPENSATION_FAILED_STATE = "CompensationFailed"
+#: Prefix of a compensation's state name.
+COMPENSATE_PREFIX = "Compensate"
+
+ERROR_PATH = "$.error"
+COMPENSATION_ERROR_PATH = "$.compensationError"
+NOTIFICATION_ERROR_PATH = "$.failureNotificationError"
+
+_STEP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_STEP_NAME_MAX = 80 - len(COMPENSATE_PREFIX)
+_SAGA_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_HANDLER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_FUNCTION_NAME_MAX = 64
+_MAX_DELAY_LIMIT = 31_622_400
+_JITTERS = ("FULL", "NONE")
+_STATES_ALL = "States.ALL"
+
+
+@dataclass(frozen=True)
+class SagaProblem:
+    """One compile rule a saga breaks.
+
+    Attributes:
+        step: The step (or notification) at fault, or None for the saga as a whole.
+        rule: The rule's name, e.g. `compensation-past-pivot`.
+        message: What is wrong and how to fix it.
+    """
+
+    step: str | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"step {self.step!r}" if self.step is not None else "saga"
+        return f"{where}: [{self.rule}] {self.message}"
+
+
+class SagaCompileError(ValueError):
+    """A saga cannot be compiled; nothing was built.
+
+    Attributes:
+        saga: The saga's name.
+        problems: Every broken rule, each naming its step and rule.
+    """
+
+    def __init__(self, saga: str, problems: list[SagaProblem]) -> None:
+        self.saga = saga
+        self.problems = tuple(problems)
+        lines = [f"saga {saga!r} cannot be compiled:", *(f"  - {p}" for p in self.problems)]
+        super().__init__("\n".join(lines))
+
+
+def compensation_state(step: str) -> str:
+    """The state name of `step`'s compensation."""
+    return COMPENSATE_PREFIX + step
+
+
+def compile_saga(saga: Saga, functions: FunctionNames | None = None) -> StateMachine:
+    """Compile `saga` to a validated ASL state machine.
+
+    Args:
+        saga: The saga to compile.
+        functions: How handler names become function names; default `FunctionNames.local()`.
+
+    Returns:
+        The validated state machine; `.to_dict()` gives its JSON.
+
+    Raises:
+        SagaCompileError: The saga breaks a compile rule; every problem is listed.
+    """
+    definition = saga_definition(saga, functions)
+    try:
+        return parse_definition(definition)
+    except ASLValidationError as error:
+        # The rules above should make this unreachable; if not, say so instead of returning junk.
+        problems = [SagaProblem(None, "asl-invalid", str(p)) for p in error.problems]
+        raise SagaCompileError(saga.name, problems) from error
+
+
+def saga_definition(saga: Saga, functions: FunctionNames | None = None) -> dict[str, Any]:
+    """Compile `saga` to ASL as a JSON-ready dict, checked against the saga rules only.
+
+    `compile_saga` is the entry point; this is the dict it validates.
+
+    Raises:
+        SagaCompileError: The saga breaks a compile rule; every problem is listed.
+    """
+    names = functions if functions is not None else FunctionNames.local()
+    problems = list(_check(saga, names))
+    if problems:
+        raise SagaCompileError(saga.name, problems)
+    return _Builder(saga, names).build()
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def _pivot_index(saga: Saga) -> int | None:
+    for index, step in enumerate(saga.steps):
+        if step.name == saga.pivot:
+            return index
+    return None
+
+
+def _check(saga: Saga, names: FunctionNames) -> Iterator[SagaProblem]:
+    if not isinstance(saga.name, str) or not _SAGA_NAME.fullmatch(saga.name):
+        yield SagaProblem(
+            None, "saga-name", f"{saga.name!r} is not 1-80 letters, digits, '-' or '_'"
+        )
+    if not saga.steps:
+        yield SagaProblem(None, "no-steps", "a saga needs at least one step")
+    pivot = _pivot_index(saga)
+    if saga.pivot is not None and pivot is None:
+        yield SagaProblem(None, "unknown-pivot", f"pivot {saga.pivot!r} names no step")
+    if saga.timeout is not None:
+        yield from _check_timeout(None, saga.timeout)
+    seen: dict[str, str] = {}
+    last_compensating = pivot if pivot is not None else len(saga.steps) - 1
+    for index, step in enumerate(saga.steps):
+        past_pivot = pivot is not None and index > pivot
+        needs_compensation = index < last_compensating
+        yield from _check_step(step, pivot == index, past_pivot, needs_compensation, names)
+        for state, what in _state_names(step, pivot == index or past_pivot):
+            yield from _claim(seen, state, what, step.name)
+    if saga.on_failure is not None:
+        note = saga.on_failure
+        yield from _check_name(note.name)
+        yield from _check_handler(note.name, note.action, "action", names)
+        yield from _check_policy(note.name, note.retry, "retry")
+        if note.timeout is not None:
+            yield from _check_timeout(note.name, note.timeout)
+        yield from _claim(seen, note.name, "the failure notification", note.name)
+    for reserved in (BEGIN_STATE, FAILED_STATE, COMPENSATION_FAILED_STATE):
+        if reserved in seen:
+            yield SagaProblem(
+                reserved,
+                "duplicate-name",
+                f"{reserved!r} is a state the compiler adds; rename {seen[reserved]}",
+            )
+
+
+def _state_names(step: Step | Notification, committed: bool) -> Iterator[tuple[str, str]]:
+    yield step.name, f"step {step.name!r}"
+    if isinstance(step, Step) and step.compensation is not None and not committed:
+        yield compensation_state(step.name), f"the compensation of step {step.name!r}"
+
+
+def _claim(seen: dict[str, str], state: str, what: str, step: str) -> Iterator[SagaProblem]:
+    if not isinstance(state, str):
+        return
+    if state in seen:
+        yield SagaProblem(
+            step, "duplicate-name", f"state name {state!r} is used by {seen[state]} and {what}"
+        )
+    else:
+        seen[state] = what
+
+
+def _check_step(
+    step: Step | Notification,
+    is_pivot: bool,
+    past_pivot: bool,
+    needs_compensation: bool,
+    names: FunctionNames,
+) -> Iterator[SagaProblem]:
+    yield from _check_name(step.name)
+    label = step.name if isinstance(step.name, str) else None
+    if not step.action:
+        yield SagaProblem(label, "no-action", "every step needs an action handler")
+    else:
+        yield from _check_handler(label, step.action, "action", names)
+    if step.timeout is not None:
+        yield from _check_timeout(label, step.timeout)
+    if past_pivot and step.retry is not None and tuple(step.retry.errors) != (_STATES_ALL,):
+        yield SagaProblem(
+            label,
+            "retry-after-pivot",
+            "a step past the pivot must retry until it succeeds: its policy's errors must be "
+            "('States.ALL',)",
+        )
+    yield from _check_policy(label, step.retry, "retry")
+    if not isinstance(step, Step):
+        return
+    yield from _check_policy(label, step.compensation_retry, "compensation_retry")
+    if step.compensation is not None and (is_pivot or past_pivot):
+        where = "is the pivot" if is_pivot else "is past the pivot"
+        yield SagaProblem(
+            label,
+            "compensation-past-pivot",
+            f"the step {where}, so it commits and cannot be compensated; drop its compensation",
+        )
+    elif step.compensation is not None:
+        yield from _check_handler(label, step.compensation, "compensation", names)
+    elif needs_compensation:
+        yield SagaProblem(
+            label,
+            "missing-compensation",
+            "a step before the pivot needs a compensation (or make it the pivot, or use a "
+            "Notification for what cannot be undone)",
+        )
+
+
+def _check_name(name: object) -> Iterator[SagaProblem]:
+    label = name if isinstance(name, str) else None
+    if not isinstance(name, str) or not _STEP_NAME.fullmatch(name):
+        yield SagaProblem(
+            label,
+            "step-name",
+            f"{name!r} must start with a letter and hold only letters, digits and '_' "
+            "(it is a state name and a key in $.results)",
+        )
+    elif len(name) > _STEP_NAME_MAX:
+        yield SagaProblem(
+            label,
+            "step-name",
+            f"{len(name)} characters is too long: at most {_STEP_NAME_MAX}, since "
+            f"'{COMPENSATE_PREFIX}<Step>' must fit the 80-character state name limit",
+        )
+
+
+def _check_handler(
+    step: str | None, handler: object, role: str, names: FunctionNames
+) -> Iterator[SagaProblem]:
+    if not isinstance(handler, str) or not _HANDLER_NAME.fullmatch(handler):
+        yield SagaProblem(
+            step,
+            "handler-name",
+            f"{role} {handler!r} must start with a letter and hold only letters, digits and '_'",
+        )
+    elif not names.placeholders and len(names.function_name(handler)) > _FUNCTION_NAME_MAX:
+        yield SagaProblem(
+            step,
+            "handler-name",
+            f"{role} function name {names.function_name(handler)!r} exceeds "
+            f"{_FUNCTION_NAME_MAX} characters",
+        )
+
+
+def _check_timeout(step: str | None, timeout: object) -> Iterator[SagaProblem]:
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+        yield SagaProblem(step, "timeout", f"timeout {timeout!r} must be a whole number >= 1")
+    elif timeout > MAX_ATTEMPTS_LIMIT:
+        yield SagaProblem(step, "timeout", f"timeout {timeout} exceeds {MAX_ATTEMPTS_LIMIT}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_policy(step: str | None, policy: RetryPolicy | None, role: str) -> Iterator[SagaProblem]:
+    if policy is None:
+        return
+
+    def bad(message: str) -> SagaProblem:
+        return SagaProblem(step, "retry-policy", f"{role}: {message}")
+
+    if not _is_int(policy.interval) or not 1 <= policy.interval <= MAX_ATTEMPTS_LIMIT:
+        yield bad(f"interval {policy.interval!r} must be a whole number of seconds >= 1")
+    if not _is_int(policy.max_attempts) or not 0 <= policy.max_attempts <= MAX_ATTEMPTS_LIMIT:
+        yield bad(f"max_attempts {policy.max_attempts!r} must be 0..{MAX_ATTEMPTS_LIMIT}")
+    rate = policy.backoff_rate
+    if (
+        isinstance(rate, bool)
+        or not isinstance(rate, int | float)
+        or not math.isfinite(rate)
+        or rate < 1.0
+    ):
+        yield bad(f"backoff_rate {rate!r} must be a number >= 1.0")
+    if policy.max_delay is not None and (
+        not _is_int(policy.max_delay) or not 1 <= policy.max_delay <= _MAX_DELAY_LIMIT
+    ):
+        yield bad(f"max_delay {policy.max_delay!r} must be 1..{_MAX_DELAY_LIMIT} seconds")
+    if policy.jitter is not None and policy.jitter not in _JITTERS:
+        yield bad(f"jitter {policy.jitter!r} must be 'FULL' or 'NONE'")
+    errors = tuple(policy.errors)
+    if not errors:
+        yield bad("errors must name at least one error")
+    elif not all(isinstance(e, str) and e for e in errors):
+        yield bad(f"errors {errors!r} must be non-empty strings")
+    elif _STATES_ALL in errors and len(errors) > 1:
+        yield bad("'States.ALL' must be the only error of its retrier")
+    elif len(set(errors)) != len(errors):
+        yield bad(f"errors {errors!r} repeat a name")
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def _retrier(policy: RetryPolicy, errors: tuple[str, ...]) -> dict[str, Any]:
+    retrier: dict[str, Any] = {
+        "ErrorEquals": list(errors),
+        "IntervalSeconds": policy.interval,
+        "MaxAttempts": policy.max_attempts,
+        "BackoffRate": policy.backoff_rate,
+    }
+    if policy.max_delay is not None:
+        retrier["MaxDelaySeconds"] = policy.max_delay
+    if policy.jitter is not None:
+        retrier["JitterStrategy"] = policy.jitter
+    return retrier
+
+
+def _retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
+    if tuple(policy.errors) == (_STATES_ALL,):
+        # One retrier: a transient one first would end retrying once its own attempts ran out.
+        return [_retrier(policy, (_STATES_ALL,))]
+    own = tuple(e for e in policy.errors if e not in TRANSIENT_RETRY.errors)
+    retriers = [_retrier(TRANSIENT_RETRY, TRANSIENT_RETRY.errors)]
+    if own:
+        retriers.append(_retrier(policy, own))
+    return retriers
+
+
+def _payload(with_error: bool) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "command.$": "$.command",
+        "meta.$": "$.meta",
+        "results.$": "$.results",
+    }
+    if with_error:
+        payload["error.$"] = ERROR_PATH
+    payload["execution"] = {
+        "id.$": "$$.Execution.Id",
+        "name.$": "$$.Execution.Name",
+        "startTime.$": "$$.Execution.StartTime",
+    }
+    payload["state"] = {"name.$": "$$.State.Name", "retryCount.$": "$$.State.RetryCount"}
+    return payload
+
+
+class _Builder:
+    def __init__(self, saga: Saga, names: FunctionNames) -> None:
+        self.saga = saga
+        self.names = names
+        pivot = _pivot_index(saga)
+        # Steps up to here can fail into the compensation chain; later ones are committed.
+        self.last_compensating = pivot if pivot is not None else len(saga.steps) - 1
+
+    def build(self) -> dict[str, Any]:
+        saga = self.saga
+        states: dict[str, Any] = {}
+        first = saga.steps[0].name
+        states[BEGIN_STATE] = {
+            "Type": "Pass",
+            "Result": {},
+            "ResultPath": "$.results",
+            "Next": first,
+        }
+        tail = saga.on_failure.name if saga.on_failure is not None else FAILED_STATE
+        # `undo` is where a failure at the current step goes: the latest completed compensation.
+        undo = tail
+        compensations: list[tuple[str, Step]] = []
+        for index, step in enumerate(saga.steps):
+            committed = index > self.last_compensating
+            nxt = saga.steps[index + 1].name if index + 1 < len(saga.steps) else None
+            states[step.name] = self._action(
+                step, committed, nxt, FAILED_STATE if committed else undo
+            )
+            if (
+                isinstance(step, Step)
+                and step.compensation is not None
+                and index < (self.last_compensating)
+            ):
+                compensations.append((undo, step))
+                undo = compensation_state(step.name)
+        for next_state, step in reversed(compensations):
+            states[compensation_state(step.name)] = self._compensation(step, next_state)
+        if saga.on_failure is not None:
+            states[saga.on_failure.name] = self._failure_notification(saga.on_failure)
+        states[FAILED_STATE] = {
+            "Type": "Fail",
+            "Comment": "The saga failed; the completed steps were compensated.",
+            "ErrorPath": f"{ERROR_PATH}.Error",
+            "CausePath": f"{ERROR_PATH}.Cause",
+        }
+        if compensations:
+            states[COMPENSATION_FAILED_STATE] = {
+                "Type": "Fail",
+                "Comment": "A compensation failed after its retries; an operator must act.",
+                "Error": COMPENSATION_FAILED,
+                "CausePath": f"{COMPENSATION_ERROR_PATH}.Cause",
+            }
+        definition: dict[str, Any] = {
+            "Comment": saga.comment
+            if saga.comment is not None
+            else f"Saga {saga.name} for command {saga.command.__name__}",
+            "StartAt": BEGIN_STATE,
+            "States": states,
+        }
+        if saga.timeout is not None:
+            definition["TimeoutSeconds"] = saga.timeout
+        return definition
+
+    def _task(
+        self, handler: str, with_error: bool, policy: RetryPolicy, timeout: int | None
+    ) -> dict[str, Any]:
+        task: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": LAMBDA_INVOKE,
+            "Parameters": {
+                "FunctionName": self.names.function_name(handler),
+                "Payload": _payload(with_error),
+            },
+        }
+        if timeout is not None:
+            task["TimeoutSeconds"] = timeout
+        task["Retry"] = _retriers(policy)
+        return task
+
+    def _action(
+        self, step: Step | Notification, committed: bool, nxt: str | None, on_error: str
+    ) -> dict[str, Any]:
+        default = UNTIL_SUCCESS if committed else DEFAULT_RETRY
+        policy = step.retry if step.retry is not None else default
+        state = self._task(step.action, False, policy, step.timeout)
+        state["ResultSelector"] = {f"{RESULT_PAYLOAD_KEY}.$": "$.Payload"}
+        state["ResultPath"] = f"$.results.{step.name}"
+        state["Catch"] = [
+            {"ErrorEquals": [_STATES_ALL], "ResultPath": ERROR_PATH, "Next": on_error}
+        ]
+        if nxt is None:
+            state["End"] = True
+        else:
+            state["Next"] = nxt
+        return state
+
+    def _compensation(self, step: Step, nxt: str) -> dict[str, Any]:
+        assert step.compensation is not None  # only compensatable steps get here
+        policy = step.compensation_retry or COMPENSATION_RETRY
+        state = self._task(step.compensation, True, policy, None)
+        # The caught error must survive the chain for the final Fail, so results are dropped.
+        state["ResultPath"] = None
+        state["Catch"] = [
+            {
+                "ErrorEquals": [_STATES_ALL],
+                "ResultPath": COMPENSATION_ERROR_PATH,
+                "Next": COMPENSATION_FAILED_STATE,
+            }
+        ]
+        state["Next"] = nxt
+        return state
+
+    def _failure_notification(self, note: Notification) -> dict[str, Any]:
+        policy = note.retry if note.retry is not None else DEFAULT_RETRY
+        state = self._task(note.action, True, policy, note.timeout)
+        state["ResultPath"] = None
+        # A notification that cannot be sent must not hide the saga's own error.
+        state["Catch"] = [
+            {
+                "ErrorEquals": [_STATES_ALL],
+                "ResultPath": NOTIFICATION_ERROR_PATH,
+                "Next": FAILED_STATE,
+            }
+        ]
+        state["Next"] = FAILED_STATE
+        return state

@@ -1,0 +1,196 @@
+"""The saga DSL: steps, notifications, retry policies, and how handlers map to Lambda functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+from workflows.saga._envelope import RETRYABLE_ERROR, TRANSIENT_LAMBDA_ERRORS
+
+Jitter = Literal["FULL", "NONE"]
+
+#: The Step Functions maximum for `MaxAttempts` and `IntervalSeconds`.
+MAX_ATTEMPTS_LIMIT = 99_999_999
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a task is retried: one ASL `Retry` entry.
+
+    Attributes:
+        interval: Seconds before the first retry (`IntervalSeconds`, an integer >= 1).
+        max_attempts: Retries after the first attempt (`MaxAttempts`; 0 means none).
+        backoff_rate: Factor the interval grows by on each retry (`BackoffRate`, >= 1.0).
+        max_delay: Upper bound of the interval in seconds (`MaxDelaySeconds`), or None.
+        jitter: `"FULL"` to randomise each interval (`JitterStrategy`), `"NONE"`, or None to omit.
+        errors: The error names retried (`ErrorEquals`); `"States.ALL"` must stand alone.
+    """
+
+    interval: int = 1
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay: int | None = None
+    jitter: Jitter | None = None
+    errors: tuple[str, ...] = (RETRYABLE_ERROR,)
+
+
+#: Policy of an action before the pivot when its step declares none.
+DEFAULT_RETRY = RetryPolicy()
+#: Policy of a compensation when its step declares none: every error, patiently.
+COMPENSATION_RETRY = RetryPolicy(
+    interval=2,
+    max_attempts=10,
+    backoff_rate=2.0,
+    max_delay=60,
+    jitter="FULL",
+    errors=("States.ALL",),
+)
+#: Policy of a step past the pivot when it declares none: every error, until it succeeds (or the
+#: saga times out).
+UNTIL_SUCCESS = RetryPolicy(
+    interval=1,
+    max_attempts=MAX_ATTEMPTS_LIMIT,
+    backoff_rate=2.0,
+    max_delay=300,
+    jitter="FULL",
+    errors=("States.ALL",),
+)
+#: Policy applied to `TRANSIENT_LAMBDA_ERRORS` on every task whose own policy does not retry
+#: `States.ALL`.
+TRANSIENT_RETRY = RetryPolicy(
+    interval=1,
+    max_attempts=6,
+    backoff_rate=2.0,
+    max_delay=30,
+    jitter="FULL",
+    errors=TRANSIENT_LAMBDA_ERRORS,
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A saga step: an action and, unless the step is the pivot or past it, a compensation.
+
+    The compensation runs when a later step fails (after its retries); the failing step's own
+    compensation does not run, since its action did not complete.
+
+    Attributes:
+        name: The step's name: its ASL state name and its key in `$.results`
+            (letters, digits and `_`, starting with a letter, at most 70 characters).
+        action: Name of the handler (one Lambda function) that performs the step.
+        compensation: Name of the handler that undoes it; required before the pivot, refused at
+            or after it.
+        retry: The action's retry policy; default `DEFAULT_RETRY` before the pivot and
+            `UNTIL_SUCCESS` after it.
+        compensation_retry: The compensation's retry policy; default `COMPENSATION_RETRY`.
+        timeout: Seconds one attempt of the action may take (`TimeoutSeconds`), or None.
+    """
+
+    name: str
+    action: str
+    compensation: str | None = None
+    retry: RetryPolicy | None = None
+    compensation_retry: RetryPolicy | None = None
+    timeout: int | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A notification step (an SES mail, say): it cannot be undone, so it has no compensation.
+
+    As a step of the saga it runs like any action; as a saga's `on_failure` it runs after the
+    compensations, receiving the caught error in its envelope. Its handler makes it idempotent.
+
+    Attributes:
+        name: The ASL state name (same rules as `Step.name`).
+        action: Name of the handler (one Lambda function) that sends it.
+        retry: Retry policy; default `DEFAULT_RETRY` before the pivot (and for `on_failure`),
+            `UNTIL_SUCCESS` after it.
+        timeout: Seconds one attempt may take (`TimeoutSeconds`), or None.
+    """
+
+    name: str
+    action: str
+    retry: RetryPolicy | None = None
+    timeout: int | None = None
+
+
+@dataclass(frozen=True)
+class Saga:
+    """A command's saga: ordered steps, an optional pivot and an optional failure notification.
+
+    Steps up to the pivot are compensatable (each declares a compensation); the pivot commits the
+    saga; steps after it are retried until they succeed. Without a pivot every step is
+    compensatable.
+
+    Attributes:
+        name: The saga's name, also its state machine's name (letters, digits, `-`, `_`).
+        command: The pydantic model of the command the saga carries out.
+        steps: The steps, in order.
+        pivot: Name of the pivot step, or None.
+        on_failure: Notification sent after compensating a failed saga, or None.
+        timeout: Seconds the whole execution may take (top-level `TimeoutSeconds`), or None.
+        comment: The definition's `Comment`; default names the saga and its command.
+    """
+
+    name: str
+    command: type[BaseModel]
+    steps: Sequence[Step | Notification] = field(default_factory=tuple)
+    pivot: str | None = None
+    on_failure: Notification | None = None
+    timeout: int | None = None
+    comment: str | None = None
+
+    def __post_init__(self) -> None:
+        # A frozen saga must not change under a compiled definition, so steps become a tuple.
+        object.__setattr__(self, "steps", tuple(self.steps))
+
+    def handlers(self) -> tuple[str, ...]:
+        """Every handler the saga invokes (actions, compensations, notifications), in order."""
+        names: list[str] = []
+        for step in self.steps:
+            names.append(step.action)
+            if isinstance(step, Step) and step.compensation is not None:
+                names.append(step.compensation)
+        if self.on_failure is not None:
+            names.append(self.on_failure.action)
+        return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class FunctionNames:
+    """How a handler name becomes the `FunctionName` a compiled Task invokes.
+
+    Use `FunctionNames.local()` for the local engine and `FunctionNames.deployment()` for a
+    definition deployed with `DefinitionSubstitutions`.
+
+    Attributes:
+        prefix: Prepended to the handler name for a concrete function name.
+        placeholders: When true, emit `${<Handler>FunctionArn}` instead of a concrete name.
+    """
+
+    prefix: str = ""
+    placeholders: bool = False
+
+    @classmethod
+    def local(cls, prefix: str = "") -> FunctionNames:
+        """Concrete names: the handler name, optionally prefixed."""
+        return cls(prefix=prefix)
+
+    @classmethod
+    def deployment(cls) -> FunctionNames:
+        """Placeholders that `DefinitionSubstitutions` replaces with function ARNs."""
+        return cls(placeholders=True)
+
+    def substitution_key(self, handler: str) -> str:
+        """The `DefinitionSubstitutions` key of `handler`'s function ARN."""
+        return f"{handler}FunctionArn"
+
+    def function_name(self, handler: str) -> str:
+        """The `FunctionName` parameter for `handler`."""
+        if self.placeholders:
+            return "${" + self.substitution_key(handler) + "}"
+        return self.prefix + handler

@@ -1,0 +1,152 @@
+"""The JSON a saga execution starts with and the envelope each task Lambda receives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+#: Error name a task raises for a failure worth retrying; every action retries it by default.
+RETRYABLE_ERROR = "Saga.Retryable"
+#: Error name of the execution when a compensation still fails after its retries.
+COMPENSATION_FAILED = "Saga.CompensationFailed"
+#: Lambda service errors that every saga task retries, whatever its policy says.
+TRANSIENT_LAMBDA_ERRORS: tuple[str, ...] = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+#: Key under which a step's result keeps the Lambda's returned JSON (`$.results.<Step>.Payload`).
+RESULT_PAYLOAD_KEY = "Payload"
+
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+
+
+class _Wire(BaseModel):
+    """Base of the envelope models: camelCase on the wire, snake_case in Python, immutable."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class CommandMeta(_Wire):
+    """Who asked for a command, for which tenant, and the key that makes it idempotent.
+
+    Attributes:
+        tenant: Tenant code; every event the saga writes is scoped to it.
+        command_id: Unique id of this command (JSON `commandId`).
+        command_type: Name of the command, e.g. `PlaceOrder` (JSON `commandType`).
+        requested_by: Principal that issued the command (JSON `requestedBy`).
+        idempotency_key: Key under which repeated submissions are one command
+            (JSON `idempotencyKey`).
+    """
+
+    tenant: str = Field(min_length=1)
+    command_id: str = Field(min_length=1)
+    command_type: str = Field(min_length=1)
+    requested_by: str = Field(min_length=1)
+    idempotency_key: str = Field(min_length=1)
+
+
+class ExecutionInput(_Wire):
+    """The input of a saga execution: `{"command": {...}, "meta": {...}}`.
+
+    Attributes:
+        command: The command as JSON, validated by the saga's command model in the tasks.
+        meta: The command's metadata.
+    """
+
+    command: dict[str, Any]
+    meta: CommandMeta
+
+
+class StepError(BaseModel):
+    """An error caught by a `Catch` (`{"Error": ..., "Cause": ...}`, AWS's own capitalisation).
+
+    Attributes:
+        error: The Step Functions error name, e.g. `PaymentDeclined` or `States.Timeout`.
+        cause: The cause text (for a Lambda error, the JSON of its error message and type).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+
+class StepResult(BaseModel):
+    """What a completed step left in `$.results`: the JSON its Lambda returned, under `Payload`.
+
+    The compiler's `ResultSelector` keeps only the `Payload` of the `lambda:invoke` response, and
+    JSONPath-mode `ResultSelector` can only build an object, hence the one-key wrapper.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    payload: Any = Field(default=None, alias=RESULT_PAYLOAD_KEY)
+
+
+class ExecutionContext(_Wire):
+    """The execution a task runs in, from the context object (`$$.Execution`).
+
+    Attributes:
+        id: The execution ARN (`$$.Execution.Id`); the event store's correlation id.
+        name: The execution name.
+        start_time: When the execution started (JSON `startTime`).
+    """
+
+    id: str
+    name: str
+    start_time: datetime
+
+
+class StateContext(_Wire):
+    """The state a task runs in, from the context object (`$$.State`).
+
+    Attributes:
+        name: The state name: the step name for an action, `Compensate<Step>` for a compensation,
+            the notification's name for a notification.
+        retry_count: How many times this state has been retried so far (JSON `retryCount`).
+    """
+
+    name: str
+    retry_count: int = Field(ge=0)
+
+
+class StepEnvelope(_Wire):
+    """The `Payload` every saga task Lambda receives.
+
+    Attributes:
+        command: The command JSON, as given in the execution input.
+        meta: The command's metadata.
+        results: Results of the steps completed so far, by step name.
+        error: The caught error; present for compensations and the failure notification.
+        execution: The execution context.
+        state: The state context; `(execution.id, state.name)` identifies a task invocation
+            across retries, which is what makes its side effects idempotent.
+    """
+
+    command: dict[str, Any]
+    meta: CommandMeta
+    results: dict[str, StepResult] = Field(default_factory=dict)
+    error: StepError | None = None
+    execution: ExecutionContext
+    state: StateContext
+
+    def result_of(self, step: str) -> Any:
+        """Return the JSON that step `step` returned.
+
+        Raises:
+            KeyError: `step` has not completed (its name and the completed ones are in the message).
+        """
+        try:
+            return self.results[step].payload
+        except KeyError:
+            done = ", ".join(sorted(self.results)) or "none"
+            raise KeyError(f"step {step!r} has no result; completed steps: {done}") from None
+
+    def command_as(self, model: type[_ModelT]) -> _ModelT:
+        """Validate the command JSON against its pydantic model and return the instance."""
+        return model.model_validate(self.command)
