@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -195,7 +197,7 @@ class StepContext:
         return recorded
 
     def decide(
-        self, stream: StreamId, decider: Decider, *, attempts: int = 10
+        self, stream: StreamId, decider: Decider, *, attempts: int = 20
     ) -> list[RecordedEvent]:
         """Read the stream, let `decider` choose the events, append them; repeat on conflict.
 
@@ -217,7 +219,11 @@ class StepContext:
         """
         start = self._next_event
         conflict: ConcurrencyError | None = None
-        for _ in range(max(attempts, 1)):
+        for attempt in range(max(attempts, 1)):
+            if attempt:
+                # Jittered back-off so that writers racing on one hot stream spread out
+                # instead of colliding again in lockstep.
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
             history = self.read(stream)
             done = self._already_appended(history, start)
             if done:

@@ -35,6 +35,7 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -134,6 +135,14 @@ def task_error(name: str) -> type[TaskFailed]:
         if name not in _TASK_ERRORS:
             _TASK_ERRORS[name] = type(name, (TaskFailed,), {"error_name": name})
         return _TASK_ERRORS[name]
+
+
+class _NoSegment:
+    def put_annotation(self, key: str, value: str) -> None:
+        return None
+
+
+_NO_SEGMENT = _NoSegment()
 
 
 def _json(value: Any) -> Any:
@@ -264,7 +273,7 @@ class TaskRuntime:
         started = time.perf_counter()
         outcome = "Errored"
         try:
-            with self.tracer.provider.in_subsegment(f"## {name}") as segment:
+            with self._subsegment(name) as segment:
                 try:
                     envelope, tenant, command = self._parse(model, event)
                 except InvalidStepInput as invalid:
@@ -313,6 +322,12 @@ class TaskRuntime:
             )
             metrics.flush_metrics()
             self.logger.thread_safe_clear_keys()
+
+    def _subsegment(self, name: str) -> AbstractContextManager[Any]:
+        # The X-Ray SDK builds dummy entities even when disabled; skip it outright.
+        if self.tracer.disabled:
+            return nullcontext(_NO_SEGMENT)
+        return self.tracer.provider.in_subsegment(f"## {name}")
 
     def _run(self, step: StepFunction, command: BaseModel, ctx: StepContext) -> Any:
         self.logger.debug("step started")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from domain import ConcurrencyError, Event, RecordedEvent, StreamId
+from infra.aws._transient import error_code, transient_as_retryable
 from tasks import check_append, encode_payload
 
 if TYPE_CHECKING:
@@ -128,13 +129,17 @@ class DynamoDBEventStore:
         check_append(stream, events, expected_version)
         if not events:
             return []
-        try:
-            self._client.transact_write_items(
-                TransactItems=self.append_request(stream, events, expected_version)
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
+        cancelled = False
+        with transient_as_retryable("TransactWriteItems", stream.key):
+            try:
+                self._client.transact_write_items(
+                    TransactItems=self.append_request(stream, events, expected_version)
+                )
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                cancelled = True
+        if cancelled:
             return self._resolve_conflict(stream, events, expected_version)
         return [
             RecordedEvent(stream=stream, version=expected_version + offset, event=event)
@@ -168,7 +173,8 @@ class DynamoDBEventStore:
         while limit is None or len(found) < limit:
             wanted = self._page_size if limit is None else min(self._page_size, limit - len(found))
             request["Limit"] = wanted
-            page = self._client.query(**request)
+            with transient_as_retryable("Query", stream.key):
+                page = self._client.query(**request)
             found += [self._recorded(stream, item) for item in page.get("Items", [])]
             last = page.get("LastEvaluatedKey")
             if not last:
@@ -178,13 +184,14 @@ class DynamoDBEventStore:
 
     def version(self, stream: StreamId) -> int:
         """See `tasks.EventStore.version`; a strongly consistent read of the stream head."""
-        head = self._client.get_item(
-            TableName=self._table,
-            Key={"pk": _s(stream.key), "sk": _n(HEAD_SORT_KEY)},
-            ConsistentRead=True,
-            ProjectionExpression="#version",
-            ExpressionAttributeNames={"#version": "version"},
-        ).get("Item")
+        with transient_as_retryable("GetItem", stream.key):
+            head = self._client.get_item(
+                TableName=self._table,
+                Key={"pk": _s(stream.key), "sk": _n(HEAD_SORT_KEY)},
+                ConsistentRead=True,
+                ProjectionExpression="#version",
+                ExpressionAttributeNames={"#version": "version"},
+            ).get("Item")
         return int(head["version"]["N"]) if head else 0
 
     @staticmethod

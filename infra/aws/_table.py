@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain import TenantId
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-__all__ = ("EXPIRY_ATTRIBUTE", "create_event_store_table", "event_store_table_resource")
+__all__ = (
+    "EXPIRY_ATTRIBUTE",
+    "create_event_store_table",
+    "event_store_policy_statement",
+    "event_store_table_resource",
+)
 
 EXPIRY_ATTRIBUTE = "expires_at"
 """The table's TTL attribute (epoch seconds). Only notification claims set it; events never
@@ -73,3 +80,32 @@ def event_store_table_resource(table_name: str | None = None) -> dict[str, Any]:
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
     }
+
+
+# TransactWriteItems is authorised per action inside it, on top of the call itself.
+_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+def event_store_policy_statement(table_arn: Any, *, tenant: str | None = None) -> dict[str, Any]:
+    """The IAM statement that lets a task Lambda use the event store (and its mail claims).
+
+    Args:
+        table_arn: The table ARN (a string or a CloudFormation expression such as
+            `{"Fn::GetAtt": [...]}`).
+        tenant: For a Lambda bound to one tenant: only keys under `"{tenant}#"` are allowed
+            (`dynamodb:LeadingKeys`), so not even a bug can reach another tenant's items.
+
+    Raises:
+        InvalidIdentifierError: `tenant` is not a valid tenant code.
+    """
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Action": sorted({*_READ_ACTIONS, *_WRITE_ACTIONS}),
+        "Resource": table_arn,
+    }
+    if tenant is not None:
+        statement["Condition"] = {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TenantId(tenant)}#*"]}
+        }
+    return statement

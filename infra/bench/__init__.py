@@ -1,6 +1,7 @@
 """`stepsaga bench`: the embedded engine against moto, machine by machine, in one process."""
 
 from infra.bench._check import check_outcome, first_difference
+from infra.bench._eventstore import AppendResult, measure_appends, moto_dynamodb
 from infra.bench._machines import BenchMachine, all_machines, machine_named
 from infra.bench._peers import (
     EnginePeer,
@@ -22,6 +23,7 @@ from infra.bench._report import (
 from infra.bench._runner import BenchOptions, Budget, bench, run_bench, time_machine
 
 __all__ = (
+    "AppendResult",
     "BenchMachine",
     "BenchOptions",
     "BenchReport",
@@ -42,6 +44,8 @@ __all__ = (
     "first_difference",
     "load_engine",
     "machine_named",
+    "measure_appends",
+    "moto_dynamodb",
     "moto_stepfunctions",
     "run_bench",
     "time_machine",

@@ -8,9 +8,13 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from infra.bench._machines import JSON, BenchMachine
 from infra.bench._peers import ENGINE, MOTO, Outcome
+
+if TYPE_CHECKING:
+    from infra.bench._eventstore import AppendResult
 
 #: The issue's bars.
 CHAIN_RATIO_TARGET = 100.0
@@ -185,33 +189,45 @@ class LongWaitResult:
 
 @dataclass(frozen=True)
 class MemoryResult:
-    """Memory held by finished executions with their histories.
+    """Memory held by finished executions with their histories (measured in a fresh process).
 
     Attributes:
         machine: The machine each execution ran.
-        executions: How many executions ran.
+        executions: How many executions ran while the caller held every result.
         history_events: History events per execution.
-        held_bytes: Python allocations still live while the caller holds every execution
-            result (tracemalloc), i.e. the cost of `executions` finished executions with
-            their histories.
-        engine_bytes: What stays allocated once the caller drops its results: what the
-            engine itself retains.
-        peak_rss_bytes: The process's peak resident set so far (includes moto, the other
-            benchmarks and tracemalloc's own bookkeeping: context, not the figure).
-        seconds: Wall time of the traced run.
-        retention: What the engine says about evicting old executions, if anything.
-        problem: What went wrong, if the run did not complete.
+        rss_bytes: Growth of the resident set over those executions: the figure held
+            against the bar.
+        seconds: Wall time of those executions.
+        traced_sample: Executions run again under tracemalloc, to split the cost.
+        traced_bytes_per_execution: Python allocations per held execution.
+        engine_retained_bytes: Allocations still live, over the sample, once the caller has
+            dropped its results: what the engine keeps by itself.
+        retention: What the engine kept of the sample (its eviction limit, if it evicts).
+        problem: What went wrong (an execution's wrong output, a failed measurement).
     """
 
     machine: str
     executions: int
     history_events: int | None
-    held_bytes: int
-    engine_bytes: int
-    peak_rss_bytes: int | None
+    rss_bytes: int | None
     seconds: float
+    traced_sample: int
+    traced_bytes_per_execution: float
+    engine_retained_bytes: int
     retention: str | None = None
     problem: str | None = None
+
+    @classmethod
+    def failed(cls, machine: str, executions: int, problem: str) -> MemoryResult:
+        """A measurement that could not be made, and why."""
+        return cls(machine, executions, None, None, 0.0, 0, 0.0, 0, None, problem)
+
+    @property
+    def held_bytes(self) -> int:
+        """Best figure for `executions` held executions: the RSS growth, else traced bytes."""
+        if self.rss_bytes is not None:
+            return self.rss_bytes
+        return round(self.traced_bytes_per_execution * self.executions)
 
     @property
     def under_bar(self) -> bool:
@@ -220,21 +236,37 @@ class MemoryResult:
 
     def to_json(self) -> dict[str, JSON]:
         """The JSON form."""
-        per = self.held_bytes / self.executions if self.executions else None
         return {
             "machine": self.machine,
             "executions": self.executions,
             "history_events": self.history_events,
-            "held_bytes": self.held_bytes,
-            "held_bytes_per_execution": None if per is None else round(per),
-            "engine_retained_bytes": self.engine_bytes,
-            "peak_rss_bytes": self.peak_rss_bytes,
+            "rss_bytes": self.rss_bytes,
             "seconds": round(self.seconds, 3),
+            "traced_sample": self.traced_sample,
+            "traced_bytes_per_execution": round(self.traced_bytes_per_execution),
+            "engine_retained_bytes": self.engine_retained_bytes,
+            "held_bytes": self.held_bytes,
             "bar_bytes": MEMORY_BAR_BYTES,
             "under_bar": self.under_bar,
             "retention": self.retention,
             "problem": self.problem,
         }
+
+    @classmethod
+    def from_json(cls, body: dict[str, JSON]) -> MemoryResult:
+        """Read back what `to_json` wrote (the measuring process's answer)."""
+        return cls(
+            machine=body["machine"],
+            executions=body["executions"],
+            history_events=body["history_events"],
+            rss_bytes=body["rss_bytes"],
+            seconds=body["seconds"],
+            traced_sample=body["traced_sample"],
+            traced_bytes_per_execution=float(body["traced_bytes_per_execution"]),
+            engine_retained_bytes=body["engine_retained_bytes"],
+            retention=body["retention"],
+            problem=body["problem"],
+        )
 
 
 @dataclass(frozen=True)
@@ -259,6 +291,7 @@ class BenchReport:
     machines: tuple[MachineResult, ...]
     long_wait: LongWaitResult | None = None
     memory: MemoryResult | None = None
+    appends: AppendResult | None = None
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
 
@@ -271,8 +304,11 @@ class BenchReport:
     def all_correct(self) -> bool:
         """Every peer that ran every machine returned the expected output."""
         runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
-        return all(r.correct for r in runs) and all(
-            m.outputs_agree is not False for m in self.machines
+        stores_ok = self.appends is None or self.appends.problem is None
+        return (
+            all(r.correct for r in runs)
+            and all(m.outputs_agree is not False for m in self.machines)
+            and stores_ok
         )
 
     def targets(self) -> dict[str, JSON]:
@@ -300,6 +336,7 @@ class BenchReport:
             "machines": [machine.to_json() for machine in self.machines],
             "long_wait": None if self.long_wait is None else self.long_wait.to_json(),
             "memory": None if self.memory is None else self.memory.to_json(),
+            "event_store": None if self.appends is None else self.appends.to_json(),
             "targets": self.targets(),
             "notes": list(self.notes),
             "seconds": round(self.seconds, 2),

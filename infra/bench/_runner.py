@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from infra.bench._check import check_outcome
+from infra.bench._eventstore import AppendResult, run_appends
 from infra.bench._machines import (
     LONG_WAIT_PAUSE_SECONDS,
     BenchMachine,
@@ -75,6 +76,9 @@ class BenchOptions:
         memory_executions: Executions in the memory benchmark (0 skips it; None: 10,000,
             or 500 when quick).
         long_wait: Whether to run the hour-long Wait on the engine.
+        appends: Event store appends to time against put_item (0 skips; None: 200, or 20
+            when quick).
+        budgets: Per-peer budgets replacing the defaults.
     """
 
     quick: bool = False
@@ -82,6 +86,7 @@ class BenchOptions:
     runs: int | None = None
     memory_executions: int | None = None
     long_wait: bool = True
+    appends: int | None = None
     budgets: dict[str, Budget] = field(default_factory=dict)
 
     def budget_for(self, peer: str) -> Budget:
@@ -94,6 +99,12 @@ class BenchOptions:
         if self.memory_executions is not None:
             return self.memory_executions
         return 500 if self.quick else 10_000
+
+    def append_count(self) -> int:
+        """How many appends the event store benchmark times."""
+        if self.appends is not None:
+            return self.appends
+        return 20 if self.quick else 200
 
     def selected(self) -> tuple[BenchMachine, ...]:
         """The machines to run, in report order.
@@ -238,7 +249,12 @@ def run_bench(
     started = time.perf_counter()
     machines = options.selected()
     memory_count = options.memory_count() if engine_factory else 0
-    extra = int(bool(engine_factory and options.long_wait)) + int(memory_count > 0)
+    append_count = options.append_count()
+    extra = (
+        int(bool(engine_factory and options.long_wait))
+        + int(memory_count > 0)
+        + int(append_count > 0)
+    )
     steps = _Steps(len(machines) * len(peers) + extra, progress)
     results: list[MachineResult] = []
     for machine in machines:
@@ -248,6 +264,10 @@ def run_bench(
                 per_peer[peer.name] = time_machine(peer, machine, options.budget_for(peer.name))
             gc.collect()
         results.append(MachineResult(machine, per_peer))
+    appends: AppendResult | None = None
+    if append_count > 0:
+        with steps.step(f"event store: {append_count} appends vs put_item"):
+            appends = run_appends(append_count)
     long_wait: LongWaitResult | None = None
     if engine_factory is not None and options.long_wait:
         with steps.step("an hour's Wait on the engine"):
@@ -256,13 +276,14 @@ def run_bench(
     if engine_factory is not None and memory_count > 0:
         saga = next(m for m in all_machines() if m.name == MEMORY_MACHINE)
         with steps.step(f"memory: {memory_count:,} executions"):
-            memory = measure_memory(engine_factory, saga, memory_count)
+            memory = measure_memory(saga, memory_count)
     return BenchReport(
         quick=options.quick,
         peers=tuple(peer_info),
         machines=tuple(results),
         long_wait=long_wait,
         memory=memory,
+        appends=appends,
         seconds=time.perf_counter() - started,
     )
 

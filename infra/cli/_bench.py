@@ -12,6 +12,7 @@ from rich.table import Table
 
 from infra.bench import BenchOptions, BenchReport, PeerResult
 from infra.bench import bench as run_benchmarks
+from infra.bench._eventstore import BATCH
 from infra.bench._report import (
     CHAIN_RATIO_TARGET,
     LONG_WAIT_WALL_TARGET_SECONDS,
@@ -92,19 +93,31 @@ def _render(report: BenchReport, console: Console) -> None:
         )
     if report.memory is not None:
         memory = report.memory
-        per = memory.held_bytes / memory.executions if memory.executions else 0
-        rss = ""
-        if memory.peak_rss_bytes is not None:
-            rss = f" (process peak RSS {_megabytes(memory.peak_rss_bytes)})"
+        traced = memory.traced_bytes_per_execution
         console.print(
             f"memory: {memory.executions:,} finished '{memory.machine}' executions "
             f"({memory.history_events} history events each) hold "
-            f"{_megabytes(memory.held_bytes)} ({per / 1024:.1f} KB each){rss}; "
-            f"bar {_megabytes(MEMORY_BAR_BYTES)} {_verdict(memory.under_bar)}; "
-            f"the engine alone retains {_megabytes(memory.engine_bytes)}"
-            + (f"\n  retention: {memory.retention}" if memory.retention else "")
+            f"{_megabytes(memory.held_bytes)}, bar {_megabytes(MEMORY_BAR_BYTES)} "
+            f"{_verdict(memory.under_bar)}\n"
+            f"  {traced / 1024:.1f} KB of Python objects per held execution (tracemalloc, "
+            f"{memory.traced_sample:,} runs); the engine alone retains "
+            f"{_megabytes(memory.engine_retained_bytes)} of them"
+            + (f"\n  {memory.retention}" if memory.retention else "")
             + (f"\n  {memory.problem}" if memory.problem else "")
         )
+    if report.appends is not None:
+        appends = report.appends
+        if appends.append is not None and appends.put_item is not None:
+            console.print(
+                f"event store on moto DynamoDB: append of one event "
+                f"{_duration(appends.append.median)} / put_item "
+                f"{_duration(appends.put_item.median)} (medians of {appends.appends}): "
+                f"{appends.ratio:.1f}× [dim](one TransactWriteItems with two conditions; "
+                f"moto copies every table per transaction, so a fresh table per "
+                f"{BATCH} appends)[/]"
+            )
+        if appends.problem:
+            console.print(f"  [red]event store: {appends.problem}[/]")
     targets = report.targets()
     console.print(
         f"targets: chain ≥ {CHAIN_RATIO_TARGET:.0f}× moto "
@@ -134,6 +147,11 @@ def _render(report: BenchReport, console: Console) -> None:
     type=click.IntRange(min=0),
     help="Executions in the memory benchmark (default 10,000; 500 with --quick; 0 skips).",
 )
+@click.option(
+    "--appends",
+    type=click.IntRange(min=0),
+    help="Event store appends timed against put_item (default 200; 20 with --quick; 0 skips).",
+)
 @click.option("--no-long-wait", is_flag=True, help="Skip the engine's hour-long Wait.")
 def bench(
     as_json: bool,
@@ -141,6 +159,7 @@ def bench(
     machines: tuple[str, ...],
     runs: int | None,
     memory_executions: int | None,
+    appends: int | None,
     no_long_wait: bool,
 ) -> None:
     """Time the same state machines on the embedded engine and on moto, and check outputs.
@@ -154,6 +173,7 @@ def bench(
         runs=runs,
         memory_executions=memory_executions,
         long_wait=not no_long_wait,
+        appends=appends,
     )
     try:
         options.selected()

@@ -461,3 +461,26 @@ def test_single_state_is_validated_without_a_graph() -> None:
     with pytest.raises(ASLValidationError) as caught:
         parse_state({"Type": "Pass", "End": True, "Arguments": {}}, query_language="JSONPath")
     assert [p.pointer for p in caught.value.problems] == ["/Arguments"]
+
+
+def _resolve(document: Any, pointer: str) -> Any:
+    node = document
+    for raw in pointer.split("/")[1:]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+MAPPING_CASES = {name: case for name, case in CASES.items() if isinstance(case.definition, dict)}
+
+
+@pytest.mark.parametrize("case", MAPPING_CASES.values(), ids=MAPPING_CASES.keys())
+def test_every_pointer_leads_to_the_value_it_blames(case: Case) -> None:
+    # A user follows the pointer into their definition: it must exist there (or, for a missing
+    # field, its parent must).
+    for problem in _problems(case.definition):
+        if "is required" in problem.message:
+            parent = problem.pointer.rsplit("/", 1)[0]
+            assert isinstance(_resolve(case.definition, parent), dict), problem
+        else:
+            _resolve(case.definition, problem.pointer)  # raises when the pointer is wrong

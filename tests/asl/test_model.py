@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pydantic
 import pytest
 
 from workflows.asl import (
+    COMPARISON_OPERATORS,
     ChoiceState,
     MapState,
     ParallelState,
@@ -125,7 +128,7 @@ def test_map_and_parallel_bodies_are_nested_graphs(machine: StateMachine) -> Non
 
 def test_models_are_immutable(machine: StateMachine) -> None:
     with pytest.raises(pydantic.ValidationError):
-        machine.start_at = "Route"  # type: ignore[misc]
+        machine.start_at = "Route"  # type: ignore[misc]  # the refused write is the point
 
 
 def test_json_fields_stay_plain_json(machine: StateMachine) -> None:
@@ -133,3 +136,37 @@ def test_json_fields_stay_plain_json(machine: StateMachine) -> None:
     assert isinstance(task, TaskState)
     assert task.parameters == {"Payload.$": "$", "FunctionName": "charge"}
     assert machine.to_dict() == DEFINITION
+
+
+def _operand_for(operator: str) -> object:
+    if operator.endswith("Path"):
+        return "$.other"
+    if operator.startswith("Is") or operator == "BooleanEquals":
+        return True
+    if operator.startswith("Numeric"):
+        return 2.5
+    if operator.startswith("Timestamp"):
+        return "2026-01-31T08:00:00Z"
+    return "text*"
+
+
+@pytest.mark.parametrize("operator", sorted(COMPARISON_OPERATORS))
+def test_every_choice_operator_is_typed_and_round_trips(operator: str) -> None:
+    rule = {"Variable": "$.value", operator: _operand_for(operator), "Next": "Done"}
+    definition = {
+        "StartAt": "Route",
+        "States": {
+            "Route": {"Type": "Choice", "Choices": [rule], "Default": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    machine = parse_definition(definition)
+    route = machine.states["Route"]
+    assert isinstance(route, ChoiceState)
+    assert (route.choices[0].operator, route.choices[0].operand) == (operator, rule[operator])
+    assert machine.to_dict() == definition
+
+
+def test_json_text_as_bytes_is_accepted() -> None:
+    text = json.dumps(DEFINITION).encode()
+    assert parse_definition(text).to_dict() == DEFINITION

@@ -33,3 +33,21 @@ def dynamodb(aws: None) -> Any:
     client = boto3.client("dynamodb", region_name=REGION)
     create_event_store_table(client, TABLE)
     return client
+
+
+SENDER = "orders@example.com"
+
+
+@pytest.fixture
+def sesv2(aws: None) -> Any:
+    client = boto3.client("sesv2", region_name=REGION)
+    client.create_email_identity(EmailIdentity=SENDER)
+    return client
+
+
+def sent_messages() -> list[Any]:
+    """What moto's SES accepted (sesv2 sends through the SES backend)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,8 +25,9 @@ class TestDynamoDBEventStore(EventStoreContract):
 
     def make_store(self) -> EventStore:
         client = boto3.client("dynamodb", region_name=REGION)
-        create_event_store_table(client, TABLE)
-        return DynamoDBEventStore(client, TABLE, page_size=4)
+        table = f"{TABLE}-{uuid.uuid4().hex[:8]}"  # property tests build many stores
+        create_event_store_table(client, table)
+        return DynamoDBEventStore(client, table, page_size=4)
 
 
 def _item_size(item: dict[str, Any]) -> int:

@@ -8,9 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from domain import ConcurrencyError
+from domain import ConcurrencyError, RetryableError
 from infra.aws import DynamoDBEventStore
 from tests.eventstore.contract import ORDER, event
 
@@ -153,10 +154,22 @@ def test_a_cancelled_transaction_reads_back_consistently_before_deciding(
     assert (raised.value.expected, raised.value.actual) == (7, 9)
 
 
-def test_other_client_errors_are_not_mistaken_for_conflicts(client: Any, stub: Stubber) -> None:
+def test_throttling_is_reported_as_retryable(client: Any, stub: Stubber) -> None:
     stub.add_client_error(
         "transact_write_items", service_error_code="ProvisionedThroughputExceededException"
     )
 
-    with pytest.raises(Exception, match="ProvisionedThroughputExceeded"):
+    with pytest.raises(RetryableError) as raised:
+        DynamoDBEventStore(client, TABLE).append(ORDER, [event("h")], expected_version=7)
+
+    assert raised.value.retry_hint == KEY
+    assert isinstance(raised.value.__cause__, ClientError)
+
+
+def test_other_client_errors_are_neither_conflicts_nor_retryable(
+    client: Any, stub: Stubber
+) -> None:
+    stub.add_client_error("transact_write_items", service_error_code="AccessDeniedException")
+
+    with pytest.raises(ClientError, match="AccessDenied"):
         DynamoDBEventStore(client, TABLE).append(ORDER, [event("h")], expected_version=7)

@@ -22,7 +22,10 @@ from infra.bench import (
 )
 from infra.cli import cli
 
-QUICK_CHAIN = ["bench", "--json", "--quick", "--machine", "chain", "--runs", "2", "--memory", "0"]
+QUICK_CHAIN = [
+    *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
+    *("--memory", "0", "--appends", "0"),
+]
 
 
 def _bench_json(args: list[str]) -> tuple[int, dict[str, Any]]:
@@ -138,3 +141,33 @@ def test_machines_expect_what_moto_computes() -> None:
         for name in ("chain", "parallel"):
             result = time_machine(peer, machine_named(name), Budget(1, 1, 0.0, 0))
             assert result.correct, result.problem
+
+
+def test_memory_is_measured_in_a_fresh_process_with_the_engines_retention() -> None:
+    loaded = load_engine()
+    if isinstance(loaded, str):
+        pytest.skip(loaded)
+    from infra.bench._memory import measure_memory
+
+    # GIVEN a few saga executions, measured in a fresh process
+    memory = measure_memory(machine_named("saga"), count=30)
+    # THEN each held execution costs something, and the report says what the engine kept
+    assert memory.problem is None
+    assert memory.history_events and memory.history_events > 0
+    assert memory.traced_bytes_per_execution > 0
+    assert memory.engine_retained_bytes > 0
+    assert memory.retention is not None and "30" in memory.retention
+    assert memory.to_json()["under_bar"] is True
+
+
+def test_event_store_appends_are_timed_against_put_item_and_read_back() -> None:
+    from infra.bench import measure_appends, moto_dynamodb
+
+    # GIVEN more appends than fit one table batch  WHEN they are timed
+    with moto_dynamodb() as client:
+        result = measure_appends(client, count=30)
+    # THEN every batch's stream read back in order, and both sides have figures
+    assert result.problem is None
+    assert result.append is not None and result.append.runs == 30
+    assert result.put_item is not None and result.put_item.runs == 30
+    assert result.to_json()["ratio_append_over_put_item"] > 0

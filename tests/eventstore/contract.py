@@ -7,9 +7,12 @@ every promise below against it.
 from __future__ import annotations
 
 import abc
+import itertools
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from domain import (
     ConcurrencyError,
@@ -21,6 +24,13 @@ from domain import (
 from tasks import MAX_ITEM_BYTES, EventStore
 
 ORDER = StreamId.of("acme", "Order", "o-1")
+STREAMS = (
+    ORDER,
+    StreamId.of("acme", "Order", "o-2"),
+    StreamId.of("globex", "Order", "o-1"),
+)
+# How an operation's expected version relates to the stream's actual version.
+OFFSETS = {"current": 0, "stale": -1, "ahead": 1}
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
@@ -224,3 +234,58 @@ class EventStoreContract(abc.ABC):
     def test_an_empty_append_writes_nothing(self, store: EventStore) -> None:
         assert store.append(ORDER, [], expected_version=0) == []
         assert store.version(ORDER) == 0
+
+    # -- any interleaving -----------------------------------------------------------------
+
+    @settings(
+        max_examples=10,
+        deadline=None,
+        # Each subclass runs this with its own store: differing executors are intended.
+        suppress_health_check=[HealthCheck.differing_executors, HealthCheck.too_slow],
+    )
+    @given(
+        operations=st.lists(
+            st.tuples(
+                st.sampled_from(STREAMS),
+                st.integers(min_value=1, max_value=3),
+                st.sampled_from([*OFFSETS, "retry"]),
+            ),
+            max_size=10,
+        )
+    )
+    def test_any_sequence_of_appends_keeps_streams_gapless_and_unique(
+        self, operations: list[tuple[StreamId, int, str]]
+    ) -> None:
+        store = self.make_store()
+        model: dict[StreamId, list[str]] = {stream: [] for stream in STREAMS}
+        last: dict[StreamId, tuple[int, list[Event]]] = {}
+        names = itertools.count()
+
+        for stream, size, mode in operations:
+            stored = model[stream]
+            if mode == "retry" and stream in last:
+                expected, batch = last[stream]
+            else:
+                batch = [event(f"e{next(names)}", tenant=stream.tenant) for _ in range(size)]
+                expected = max(0, len(stored) + OFFSETS.get(mode, 0))
+            ids = [e.event_id for e in batch]
+
+            if expected == len(stored):
+                store.append(stream, batch, expected)
+                stored.extend(ids)
+                last[stream] = (expected, batch)
+            elif stored[expected : expected + len(ids)] == ids:
+                again = store.append(stream, batch, expected)
+                assert [r.version for r in again] == list(
+                    range(expected + 1, expected + len(ids) + 1)
+                )
+            else:
+                with pytest.raises(ConcurrencyError) as raised:
+                    store.append(stream, batch, expected)
+                assert (raised.value.expected, raised.value.actual) == (expected, len(stored))
+
+        for stream, ids in model.items():
+            recorded = store.read(stream)
+            assert [r.event.event_id for r in recorded] == ids
+            assert [r.version for r in recorded] == list(range(1, len(ids) + 1))
+            assert store.version(stream) == len(ids)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.expressions._conformance import records
+from tests.expressions._conformance import find_state, parsed, records
 from workflows.expressions import (
     OPERATORS,
+    EvaluationError,
     ExpressionSyntaxError,
-    PathNotFoundError,
     Scope,
     compile_choice_rule,
 )
@@ -91,15 +91,22 @@ def test_path_variants_compare_with_another_node() -> None:
     rule = {"Variable": "$.a", "NumericLessThanPath": "$.b", "Next": "X"}
     assert compile_choice_rule(rule).matches({"a": 1, "b": 2})
     assert not compile_choice_rule(rule).matches({"a": 1, "b": "2"})
-    with pytest.raises(PathNotFoundError):
+    with pytest.raises(EvaluationError) as caught:
         compile_choice_rule(rule).matches({"a": 1})
+    assert caught.value.cause == (
+        "Invalid path '$.b': The choice state's condition path references an invalid value."
+    )
 
 
 def test_missing_variable_fails_except_under_is_present() -> None:
-    with pytest.raises(PathNotFoundError) as caught:
-        holds_missing = compile_choice_rule({"Variable": "$.x", "IsNull": True, "Next": "X"})
-        holds_missing.matches({})
+    rule = compile_choice_rule({"Variable": "$.x", "IsNull": True, "Next": "X"})
+    with pytest.raises(EvaluationError) as caught:
+        rule.matches({})
+    # AWS's wording, as users quote it from their failed executions.
     assert caught.value.error == "States.Runtime"
+    assert caught.value.cause == (
+        "Invalid path '$.x': The choice state's condition path references an invalid value."
+    )
     present = compile_choice_rule({"Variable": "$.x", "IsPresent": False, "Next": "X"})
     assert present.matches({})
 
@@ -219,3 +226,48 @@ def test_aws_recorded_branches_for_every_operator_and_operand_type() -> None:
         (passed if expected == record["output"] else failed).append(record["id"])
     assert len(passed) + len(failed) == 289
     assert failed == []
+
+
+def test_choice_decisions_in_aws_histories() -> None:
+    # GIVEN every JSONPath Choice state AWS ran in the recorded executions
+    compared = 0
+    mismatches: list[str] = []
+    for record in records("jsonpath.jsonl"):
+        history = record["history"]
+        variables: dict[str, Any] = {}
+        for index, event in enumerate(history):
+            details = event.get("stateExitedEventDetails") or {}
+            for name, value in (details.get("assignedVariables") or {}).items():
+                variables[name] = parsed(value)
+            if event["type"] != "ChoiceStateEntered":
+                continue
+            entered = event["stateEnteredEventDetails"]
+            state = find_state(record["definition"], entered["name"])
+            assert state is not None
+            if "$$" in json.dumps(state):
+                continue  # the context object holds values the recorder replaced
+            later = history[index + 1 :]
+            exited = next(
+                e
+                for e in later
+                if e["type"] == "ChoiceStateExited"
+                and e["stateExitedEventDetails"]["name"] == entered["name"]
+            )
+            after = history[history.index(exited) + 1 :]
+            taken = next(e for e in after if e["type"].endswith("StateEntered"))
+            # WHEN its rules are evaluated on the input it received
+            scope = Scope(variables=dict(variables))
+            chosen = state.get("Default")
+            try:
+                for rule in state["Choices"]:
+                    if compile_choice_rule(rule).matches(parsed(entered["input"]), scope):
+                        chosen = rule["Next"]
+                        break
+            except EvaluationError as exc:
+                chosen = f"error {exc}"
+            # THEN the state chosen is the one AWS entered next
+            compared += 1
+            if chosen != taken["stateEnteredEventDetails"]["name"]:
+                mismatches.append(f"{record['id']} / {entered['name']}: {chosen}")
+    assert compared >= 20
+    assert mismatches == []

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflows.expressions import (
     EvaluationError,
@@ -78,6 +80,8 @@ def test_path_arguments_may_contain_commas_and_parentheses_in_brackets() -> None
         (1.1, "1.1"),
         (2.0, "2.0"),
         (1e20, "1.0E20"),
+        (4.4105365586216965e-4, "4.4105365586216965E-4"),
+        (-12345678.5, "-1.23456785E7"),
         (True, "true"),
         ('{"Arg1": 1}', '{"Arg1": 1}'),
         ({"Arg1": 1, "Arg2": []}, "{Arg1=1, Arg2=[]}"),
@@ -312,3 +316,37 @@ def test_nested_calls_compose() -> None:
 def test_missing_path_argument_is_a_path_failure() -> None:
     with pytest.raises(PathNotFoundError):
         run("States.ArrayLength($.nope)", {})
+
+
+# --- properties ----------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(json_values)
+def test_json_to_string_then_string_to_json_round_trips(value: Any) -> None:
+    text = run("States.JsonToString($.v)", {"v": value})
+    assert run("States.StringToJson($.t)", {"t": text}) == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(json_values, max_size=8), st.integers(1, 5))
+def test_partition_preserves_items_and_unique_is_idempotent(items: list[Any], size: int) -> None:
+    chunks = run("States.ArrayPartition($.a, $.n)", {"a": items, "n": size})
+    assert [item for chunk in chunks for item in chunk] == items
+    assert all(0 < len(chunk) <= size for chunk in chunks)
+    unique = run("States.ArrayUnique($.a)", {"a": items})
+    assert run("States.ArrayUnique($.a)", {"a": unique}) == unique
+    for item in items:
+        assert run("States.ArrayContains($.a, $.v)", {"a": unique, "v": item}) is True

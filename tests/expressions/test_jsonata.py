@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import random
+import uuid
+from typing import Any
+
 import pytest
 
-from workflows.expressions import ExpressionSyntaxError, check_jsonata, strip_jsonata
+from workflows.expressions import (
+    EvaluationError,
+    ExpressionSyntaxError,
+    Scope,
+    check_jsonata,
+    compile_jsonata_template,
+    strip_jsonata,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +43,78 @@ def test_strip_recognises_only_wrapped_text() -> None:
     assert strip_jsonata("{% 1 %}") == " 1 "
     assert strip_jsonata("plain") is None
     assert strip_jsonata("{% unclosed") is None
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+STATES = {"input": {"n": 2, "items": [1, 2, 3], "nothing": None}, "context": {"Execution": {}}}
+
+
+def test_expressions_at_any_depth_see_states_and_variables() -> None:
+    template = compile_jsonata_template(
+        {"sum": "{% $sum($states.input.items) %}", "nested": ["{% $limit * 2 %}", "plain"]},
+        "Output",
+    )
+    result = template.evaluate(STATES, Scope(variables={"limit": 5}))
+    assert result == {"sum": 6, "nested": [10, "plain"]}
+
+
+def test_null_is_a_value_but_undefined_is_aws_query_evaluation_error() -> None:
+    assert compile_jsonata_template("{% $states.input.nothing %}").evaluate(STATES) is None
+    with pytest.raises(EvaluationError) as caught:
+        compile_jsonata_template({"result": "{% $doesNotExist %}"}, "Output").evaluate(STATES)
+    assert caught.value.error == "States.QueryEvaluationError"
+    # AWS's recorded cause names the nested field and the expression's body
+    assert caught.value.cause == (
+        "The JSONata expression '$doesNotExist' specified for the field 'Output/result' "
+        "returned nothing (undefined)."
+    )
+
+
+def test_failing_expression_is_a_query_evaluation_error_naming_the_field() -> None:
+    with pytest.raises(EvaluationError) as caught:
+        compile_jsonata_template("{% $notAFunction() %}", "Arguments").evaluate(STATES)
+    assert caught.value.error == "States.QueryEvaluationError"
+    assert "'Arguments'" in caught.value.cause
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("$partition([1, 2, 3], 2)", [[1, 2], [3]]),
+        ("$partition([0], 5)", [[0]]),
+        ("$range(0, 9, 3)", [0, 3, 6, 9]),
+        ("$range(1, 9, 9)", 1),  # a JSONata sequence of one collapses, as recorded on AWS
+        ("$hash('input data', 'MD5')", "812f45842bc6d66ee14572ce20db8e86"),
+        ("$parse('{\"a\": [1]}')", {"a": [1]}),
+    ],
+)
+def test_aws_jsonata_functions(expression: str, expected: Any) -> None:
+    assert compile_jsonata_template("{% " + expression + " %}").evaluate(STATES) == expected
+
+
+def test_random_and_uuid_follow_the_scope_random_source() -> None:
+    template = compile_jsonata_template({"r": "{% $random() %}", "u": "{% $uuid() %}"})
+    first = template.evaluate(STATES, Scope(random=random.Random(3)))
+    again = template.evaluate(STATES, Scope(random=random.Random(3)))
+    assert first == again
+    assert 0 <= first["r"] < 1
+    assert uuid.UUID(first["u"]).version == 4
+
+
+def test_aws_function_argument_errors_are_runtime_errors() -> None:
+    with pytest.raises(EvaluationError) as caught:
+        compile_jsonata_template("{% $partition([1], 0) %}").evaluate(STATES)
+    assert caught.value.error == "States.Runtime"
+
+
+def test_constant_values_are_returned_as_written() -> None:
+    template = compile_jsonata_template({"a": [1, "x"]}, "Output")
+    assert template.is_constant
+    assert template.evaluate(STATES) == {"a": [1, "x"]}
+
+
+def test_malformed_nested_expression_is_refused_with_its_field() -> None:
+    with pytest.raises(ExpressionSyntaxError) as caught:
+        compile_jsonata_template({"a": {"b": "{% ( %}"}}, "Arguments")
+    assert caught.value.field == "Arguments/a/b"

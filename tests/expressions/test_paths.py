@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -136,16 +137,36 @@ def test_set_replaces_an_existing_array_element() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "target"),
-    [("$.a.b", {"a": "string"}), ("$.x", "text"), ("$.l[5]", {"l": [0]}), ("$.a[0]", {"a": {}})],
+    ("path", "target", "step"),
+    [
+        ("$.a.b", {"a": "string"}, "b"),
+        ("$.x", [{"messageId": "1"}], "x"),
+        ("$.l[5]", {"l": [0]}, "5"),
+        ("$.a[0]", {"a": {}}, "0"),
+    ],
 )
-def test_set_through_a_non_object_fails_with_result_path_match_failure(
-    path: str, target: Any
+def test_set_through_a_non_object_is_a_reference_path_conflict(
+    path: str, target: Any, step: str
 ) -> None:
+    # GIVEN a ResultPath that goes through a node which is not an object
     with pytest.raises(EvaluationError) as caught:
         compile_reference_path(path).set(target, 1)
-    assert caught.value.error == "States.ResultPathMatchFailure"
-    assert path in caught.value.cause
+    # THEN AWS's error names the step it could not apply and the whole input, as compact JSON
+    assert caught.value.error == "States.ReferencePathConflict"
+    assert caught.value.cause == (
+        f'Unable to apply step "{step}" to input {json.dumps(target, separators=(",", ":"))}'
+    )
+
+
+def test_get_of_a_missing_node_names_the_first_missing_step() -> None:
+    # e.g. a Map's ItemsPath "$.discovery.objects" on an input without "objects"
+    data = {"discovery": {"statusCode": 500}}
+    with pytest.raises(PathNotFoundError) as caught:
+        compile_reference_path("$.discovery.objects.items").get(data)
+    assert caught.value.error == "States.ReferencePathConflict"
+    assert caught.value.cause == (
+        'Unable to apply step "objects" to input {"discovery":{"statusCode":500}}'
+    )
 
 
 def test_set_refuses_context_and_variable_roots() -> None:

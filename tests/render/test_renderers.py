@@ -142,6 +142,13 @@ def test_labels_with_quotes_do_not_break_the_drawing() -> None:
     assert r'label="Say \"hi\""' in to_dot(definition)
 
 
+def test_state_named_like_mermaid_syntax_gets_a_safe_id() -> None:
+    definition = {"StartAt": "end", "States": {"end": {"Type": "Succeed"}}}
+    text = to_mermaid(definition)
+    assert '_end(["end"])' in text
+    assert "__start --> _end" in text
+
+
 def test_asl_format_is_the_canonical_json() -> None:
     machine = compile_saga(PLACE_ORDER)
     assert json.loads(render(machine, "asl")) == machine.to_dict()

@@ -32,7 +32,6 @@ PUBLIC = {
         "StepResult",
         "compensation_state",
         "compile_saga",
-        "saga_definition",
     ),
     "workflows.render": (
         "FORMATS",

@@ -156,6 +156,11 @@ def test_pivot_that_names_no_step() -> None:
     _assert_refused(_saga(GOOD, PIVOT, pivot="Nope"), None, "unknown-pivot")
 
 
+def test_command_must_be_a_pydantic_model() -> None:
+    saga = Saga("Orders", dict, [GOOD, PIVOT], pivot="Confirm")  # type: ignore[arg-type]
+    _assert_refused(saga, None, "command-model")
+
+
 def test_saga_without_steps() -> None:
     _assert_refused(_saga(), None, "no-steps")
 
@@ -196,3 +201,19 @@ def test_last_step_without_pivot_may_omit_its_compensation() -> None:
     # A compensation only ever runs when a later step fails, so the last step needs none.
     states = compile_saga(_saga(GOOD, Step("Ship", action="Ship"))).to_dict()["States"]
     assert states["Ship"]["Catch"][0]["Next"] == "CompensateReserve"
+
+
+def test_definition_the_asl_model_rejects_is_refused_not_returned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a compiler bug that emits a dangling Next (simulated)
+    from workflows.saga import _compiler
+
+    def broken(self: Any) -> dict[str, Any]:
+        return {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}
+
+    monkeypatch.setattr(_compiler._Builder, "build", broken)
+    # WHEN compiling THEN the ASL model's problem surfaces as a refusal with its pointer
+    error = _refusal(_saga(GOOD, PIVOT, pivot="Confirm"))
+    assert error.problems[0].rule == "asl-invalid"
+    assert "/States/A/Next" in str(error)

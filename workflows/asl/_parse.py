@@ -44,6 +44,8 @@ def _json_kind(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, float) and not value.is_integer():
+        return f"the fractional number {value}"
     if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):
@@ -82,10 +84,34 @@ def _locate(error: ErrorDetails, raw: Any) -> tuple[list[str | int], Any, Any]:
     return tokens, node, parent
 
 
-def _where(parent: Any) -> str:
+_CONTAINERS: Final = {
+    "Retry": "in Retry entries",
+    "Catch": "in Catch entries",
+    "Choices": "in Choice rules",
+    "And": "in Choice rules",
+    "Or": "in Choice rules",
+    "Not": "in Choice rules",
+    "ItemProcessor": "in a Map's ItemProcessor",
+    "Iterator": "in a Map's Iterator",
+    "Branches": "in a Parallel branch",
+    "ProcessorConfig": "in ProcessorConfig",
+    "ItemReader": "in ItemReader",
+    "ReaderConfig": "in ReaderConfig",
+    "ItemBatcher": "in ItemBatcher",
+    "ResultWriter": "in ResultWriter",
+}
+
+
+def _where(parent: Any, tokens: list[str | int]) -> str:
+    """Where an unknown field sits, in the words of the ASL documentation."""
     if isinstance(parent, Mapping) and isinstance(parent.get("Type"), str):
-        return f" by {parent['Type']} states"
-    return " here"
+        return f"by {parent['Type']} states"
+    if len(tokens) == 1:
+        return "at the top level of a state machine"
+    for token in reversed(tokens[:-1]):
+        if isinstance(token, str) and token in _CONTAINERS:
+            return _CONTAINERS[token]
+    return "here"
 
 
 def _problems_from(exc: ValidationError, raw: Any, prefix: tuple[str | int, ...]) -> list[Problem]:
@@ -98,12 +124,14 @@ def _problems_from(exc: ValidationError, raw: Any, prefix: tuple[str | int, ...]
             tokens.append("Type")
             values = ", ".join(STATE_TYPES)
             message = f"The field 'Type' should have one of these values: [{values}]"
+            if kind == "union_tag_not_found":
+                message = f"Field 'Type' is required; it should be one of [{values}]"
         elif kind == "missing":
             message = f"Field '{tokens[-1]}' is required"
             if isinstance(parent, Mapping) and isinstance(parent.get("Type"), str):
                 message += f" in {parent['Type']} states"
         elif kind == "extra_forbidden":
-            message = f"Field '{tokens[-1]}' is not supported{_where(parent)}"
+            message = f"Field '{tokens[-1]}' is not supported {_where(parent, tokens)}"
         elif kind == "literal_error":
             message = f"Value must be one of {error.get('ctx', {}).get('expected', '')}"
         elif kind in _KINDS:

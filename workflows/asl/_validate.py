@@ -194,8 +194,7 @@ class _Checker:
             self.state(state, state_at)
             for target, rel in _transitions(state):
                 if target not in states:
-                    field = str(rel[-1]) if rel[-1] != "Next" or len(rel) == 1 else "Next"
-                    self.missing_target((*state_at, *rel), field, target, at, scope)
+                    self.missing_target((*state_at, *rel), str(rel[-1]), target, at, scope)
         if states and not any(_is_terminal(state) for state in states.values()):
             self.add(
                 (*at, "States"),
@@ -654,11 +653,6 @@ class _Checker:
                     self.jsonata_template(state.items, (*at, "Items"))
             if state.has("item_selector"):
                 self.jsonata_template(state.item_selector, (*at, "ItemSelector"))
-            if state.has("parameters"):
-                self.add(
-                    (*at, "Parameters"),
-                    "Field 'Parameters' is not supported in JSONata states; use ItemSelector",
-                )
         self.bounded(
             state.max_concurrency, (*at, "MaxConcurrency"), "MaxConcurrency", language, 0, None
         )
@@ -775,10 +769,10 @@ class _Checker:
                     f"BackoffRate must be 1.0 or more, got {retrier.backoff_rate}",
                 )
             delay = retrier.max_delay_seconds
-            if delay is not None and not 1 <= delay < _MAX_DELAY_SECONDS:
+            if delay is not None and not 1 <= delay <= _MAX_DELAY_SECONDS:
                 self.add(
                     (*here, "MaxDelaySeconds"),
-                    f"MaxDelaySeconds must be between 1 and {_MAX_DELAY_SECONDS - 1}, got {delay}",
+                    f"MaxDelaySeconds must be between 1 and {_MAX_DELAY_SECONDS}, got {delay}",
                 )
             if retrier.jitter_strategy not in ("FULL", "NONE"):
                 self.add(

@@ -16,14 +16,20 @@ from workflows.expressions._choice import (
 from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
-    Literal,
+    LiteralArgument,
     PathArgument,
     is_intrinsic,
     parse_intrinsic,
 )
 from workflows.expressions._intrinsics import compile_intrinsic, evaluate_intrinsic
 from workflows.expressions._json_text import compact_json, java_text
-from workflows.expressions._jsonata import check_jsonata, compile_jsonata, strip_jsonata
+from workflows.expressions._jsonata import (
+    JsonataTemplate,
+    check_jsonata,
+    compile_jsonata,
+    compile_jsonata_template,
+    strip_jsonata,
+)
 from workflows.expressions._paths import (
     Path,
     PathNotFoundError,
@@ -40,7 +46,8 @@ __all__ = (
     "EvaluationError",
     "ExpressionSyntaxError",
     "IntrinsicCall",
-    "Literal",
+    "JsonataTemplate",
+    "LiteralArgument",
     "Path",
     "PathArgument",
     "PathNotFoundError",
@@ -52,6 +59,7 @@ __all__ = (
     "compile_choice_rule",
     "compile_intrinsic",
     "compile_jsonata",
+    "compile_jsonata_template",
     "compile_path",
     "compile_reference_path",
     "compile_template",

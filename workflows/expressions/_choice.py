@@ -2,8 +2,9 @@
 
 AWS's type rules: an operator only matches a value of its own type (``StringEquals`` on a
 number, ``NumericEquals`` on a boolean, ``TimestampEquals`` on a non-timestamp string are all
-simply false, never errors). A ``Variable`` that selects nothing is a ``States.Runtime`` error,
-except under ``IsPresent``. Timestamps are compared as instants, to the nanosecond.
+simply false, never errors). A ``Variable`` that selects nothing is a ``States.Runtime`` error
+("... condition path references an invalid value."), except under ``IsPresent``. Timestamps
+are compared as instants, to the nanosecond.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from workflows.expressions._errors import ExpressionSyntaxError
-from workflows.expressions._paths import Path
+from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
+from workflows.expressions._paths import Path, PathNotFoundError
 from workflows.expressions._scope import Scope
 
 Test = Callable[[Any, Scope], bool]
@@ -133,7 +134,8 @@ class ChoiceRule:
         """Whether the rule holds for ``data`` (the Choice state's effective input).
 
         Raises:
-            PathNotFoundError: ``Variable`` (or a ``*Path`` operand) selects nothing.
+            EvaluationError: ``States.Runtime`` when ``Variable`` (or a ``*Path`` operand)
+                selects nothing.
         """
         return self._test(data, scope if scope is not None else _EMPTY_SCOPE)
 
@@ -188,10 +190,27 @@ def _compile_rule(rule: Mapping[str, Any]) -> Test:
     return _compile_data_test(operator, operand, variable, rule)
 
 
+def _condition_selector(path: Path) -> Callable[[Any, Scope], Any]:
+    """The path's selector, failing with AWS's wording for a Choice condition path."""
+    select = path._select
+    cause = (
+        f"Invalid path '{path.text}': "
+        "The choice state's condition path references an invalid value."
+    )
+
+    def selected(data: Any, scope: Scope) -> Any:
+        try:
+            return select(data, scope)
+        except PathNotFoundError:
+            raise EvaluationError("States.Runtime", cause) from None
+
+    return selected
+
+
 def _compile_data_test(
     operator: str, operand: Any, variable: Path, rule: Mapping[str, Any]
 ) -> Test:
-    select = variable._select  # the closure itself: one call less per test
+    select = _condition_selector(variable)
     if operator.startswith("Is"):
         if not isinstance(operand, bool):
             raise _fail(f"{operator} takes true or false", rule)
@@ -227,7 +246,7 @@ def _compile_data_test(
             operand_path = Path(operand)
         except ExpressionSyntaxError as exc:
             raise ExpressionSyntaxError(exc.message, expression=operand, field=operator) from exc
-        select_operand = operand_path._select
+        select_operand = _condition_selector(operand_path)
         return lambda data, scope: compare(select(data, scope), select_operand(data, scope))
     _check_operand(kind, operator, operand, rule)
     return lambda data, scope: compare(select(data, scope), operand)

@@ -43,7 +43,7 @@ _KEYWORD: Final = re.compile(r"(true|false|null)\b")
 
 
 @dataclass(frozen=True, slots=True)
-class Literal:
+class LiteralArgument:
     """A literal argument.
 
     Attributes:
@@ -74,11 +74,11 @@ class IntrinsicCall:
     """
 
     name: str
-    args: tuple[Literal | PathArgument | IntrinsicCall, ...]
+    args: tuple[LiteralArgument | PathArgument | IntrinsicCall, ...]
     text: str
 
 
-Argument = Literal | PathArgument | IntrinsicCall
+Argument = LiteralArgument | PathArgument | IntrinsicCall
 
 
 class _Parser:
@@ -157,14 +157,14 @@ class _Parser:
             self.pos = number.end()
             literal = number.group(0)
             is_int = not any(c in literal for c in ".eE")
-            return Literal(int(literal) if is_int else float(literal))
+            return LiteralArgument(int(literal) if is_int else float(literal))
         keyword = _KEYWORD.match(text, self.pos)
         if keyword is not None:
             self.pos = keyword.end()
-            return Literal({"true": True, "false": False, "null": None}[keyword.group(1)])
+            return LiteralArgument({"true": True, "false": False, "null": None}[keyword.group(1)])
         raise self.fail("expected a string, number, boolean, null, path or function call")
 
-    def string(self) -> Literal:
+    def string(self) -> LiteralArgument:
         text = self.text
         self.pos += 1
         start = self.pos
@@ -180,7 +180,7 @@ class _Parser:
             if char == "'":
                 raw = text[start : self.pos]
                 self.pos += 1
-                return Literal("".join(decoded), raw)
+                return LiteralArgument("".join(decoded), raw)
             decoded.append(char)
             self.pos += 1
         raise self.fail("unterminated string literal")

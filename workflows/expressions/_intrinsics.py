@@ -22,7 +22,7 @@ from typing import Any, Final
 from workflows.expressions._errors import EvaluationError
 from workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
-    Literal,
+    LiteralArgument,
     PathArgument,
     parse_intrinsic,
 )
@@ -45,7 +45,7 @@ _HASHES: Final[dict[str, str]] = {
 }
 
 
-class _Failure(Exception):
+class ArgumentRuleError(Exception):
     """Raised inside a function body; turned into an EvaluationError naming the call."""
 
 
@@ -65,7 +65,7 @@ def _type_name(value: Any) -> str:
 
 def _string(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise _Failure(
+        raise ArgumentRuleError(
             f"{what} must be a string, but was {_type_name(value)}: {compact_json(value)}"
         )
     return value
@@ -73,7 +73,7 @@ def _string(value: Any, what: str) -> str:
 
 def _array(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
-        raise _Failure(
+        raise ArgumentRuleError(
             f"{what} must be an array, but was {_type_name(value)}: {compact_json(value)}"
         )
     return value
@@ -81,12 +81,12 @@ def _array(value: Any, what: str) -> list[Any]:
 
 def _integer(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Failure(
+        raise ArgumentRuleError(
             f"{what} must be an integer, but was {_type_name(value)}: {compact_json(value)}"
         )
     if isinstance(value, float):
         if not value.is_integer():
-            raise _Failure(f"{what} must be an integer, but was {compact_json(value)}")
+            raise ArgumentRuleError(f"{what} must be an integer, but was {compact_json(value)}")
         return int(value)
     return value
 
@@ -123,7 +123,7 @@ def _format(args: list[Any], raw_template: str) -> str:
             continue
         if char == "{" and i + 1 < length and raw_template[i + 1] == "}":
             if used >= len(values):
-                raise _Failure(
+                raise ArgumentRuleError(
                     f"the template has more placeholders than the {len(values)} argument(s) given"
                 )
             out.append(java_text(values[used]))
@@ -133,7 +133,7 @@ def _format(args: list[Any], raw_template: str) -> str:
         out.append(char)
         i += 1
     if used != len(values):
-        raise _Failure(
+        raise ArgumentRuleError(
             f"the template has {used} placeholder(s) but {len(values)} argument(s) were given"
         )
     return "".join(out)
@@ -144,14 +144,15 @@ def _string_to_json(args: list[Any]) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise _Failure(f"the argument is not valid JSON text: {text}") from exc
+        raise ArgumentRuleError(f"the argument is not valid JSON text: {text}") from exc
 
 
-def _array_partition(args: list[Any]) -> list[Any]:
+def array_partition(args: list[Any]) -> list[Any]:
+    """``States.ArrayPartition`` (and JSONata's ``$partition``): chunks of a given size."""
     items = _array(args[0], "the first argument")
     size = _integer(args[1], "the chunk size")
     if size <= 0:
-        raise _Failure(f"the chunk size must be greater than 0, but was {size}")
+        raise ArgumentRuleError(f"the chunk size must be greater than 0, but was {size}")
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -161,15 +162,16 @@ def _array_contains(args: list[Any]) -> bool:
     return any(_canonical(item) == key for item in items)
 
 
-def _array_range(args: list[Any]) -> list[int]:
+def array_range(args: list[Any]) -> list[int]:
+    """``States.ArrayRange`` (and ``$range``): start to end inclusive, at most 1000 items."""
     start = _integer(args[0], "the first argument")
     end = _integer(args[1], "the second argument")
     step = _integer(args[2], "the step")
     if step == 0:
-        raise _Failure("the step must not be 0")
+        raise ArgumentRuleError("the step must not be 0")
     count = max(0, (end - start) // step + 1)
     if count > MAX_ARRAY_RANGE:
-        raise _Failure(
+        raise ArgumentRuleError(
             f"the array would contain {count} items, more than the maximum of {MAX_ARRAY_RANGE}"
         )
     return [start + i * step for i in range(count)]
@@ -179,7 +181,9 @@ def _array_get_item(args: list[Any]) -> Any:
     items = _array(args[0], "the first argument")
     index = _integer(args[1], "the index")
     if index < 0 or index >= len(items):
-        raise _Failure(f"the index {index} is out of bounds for an array of length {len(items)}")
+        raise ArgumentRuleError(
+            f"the index {index} is out of bounds for an array of length {len(items)}"
+        )
     return items[index]
 
 
@@ -197,29 +201,30 @@ def _array_unique(args: list[Any]) -> list[Any]:
 def _base64_encode(args: list[Any]) -> str:
     text = _string(args[0], "the argument")
     if len(text) > MAX_ENCODE_CHARS:
-        raise _Failure(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+        raise ArgumentRuleError(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def _base64_decode(args: list[Any]) -> str:
     text = _string(args[0], "the argument")
     if len(text) > MAX_ENCODE_CHARS:
-        raise _Failure(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+        raise ArgumentRuleError(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
     try:
         return base64.b64decode(text.encode("ascii"), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise _Failure(f"the argument is not valid Base64 text: {text}") from exc
+        raise ArgumentRuleError(f"the argument is not valid Base64 text: {text}") from exc
 
 
-def _hash(args: list[Any]) -> str:
+def hash_text(args: list[Any]) -> str:
+    """``States.Hash`` (and ``$hash``): hex digest of the UTF-8 text with a named algorithm."""
     data = args[0]
     text = data if isinstance(data, str) else compact_json(data)
     if len(text) > MAX_ENCODE_CHARS:
-        raise _Failure(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+        raise ArgumentRuleError(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
     algorithm = _string(args[1], "the algorithm")
     name = _HASHES.get(algorithm)
     if name is None:
-        raise _Failure(
+        raise ArgumentRuleError(
             f"the algorithm {algorithm!r} is not supported; use one of {', '.join(_HASHES)}"
         )
     return hashlib.new(name, text.encode("utf-8")).hexdigest()
@@ -228,11 +233,17 @@ def _hash(args: list[Any]) -> str:
 def _json_merge(args: list[Any]) -> dict[str, Any]:
     first, second, deep = args
     if not isinstance(first, dict):
-        raise _Failure(f"the first argument must be an object, but was {_type_name(first)}")
+        raise ArgumentRuleError(
+            f"the first argument must be an object, but was {_type_name(first)}"
+        )
     if not isinstance(second, dict):
-        raise _Failure(f"the second argument must be an object, but was {_type_name(second)}")
+        raise ArgumentRuleError(
+            f"the second argument must be an object, but was {_type_name(second)}"
+        )
     if deep is not False:
-        raise _Failure("the third argument must be the boolean false (only shallow merges exist)")
+        raise ArgumentRuleError(
+            "the third argument must be the boolean false (only shallow merges exist)"
+        )
     merged = dict(first)
     merged.update(second)
     return merged
@@ -242,10 +253,14 @@ def _math_add(args: list[Any]) -> int:
     total = 0
     for position, value in zip(("first", "second"), args, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Failure(f"the {position} argument must be a number, but was {_type_name(value)}")
+            raise ArgumentRuleError(
+                f"the {position} argument must be a number, but was {_type_name(value)}"
+            )
         rounded = _java_round(value)
         if not _INT32_MIN <= rounded <= _INT32_MAX:
-            raise _Failure(f"the {position} argument {compact_json(value)} is out of integer range")
+            raise ArgumentRuleError(
+                f"the {position} argument {compact_json(value)} is out of integer range"
+            )
         total += rounded
     return total
 
@@ -254,7 +269,7 @@ def _math_random(args: list[Any], scope: Scope) -> int:
     start = _integer(args[0], "the start")
     end = _integer(args[1], "the end")
     if start >= end:
-        raise _Failure(f"the start ({start}) must be less than the end ({end})")
+        raise ArgumentRuleError(f"the start ({start}) must be less than the end ({end})")
     source = scope.random if len(args) < 3 else random.Random(_integer(args[2], "the seed"))
     return source.randrange(start, end)
 
@@ -285,23 +300,23 @@ _SIMPLE: Final[dict[str, Callable[[list[Any]], Any]]] = {
     "States.StringToJson": _string_to_json,
     "States.JsonToString": lambda args: compact_json(args[0]),
     "States.Array": list,
-    "States.ArrayPartition": _array_partition,
+    "States.ArrayPartition": array_partition,
     "States.ArrayContains": _array_contains,
-    "States.ArrayRange": _array_range,
+    "States.ArrayRange": array_range,
     "States.ArrayGetItem": _array_get_item,
     "States.ArrayLength": lambda args: len(_array(args[0], "the argument")),
     "States.ArrayUnique": _array_unique,
     "States.Base64Encode": _base64_encode,
     "States.Base64Decode": _base64_decode,
-    "States.Hash": _hash,
+    "States.Hash": hash_text,
     "States.JsonMerge": _json_merge,
     "States.MathAdd": _math_add,
     "States.StringSplit": _string_split,
 }
 
 
-def _argument(arg: Literal | PathArgument | IntrinsicCall) -> Evaluator:
-    if isinstance(arg, Literal):
+def _argument(arg: LiteralArgument | PathArgument | IntrinsicCall) -> Evaluator:
+    if isinstance(arg, LiteralArgument):
         value = arg.value
         return lambda _data, _scope: value
     if isinstance(arg, PathArgument):
@@ -321,19 +336,19 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
     arguments = [_argument(arg) for arg in call.args]
     text = call.text
 
-    def fail(exc: _Failure) -> EvaluationError:
+    def fail(exc: ArgumentRuleError) -> EvaluationError:
         return EvaluationError(RUNTIME, f"The function {text} failed: {exc}")
 
     if name == "States.Format":
         first = call.args[0]
-        raw = first.raw if isinstance(first, Literal) and first.raw is not None else None
+        raw = first.raw if isinstance(first, LiteralArgument) and first.raw is not None else None
 
         def format_(data: Any, scope: Scope) -> Any:
             args = [evaluate(data, scope) for evaluate in arguments]
             try:
                 template = raw if raw is not None else _string(args[0], "the template")
                 return _format(args, template)
-            except _Failure as exc:
+            except ArgumentRuleError as exc:
                 raise fail(exc) from None
 
         return format_
@@ -343,7 +358,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
             args = [evaluate(data, scope) for evaluate in arguments]
             try:
                 return _math_random(args, scope)
-            except _Failure as exc:
+            except ArgumentRuleError as exc:
                 raise fail(exc) from None
 
         return math_random
@@ -355,7 +370,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
         args = [evaluate(data, scope) for evaluate in arguments]
         try:
             return function(args)
-        except _Failure as exc:
+        except ArgumentRuleError as exc:
             raise fail(exc) from None
 
     return simple

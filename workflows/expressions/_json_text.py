@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 
@@ -22,14 +23,13 @@ def java_double(value: float) -> str:
     if value == 0 or 1e-3 <= magnitude < 1e7:
         text = repr(value)
         return text if ("." in text or "e" in text) else text + ".0"
-    mantissa, _, exponent = f"{value!r}".partition("e")
-    if not exponent:
-        # repr() chose positional notation; recompute in scientific form with the shortest digits.
-        mantissa, _, exponent = f"{value:.17e}".partition("e")
-        mantissa = repr(float(mantissa))
-    if "." not in mantissa:
-        mantissa += ".0"
-    return f"{mantissa}E{int(exponent)}"
+    # Scientific notation from the shortest round-tripping digits (those repr() chooses).
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(str(d) for d in digits)
+    mantissa = text[0] + "." + (text[1:] or "0")
+    power = exponent + len(text) - 1
+    return f"{'-' if sign else ''}{mantissa}E{power}"
 
 
 def _number_text(value: int | float) -> str:

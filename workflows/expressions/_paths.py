@@ -11,7 +11,6 @@ object) and ``$name`` (the workflow variable ``name``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any, Final, Literal
@@ -19,6 +18,7 @@ from typing import Any, Final, Literal
 from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 
 from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
+from workflows.expressions._json_text import compact_json
 from workflows.expressions._scope import Scope
 
 RootKind = Literal["input", "context", "variable"]
@@ -34,19 +34,26 @@ _BRACKET_NAME: Final = re.compile(r"""\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\
 class PathNotFoundError(EvaluationError):
     """A definite path selected nothing.
 
-    ``cause`` is AWS's wording for ``InputPath``/``OutputPath``/``ItemsPath``; the fields that
-    word it differently (``Parameters`` ``.$`` keys) build their own cause from ``path`` and
-    ``normalized``.
+    By default ``error``/``cause`` are AWS's for ``InputPath``/``OutputPath``; reference paths
+    (:meth:`ReferencePath.get`) and ``.$`` template keys word it their own way, built from
+    ``path`` and ``normalized``.
 
     Attributes:
         path: the path as written.
         normalized: the path in Jayway's bracket notation, e.g. ``$['a'][0]``.
     """
 
-    def __init__(self, path: str, normalized: str) -> None:
-        super().__init__(
-            "States.Runtime", f"Invalid path '{path}' : No results for path: {normalized}"
-        )
+    def __init__(
+        self,
+        path: str,
+        normalized: str,
+        *,
+        error: str = "States.Runtime",
+        cause: str | None = None,
+    ) -> None:
+        if cause is None:
+            cause = f"Invalid path '{path}' : No results for path: {normalized}"
+        super().__init__(error, cause)
         self.path = path
         self.normalized = normalized
 
@@ -329,6 +336,14 @@ class Path:
         return f"Path({self.text!r})"
 
 
+REFERENCE_PATH_CONFLICT: Final = "States.ReferencePathConflict"
+
+
+def _conflict_cause(key: Key, target: Any) -> str:
+    # AWS's wording, as users quote it from failed executions (ItemsPath, ResultPath).
+    return f'Unable to apply step "{key}" to input {compact_json(target)}'
+
+
 class ReferencePath(Path):
     """A path that identifies a single node, so it can be written to (``ResultPath``).
 
@@ -347,8 +362,38 @@ class ReferencePath(Path):
             )
 
     def get(self, data: Any, scope: Scope | None = None) -> Any:
-        """Read the node the path identifies (see :meth:`Path.evaluate`)."""
-        return self.evaluate(data, scope)
+        """Read the node the path identifies (``ItemsPath`` and the other ``*Path`` fields).
+
+        Raises:
+            PathNotFoundError: with AWS's ``States.ReferencePathConflict`` and cause
+                ``Unable to apply step "<key>" to input <JSON>``, naming the first step that
+                does not exist.
+            EvaluationError: a variable the path names is not defined.
+        """
+        try:
+            return self._select(data, scope)
+        except PathNotFoundError:
+            if self.root == "input":
+                whole = data
+            elif self.root == "context":
+                whole = (scope or _EMPTY_SCOPE).context
+            else:
+                whole = (scope or _EMPTY_SCOPE).variables[self.variable or ""]
+            assert self.keys is not None
+            node = whole
+            for key in self.keys:
+                try:
+                    if isinstance(key, int) and not isinstance(node, list):
+                        raise KeyError(key)
+                    node = node[key]
+                except _LOOKUP_ERRORS:
+                    raise PathNotFoundError(
+                        self.text,
+                        self.normalized,
+                        error=REFERENCE_PATH_CONFLICT,
+                        cause=_conflict_cause(key, whole),
+                    ) from None
+            raise
 
     def set(self, target: Any, value: Any) -> Any:
         """Return ``target`` with ``value`` placed at this path, creating missing objects.
@@ -357,8 +402,9 @@ class ReferencePath(Path):
         of the document is shared.
 
         Raises:
-            EvaluationError: ``States.ResultPathMatchFailure`` when a node on the path is not an
-                object (or an index is out of range), so the value cannot be placed.
+            EvaluationError: ``States.ReferencePathConflict`` (AWS's name; the language also
+                reserves ``States.ResultPathMatchFailure``) when a node on the path is not an
+                object, or an index is out of range, so the value cannot be placed.
             ExpressionSyntaxError: the path's root is not ``$``.
         """
         if self.root != "input":
@@ -378,24 +424,20 @@ class ReferencePath(Path):
             if node is _MISSING:
                 node = {}
             elif not isinstance(node, dict):
-                raise self._match_failure(whole)
+                raise self._conflict(key, whole)
             copy = dict(node)
             copy[key] = (
                 value if last else self._set(node.get(key, _MISSING), keys, depth + 1, value, whole)
             )
             return copy
         if not isinstance(node, list) or key < -len(node) or key >= len(node):
-            raise self._match_failure(whole)
+            raise self._conflict(key, whole)
         items = list(node)
         items[key] = value if last else self._set(node[key], keys, depth + 1, value, whole)
         return items
 
-    def _match_failure(self, target: Any) -> EvaluationError:
-        rendered = json.dumps(target, separators=(",", ":"), ensure_ascii=False)
-        return EvaluationError(
-            "States.ResultPathMatchFailure",
-            f"Unable to apply ReferencePath {self.text} to input {rendered}",
-        )
+    def _conflict(self, key: Key, target: Any) -> EvaluationError:
+        return EvaluationError(REFERENCE_PATH_CONFLICT, _conflict_cause(key, target))
 
     def __repr__(self) -> str:
         return f"ReferencePath({self.text!r})"

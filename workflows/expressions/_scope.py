@@ -5,7 +5,13 @@ from __future__ import annotations
 import random as _random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
+
+_NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
+# Seeding a fresh Random from the OS costs tens of microseconds: a scope built without one
+# shares this unseeded source rather than paying that on every state.
+_UNSEEDED: Final = _random.Random()
 
 
 @dataclass(slots=True)
@@ -15,10 +21,11 @@ class Scope:
     Attributes:
         context: the context object (``$$``): Execution, State, StateMachine, Task, Map.
         variables: the workflow variables visible to the state (``$name`` in JSONPath mode).
-        random: the random source used by ``States.MathRandom`` and ``States.UUID``; seed it
-            for reproducible executions.
+        random: the random source used by ``States.MathRandom``, ``States.UUID``, ``$random``
+            and ``$uuid``; pass a seeded ``random.Random`` for reproducible executions (the
+            default is shared and unseeded).
     """
 
-    context: Mapping[str, Any] = field(default_factory=dict)
-    variables: Mapping[str, Any] = field(default_factory=dict)
-    random: _random.Random = field(default_factory=_random.Random)
+    context: Mapping[str, Any] = field(default_factory=lambda: _NOTHING)
+    variables: Mapping[str, Any] = field(default_factory=lambda: _NOTHING)
+    random: _random.Random = field(default_factory=lambda: _UNSEEDED)

@@ -16,6 +16,24 @@ START_ID = "__start"
 END_ID = "__end"
 
 _RULE_KEYS = ("Variable", "Next", "Comment", "Assign", "Output")
+# Words Mermaid reads as syntax wherever a node id stands (`end` closes a subgraph).
+_RESERVED_IDS = frozenset(
+    (
+        "end",
+        "graph",
+        "subgraph",
+        "flowchart",
+        "direction",
+        "style",
+        "class",
+        "classdef",
+        "click",
+        "linkstyle",
+        "default",
+        "call",
+        "href",
+    )
+)
 _LABEL_MAX = 48
 
 
@@ -130,7 +148,7 @@ class _Builder:
 
     def fresh(self, base: str) -> str:
         candidate = re.sub(r"\W", "_", base, flags=re.ASCII) or "_"
-        if candidate[0].isdigit():
+        if candidate[0].isdigit() or candidate.lower() in _RESERVED_IDS:
             candidate = "_" + candidate
         unique, n = candidate, 1
         while unique in self.used:

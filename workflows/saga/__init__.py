@@ -23,6 +23,15 @@ results of the steps completed so far, by step name, each `{"Payload": <what the
 `retryCount` = `$$.State.RetryCount`). State names: an action's state is its step name, a
 compensation's is `Compensate<Step>`, a notification's is its name.
 
+**Shape of a compiled saga.** `Begin` (a Pass creating `$.results`), then each step's action in
+order. An action's `Catch` (`States.ALL`, into `$.error`) leads to the compensations of the
+steps completed before it, latest first (`Compensate<Step>`), then the failure notification if
+the saga declares one, then `Failed`, which fails the execution with the caught error and
+cause. Steps after the pivot retry every error (until they succeed, their attempts run out or
+the saga times out); if one still fails, nothing is compensated (the pivot committed the saga)
+and it goes straight to `Failed`. A compensation that fails after its retries goes to
+`CompensationFailed`.
+
 **Errors.** A task signals:
 
 - a retryable failure by raising an error named `RETRYABLE_ERROR` (`Saga.Retryable`), retried as
@@ -41,7 +50,6 @@ from workflows.saga._compiler import (
     SagaProblem,
     compensation_state,
     compile_saga,
-    saga_definition,
 )
 from workflows.saga._dsl import (
     COMPENSATION_RETRY,
@@ -93,5 +101,4 @@ __all__ = (
     "StepResult",
     "compensation_state",
     "compile_saga",
-    "saga_definition",
 )

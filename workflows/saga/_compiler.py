@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from workflows.asl import ASLValidationError, StateMachine, parse_definition
 from workflows.saga._dsl import (
     COMPENSATION_RETRY,
@@ -69,6 +71,15 @@ class SagaProblem:
 class SagaCompileError(ValueError):
     """A saga cannot be compiled; nothing was built.
 
+    The rules (`SagaProblem.rule`): `saga-name`, `command-model`, `no-steps`, `unknown-pivot`,
+    `step-name` (a letter then letters, digits, `_`; short enough for `Compensate<Step>`),
+    `duplicate-name` (steps, notifications, compensations and the compiler's own `Begin`,
+    `Failed`, `CompensationFailed` share one namespace), `no-action`, `handler-name`,
+    `missing-compensation` (a step before the last compensating one needs one),
+    `compensation-past-pivot` (the pivot and later steps commit), `retry-after-pivot` (their
+    policy must retry `States.ALL`), `retry-policy` (what AWS would reject), `timeout`, and
+    `asl-invalid` (the ASL model refused the result: a compiler bug).
+
     Attributes:
         saga: The saga's name.
         problems: Every broken rule, each naming its step and rule.
@@ -99,7 +110,7 @@ def compile_saga(saga: Saga, functions: FunctionNames | None = None) -> StateMac
     Raises:
         SagaCompileError: The saga breaks a compile rule; every problem is listed.
     """
-    definition = saga_definition(saga, functions)
+    definition = _definition(saga, functions)
     try:
         return parse_definition(definition)
     except ASLValidationError as error:
@@ -108,14 +119,7 @@ def compile_saga(saga: Saga, functions: FunctionNames | None = None) -> StateMac
         raise SagaCompileError(saga.name, problems) from error
 
 
-def saga_definition(saga: Saga, functions: FunctionNames | None = None) -> dict[str, Any]:
-    """Compile `saga` to ASL as a JSON-ready dict, checked against the saga rules only.
-
-    `compile_saga` is the entry point; this is the dict it validates.
-
-    Raises:
-        SagaCompileError: The saga breaks a compile rule; every problem is listed.
-    """
+def _definition(saga: Saga, functions: FunctionNames | None) -> dict[str, Any]:
     names = functions if functions is not None else FunctionNames.local()
     problems = list(_check(saga, names))
     if problems:
@@ -137,6 +141,10 @@ def _check(saga: Saga, names: FunctionNames) -> Iterator[SagaProblem]:
     if not isinstance(saga.name, str) or not _SAGA_NAME.fullmatch(saga.name):
         yield SagaProblem(
             None, "saga-name", f"{saga.name!r} is not 1-80 letters, digits, '-' or '_'"
+        )
+    if not (isinstance(saga.command, type) and issubclass(saga.command, BaseModel)):
+        yield SagaProblem(
+            None, "command-model", f"command {saga.command!r} is not a pydantic model class"
         )
     if not saga.steps:
         yield SagaProblem(None, "no-steps", "a saga needs at least one step")
@@ -400,7 +408,7 @@ class _Builder:
             states[saga.on_failure.name] = self._failure_notification(saga.on_failure)
         states[FAILED_STATE] = {
             "Type": "Fail",
-            "Comment": "The saga failed; the completed steps were compensated.",
+            "Comment": "The saga failed with the error it caught, kept in $.error.",
             "ErrorPath": f"{ERROR_PATH}.Error",
             "CausePath": f"{ERROR_PATH}.Cause",
         }
@@ -423,8 +431,17 @@ class _Builder:
         return definition
 
     def _task(
-        self, handler: str, with_error: bool, policy: RetryPolicy, timeout: int | None
+        self,
+        handler: str,
+        *,
+        with_error: bool,
+        result: dict[str, Any],
+        timeout: int | None,
+        policy: RetryPolicy,
+        catch_into: tuple[str, str],
+        nxt: str | None,
     ) -> dict[str, Any]:
+        # Keys in the ASL model's canonical order, so the dict and its round trip print alike.
         task: dict[str, Any] = {
             "Type": "Task",
             "Resource": LAMBDA_INVOKE,
@@ -432,56 +449,57 @@ class _Builder:
                 "FunctionName": self.names.function_name(handler),
                 "Payload": _payload(with_error),
             },
+            **result,
         }
         if timeout is not None:
             task["TimeoutSeconds"] = timeout
         task["Retry"] = _retriers(policy)
+        result_path, target = catch_into
+        task["Catch"] = [{"ErrorEquals": [_STATES_ALL], "ResultPath": result_path, "Next": target}]
+        if nxt is None:
+            task["End"] = True
+        else:
+            task["Next"] = nxt
         return task
 
     def _action(
         self, step: Step | Notification, committed: bool, nxt: str | None, on_error: str
     ) -> dict[str, Any]:
         default = UNTIL_SUCCESS if committed else DEFAULT_RETRY
-        policy = step.retry if step.retry is not None else default
-        state = self._task(step.action, False, policy, step.timeout)
-        state["ResultSelector"] = {f"{RESULT_PAYLOAD_KEY}.$": "$.Payload"}
-        state["ResultPath"] = f"$.results.{step.name}"
-        state["Catch"] = [
-            {"ErrorEquals": [_STATES_ALL], "ResultPath": ERROR_PATH, "Next": on_error}
-        ]
-        if nxt is None:
-            state["End"] = True
-        else:
-            state["Next"] = nxt
-        return state
+        return self._task(
+            step.action,
+            with_error=False,
+            result={
+                "ResultSelector": {f"{RESULT_PAYLOAD_KEY}.$": "$.Payload"},
+                "ResultPath": f"$.results.{step.name}",
+            },
+            timeout=step.timeout,
+            policy=step.retry if step.retry is not None else default,
+            catch_into=(ERROR_PATH, on_error),
+            nxt=nxt,
+        )
 
     def _compensation(self, step: Step, nxt: str) -> dict[str, Any]:
         assert step.compensation is not None  # only compensatable steps get here
-        policy = step.compensation_retry or COMPENSATION_RETRY
-        state = self._task(step.compensation, True, policy, None)
-        # The caught error must survive the chain for the final Fail, so results are dropped.
-        state["ResultPath"] = None
-        state["Catch"] = [
-            {
-                "ErrorEquals": [_STATES_ALL],
-                "ResultPath": COMPENSATION_ERROR_PATH,
-                "Next": COMPENSATION_FAILED_STATE,
-            }
-        ]
-        state["Next"] = nxt
-        return state
+        return self._task(
+            step.compensation,
+            with_error=True,
+            # The caught error must survive the chain for the final Fail, so results are dropped.
+            result={"ResultPath": None},
+            timeout=None,
+            policy=step.compensation_retry or COMPENSATION_RETRY,
+            catch_into=(COMPENSATION_ERROR_PATH, COMPENSATION_FAILED_STATE),
+            nxt=nxt,
+        )
 
     def _failure_notification(self, note: Notification) -> dict[str, Any]:
-        policy = note.retry if note.retry is not None else DEFAULT_RETRY
-        state = self._task(note.action, True, policy, note.timeout)
-        state["ResultPath"] = None
-        # A notification that cannot be sent must not hide the saga's own error.
-        state["Catch"] = [
-            {
-                "ErrorEquals": [_STATES_ALL],
-                "ResultPath": NOTIFICATION_ERROR_PATH,
-                "Next": FAILED_STATE,
-            }
-        ]
-        state["Next"] = FAILED_STATE
-        return state
+        return self._task(
+            note.action,
+            with_error=True,
+            result={"ResultPath": None},
+            timeout=note.timeout,
+            policy=note.retry if note.retry is not None else DEFAULT_RETRY,
+            # A notification that cannot be sent must not hide the saga's own error.
+            catch_into=(NOTIFICATION_ERROR_PATH, FAILED_STATE),
+            nxt=FAILED_STATE,
+        )

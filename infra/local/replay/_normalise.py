@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 _MAP_RUN: Final = re.compile(r"mapRun:([^/\s\"]+)/[^:\s\"]+:[0-9a-fA-F-]{36}")
@@ -53,7 +53,7 @@ def _parse_objects(value: Any) -> Any:
 
 
 def normalise_history(
-    events: list[dict[str, Any]], transformers: list[Mapping[str, Any]] | None
+    events: list[dict[str, Any]], transformers: Sequence[Mapping[str, Any]] | None
 ) -> list[dict[str, Any]]:
     """Return ``events`` (as the engine rendered them) in a recording's conventions."""
     result = []
@@ -83,7 +83,7 @@ def normalise_history(
 
 
 def apply_transformers(
-    events: list[dict[str, Any]], transformers: list[Mapping[str, Any]]
+    events: list[dict[str, Any]], transformers: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """Apply a recording's ``transformers`` to a (normalised) history."""
     for transformer in transformers:

@@ -44,6 +44,6 @@ class DefinitionError(ValueError):
     """
 
     def __init__(self, message: str, *, pointer: str = "") -> None:
-        super().__init__(f"{message} (at {pointer or '/'})")
+        super().__init__(f"{message} (at {pointer})" if pointer else message)
         self.message = message
         self.pointer = pointer

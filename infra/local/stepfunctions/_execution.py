@@ -194,14 +194,18 @@ class Run:
 
     def run_state(self, state: State, data: Any, thread: Thread) -> tuple[Any, State | None]:
         """Run ``state`` on ``data``; return its output and the next state (None at the end)."""
-        history = self.history
+        events = self.history.events  # appended to inline: this is the hottest path
         entered_time = self.clock.now()
-        entered = history.add(
-            entered_time,
-            state.entered_type,
-            thread.cursor,
-            ENTERED,
-            {"name": state.name, "input": data},
+        entered = len(events) + 1
+        events.append(
+            (
+                entered_time,
+                state.entered_type,
+                entered,
+                thread.cursor,
+                ENTERED,
+                {"name": state.name, "input": data},
+            )
         )
         thread.cursor = entered
         handler = _HANDLERS[state.kind]
@@ -237,9 +241,11 @@ class Run:
             details: dict[str, Any] = {"name": state.name, "output": output}
             if assigned is not None:
                 details["assignedVariables"] = assigned
-            thread.cursor = history.add(
-                self.clock.now(), state.exited_type, thread.cursor, EXITED, details
+            exited = len(events) + 1
+            events.append(
+                (self.clock.now(), state.exited_type, exited, thread.cursor, EXITED, details)
             )
+            thread.cursor = exited
         if assigned:
             thread.variables.update(assigned)
         return output, next_state
@@ -597,10 +603,8 @@ class Run:
             effective if state.items_path is KEEP else state.items_path.evaluate(effective, scope)
         )
         if not isinstance(items, list):
-            raise EvaluationError(
-                E.RUNTIME,
-                f"Map state input must be an array but was: {_kind_of(items)}",
-            )
+            path = "$" if state.items_path is KEEP else state.items_path.text
+            raise EvaluationError(E.RUNTIME, f'Reference path "{path}" must point to array.')
         concurrency = state.max_concurrency
         if state.max_concurrency_path is not None:
             concurrency = _count_field(
@@ -740,7 +744,7 @@ class Run:
             history.add(self.clock.now(), "MapRunFailed", run_started)
             raise StatesError(
                 E.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                "The specified tolerance threshold was exceeded",
+                "The specified tolerated failure threshold was exceeded",
             )
         run_succeeded = history.add(self.clock.now(), "MapRunSucceeded", run_started)
         history.add(self.clock.now(), "MapStateSucceeded", run_succeeded)
@@ -782,18 +786,6 @@ def _exceeds(failures: int, total: int, count: int | None, percentage: float | N
 
 def _show(value: Any) -> str:
     return value if isinstance(value, str) else to_json(value)
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    return "number"
 
 
 def _parse_timestamp(value: Any) -> datetime | None:

@@ -156,7 +156,10 @@ class LocalStepFunctions:
         cached = self._plans.get(key)
         if cached is not None and cached[0] == definition:
             return cached[1]
-        spec = json.loads(definition) if isinstance(definition, str) else definition
+        try:
+            spec = json.loads(definition) if isinstance(definition, str) else definition
+        except ValueError as exc:
+            raise DefinitionError(f"a definition must be JSON text: {exc}") from exc
         if not isinstance(spec, Mapping):
             raise DefinitionError("a definition must be a JSON object")
         _validate(spec)
@@ -375,5 +378,7 @@ def _validate(spec: Mapping[str, Any]) -> None:
         return
     try:
         parse_definition(spec)
-    except Exception as exc:
-        raise DefinitionError(str(exc)) from exc
+    except ValueError as exc:
+        problems = getattr(exc, "problems", None) or []
+        pointer = getattr(problems[0], "pointer", "") if problems else ""
+        raise DefinitionError(str(exc), pointer=pointer) from exc

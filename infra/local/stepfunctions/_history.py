@@ -50,16 +50,18 @@ def _render_details(details: dict[str, Any]) -> dict[str, Any]:
 class History:
     """The events of one execution, in order, with AWS's ids and previousEventIds."""
 
-    __slots__ = ("_events", "_rendered")
+    __slots__ = ("_rendered", "events")
 
     def __init__(self) -> None:
-        self._events: list[tuple[datetime, str, int, int, str | None, dict[str, Any] | None]] = []
+        # (timestamp, type, id, previousEventId, details key, details); the interpreter's hot
+        # path appends to this list directly (id == position + 1).
+        self.events: list[tuple[datetime, str, int, int, str | None, dict[str, Any] | None]] = []
         self._rendered: list[dict[str, Any]] | None = None
 
     @property
     def last_id(self) -> int:
         """The id of the newest event (0 before the first)."""
-        return len(self._events)
+        return len(self.events)
 
     def add(
         self,
@@ -78,23 +80,23 @@ class History:
             details_key: e.g. ``"stateEnteredEventDetails"``; None for events without details.
             details: the details, with Python values where the API has JSON text.
         """
-        events = self._events
+        events = self.events
         event_id = len(events) + 1
         events.append((timestamp, event_type, event_id, previous, details_key, details))
         return event_id
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self.events)
 
     def types(self) -> list[str]:
         """The event types in order (cheap: renders nothing)."""
-        return [event[1] for event in self._events]
+        return [event[1] for event in self.events]
 
     def render(self) -> list[dict[str, Any]]:
         """The events as boto3's ``get_execution_history()["events"]`` holds them."""
-        if self._rendered is None or len(self._rendered) != len(self._events):
+        if self._rendered is None or len(self._rendered) != len(self.events):
             rendered = []
-            for timestamp, event_type, event_id, previous, key, details in self._events:
+            for timestamp, event_type, event_id, previous, key, details in self.events:
                 event: dict[str, Any] = {
                     "timestamp": timestamp,
                     "type": event_type,

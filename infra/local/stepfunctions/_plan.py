@@ -201,6 +201,13 @@ class MapState(State):
 
     def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
         super().__init__(name, spec, pointer)
+        for later in ("ItemReader", "ItemBatcher", "ResultWriter"):
+            if later in spec:
+                raise DefinitionError(
+                    f"Map {later} is not supported by the local engine yet (items come from "
+                    "the state input)",
+                    pointer=f"{pointer}/{later}",
+                )
         processor_key = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
         processor = spec.get(processor_key)
         if processor is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -113,7 +113,6 @@ class LambdaContext:
     elapsed_seconds: float = 0.0
     identity: Any = None
     client_context: Any = None
-    _extra: dict[str, Any] = field(default_factory=dict)
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the invocation's timeout, on the virtual clock."""

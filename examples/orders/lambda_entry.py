@@ -1,0 +1,31 @@
+"""The reference service's deployed Lambda handlers: one per saga handler name.
+
+Configure each Lambda function with Handler `examples.orders.lambda_entry.<HandlerName>`
+(`examples.orders.lambda_entry.ReserveStock`, ...) and the environment variables documented
+in `infra.aws.lambda_entry_points`. Clients are built on the first invocation.
+"""
+
+from __future__ import annotations
+
+from examples.orders.handlers import HANDLERS
+from infra.aws import lambda_entry_points
+
+_ENTRY_POINTS = lambda_entry_points(HANDLERS, service="orders")
+
+ReserveStock = _ENTRY_POINTS["ReserveStock"]
+ReleaseStock = _ENTRY_POINTS["ReleaseStock"]
+ChargePayment = _ENTRY_POINTS["ChargePayment"]
+RefundPayment = _ENTRY_POINTS["RefundPayment"]
+ConfirmOrder = _ENTRY_POINTS["ConfirmOrder"]
+NotifyCustomer = _ENTRY_POINTS["NotifyCustomer"]
+NotifyOrderFailed = _ENTRY_POINTS["NotifyOrderFailed"]
+
+__all__ = (
+    "ChargePayment",
+    "ConfirmOrder",
+    "NotifyCustomer",
+    "NotifyOrderFailed",
+    "RefundPayment",
+    "ReleaseStock",
+    "ReserveStock",
+)

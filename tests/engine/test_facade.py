@@ -1,0 +1,101 @@
+"""The facade: determinism, inputs, plan caching, retention."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from infra.local import LocalStepFunctions
+from infra.local.stepfunctions import TaskOutcome
+
+
+def _random_machine() -> dict[str, Any]:
+    return {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "Parameters": {"id.$": "States.UUID()", "n.$": "States.MathRandom(1, 1000)"},
+                "End": True,
+            }
+        },
+    }
+
+
+def test_same_seed_same_execution() -> None:
+    runs = [LocalStepFunctions(seed=3).run(_random_machine(), {}) for _ in range(2)]
+    assert runs[0].arn == runs[1].arn
+    assert runs[0].output == runs[1].output
+    assert runs[0].history == runs[1].history
+    other = LocalStepFunctions(seed=4).run(_random_machine(), {})
+    assert other.output != runs[0].output
+
+
+def test_input_may_be_json_text_or_a_value() -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    sfn = LocalStepFunctions()
+    assert sfn.run(definition, '{"a": 1}').output == {"a": 1}
+    assert sfn.run(definition, [1]).output == [1]
+    assert sfn.run(definition).output == {}
+
+
+def test_definition_text_is_accepted_and_names_are_used_in_arns() -> None:
+    text = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
+    ex = LocalStepFunctions(region="eu-west-1").run(text, {}, name="run-1", state_machine_name="sm")
+    assert ex.arn == "arn:aws:states:eu-west-1:123456789012:execution:sm:run-1"
+    assert ex.state_machine_arn == "arn:aws:states:eu-west-1:123456789012:stateMachine:sm"
+
+
+def test_a_definition_changed_in_place_is_recompiled() -> None:
+    state: dict[str, Any] = {"Type": "Pass", "Result": 1, "End": True}
+    definition = {"StartAt": "P", "States": {"P": state}}
+    sfn = LocalStepFunctions()
+    assert sfn.run(definition).output == 1
+    state["Result"] = 2
+    assert sfn.run(definition).output == 2
+
+
+def test_only_the_newest_executions_are_retained() -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    sfn = LocalStepFunctions(max_retained_executions=5)
+    names = [sfn.run(definition, {}, name=f"e{i}").name for i in range(12)]
+    assert [ex.name for ex in sfn.executions] == names[-5:]
+
+
+def test_mock_can_be_removed() -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "f"},
+                "End": True,
+            }
+        },
+    }
+    sfn = LocalStepFunctions()
+    sfn.register_lambda("f", lambda event, context: "real")
+    sfn.mock_tasks(lambda call: TaskOutcome.success({"Payload": "mocked"}))
+    assert sfn.run(copy.deepcopy(definition)).output == {"Payload": "mocked"}
+    sfn.mock_tasks(None)
+    assert sfn.run(definition).output["Payload"] == "real"
+
+
+def test_public_surface_is_pinned() -> None:
+    import infra.local
+    import infra.local.replay
+    import infra.local.stepfunctions
+
+    assert infra.local.__all__ == (
+        "DefinitionError",
+        "Execution",
+        "LambdaContext",
+        "LocalStepFunctions",
+        "TaskCall",
+        "TaskOutcome",
+    )
+    for module in (infra.local, infra.local.stepfunctions, infra.local.replay):
+        for name in module.__all__:
+            assert getattr(module, name) is not None
+            assert not name.startswith("_")

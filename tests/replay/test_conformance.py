@@ -1,0 +1,33 @@
+"""Replay AWS's recorded executions: the floors the engine must keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.local.replay import load_records, replay
+
+
+def test_jsonpath_recordings_meet_the_floors(conformance: Path) -> None:
+    # GIVEN 229 executions recorded on AWS
+    records = load_records(conformance / "jsonpath.jsonl")
+    assert len(records) == 229
+    # WHEN each is replayed, Tasks answered from the recording
+    report = replay(records)
+    # THEN status and output match for >= 98 %, full histories for >= 90 %
+    failures = [f"{c.id}: {c.first_difference}" for c in report.cases if not c.levels["full"]]
+    assert report.rate("status") >= 0.98, failures
+    assert report.rate("output") >= 0.98, failures
+    assert report.rate("full") >= 0.90, failures
+
+
+def test_choice_operator_recordings_match_on_output(conformance: Path) -> None:
+    report = replay(load_records(conformance / "choice_operators.jsonl"))
+    wrong = [f"{c.id}: {c.first_difference}" for c in report.cases if not c.levels["output"]]
+    assert report.rate("output") >= 0.98, wrong
+
+
+def test_jsonata_recordings_fail_clearly_not_crash(conformance: Path) -> None:
+    report = replay(load_records(conformance / "jsonata.jsonl")[:10])
+    assert report.total == 10
+    for case in report.cases:
+        assert case.levels["status"] or "JSONata" in case.first_difference

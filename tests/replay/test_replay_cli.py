@@ -1,0 +1,62 @@
+"""`stepsaga replay`: the JSON report's shape and the human table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from infra.cli import cli
+
+
+def _recording(tmp_path: Path) -> Path:
+    """Two recorded executions: one the engine reproduces, one whose recorded status it cannot."""
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}}
+    good = {
+        "id": "good",
+        "definition": definition,
+        "input": "{}",
+        "status": "SUCCEEDED",
+        "history": None,
+        "output": 1,
+    }
+    bad = {**good, "id": "bad", "output": 2}
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(record) for record in (good, bad)) + "\n")
+    return path
+
+
+def test_json_report_shape(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["replay", str(_recording(tmp_path)), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"total", "status", "output", "types", "full", "cases"}
+    assert (report["total"], report["status"], report["output"]) == (2, 2, 1)
+    good, bad = report["cases"]
+    assert set(good) == {"id", "levels", "first_difference"}
+    assert good["levels"] == {"status": True, "output": True, "types": True, "full": True}
+    assert good["first_difference"] == ""
+    assert bad["levels"]["output"] is False
+    assert "expected 2, got 1" in bad["first_difference"]
+
+
+def test_human_report_lists_differences_and_totals(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["replay", str(_recording(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "bad" in result.output
+    assert "output 1/2" in result.output
+
+
+def test_a_folder_of_recordings_is_replayed(tmp_path: Path) -> None:
+    _recording(tmp_path)
+    result = CliRunner().invoke(cli, ["replay", str(tmp_path), "--json"])
+    assert json.loads(result.output)["total"] == 2
+
+
+def test_a_malformed_line_is_reported_with_its_location(tmp_path: Path) -> None:
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"id": 1}\n')
+    result = CliRunner().invoke(cli, ["replay", str(path)])
+    assert result.exit_code != 0
+    assert "broken.jsonl:1" in result.output
