@@ -1,8 +1,38 @@
 """The Lambda side of a saga: step, compensation and notification runtime and its ports.
 
-A step is a plain function `(command, ctx: StepContext) -> result`; `TaskRuntime` turns it into
-a Lambda handler (see `tasks._runtime` for how steps map to Lambda functions and how outcomes
-map to Step Functions error names).
+A step is a plain function `(command, ctx: StepContext) -> result`: the command arrives
+validated against its pydantic model (the annotation of the first parameter), the context
+gives the tenant-scoped event store and notifier, earlier results and, for compensations and
+failure notifications, the caught error.
+
+**How steps map to Lambda functions.** The saga compiler (`workflows.saga`) gives every
+*handler* (an action, a compensation or a notification, e.g. `ReserveStock`,
+`ReleaseStock`, `NotifyCustomer`) its own Lambda function, invoked with the step envelope as
+its payload. `TaskRuntime.handler(step)` turns one step function into that Lambda handler;
+`TaskRuntime.handlers({"ReserveStock": reserve_stock, ...})` does it for a whole service, keyed
+by handler name, which is the name the local engine registers handlers under.
+
+**Outcomes and their Step Functions error names.** AWS records a Python Lambda's error under
+the exception's class name, so the runtime raises exceptions whose class *is* the error name:
+
+- the step returns a value (JSON or a pydantic model): no error, the value is the `Payload`;
+- it raises `BusinessFailure` (e.g. `PaymentDeclined`): the failure's `name`
+  (`PaymentDeclined`); not retried, the saga compensates;
+- it raises `RetryableError` or `ConcurrencyError`: `Saga.Retryable` (`RETRYABLE_ERROR`);
+  retried under the step's policy (the AWS adapters in `infra.aws` report throttling,
+  service-side and connection errors as `RetryableError`);
+- the envelope or the command does not validate, or the tenant is invalid:
+  `InvalidStepInput`, raised before the step runs;
+- it returns a result over Step Functions' 256 KB payload limit: `PayloadTooLargeError`;
+- it raises anything else: that exception's own class name (`KeyError`, `ClientError`).
+
+Business and retryable outcomes raise a `TaskFailed` subclass whose `__cause__` is the
+original error; invalid input raises `InvalidStepInput` itself, before the step runs, so
+nothing is written.
+
+**Retries are safe.** Events a step appends get ids derived from (execution, state, index),
+mails get idempotency keys the same way, and `StepContext.decide` re-reads before deciding;
+so a step retried after a crash at any point appends and sends once.
 """
 
 from tasks._context import Decider, StepContext, event_id_for

@@ -1,30 +1,4 @@
-"""Lambda entry points for saga steps: parse the envelope, run the step, name the outcome.
-
-**How steps map to Lambda functions.** The saga compiler (`workflows.saga`) gives every
-*handler* (an action, a compensation or a notification, e.g. `ReserveStock`,
-`ReleaseStock`, `NotifyCustomer`) its own Lambda function, invoked with the step envelope as
-its payload. `TaskRuntime.handler(step)` turns one step function into that Lambda handler;
-`TaskRuntime.handlers({"ReserveStock": reserve_stock, ...})` does it for a whole service, keyed
-by handler name, which is the name the local engine registers handlers under.
-
-**Outcomes and their Step Functions error names.** AWS records a Python Lambda's error under
-the exception's class name, so the runtime raises exceptions whose class *is* the error name:
-
-- the step returns a value (JSON or a pydantic model): no error, the value is the `Payload`;
-- it raises `BusinessFailure` (e.g. `PaymentDeclined`): the failure's `name`
-  (`PaymentDeclined`); not retried, the saga compensates;
-- it raises `RetryableError` or `ConcurrencyError`: `Saga.Retryable` (`RETRYABLE_ERROR`);
-  retried under the step's policy;
-- the envelope or the command does not validate, or the tenant is invalid:
-  `InvalidStepInput`, raised before the step runs;
-- it returns a result over Step Functions' 256 KB payload limit: `PayloadTooLargeError`;
-- it raises anything else: that exception's own class name (`KeyError`, `ClientError`).
-
-Business and retryable outcomes raise a `TaskFailed` subclass whose `__cause__` is the
-original error; invalid input raises `InvalidStepInput` itself, before the step runs, so
-nothing is written. A result over Step Functions' 256 KB payload limit raises
-`PayloadTooLargeError`.
-"""
+"""Lambda entry points for saga steps; the contract is documented in the `tasks` package."""
 
 from __future__ import annotations
 
@@ -153,7 +127,10 @@ def _json(value: Any) -> Any:
 
 def _command_model(step: StepFunction) -> type[BaseModel]:
     parameters = list(inspect.signature(step).parameters)
-    hints = typing.get_type_hints(step)
+    try:
+        hints = typing.get_type_hints(step)
+    except NameError:  # an annotation naming a class the function's module cannot see
+        hints = {}
     model = hints.get(parameters[0]) if parameters else None
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         name = getattr(step, "__name__", repr(step))

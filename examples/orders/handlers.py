@@ -49,6 +49,7 @@ __all__ = (
     "PaymentResult",
     "Refund",
     "Release",
+    "ReservedLine",
     "StockReservation",
     "charge_payment",
     "confirm_order",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from domain import ConcurrencyError, Event, RecordedEvent, StreamId
+from domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
 from infra.aws._transient import error_code, transient_as_retryable
 from tasks import check_append, encode_payload
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
         QueryInputTypeDef,
+        ScanInputTypeDef,
         TransactWriteItemTypeDef,
     )
 
@@ -193,6 +194,30 @@ class DynamoDBEventStore:
                 ExpressionAttributeNames={"#version": "version"},
             ).get("Item")
         return int(head["version"]["N"]) if head else 0
+
+    def streams(self, tenant: str) -> list[StreamId]:
+        """Every stream of one tenant, sorted by key (a Scan: for demos and operators).
+
+        Raises:
+            InvalidIdentifierError: `tenant` is not a valid tenant code.
+        """
+        prefix = f"{TenantId(tenant)}#"
+        request: ScanInputTypeDef = {
+            "TableName": self._table,
+            "FilterExpression": "begins_with(pk, :prefix) AND sk = :head AND attribute_exists(#v)",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":prefix": _s(prefix), ":head": _n(HEAD_SORT_KEY)},
+            "ProjectionExpression": "pk",
+        }
+        keys: list[str] = []
+        while True:
+            with transient_as_retryable("Scan", prefix):
+                page = self._client.scan(**request)
+            keys += [item["pk"]["S"] for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [StreamId.from_key(key) for key in sorted(keys)]
 
     @staticmethod
     def _recorded(stream: StreamId, item: dict[str, Any]) -> RecordedEvent:

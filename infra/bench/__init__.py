@@ -21,6 +21,7 @@ from infra.bench._report import (
     Timing,
 )
 from infra.bench._runner import BenchOptions, Budget, bench, run_bench, time_machine
+from infra.bench._saga import SagaResult, measure_saga
 
 __all__ = (
     "AppendResult",
@@ -37,6 +38,7 @@ __all__ = (
     "Peer",
     "PeerInfo",
     "PeerResult",
+    "SagaResult",
     "Timing",
     "all_machines",
     "bench",
@@ -45,6 +47,7 @@ __all__ = (
     "load_engine",
     "machine_named",
     "measure_appends",
+    "measure_saga",
     "moto_dynamodb",
     "moto_stepfunctions",
     "run_bench",

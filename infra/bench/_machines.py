@@ -373,8 +373,8 @@ def _saga() -> BenchMachine:
         "results": {step: {"ok": True, "step": step} for step in SAGA_STEPS},
     }
     return BenchMachine(
-        name="saga",
-        title="saga-shaped, 5 Lambda tasks",
+        name="tasks",
+        title="5 Lambda tasks in a row (saga-shaped)",
         definition=definition,
         input={"orderId": "o-42"},
         expected_output=expected,

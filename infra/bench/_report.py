@@ -15,6 +15,7 @@ from infra.bench._peers import ENGINE, MOTO, Outcome
 
 if TYPE_CHECKING:
     from infra.bench._eventstore import AppendResult
+    from infra.bench._saga import SagaResult
 
 #: The issue's bars.
 CHAIN_RATIO_TARGET = 100.0
@@ -292,6 +293,7 @@ class BenchReport:
     long_wait: LongWaitResult | None = None
     memory: MemoryResult | None = None
     appends: AppendResult | None = None
+    saga: SagaResult | None = None
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
 
@@ -304,11 +306,13 @@ class BenchReport:
     def all_correct(self) -> bool:
         """Every peer that ran every machine returned the expected output."""
         runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
-        stores_ok = self.appends is None or self.appends.problem is None
+        extras_ok = all(
+            extra is None or extra.problem is None for extra in (self.appends, self.saga)
+        )
         return (
             all(r.correct for r in runs)
             and all(m.outputs_agree is not False for m in self.machines)
-            and stores_ok
+            and extras_ok
         )
 
     def targets(self) -> dict[str, JSON]:
@@ -337,6 +341,7 @@ class BenchReport:
             "long_wait": None if self.long_wait is None else self.long_wait.to_json(),
             "memory": None if self.memory is None else self.memory.to_json(),
             "event_store": None if self.appends is None else self.appends.to_json(),
+            "reference_saga": None if self.saga is None else self.saga.to_json(),
             "targets": self.targets(),
             "notes": list(self.notes),
             "seconds": round(self.seconds, 2),

@@ -118,6 +118,18 @@ def _render(report: BenchReport, console: Console) -> None:
             )
         if appends.problem:
             console.print(f"  [red]event store: {appends.problem}[/]")
+    if report.saga is not None:
+        saga = report.saga
+        if saga.timing is not None and saga.per_second is not None:
+            share = saga.engine_share or 0.0
+            console.print(
+                f"reference saga PlaceOrder end to end (handlers on moto DynamoDB + SES): "
+                f"{saga.per_second:.1f} executions/s, {_duration(saga.timing.median)} / "
+                f"{_duration(saga.timing.p95)} each over {saga.executions}; "
+                f"{share:.1%} of it in the engine"
+            )
+        if saga.problem:
+            console.print(f"  [red]reference saga: {saga.problem}[/]")
     targets = report.targets()
     console.print(
         f"targets: chain ≥ {CHAIN_RATIO_TARGET:.0f}× moto "
@@ -138,7 +150,7 @@ def _render(report: BenchReport, console: Console) -> None:
     "machines",
     multiple=True,
     metavar="NAME",
-    help="Run only this machine (repeatable): chain, loop, map, parallel, wait_retry, saga.",
+    help="Run only this machine (repeatable): chain, loop, map, parallel, wait_retry, tasks.",
 )
 @click.option("--runs", type=click.IntRange(min=1), help="Exactly N timed executions per peer.")
 @click.option(
@@ -152,6 +164,11 @@ def _render(report: BenchReport, console: Console) -> None:
     type=click.IntRange(min=0),
     help="Event store appends timed against put_item (default 200; 20 with --quick; 0 skips).",
 )
+@click.option(
+    "--sagas",
+    type=click.IntRange(min=0),
+    help="Reference PlaceOrder executions timed end to end (default 20; 3 with --quick).",
+)
 @click.option("--no-long-wait", is_flag=True, help="Skip the engine's hour-long Wait.")
 def bench(
     as_json: bool,
@@ -160,6 +177,7 @@ def bench(
     runs: int | None,
     memory_executions: int | None,
     appends: int | None,
+    sagas: int | None,
     no_long_wait: bool,
 ) -> None:
     """Time the same state machines on the embedded engine and on moto, and check outputs.
@@ -174,6 +192,7 @@ def bench(
         memory_executions=memory_executions,
         long_wait=not no_long_wait,
         appends=appends,
+        sagas=sagas,
     )
     try:
         options.selected()

@@ -1,6 +1,8 @@
-"""`stepsaga demo`: for now, compile, validate and show the reference saga."""
+"""`stepsaga demo`: the reference saga run locally, once succeeding and once compensated."""
 
 from __future__ import annotations
+
+import json
 
 import click
 from rich.console import Console
@@ -8,7 +10,7 @@ from rich.table import Table
 
 from examples.orders.sagas import PLACE_ORDER
 from infra.cli._render import compile_or_exit
-from workflows.render import to_asl_json
+from infra.local.service import demo_json, print_demo, run_demo
 from workflows.saga import (
     COMPENSATION_RETRY,
     DEFAULT_RETRY,
@@ -55,15 +57,23 @@ def _steps_table(saga: Saga) -> Table:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print only the compiled ASL as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"runs": [{"scenario", "execution", "status", "path", "events", "emails"}]}.',
+)
 def demo(as_json: bool) -> None:
-    """Compile the reference PlaceOrder saga, validate its ASL and show it.
+    """Run the reference PlaceOrder saga locally: one order succeeds, one is compensated.
 
-    The full demo (the saga run on the embedded engine, with compensation) comes with the engine.
+    The saga runs on the embedded Step Functions engine, its steps in-process, with moto's
+    DynamoDB and SES v2 (no AWS account needed). Shows each run's path through the state
+    machine, the events appended per stream and the mails sent.
     """
     machine = compile_or_exit(PLACE_ORDER)
+    runs = run_demo()
     if as_json:
-        click.echo(to_asl_json(machine), nl=False)
+        click.echo(json.dumps(demo_json(runs), indent=2))
         return
     console = Console()
     console.print(_steps_table(PLACE_ORDER))
@@ -72,10 +82,9 @@ def demo(as_json: bool) -> None:
     if PLACE_ORDER.on_failure is not None:
         console.print(f"then the failure notification [bold]{PLACE_ORDER.on_failure.name}[/bold]")
     states = machine.to_dict()["States"]
-    console.print(
-        f"[green]✓[/green] compiled and validated: {len(states)} states ({', '.join(states)})"
-    )
+    console.print(f"[green]✓[/green] compiled and validated: {len(states)} states\n")
+    print_demo(console, runs)
     console.print(
         "Render it: [bold]stepsaga render PlaceOrder --format mermaid[/bold]; "
-        "the ASL: [bold]stepsaga demo --json[/bold]"
+        "as JSON: [bold]stepsaga demo --json[/bold]"
     )

@@ -109,3 +109,20 @@ def test_create_table_enables_expiry_for_claims() -> None:
 
     assert ttl["TimeToLiveStatus"] == "ENABLED"
     assert ttl["AttributeName"] == "expires_at"
+
+
+def test_streams_lists_one_tenants_streams_and_not_mail_claims(dynamodb: Any) -> None:
+    from domain import StreamId
+    from infra.aws import SesNotifier
+
+    store = DynamoDBEventStore(dynamodb, TABLE)
+    other = StreamId.of("acme", "Stock", "SKU-1")
+    store.append(ORDER, [event("a")], 0)
+    store.append(other, [event("b")], 0)
+    store.append(StreamId.of("globex", "Order", "o-1"), [event("c", tenant="globex")], 0)
+    claim = SesNotifier(None, dynamodb, TABLE, from_address="x@example.com")  # type: ignore[arg-type]
+    dynamodb.put_item(
+        TableName=TABLE, Item={**claim.claim_key("acme", "k"), "status": {"S": "COMPLETED"}}
+    )
+
+    assert store.streams("acme") == [ORDER, other]

@@ -24,7 +24,7 @@ from infra.cli import cli
 
 QUICK_CHAIN = [
     *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
-    *("--memory", "0", "--appends", "0"),
+    *("--memory", "0", "--appends", "0", "--sagas", "0"),
 ]
 
 
@@ -150,7 +150,7 @@ def test_memory_is_measured_in_a_fresh_process_with_the_engines_retention() -> N
     from infra.bench._memory import measure_memory
 
     # GIVEN a few saga executions, measured in a fresh process
-    memory = measure_memory(machine_named("saga"), count=30)
+    memory = measure_memory(machine_named("tasks"), count=30)
     # THEN each held execution costs something, and the report says what the engine kept
     assert memory.problem is None
     assert memory.history_events and memory.history_events > 0
@@ -171,3 +171,18 @@ def test_event_store_appends_are_timed_against_put_item_and_read_back() -> None:
     assert result.append is not None and result.append.runs == 30
     assert result.put_item is not None and result.put_item.runs == 30
     assert result.to_json()["ratio_append_over_put_item"] > 0
+
+
+def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
+    loaded = load_engine()
+    if isinstance(loaded, str):
+        pytest.skip(loaded)
+    from infra.bench import measure_saga
+
+    # GIVEN PlaceOrder on the engine with its handlers on moto  WHEN two orders succeed and
+    # one is declined
+    result = measure_saga(loaded, count=2)
+    # THEN stock went down by two, the declined order was compensated, and it was timed
+    assert result.problem is None
+    assert result.timing is not None and result.timing.runs == 2
+    assert result.to_json()["executions_per_second"] > 0

@@ -355,3 +355,54 @@ def test_mock_sees_the_call_and_can_let_it_through() -> None:
     assert calls[0].state_name == "T"
     assert calls[0].parameters == {"FunctionName": "f", "Payload": {"x": 1}}
     assert calls[0].retry_count == 0
+
+
+def test_wait_for_task_token_tasks_get_a_token_and_record_the_submission() -> None:
+    # GIVEN a callback task answered by a mock: submitted, then the callback's result
+    tokens: list[str | None] = []
+
+    def mock(call: TaskCall) -> TaskOutcome:
+        tokens.append(call.task_token)
+        assert call.parameters["MessageBody"]["token"] == call.task_token
+        return TaskOutcome.success({"done": True}, submitted={"MessageId": "m-1"})
+
+    sfn = LocalStepFunctions()
+    sfn.mock_tasks(mock)
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+    # WHEN it runs
+    ex = sfn.run(definition, {})
+    # THEN the token reached the mock, and the history shows the submission then the result
+    assert ex.output == {"done": True}
+    assert tokens[0] is not None and len(tokens[0]) == 64
+    assert ex.event_types[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    submitted = ex.history[4]["taskSubmittedEventDetails"]
+    assert submitted["resource"] == "sendMessage.waitForTaskToken"
+    assert submitted["resourceType"] == "sqs"
+    assert submitted["output"] == '{"MessageId":"m-1"}'
+
+
+def test_service_tasks_without_a_mock_fail_clearly() -> None:
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "t"},
+                "End": True,
+            }
+        },
+    }
+    ex = LocalStepFunctions().run(definition, {})
+    assert ex.status == "FAILED"
+    assert ex.cause is not None and "mock_tasks" in ex.cause

@@ -6,7 +6,10 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.expressions.test_paths import existing_routes, path_text, read
 from workflows.expressions import (
     EvaluationError,
     ExpressionSyntaxError,
@@ -119,3 +122,23 @@ def test_evaluation_does_not_modify_the_input() -> None:
     result = compile_template({"copy.$": "$.a", "k": 1}).evaluate(data)
     assert data == {"a": {"x": 1}}
     assert result == {"copy": {"x": 1}, "k": 1}
+
+
+# --- property ------------------------------------------------------------------------------
+
+
+@settings(max_examples=50, deadline=None)
+@given(existing_routes(), st.text(min_size=1, max_size=5), st.integers(-3, 3))
+def test_dollar_keys_equal_a_plain_reading_and_constants_stay_as_written(
+    case: tuple[Any, list[str | int]], key: str, constant: int
+) -> None:
+    # GIVEN a template with one ".$" entry pointing at an existing node and one constant
+    doc, route = case
+    template = compile_template({f"{key}.$": path_text(route), "constant": [constant]})
+    # WHEN it is evaluated THEN the entry holds that node and the constant is unchanged
+    result = template.evaluate(doc)
+    expected_value = read(doc, route)
+    if key == "constant":
+        assert result == {"constant": [constant]}
+    else:
+        assert result == {key: expected_value, "constant": [constant]}

@@ -358,3 +358,22 @@ def test_outside_lambda_tracing_and_metrics_are_switched_off(
 
     assert runtime.tracer.disabled
     assert "_aws" not in capsys.readouterr().out  # no EMF metrics blob printed
+
+
+def test_an_event_over_the_item_limit_fails_the_step_before_writing(
+    runtime: TaskRuntime, store: InMemoryEventStore
+) -> None:
+    class Blob(DomainEvent):
+        data: str
+
+    def step(command: Deposit, ctx: StepContext) -> None:
+        ctx.append(
+            account(ctx), [Deposited(amount=1), Blob(data="x" * 400_000)], expected_version=0
+        )
+
+    with pytest.raises(Exception) as raised:
+        run(runtime, step, envelope(DEPOSIT, state="Deposit"))
+
+    assert type(raised.value).__name__ == "EventTooLargeError"
+    assert "events[1] (Blob)" in str(raised.value)
+    assert store.streams() == []

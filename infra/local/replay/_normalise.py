@@ -56,10 +56,16 @@ def normalise_history(
     events: list[dict[str, Any]], transformers: Sequence[Mapping[str, Any]] | None
 ) -> list[dict[str, Any]]:
     """Return ``events`` (as the engine rendered them) in a recording's conventions."""
+    transformers = transformers or []
+    # The recorder's literal replacements (names, role ARNs) see the raw text, so they run
+    # before the placeholders; JSONPath-based ones need the parsed objects, so they run after.
+    raw_replacements = [_regex_change(t) for t in transformers if t.get("regex")]
     result = []
     for event in events:
         copy = {key: value for key, value in event.items() if key != "timestamp"}
         copy["timestamp"] = "timestamp"
+        for change in raw_replacements:
+            copy = _strings(copy, change)
         copy = _strings(copy, _placeholders)
         for key, details in copy.items():
             if (
@@ -69,7 +75,7 @@ def normalise_history(
             ):
                 details["region"] = "<region>"
         result.append(_parse_objects(copy))
-    result = apply_transformers(result, transformers or [])
+    result = apply_transformers(result, [t for t in transformers if not t.get("regex")])
     # Last, as the recorder's own defaults: ISO dates become "date", UUIDs "<uuid:N>".
     numbers: dict[str, str] = {}
 
@@ -92,7 +98,7 @@ def apply_transformers(
         path = transformer.get("jsonpath")
         replacement = transformer.get("replacement")
         if regex and replacement is not None:
-            events = _strings(events, _substitute(re.compile(re.escape(regex)), replacement))
+            events = _strings(events, _regex_change(transformer))
         elif path and replacement is not None:
             keys = path.rsplit("..", 1)[-1].split(".")
             events = _replace_key_path(events, keys, replacement)
@@ -101,7 +107,13 @@ def apply_transformers(
     return events
 
 
-def _substitute(pattern: re.Pattern[str], replacement: str) -> Callable[[str], str]:
+def _regex_change(transformer: Mapping[str, Any]) -> Callable[[str], str]:
+    regex = str(transformer.get("regex"))
+    replacement = str(transformer.get("replacement"))
+    try:
+        pattern = re.compile(regex)
+    except re.error:
+        pattern = re.compile(re.escape(regex))
     return lambda text: pattern.sub(replacement, text)
 
 

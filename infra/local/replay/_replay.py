@@ -130,19 +130,27 @@ def load_records(path: str | Path) -> list[Record]:
 def recorded_outcomes(history: Iterable[Mapping[str, Any]]) -> list[TaskOutcome]:
     """The outcome of every task attempt a recorded history holds, in order."""
     outcomes = []
+    submitted: Any = None
     for event in history:
         kind = event.get("type", "")
-        if kind in _SUCCEEDED:
+        if kind == "TaskSubmitted":
+            submitted = _as_value(_details(event).get("output"))
+        elif kind in _SUCCEEDED:
             details = _details(event)
-            outcomes.append(TaskOutcome.success(_as_value(details.get("output"))))
+            output = _as_value(details.get("output"))
+            outcomes.append(TaskOutcome.success(output, submitted=submitted))
+            submitted = None
         elif kind in _FAILED:
             details = _details(event)
             cause = details.get("cause")
             if cause is not None and not isinstance(cause, str):
                 cause = json.dumps(cause, separators=(",", ":"))
-            outcomes.append(TaskOutcome.failure(details.get("error", ""), cause))
+            error = details.get("error", "")
+            outcomes.append(TaskOutcome.failure(error, cause, submitted=submitted))
+            submitted = None
         elif kind in _TIMED_OUT:
-            outcomes.append(TaskOutcome.timeout())
+            outcomes.append(TaskOutcome.timeout(submitted=submitted))
+            submitted = None
     return outcomes
 
 
@@ -191,7 +199,8 @@ _KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
 
 def replay_record(record: Record) -> CaseResult:
     """Run a record's definition on the engine and compare with what was recorded."""
-    engine = LocalStepFunctions(account_id="111111111111", role_arn="snf_role_arn")
+    names = _recorded_names(record.transformers)
+    engine = LocalStepFunctions(account_id="111111111111", role_arn=names["snf_role_arn"])
     engine.mock_tasks(_RecordedTasks(recorded_outcomes(record.history or [])))
     for placeholder, behaviour in record.lambdas.items():
         function = _KNOWN_FUNCTIONS.get(behaviour)
@@ -201,8 +210,8 @@ def replay_record(record: Record) -> CaseResult:
         execution = engine.run(
             record.definition,
             record.input,
-            name="<ExecArnPart_0idx>",
-            state_machine_name="<ArnPart_0idx>",
+            name=names["<ExecArnPart_0idx>"],
+            state_machine_name=names["<ArnPart_0idx>"],
         )
     except Exception as exc:  # an engine failure is a difference to report, not a crash
         reason = f"engine: {type(exc).__name__}: {exc}"
@@ -248,6 +257,22 @@ def replay_record(record: Record) -> CaseResult:
         "full": full_diff is None,
     }
     return CaseResult(record.id, levels, differences[0] if differences else "")
+
+
+def _recorded_names(transformers: list[Mapping[str, Any]]) -> dict[str, str]:
+    """The execution, state machine and role names the recording ran with.
+
+    When the recorder replaced real names by placeholders, its transformers say which; the
+    replay runs under those real names so that the same replacements apply. Otherwise the
+    placeholders themselves serve as names.
+    """
+    names = {key: key for key in ("<ExecArnPart_0idx>", "<ArnPart_0idx>", "snf_role_arn")}
+    for transformer in transformers:
+        replacement = transformer.get("replacement")
+        regex = transformer.get("regex")
+        if replacement in names and isinstance(regex, str) and names[replacement] == replacement:
+            names[replacement] = regex
+    return names
 
 
 def _closing(events: list[dict[str, Any]]) -> Any:

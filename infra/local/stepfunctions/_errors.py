@@ -17,6 +17,7 @@ PARAMETER_PATH_FAILURE: Final = "States.ParameterPathFailure"
 BRANCH_FAILED: Final = "States.BranchFailed"
 EXCEED_TOLERATED_FAILURE_THRESHOLD: Final = "States.ExceedToleratedFailureThreshold"
 PERMISSIONS: Final = "States.Permissions"
+QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
 
 # The payload limit of Step Functions: 256 KiB of UTF-8 per input, output or result.
 PAYLOAD_LIMIT_BYTES: Final = 256 * 1024

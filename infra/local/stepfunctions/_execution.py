@@ -251,7 +251,7 @@ class Run:
         return output, next_state
 
     def _runtime(self, state: State, entered: int, error: str, cause: str) -> StatesError:
-        if error == E.RUNTIME:
+        if error in (E.RUNTIME, E.QUERY_EVALUATION_ERROR):
             cause = (
                 f"An error occurred while executing the state '{state.name}' "
                 f"(entered at the event id #{entered}). {cause}"
@@ -284,12 +284,21 @@ class Run:
                 error_output: dict[str, Any] = {"Error": failure.error}
                 if cause is not None:
                     error_output["Cause"] = cause
+                if state.jsonata:
+                    states = self._states(data, thread, errorOutput=error_output)
+                    assigned = None
+                    if catcher.assign is not None:
+                        assigned = catcher.assign.evaluate(states, thread.scope)
+                    output: Any = error_output
+                    if catcher.output is not None:
+                        output = catcher.output.evaluate(states, thread.scope)
+                    return output, catcher.next_state, assigned
                 assigned = None
                 if catcher.assign is not None:
                     assigned = catcher.assign.evaluate(error_output, thread.scope)
                 path = catcher.result_path
                 if path is KEEP:
-                    output: Any = error_output
+                    output = error_output
                 elif path is None:
                     output = data
                 else:
@@ -305,6 +314,10 @@ class Run:
         else:
             return
         thread.cursor = self.history.add(self.clock.now(), event, thread.cursor)
+
+    def task_token(self) -> str:
+        """A fresh task token (opaque text, reproducible under the engine's seed)."""
+        return f"{self.rng.getrandbits(256):064x}"
 
     def sleep(self, seconds: float) -> None:
         """Let ``seconds`` pass on the clock, stopping at the machine's deadline."""
@@ -354,6 +367,40 @@ class Run:
             return {}
         return path.evaluate(data, scope)
 
+    @staticmethod
+    def _states(data: Any, thread: Thread, **extra: Any) -> dict[str, Any]:
+        """``$states`` for a JSONata expression: input, context, and result / errorOutput."""
+        return {"input": data, "context": thread.scope.context, **extra}
+
+    def _effective(self, state: State, data: Any, thread: Thread) -> Any:
+        """A Task's or Parallel's input: InputPath + Parameters, or JSONata's Arguments."""
+        scope = thread.scope
+        if state.jsonata:
+            if state.parameters is None:
+                return data
+            return state.parameters.evaluate(self._states(data, thread), scope)
+        effective = self._input(state, data, scope)
+        if state.parameters is not None:
+            effective = state.parameters.evaluate(effective, scope)
+        return effective
+
+    def _value(self, field: Any, data: Any, thread: Thread) -> Any:
+        """Evaluate a *Path field (JSONPath) or its JSONata expression counterpart."""
+        if hasattr(field, "is_constant"):  # a JSONata template
+            return field.evaluate(self._states(data, thread), thread.scope)
+        return field.evaluate(data, thread.scope)
+
+    def _complete(self, state: State, data: Any, result: Any, thread: Thread) -> tuple[Any, Any]:
+        """The state's output and assignments from its result, in either query language."""
+        if state.jsonata:
+            states = self._states(data, thread, result=result)
+            assigned = None
+            if state.assign is not None:
+                assigned = state.assign.evaluate(states, thread.scope)
+            output = result if state.output is None else state.output.evaluate(states, thread.scope)
+            return output, assigned
+        return self._finish(state, data, result, thread.scope)
+
     def _finish(self, state: State, raw_input: Any, result: Any, scope: Scope) -> tuple[Any, Any]:
         """ResultSelector, Assign, ResultPath, OutputPath: (output, assigned variables)."""
         if state.result_selector is not None:
@@ -371,6 +418,9 @@ class Run:
     # -- state types ---------------------------------------------------------------------------
 
     def _pass(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        if state.jsonata:
+            output, assigned = self._complete(state, data, data, thread)
+            return output, state.next_state, assigned
         scope = thread.scope
         effective = self._input(state, data, scope)
         if state.parameters is not None:
@@ -380,6 +430,9 @@ class Run:
         return output, state.next_state, assigned
 
     def _succeed(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        if state.jsonata:
+            output, assigned = self._complete(state, data, data, thread)
+            return output, None, assigned
         scope = thread.scope
         effective = self._input(state, data, scope)
         assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
@@ -389,19 +442,27 @@ class Run:
         assert isinstance(state, FailState)
         error = state.error
         cause = state.cause
-        if state.error_path is not None:
-            error = state.error_path.evaluate(data, thread.scope)["value"]
-        if state.cause_path is not None:
-            cause = state.cause_path.evaluate(data, thread.scope)["value"]
+        if state.jsonata:
+            if state.error_path is not None:
+                error = self._value(state.error_path, data, thread)
+            if state.cause_path is not None:
+                cause = self._value(state.cause_path, data, thread)
+        else:
+            if state.error_path is not None:
+                error = state.error_path.evaluate(data, thread.scope)["value"]
+            if state.cause_path is not None:
+                cause = state.cause_path.evaluate(data, thread.scope)["value"]
         raise StatesError(error if error is not None else "", cause)
 
     def _choice(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         assert isinstance(state, ChoiceState)
+        if state.jsonata:
+            return self._choice_jsonata(state, data, thread)
         scope = thread.scope
         effective = self._input(state, data, scope)
         target: State | None = None
         rule_assign = None
-        for rule, _name, assign, next_state in state.choices:
+        for rule, _name, assign, _output, next_state in state.choices:
             if rule.matches(effective, scope):
                 target, rule_assign = next_state, assign
                 break
@@ -417,16 +478,43 @@ class Run:
             assigned = extra if assigned is None else {**assigned, **extra}
         return self._output(state, effective, scope), target, assigned
 
+    def _choice_jsonata(
+        self, state: ChoiceState, data: Any, thread: Thread
+    ) -> tuple[Any, Any, Any]:
+        scope = thread.scope
+        states = self._states(data, thread)
+        for condition, _name, assign, output, next_state in state.choices:
+            verdict = condition.evaluate(states, scope)
+            if not isinstance(verdict, bool):
+                raise EvaluationError(
+                    E.QUERY_EVALUATION_ERROR,
+                    f"The Condition of a Choice rule must be a boolean, but was: {_show(verdict)}",
+                )
+            if verdict:
+                target, rule_assign, rule_output = next_state, assign, output
+                break
+        else:
+            target, rule_assign, rule_output = state.default_state, None, None
+            if target is None:
+                raise StatesError(E.NO_CHOICE_MATCHED, "No Matches!")
+        assigned = None if state.assign is None else state.assign.evaluate(states, scope)
+        if rule_assign is not None:
+            extra = rule_assign.evaluate(states, scope)
+            assigned = extra if assigned is None else {**assigned, **extra}
+        template = rule_output if rule_output is not None else state.output
+        output = data if template is None else template.evaluate(states, scope)
+        return output, target, assigned
+
     def _wait(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         assert isinstance(state, WaitState)
         scope = thread.scope
-        effective = self._input(state, data, scope)
+        effective = data if state.jsonata else self._input(state, data, scope)
         seconds: float = 0.0
         if state.seconds is not None:
             seconds = state.seconds
         elif state.seconds_path is not None:
-            value = state.seconds_path.evaluate(effective, scope)
-            where = f"{state.seconds_path.text} == {_show(value)}"
+            value = self._value(state.seconds_path, effective, thread)
+            where = f"{_field_text(state.seconds_path)} == {_show(value)}"
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise EvaluationError(
                     E.RUNTIME,
@@ -447,8 +535,8 @@ class Run:
                 text: Any = state.timestamp
                 where = f"Timestamp == {text}"
             else:
-                text = state.timestamp_path.evaluate(effective, scope)
-                where = f"{state.timestamp_path.text} == {_show(text)}"
+                text = self._value(state.timestamp_path, effective, thread)
+                where = f"{_field_text(state.timestamp_path)} == {_show(text)}"
             target = _parse_timestamp(text)
             if target is None:
                 raise EvaluationError(
@@ -459,6 +547,9 @@ class Run:
             seconds = (target - self.clock.now()).total_seconds()
         if seconds > 0:
             self.sleep(seconds)
+        if state.jsonata:
+            output, assigned = self._complete(state, data, data, thread)
+            return output, state.next_state, assigned
         assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
         return self._output(state, effective, scope), state.next_state, assigned
 
@@ -466,16 +557,28 @@ class Run:
         assert isinstance(state, TaskState)
         scope = thread.scope
         history = self.history
-        effective = self._input(state, data, scope)
-        if state.parameters is not None:
-            effective = state.parameters.evaluate(effective, scope)
+        token = None
+        if state.resource.endswith(".waitForTaskToken"):
+            token = self.task_token()
+            context = dict(scope.context) if scope.context else {}
+            context["Task"] = {"Token": token}
+            scope.context = context
+        credentials = None
+        if state.credentials is not None:
+            if state.jsonata:
+                credentials = self._value(state.credentials, data, thread)
+            else:
+                credentials = state.credentials.evaluate(self._input(state, data, scope), scope)
+        effective = self._effective(state, data, thread)
         timeout = state.timeout
         if state.timeout_path is not None:
-            timeout = _positive_int(state.timeout_path.evaluate(data, scope), "TimeoutSecondsPath")
+            timeout = _positive_int(
+                self._value(state.timeout_path, data, thread), "TimeoutSecondsPath"
+            )
         heartbeat = state.heartbeat
         if state.heartbeat_path is not None:
             heartbeat = _positive_int(
-                state.heartbeat_path.evaluate(data, scope), "HeartbeatSecondsPath"
+                self._value(state.heartbeat_path, data, thread), "HeartbeatSecondsPath"
             )
         kind, resource_type, resource = task_kind(state.resource)
         if kind == "lambda-arn":
@@ -497,6 +600,8 @@ class Run:
             details["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             details["heartbeatInSeconds"] = heartbeat
+        if isinstance(credentials, dict) and "RoleArn" in credentials:
+            details["taskCredentials"] = {"roleArn": credentials["RoleArn"]}
         cursor = history.add(
             self.clock.now(), f"{prefix}Scheduled", thread.cursor, scheduled_key, details
         )
@@ -515,9 +620,19 @@ class Run:
             execution_arn=self.execution_arn,
             retry_count=retry,
             timeout_seconds=timeout,
+            task_token=token,
         )
         outcome = self.invoke(call, kind)
         lower = prefix[0].lower() + prefix[1:]
+        if outcome.submitted is not None:
+            cursor = history.add(
+                self.clock.now(),
+                f"{prefix}Submitted",
+                cursor,
+                f"{lower}SubmittedEventDetails",
+                {**base, "output": outcome.submitted},
+            )
+            thread.cursor = cursor
         limit = min(x for x in (timeout, heartbeat, 10**9) if x is not None)
         timed_out = outcome.timed_out or outcome.seconds > limit
         self.sleep(min(outcome.seconds, float(limit)))
@@ -563,16 +678,13 @@ class Run:
             f"{lower}SucceededEventDetails",
             {**base, "output": result},
         )
-        output, assigned = self._finish(state, data, result, scope)
+        output, assigned = self._complete(state, data, result, thread)
         return output, state.next_state, assigned
 
     def _parallel(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         assert isinstance(state, ParallelState)
-        scope = thread.scope
         history = self.history
-        effective = self._input(state, data, scope)
-        if state.parameters is not None:
-            effective = state.parameters.evaluate(effective, scope)
+        effective = self._effective(state, data, thread)
         started = history.add(self.clock.now(), "ParallelStateStarted", thread.cursor)
         thread.cursor = started
         begin = self.clock.now()
@@ -591,24 +703,32 @@ class Run:
         last = history.last_id
         history.add(self.clock.now(), "ParallelStateSucceeded", last)
         thread.cursor = last
-        output, assigned = self._finish(state, data, outputs, scope)
+        output, assigned = self._complete(state, data, outputs, thread)
         return output, state.next_state, assigned
 
     def _map(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         assert isinstance(state, MapState)
         scope = thread.scope
         history = self.history
-        effective = self._input(state, data, scope)
-        items = (
-            effective if state.items_path is KEEP else state.items_path.evaluate(effective, scope)
-        )
-        if not isinstance(items, list):
-            path = "$" if state.items_path is KEEP else state.items_path.text
-            raise EvaluationError(E.RUNTIME, f'Reference path "{path}" must point to array.')
+        if state.jsonata:
+            effective = data
+            items = self._items_jsonata(state, data, thread)
+        else:
+            effective = self._input(state, data, scope)
+            items = (
+                effective
+                if state.items_path is KEEP
+                else state.items_path.evaluate(effective, scope)
+            )
+            if not isinstance(items, list):
+                path = "$" if state.items_path is KEEP else state.items_path.text
+                raise EvaluationError(E.RUNTIME, f'Reference path "{path}" must point to array.')
         concurrency = state.max_concurrency
         if state.max_concurrency_path is not None:
             concurrency = _count_field(
-                state.max_concurrency_path, effective, scope, "MaxConcurrencyPath"
+                self._value(state.max_concurrency_path, effective, thread),
+                state.max_concurrency_path,
+                "MaxConcurrencyPath",
             )
         started = history.add(
             self.clock.now(),
@@ -621,14 +741,17 @@ class Run:
         tolerated_count = state.tolerated_count
         if state.tolerated_count_path is not None:
             tolerated_count = _count_field(
-                state.tolerated_count_path, effective, scope, "ToleratedFailureCountPath"
+                self._value(state.tolerated_count_path, effective, thread),
+                state.tolerated_count_path,
+                "ToleratedFailureCountPath",
             )
         if tolerated_count is not None and tolerated_count < 0:
             raise EvaluationError(E.RUNTIME, "ToleratedFailureCount cannot be negative.")
         tolerated_percentage = state.tolerated_percentage
         if state.tolerated_percentage_path is not None:
             tolerated_percentage = _percentage_field(
-                state.tolerated_percentage_path, effective, scope
+                self._value(state.tolerated_percentage_path, effective, thread),
+                state.tolerated_percentage_path,
             )
         if state.distributed:
             return self._map_run(
@@ -645,7 +768,7 @@ class Run:
                 self.clock.set(slots.pop(0))
             else:
                 self.clock.set(begin)
-            item_input = self._item(state, effective, index, item, scope)
+            item_input = self._item(state, effective, index, item, thread)
             iteration = history.add(
                 self.clock.now(),
                 "MapIterationStarted",
@@ -680,16 +803,40 @@ class Run:
         closing = last_iteration or started
         history.add(self.clock.now(), "MapStateSucceeded", closing)
         thread.cursor = closing
-        output, assigned = self._finish(state, data, results, scope)
+        output, assigned = self._complete(state, data, results, thread)
         return output, state.next_state, assigned
 
-    def _item(self, state: MapState, effective: Any, index: int, item: Any, scope: Scope) -> Any:
+    def _item(self, state: MapState, effective: Any, index: int, item: Any, thread: Thread) -> Any:
         if state.item_selector is None:
             return item
+        scope = thread.scope
         context = dict(scope.context) if scope.context else {}
         context["Map"] = {"Item": {"Index": index, "Value": item}}
         item_scope = Scope(context=context, variables=scope.variables, random=scope.random)
+        if state.jsonata:
+            states = {"input": effective, "context": context}
+            return state.item_selector.evaluate(states, item_scope)
         return state.item_selector.evaluate(effective, item_scope)
+
+    def _items_jsonata(self, state: MapState, data: Any, thread: Thread) -> list[Any]:
+        if state.items_path is KEEP or state.items_path is None:
+            if not isinstance(data, list):
+                raise EvaluationError(
+                    E.QUERY_EVALUATION_ERROR,
+                    f"Map state input must be an array but was: {to_json(data)}",
+                )
+            return data
+        items = self._value(state.items_path, data, thread)
+        if not isinstance(items, list):
+            source = state.items_path.source
+            body = source.strip()[2:-2].strip() if isinstance(source, str) else to_json(source)
+            raise EvaluationError(
+                E.QUERY_EVALUATION_ERROR,
+                f"The JSONata expression '{body}' specified for the field 'Items' returned an "
+                f"unexpected result type. Expected 'array', but was '{_json_type(items)}' for "
+                f"value: {to_json(items)}",
+            )
+        return items
 
     def _map_run(
         self,
@@ -726,7 +873,7 @@ class Run:
             for index, item in enumerate(items):
                 self.history = History()
                 self.clock.set(begin)
-                item_input = self._item(state, effective, index, item, thread.scope)
+                item_input = self._item(state, effective, index, item, thread)
                 child = Thread(0, dict(thread.variables), self.rng)
                 try:
                     results.append(self.run_graph(state.processor, item_input, child))
@@ -749,7 +896,7 @@ class Run:
         run_succeeded = history.add(self.clock.now(), "MapRunSucceeded", run_started)
         history.add(self.clock.now(), "MapStateSucceeded", run_succeeded)
         thread.cursor = run_succeeded
-        output, assigned = self._finish(state, data, results, thread.scope)
+        output, assigned = self._complete(state, data, results, thread)
         return output, state.next_state, assigned
 
 
@@ -784,6 +931,27 @@ def _exceeds(failures: int, total: int, count: int | None, percentage: float | N
     return not (within_count or within_percentage)
 
 
+def _field_text(field: Any) -> str:
+    """How a causes quotes a path (its text) or a JSONata field (its expression)."""
+    text = getattr(field, "text", None)
+    if text is None:
+        source = getattr(field, "source", "")
+        text = source.strip()[2:-2].strip() if isinstance(source, str) else str(source)
+    return str(text)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object" if isinstance(value, dict) else "array"
+
+
 def _show(value: Any) -> str:
     return value if isinstance(value, str) else to_json(value)
 
@@ -805,30 +973,32 @@ def _parse_timestamp(value: Any) -> datetime | None:
         return None
 
 
-def _count_field(path: Any, data: Any, scope: Scope, field: str) -> int:
-    value = path.evaluate(data, scope)
+def _count_field(value: Any, path: Any, field: str) -> int:
     parsed = _as_int(value)
     if parsed is None:
         raise EvaluationError(
             E.RUNTIME,
             f'The {field} field refers to value "{_show(value)}" which is not a valid integer: '
-            f"{path.text}",
+            f"{_field_text(path)}",
         )
     return parsed
 
 
-def _percentage_field(path: Any, data: Any, scope: Scope) -> float:
-    value = path.evaluate(data, scope)
-    try:
-        parsed = float(value)
-    except (TypeError, ValueError):
-        parsed = -1.0
-    if isinstance(value, bool) or not 0 <= parsed <= 100:
+def _percentage_field(value: Any, path: Any) -> float:
+    parsed: float | None = None
+    if not isinstance(value, bool) and isinstance(value, int | float | str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
         raise EvaluationError(
             E.RUNTIME,
             f'The ToleratedFailurePercentagePath field refers to value "{_show(value)}" which is '
-            f"not a valid percentage: {path.text}",
+            f"not a valid float: {_field_text(path)}",
         )
+    if not 0 <= parsed <= 100:
+        raise EvaluationError(E.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
     return parsed
 
 

@@ -11,7 +11,15 @@ from typing import Any
 import workflows.expressions as _expressions
 from workflows.expressions import EvaluationError, Scope
 
-__all__ = ("EvaluationError", "Scope", "choice_rule", "path", "reference_path", "template")
+__all__ = (
+    "EvaluationError",
+    "Scope",
+    "choice_rule",
+    "jsonata_template",
+    "path",
+    "reference_path",
+    "template",
+)
 
 
 def path(text: str) -> Any:
@@ -34,3 +42,9 @@ def choice_rule(rule: Any) -> Any:
     """A compiled Choice rule (``.matches(data, scope)``)."""
     compile_choice_rule = _expressions.compile_choice_rule  # type: ignore[attr-defined,unused-ignore]
     return compile_choice_rule(rule)
+
+
+def jsonata_template(value: Any, field: str) -> Any:
+    """A compiled JSONata-mode field (``.evaluate(states, scope)`` with ``$states`` bound)."""
+    compile_jsonata_template = _expressions.compile_jsonata_template  # type: ignore[attr-defined,unused-ignore]
+    return compile_jsonata_template(value, field=field)

@@ -54,15 +54,29 @@ class Retrier:
 class Catcher:
     """One ``Catch`` entry."""
 
-    __slots__ = ("assign", "errors", "matches_all", "next_name", "next_state", "result_path")
+    __slots__ = (
+        "assign",
+        "errors",
+        "matches_all",
+        "next_name",
+        "next_state",
+        "output",
+        "result_path",
+    )
 
-    def __init__(self, spec: Mapping[str, Any]) -> None:
+    def __init__(self, spec: Mapping[str, Any], jsonata: bool) -> None:
         self.errors: frozenset[str] = frozenset(spec.get("ErrorEquals", ()))
         self.matches_all = ALL in self.errors
         self.next_name: str = spec["Next"]
         self.next_state: State | None = None
-        self.result_path = _result_path(spec)
-        self.assign = _assign(spec)
+        if jsonata:
+            self.result_path: Any = _KEEP
+            self.output = _jsonata_field(spec, "Output")
+            self.assign = _jsonata_field(spec, "Assign")
+        else:
+            self.result_path = _result_path(spec)
+            self.output = None
+            self.assign = _assign(spec)
 
 
 class State:
@@ -76,10 +90,12 @@ class State:
         "entered_type",
         "exited_type",
         "input_path",
+        "jsonata",
         "kind",
         "name",
         "next_name",
         "next_state",
+        "output",
         "output_path",
         "parameters",
         "pointer",
@@ -90,25 +106,40 @@ class State:
         "uses_context",
     )
 
-    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
+    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool) -> None:
         self.name = name
         self.kind: str = spec["Type"]
         self.pointer = pointer
         self.definition = spec
+        self.jsonata = jsonata
         self.entered_type = _ENTERED[self.kind]
         self.exited_type = self.entered_type.replace("Entered", "Exited")
         self.next_name: str | None = spec.get("Next")
         self.next_state: State | None = None
         self.end = bool(spec.get("End", False))
+        self.retriers = tuple(Retrier(r) for r in spec.get("Retry", ()))
+        self.catchers = tuple(Catcher(c, jsonata) for c in spec.get("Catch", ()))
+        self.result: Any = spec.get("Result", _KEEP)
+        self.input_path: Any = _KEEP
+        self.output_path: Any = _KEEP
+        self.result_path: Any = _KEEP
+        self.parameters: Any = None
+        self.result_selector: Any = None
+        if jsonata:
+            # JSONata states: Arguments (in `parameters`), Output and Assign templates over
+            # $states; the context object is always bound.
+            self.parameters = _jsonata_field(spec, "Arguments")
+            self.output = _jsonata_field(spec, "Output")
+            self.assign = _jsonata_field(spec, "Assign")
+            self.uses_context = True
+            return
+        self.output = None
         self.input_path = _path_field(spec, "InputPath")
         self.output_path = _path_field(spec, "OutputPath")
         self.parameters = _template_field(spec, "Parameters")
         self.result_selector = _template_field(spec, "ResultSelector")
         self.result_path = _result_path(spec)
-        self.result: Any = spec.get("Result", _KEEP)
         self.assign = _assign(spec)
-        self.retriers = tuple(Retrier(r) for r in spec.get("Retry", ()))
-        self.catchers = tuple(Catcher(c) for c in spec.get("Catch", ()))
         # Building the context object ($$) costs; only states that mention it get one.
         self.uses_context = "$$" in json.dumps(spec)
 
@@ -116,15 +147,31 @@ class State:
 class TaskState(State):
     """A Task state."""
 
-    __slots__ = ("heartbeat", "heartbeat_path", "resource", "timeout", "timeout_path")
+    __slots__ = (
+        "credentials",
+        "heartbeat",
+        "heartbeat_path",
+        "resource",
+        "timeout",
+        "timeout_path",
+    )
 
-    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
-        super().__init__(name, spec, pointer)
+    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool) -> None:
+        super().__init__(name, spec, pointer, jsonata)
         self.resource: str = spec["Resource"]
-        self.timeout: int | None = spec.get("TimeoutSeconds")
+        self.timeout: Any = spec.get("TimeoutSeconds")
         self.timeout_path = _optional_path(spec, "TimeoutSecondsPath")
-        self.heartbeat: int | None = spec.get("HeartbeatSeconds")
+        self.heartbeat: Any = spec.get("HeartbeatSeconds")
         self.heartbeat_path = _optional_path(spec, "HeartbeatSecondsPath")
+        if jsonata:
+            # an expression in place of a number: evaluate it like a path
+            self.timeout_path = _jsonata_value(spec, "TimeoutSeconds")
+            self.timeout = None if self.timeout_path is not None else self.timeout
+            self.heartbeat_path = _jsonata_value(spec, "HeartbeatSeconds")
+            self.heartbeat = None if self.heartbeat_path is not None else self.heartbeat
+            self.credentials = _jsonata_field(spec, "Credentials")
+        else:
+            self.credentials = _template_field(spec, "Credentials")
 
 
 class ChoiceState(State):
@@ -132,11 +179,28 @@ class ChoiceState(State):
 
     __slots__ = ("choices", "default_name", "default_state")
 
-    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
-        super().__init__(name, spec, pointer)
-        self.choices: list[tuple[Any, str, Any, State | None]] = []
-        for rule in spec.get("Choices", ()):
-            self.choices.append((_expr.choice_rule(rule), rule["Next"], _assign(rule), None))
+    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool) -> None:
+        super().__init__(name, spec, pointer, jsonata)
+        # (rule, next name, Assign, Output (JSONata), next state)
+        self.choices: list[tuple[Any, str, Any, Any, State | None]] = []
+        for index, rule in enumerate(spec.get("Choices", ())):
+            if jsonata:
+                condition = _expr.jsonata_template(
+                    rule.get("Condition"), f"Choices[{index}]/Condition"
+                )
+                self.choices.append(
+                    (
+                        condition,
+                        rule["Next"],
+                        _jsonata_field(rule, "Assign"),
+                        _jsonata_field(rule, "Output"),
+                        None,
+                    )
+                )
+            else:
+                self.choices.append(
+                    (_expr.choice_rule(rule), rule["Next"], _assign(rule), None, None)
+                )
         self.default_name: str | None = spec.get("Default")
         self.default_state: State | None = None
 
@@ -146,12 +210,19 @@ class WaitState(State):
 
     __slots__ = ("seconds", "seconds_path", "timestamp", "timestamp_path")
 
-    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
-        super().__init__(name, spec, pointer)
-        self.seconds: int | None = spec.get("Seconds")
+    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool) -> None:
+        super().__init__(name, spec, pointer, jsonata)
+        self.seconds: Any = spec.get("Seconds")
         self.seconds_path = _optional_path(spec, "SecondsPath")
-        self.timestamp: str | None = spec.get("Timestamp")
+        self.timestamp: Any = spec.get("Timestamp")
         self.timestamp_path = _optional_path(spec, "TimestampPath")
+        if jsonata:
+            self.seconds_path = _jsonata_value(spec, "Seconds")
+            if self.seconds_path is not None:
+                self.seconds = None
+            self.timestamp_path = _jsonata_value(spec, "Timestamp")
+            if self.timestamp_path is not None:
+                self.timestamp = None
 
 
 class FailState(State):
@@ -159,10 +230,14 @@ class FailState(State):
 
     __slots__ = ("cause", "cause_path", "error", "error_path")
 
-    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
-        super().__init__(name, spec, pointer)
+    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool) -> None:
+        super().__init__(name, spec, pointer, jsonata)
         self.error: str | None = spec.get("Error")
         self.cause: str | None = spec.get("Cause")
+        if jsonata:
+            self.error_path = _jsonata_value(spec, "Error")
+            self.cause_path = _jsonata_value(spec, "Cause")
+            return
         # ErrorPath/CausePath may hold a path or an intrinsic function: a one-key template
         # evaluates both.
         self.error_path = _single(spec, "ErrorPath")
@@ -174,10 +249,12 @@ class ParallelState(State):
 
     __slots__ = ("branches",)
 
-    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
-        super().__init__(name, spec, pointer)
+    def __init__(
+        self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool, language: str
+    ) -> None:
+        super().__init__(name, spec, pointer, jsonata)
         self.branches = tuple(
-            compile_graph(branch, f"{pointer}/Branches/{i}")
+            compile_graph(branch, f"{pointer}/Branches/{i}", language)
             for i, branch in enumerate(spec.get("Branches", ()))
         )
 
@@ -199,8 +276,10 @@ class MapState(State):
         "tolerated_percentage_path",
     )
 
-    def __init__(self, name: str, spec: Mapping[str, Any], pointer: str) -> None:
-        super().__init__(name, spec, pointer)
+    def __init__(
+        self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool, language: str
+    ) -> None:
+        super().__init__(name, spec, pointer, jsonata)
         for later in ("ItemReader", "ItemBatcher", "ResultWriter"):
             if later in spec:
                 raise DefinitionError(
@@ -212,13 +291,13 @@ class MapState(State):
         processor = spec.get(processor_key)
         if processor is None:
             raise DefinitionError("a Map state needs an ItemProcessor", pointer=pointer)
-        self.processor = compile_graph(processor, f"{pointer}/{processor_key}")
+        self.processor = compile_graph(processor, f"{pointer}/{processor_key}", language)
         config = processor.get("ProcessorConfig") or {}
         self.distributed = config.get("Mode") == "DISTRIBUTED"
         self.label: str | None = spec.get("Label")
-        self.items_path = _path_field(spec, "ItemsPath")
+        self.items_path: Any = _path_field(spec, "ItemsPath")
         selector_key = "ItemSelector" if "ItemSelector" in spec else "Parameters"
-        self.item_selector = _template_field(spec, selector_key)
+        self.item_selector = None if jsonata else _template_field(spec, selector_key)
         self.parameters = None  # Map's Parameters is the legacy name of ItemSelector
         self.max_concurrency: int = spec.get("MaxConcurrency", 0)
         self.max_concurrency_path = _optional_path(spec, "MaxConcurrencyPath")
@@ -226,6 +305,18 @@ class MapState(State):
         self.tolerated_count_path = _optional_path(spec, "ToleratedFailureCountPath")
         self.tolerated_percentage: float | None = spec.get("ToleratedFailurePercentage")
         self.tolerated_percentage_path = _optional_path(spec, "ToleratedFailurePercentagePath")
+        if jsonata:
+            self.items_path = _jsonata_field(spec, "Items")
+            self.item_selector = _jsonata_field(spec, "ItemSelector")
+            self.max_concurrency_path = _jsonata_value(spec, "MaxConcurrency")
+            if self.max_concurrency_path is not None:
+                self.max_concurrency = 0
+            self.tolerated_count_path = _jsonata_value(spec, "ToleratedFailureCount")
+            if self.tolerated_count_path is not None:
+                self.tolerated_count = None
+            self.tolerated_percentage_path = _jsonata_value(spec, "ToleratedFailurePercentage")
+            if self.tolerated_percentage_path is not None:
+                self.tolerated_percentage = None
 
 
 _KINDS: Final[dict[str, type[State]]] = {
@@ -257,36 +348,38 @@ class Graph:
         self.timeout_seconds = timeout
 
 
-def compile_graph(spec: Mapping[str, Any], pointer: str = "") -> Graph:
+def compile_graph(spec: Mapping[str, Any], pointer: str = "", language: str = "JSONPath") -> Graph:
     """Compile a definition (or a branch / item processor) into a :class:`Graph`.
 
+    Args:
+        spec: the definition, or a Parallel branch / Map item processor.
+        pointer: the JSON pointer of ``spec`` in the whole definition.
+        language: the query language states use unless they name one (the machine's
+            ``QueryLanguage``, JSONPath by default).
+
     Raises:
-        DefinitionError: the definition uses what this engine cannot run (e.g. JSONata), or a
-            transition names a state that does not exist.
+        DefinitionError: the definition uses what this engine cannot run, or a transition
+            names a state that does not exist.
     """
-    if spec.get("QueryLanguage") == "JSONata":
-        raise DefinitionError(
-            "JSONata query language is not supported by the local engine yet",
-            pointer=f"{pointer}/QueryLanguage",
-        )
+    language = spec.get("QueryLanguage", language)
     raw_states = spec.get("States")
     if not isinstance(raw_states, Mapping) or not raw_states:
         raise DefinitionError("a state machine needs States", pointer=f"{pointer}/States")
     states: dict[str, State] = {}
     for name, state_spec in raw_states.items():
         state_pointer = f"{pointer}/States/{_escape(name)}"
-        if state_spec.get("QueryLanguage") == "JSONata":
-            raise DefinitionError(
-                "JSONata query language is not supported by the local engine yet",
-                pointer=f"{state_pointer}/QueryLanguage",
-            )
+        state_language = state_spec.get("QueryLanguage", language)
+        jsonata = state_language == "JSONata"
         kind = _KINDS.get(state_spec.get("Type", ""))
         if kind is None:
             raise DefinitionError(
                 f"unknown state type {state_spec.get('Type')!r}", pointer=f"{state_pointer}/Type"
             )
         try:
-            states[name] = kind(name, state_spec, state_pointer)
+            if kind is ParallelState or kind is MapState:
+                states[name] = kind(name, state_spec, state_pointer, jsonata, language)
+            else:
+                states[name] = kind(name, state_spec, state_pointer, jsonata)
         except DefinitionError:
             raise
         except Exception as exc:  # expression syntax errors carry no pointer of ours
@@ -297,8 +390,8 @@ def compile_graph(spec: Mapping[str, Any], pointer: str = "") -> Graph:
             catcher.next_state = _resolve(states, catcher.next_name, f"{state.pointer}/Catch")
         if isinstance(state, ChoiceState):
             state.choices = [
-                (rule, nxt, assign, _resolve(states, nxt, f"{state.pointer}/Choices"))
-                for rule, nxt, assign, _ in state.choices
+                (rule, nxt, assign, output, _resolve(states, nxt, f"{state.pointer}/Choices"))
+                for rule, nxt, assign, output, _ in state.choices
             ]
             state.default_state = _resolve(states, state.default_name, f"{state.pointer}/Default")
     start = states.get(spec.get("StartAt", ""))
@@ -307,6 +400,21 @@ def compile_graph(spec: Mapping[str, Any], pointer: str = "") -> Graph:
             f"StartAt names no state: {spec.get('StartAt')!r}", pointer=f"{pointer}/StartAt"
         )
     return Graph(start, states, spec.get("TimeoutSeconds"))
+
+
+def _jsonata_field(spec: Mapping[str, Any], key: str) -> Any:
+    """A JSONata-mode field (Output, Arguments, Assign, Items...): a template, or None."""
+    if key not in spec:
+        return None
+    return _expr.jsonata_template(spec[key], key)
+
+
+def _jsonata_value(spec: Mapping[str, Any], key: str) -> Any:
+    """A field that holds a literal or a ``{% %}`` expression: a template for the expression."""
+    value = spec.get(key)
+    if isinstance(value, str) and value.strip().startswith("{%"):
+        return _expr.jsonata_template(value, key)
+    return None
 
 
 def _resolve(states: dict[str, State], name: str | None, pointer: str) -> State | None:

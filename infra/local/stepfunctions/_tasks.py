@@ -25,6 +25,7 @@ class TaskCall:
         execution_arn: the execution this attempt belongs to.
         retry_count: ``$$.State.RetryCount`` (0 for the first attempt).
         timeout_seconds: the task's TimeoutSeconds(Path), when set.
+        task_token: ``$$.Task.Token`` of a ``.waitForTaskToken`` task, else None.
     """
 
     state_name: str
@@ -33,6 +34,7 @@ class TaskCall:
     execution_arn: str
     retry_count: int
     timeout_seconds: int | None = None
+    task_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class TaskOutcome:
         cause: the cause text of a failure.
         timed_out: True when the attempt timed out (``States.Timeout``).
         seconds: virtual seconds the attempt took (the clock advances by that much).
+        submitted: for ``.sync`` and ``.waitForTaskToken`` tasks, the service's response to the
+            submission (recorded as a TaskSubmitted event before the outcome); None for none.
     """
 
     output: Any = None
@@ -56,21 +60,24 @@ class TaskOutcome:
     cause: str | None = None
     timed_out: bool = False
     seconds: float = 0.0
+    submitted: Any = None
 
     @classmethod
-    def success(cls, output: Any, *, seconds: float = 0.0) -> TaskOutcome:
+    def success(cls, output: Any, *, seconds: float = 0.0, submitted: Any = None) -> TaskOutcome:
         """The task returned ``output`` after ``seconds`` of virtual time."""
-        return cls(output=output, seconds=seconds)
+        return cls(output=output, seconds=seconds, submitted=submitted)
 
     @classmethod
-    def failure(cls, error: str, cause: str | None = None, *, seconds: float = 0.0) -> TaskOutcome:
+    def failure(
+        cls, error: str, cause: str | None = None, *, seconds: float = 0.0, submitted: Any = None
+    ) -> TaskOutcome:
         """The task failed with ``error`` (and ``cause``)."""
-        return cls(error=error, cause=cause, seconds=seconds)
+        return cls(error=error, cause=cause, seconds=seconds, submitted=submitted)
 
     @classmethod
-    def timeout(cls) -> TaskOutcome:
-        """The task did not finish within its TimeoutSeconds."""
-        return cls(timed_out=True)
+    def timeout(cls, *, submitted: Any = None) -> TaskOutcome:
+        """The task did not finish within its TimeoutSeconds (or heartbeat)."""
+        return cls(timed_out=True, submitted=submitted)
 
 
 TaskMock = Callable[[TaskCall], TaskOutcome | None]

@@ -1,0 +1,38 @@
+"""Run a stepsaga service locally: its sagas on the embedded engine, its steps in-process.
+
+    from infra.local.service import LocalService
+
+    with LocalService.start("examples.orders") as service:    # moto's DynamoDB and SES v2
+        seed_stock(service.event_store, "acme", "SKU-1", 5)
+        run = service.execute("PlaceOrder", {"orderId": "o-1", ...})
+        run.status, run.path, run.events, run.emails
+
+The sagas are compiled with concrete local function names (`<service>-<Handler>`), each
+handler is registered in-process, and the steps write to the injected event store and send
+through the injected notifier. `LocalService.start` wires moto in-process with fake
+credentials; construct `LocalService` directly to use other stores (the in-memory ones).
+"""
+
+from infra.local.service._demo import DEMO_SKU, DemoRun, demo_json, print_demo, run_demo
+from infra.local.service._moto import moto_service
+from infra.local.service._service import (
+    LocalService,
+    SentMail,
+    ServiceRun,
+    execution_path,
+    load_service,
+)
+
+__all__ = (
+    "DEMO_SKU",
+    "DemoRun",
+    "LocalService",
+    "SentMail",
+    "ServiceRun",
+    "demo_json",
+    "execution_path",
+    "load_service",
+    "moto_service",
+    "print_demo",
+    "run_demo",
+)

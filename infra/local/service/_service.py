@@ -1,0 +1,343 @@
+"""A stepsaga service run locally: compiled sagas on the embedded engine, steps in-process."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from pydantic import BaseModel
+
+from domain import Event, RecordedEvent, StreamId, TenantId
+from infra.local.stepfunctions import Execution, LocalStepFunctions, TaskCall, TaskMock, TaskOutcome
+from tasks import (
+    EmailMessage,
+    EventStore,
+    LambdaHandler,
+    Notifier,
+    SentEmail,
+    StepFunction,
+    TaskRuntime,
+)
+from workflows.saga import CommandMeta, ExecutionInput, FunctionNames, Saga, compile_saga
+
+__all__ = ("LocalService", "SentMail", "ServiceRun", "execution_path", "load_service")
+
+
+@dataclass(frozen=True, slots=True)
+class SentMail:
+    """A mail a step sent during an execution (replayed sends are not counted).
+
+    Attributes:
+        to: The recipients.
+        subject: The subject line.
+        message_id: The id the mail provider gave it (SES `MessageId`).
+        state: The state whose step sent it.
+    """
+
+    to: tuple[str, ...]
+    subject: str
+    message_id: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRun:
+    """One saga execution and what it did.
+
+    Attributes:
+        saga: The saga's name.
+        execution: The finished execution (status, output, error, history).
+        path: The names of the states entered, in order, from the execution history.
+        events: The events the execution appended (its correlation id), read back from the
+            store, grouped by stream in the order the streams were first written, then by
+            version.
+        emails: The mails sent during the execution, in order.
+    """
+
+    saga: str
+    execution: Execution
+    path: tuple[str, ...]
+    events: tuple[RecordedEvent, ...]
+    emails: tuple[SentMail, ...]
+
+    @property
+    def status(self) -> str:
+        """The execution's status: `SUCCEEDED`, `FAILED` or `TIMED_OUT`."""
+        return self.execution.status
+
+
+@dataclass
+class _Record:
+    streams: list[StreamId] = field(default_factory=list)
+    emails: list[SentMail] = field(default_factory=list)
+
+
+class _Recorder:
+    """Notes, per calling thread, the streams written and the mails sent.
+
+    Steps run in-process on the thread that runs the execution, so a thread-local record
+    attributes every write and mail to the execution in progress, even with several
+    executions running at once on other threads.
+    """
+
+    def __init__(self, store: EventStore, notifier: Notifier | None) -> None:
+        self.store = store
+        self.notifier = notifier
+        self._local = threading.local()
+
+    def begin(self) -> _Record:
+        record = _Record()
+        self._local.record = record
+        return record
+
+    def end(self) -> None:
+        self._local.record = None
+
+    def _record(self) -> _Record | None:
+        record: _Record | None = getattr(self._local, "record", None)
+        return record
+
+    # -- EventStore -----------------------------------------------------------------------
+
+    def append(
+        self, stream: StreamId, events: Sequence[Event], expected_version: int
+    ) -> list[RecordedEvent]:
+        record = self._record()
+        if record is not None and stream not in record.streams:
+            # Noted before the write: a write that lands but whose answer is lost still counts.
+            record.streams.append(stream)
+        return self.store.append(stream, events, expected_version)
+
+    def read(
+        self, stream: StreamId, *, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        return self.store.read(stream, from_version=from_version, limit=limit)
+
+    def version(self, stream: StreamId) -> int:
+        return self.store.version(stream)
+
+    # -- Notifier -------------------------------------------------------------------------
+
+    def send(self, tenant: TenantId, message: EmailMessage, *, idempotency_key: str) -> SentEmail:
+        if self.notifier is None:
+            raise RuntimeError("this service was started without a notifier")
+        sent = self.notifier.send(tenant, message, idempotency_key=idempotency_key)
+        record = self._record()
+        if record is not None and not sent.replayed:
+            state = idempotency_key.rsplit("/", 2)[-2] if idempotency_key.count("/") >= 2 else ""
+            record.emails.append(SentMail(message.to, message.subject, sent.message_id, state))
+        return sent
+
+
+def load_service(service: str | ModuleType) -> tuple[tuple[Saga, ...], dict[str, StepFunction]]:
+    """A service package's sagas (`SAGAS`) and step functions (`handlers.HANDLERS`).
+
+    Args:
+        service: The service package or its module name (e.g. `examples.orders`), laid out
+            like the reference service: `SAGAS` on the package or its `sagas` submodule, and
+            `HANDLERS` (handler name to step function) in its `handlers` submodule.
+
+    Raises:
+        ImportError: The package or its `handlers` submodule cannot be imported.
+        TypeError: `SAGAS` or `HANDLERS` is missing or of the wrong shape (names which).
+    """
+    module = importlib.import_module(service) if isinstance(service, str) else service
+    name = module.__name__
+    sagas = getattr(module, "SAGAS", None)
+    if sagas is None:
+        sagas = getattr(importlib.import_module(f"{name}.sagas"), "SAGAS", None)
+    if not isinstance(sagas, Sequence) or not all(isinstance(s, Saga) for s in sagas):
+        raise TypeError(f"{name}.SAGAS must be a tuple of Saga, got {sagas!r}")
+    steps = getattr(importlib.import_module(f"{name}.handlers"), "HANDLERS", None)
+    if not isinstance(steps, Mapping) or not all(callable(s) for s in steps.values()):
+        raise TypeError(f"{name}.handlers.HANDLERS must map handler names to step functions")
+    missing = sorted({h for saga in sagas for h in saga.handlers()} - set(steps))
+    if missing:
+        raise TypeError(f"{name}.handlers.HANDLERS lacks handlers: {', '.join(missing)}")
+    return tuple(sagas), dict(steps)
+
+
+class LocalService:
+    """A service's sagas running locally, on the embedded engine with in-process steps.
+
+    Use `LocalService.start("examples.orders")` (a context manager) to run on moto's DynamoDB
+    and SES v2; construct one directly to run on stores of your own (the in-memory ones, for
+    fast tests).
+
+    `execute` may be called from several threads at once: each thread runs its executions on
+    its own engine, because an engine's virtual clock and seeded randomness follow one
+    execution at a time.
+
+    Args:
+        sagas: The service's sagas.
+        steps: Handler name to step function.
+        event_store: Where the steps' events go.
+        notifier: Where the steps' mails go.
+        tenant: The tenant of commands executed without explicit metadata.
+        service: The service name (logs, and the prefix of the local function names).
+        seed: Seeds each engine (retry jitter, request ids).
+
+    Attributes:
+        event_store: The event store the steps write to.
+        handlers: Handler name to the Lambda handler the engine invokes for it. Replace an
+            entry to wrap a step (fault injection); the change applies to the next invocation.
+        task_mock: Answers Task attempts before the handlers do (see
+            `LocalStepFunctions.mock_tasks`); None lets every attempt through.
+        definitions: Saga name to its compiled definition (ASL JSON).
+    """
+
+    def __init__(
+        self,
+        sagas: Sequence[Saga],
+        steps: Mapping[str, StepFunction],
+        *,
+        event_store: EventStore,
+        notifier: Notifier | None = None,
+        tenant: str = "acme",
+        service: str = "service",
+        seed: int = 0,
+    ) -> None:
+        self._sagas = {saga.name: saga for saga in sagas}
+        self._recorder = _Recorder(event_store, notifier)
+        self.event_store = event_store
+        self.tenant = TenantId(tenant)
+        self.seed = seed
+        runtime = TaskRuntime(
+            event_store=self._recorder,
+            notifier=None if notifier is None else self._recorder,
+            service=service,
+        )
+        self.handlers: dict[str, LambdaHandler] = runtime.handlers(steps)
+        self.task_mock: TaskMock | None = None
+        self._functions = FunctionNames.local(prefix=f"{service}-")
+        self.definitions: dict[str, dict[str, Any]] = {
+            name: compile_saga(saga, self._functions).to_dict()
+            for name, saga in self._sagas.items()
+        }
+        self._engines = threading.local()
+
+    @classmethod
+    def start(
+        cls, service: str | ModuleType = "examples.orders", **options: Any
+    ) -> AbstractContextManager[LocalService]:
+        """Run `service` on moto's DynamoDB and SES v2, in-process (a context manager).
+
+        Fake AWS credentials are set while it runs, so no real account is reachable. See
+        `infra.local.service.moto_service` for the options.
+        """
+        from infra.local.service._moto import moto_service
+
+        return moto_service(service, **options)
+
+    # -- running --------------------------------------------------------------------------
+
+    def _engine(self) -> LocalStepFunctions:
+        engine: LocalStepFunctions | None = getattr(self._engines, "engine", None)
+        if engine is None:
+            engine = LocalStepFunctions(seed=self.seed)
+            for handler in self.handlers:
+                engine.register_lambda(self._functions.function_name(handler), self._call(handler))
+            engine.mock_tasks(self._mock)
+            self._engines.engine = engine
+        return engine
+
+    def _call(self, handler: str) -> LambdaHandler:
+        # Looked up per invocation, so that replacing `handlers[name]` takes effect at once.
+        def invoke(event: Any, context: Any) -> Any:
+            return self.handlers[handler](event, context)
+
+        return invoke
+
+    def _mock(self, call: TaskCall) -> TaskOutcome | None:
+        mock = self.task_mock
+        return None if mock is None else mock(call)
+
+    def meta(self, saga: str, **fields: str) -> CommandMeta:
+        """Metadata for a command of `saga`: this service's tenant and fresh ids, unless given."""
+        command_id = fields.pop("command_id", None) or str(uuid.uuid4())
+        values = {
+            "tenant": str(self.tenant),
+            "command_id": command_id,
+            "command_type": self._saga(saga).command.__name__,
+            "requested_by": "local",
+            "idempotency_key": command_id,
+            **fields,
+        }
+        return CommandMeta.model_validate(values)
+
+    def _saga(self, name: str) -> Saga:
+        try:
+            return self._sagas[name]
+        except KeyError:
+            known = ", ".join(sorted(self._sagas)) or "none"
+            raise KeyError(f"no saga {name!r} in this service; it has: {known}") from None
+
+    def execute(
+        self,
+        saga: str,
+        command: BaseModel | Mapping[str, Any],
+        meta: CommandMeta | None = None,
+        *,
+        name: str | None = None,
+    ) -> ServiceRun:
+        """Run one execution of `saga` to completion.
+
+        Args:
+            saga: The saga's name.
+            command: The command (a model instance, or its JSON, validated against the saga's
+                command model before anything runs).
+            meta: The command's metadata (default: `self.meta(saga)`).
+            name: The execution name (default: a fresh UUID, so that runs never share event
+                ids).
+
+        Returns:
+            The execution, its path, its events and its mails.
+
+        Raises:
+            KeyError: The service has no saga `saga`.
+            pydantic.ValidationError: `command` does not fit the saga's command model.
+        """
+        model = self._saga(saga).command
+        typed = command if isinstance(command, model) else model.model_validate(command)
+        execution_input = ExecutionInput(
+            command=typed.model_dump(mode="json", by_alias=True),
+            meta=meta or self.meta(saga),
+        )
+        record = self._recorder.begin()
+        try:
+            execution = self._engine().run(
+                self.definitions[saga],
+                execution_input.model_dump(mode="json", by_alias=True),
+                name=name or str(uuid.uuid4()),
+                state_machine_name=saga,
+            )
+        finally:
+            self._recorder.end()
+        events = tuple(
+            recorded
+            for stream in record.streams
+            for recorded in self.event_store.read(stream)
+            if recorded.event.correlation_id == execution.arn
+        )
+        return ServiceRun(
+            saga=saga,
+            execution=execution,
+            path=execution_path(execution),
+            events=events,
+            emails=tuple(record.emails),
+        )
+
+
+def execution_path(execution: Execution) -> tuple[str, ...]:
+    """The names of the states an execution entered, in order, from its history."""
+    return tuple(
+        event["stateEnteredEventDetails"]["name"]
+        for event in execution.history
+        if event["type"].endswith("StateEntered")
+    )

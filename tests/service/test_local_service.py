@@ -1,0 +1,137 @@
+"""A service run locally: the reference saga on the engine, moto's DynamoDB and SES v2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+import infra.local.service as service_api
+from examples.orders.handlers import seed_stock, stock_level
+from infra.local.service import LocalService, load_service
+from infra.local.stepfunctions import TaskOutcome
+from tasks import InMemoryEventStore, InMemoryNotifier
+
+SKU = "SKU-1"
+
+
+def order(order_id: str, token: str = "tok_visa", quantity: int = 2) -> dict[str, Any]:
+    return {
+        "orderId": order_id,
+        "customerEmail": "ann@example.com",
+        "items": [{"sku": SKU, "quantity": quantity, "unitPrice": "9.99"}],
+        "paymentToken": token,
+    }
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[LocalService]:
+    with LocalService.start("examples.orders") as running:
+        seed_stock(running.event_store, "acme", SKU, 100)
+        yield running
+
+
+def sent_by_moto() -> dict[str, Any]:
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return {m.id: m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages}
+
+
+def test_public_names_resolve() -> None:
+    for name in service_api.__all__:
+        assert getattr(service_api, name) is not None
+    assert all(not name.startswith("_") for name in service_api.__all__)
+
+
+def test_a_successful_order_reports_path_events_and_mail(service: LocalService) -> None:
+    # GIVEN stock; WHEN an order with a good card runs
+    before = stock_level(service.event_store, "acme", SKU)
+    run = service.execute("PlaceOrder", order("o-ok"))
+
+    # THEN it went through every step, in order
+    assert run.status == "SUCCEEDED"
+    assert run.path == ("Begin", "ReserveStock", "ChargePayment", "ConfirmOrder", "NotifyCustomer")
+    # ... its events are read back from DynamoDB, each correlated with the execution
+    assert [(e.stream.key, e.event.type) for e in run.events] == [
+        (f"acme#Stock#{SKU}", "StockReserved"),
+        ("acme#Payment#o-ok", "PaymentCharged"),
+        ("acme#Order#o-ok", "OrderConfirmed"),
+    ]
+    assert {e.event.correlation_id for e in run.events} == {run.execution.arn}
+    assert stock_level(service.event_store, "acme", SKU) == before - 2
+    # ... and the confirmation went out through moto's SES
+    (mail,) = run.emails
+    assert mail.subject == "Order o-ok confirmed"
+    assert mail.state == "NotifyCustomer"
+    sent = sent_by_moto()[mail.message_id]
+    assert sent.destinations["ToAddresses"] == ["ann@example.com"]
+    assert sent.subject == mail.subject
+
+
+def test_a_declined_payment_is_compensated(service: LocalService) -> None:
+    before = stock_level(service.event_store, "acme", SKU)
+    run = service.execute("PlaceOrder", order("o-no", token="tok_decline"))
+
+    assert run.status == "FAILED"
+    assert run.execution.error == "PaymentDeclined"
+    assert run.path == (
+        "Begin",
+        "ReserveStock",
+        "ChargePayment",
+        "CompensateReserveStock",
+        "NotifyOrderFailed",
+        "Failed",
+    )
+    assert [e.event.type for e in run.events] == [
+        "StockReserved",
+        "StockReleased",
+        "ChargeDeclined",
+        "OrderRejected",
+    ]
+    assert stock_level(service.event_store, "acme", SKU) == before
+    assert [m.subject for m in run.emails] == ["Order o-no could not be placed"]
+
+
+def test_functions_have_concrete_local_names(service: LocalService) -> None:
+    states = service.definitions["PlaceOrder"]["States"]
+    assert states["ReserveStock"]["Parameters"]["FunctionName"] == "orders-ReserveStock"
+    assert states["CompensateReserveStock"]["Parameters"]["FunctionName"] == "orders-ReleaseStock"
+
+
+def test_a_bad_command_is_refused_before_anything_runs(service: LocalService) -> None:
+    bad = order("o-bad")
+    bad["items"] = []
+    with pytest.raises(ValidationError) as raised:
+        service.execute("PlaceOrder", bad)
+    assert "items" in str(raised.value)
+
+
+def test_an_unknown_saga_names_the_known_ones(service: LocalService) -> None:
+    with pytest.raises(KeyError, match="PlaceOrder"):
+        service.execute("CancelOrder", order("o-x"))
+
+
+def test_the_same_service_runs_on_in_memory_stores_with_faults_injected() -> None:
+    # GIVEN the service on in-memory adapters, with ChargePayment's first attempt throttled
+    sagas, steps = load_service("examples.orders")
+    notifier = InMemoryNotifier()
+    local = LocalService(sagas, steps, event_store=InMemoryEventStore(), notifier=notifier)
+    seed_stock(local.event_store, "acme", SKU, 5)
+    local.task_mock = lambda call: (
+        TaskOutcome.failure("Lambda.TooManyRequestsException")
+        if call.state_name == "ChargePayment" and call.retry_count == 0
+        else None
+    )
+
+    # WHEN an order runs
+    run = local.execute("PlaceOrder", order("o-mem"))
+
+    # THEN the retry absorbed the fault and one mail went out
+    assert run.status == "SUCCEEDED"
+    types = [e["type"] for e in run.execution.history]
+    assert types.count("TaskFailed") == 1
+    assert [m.subject for m in run.emails] == ["Order o-mem confirmed"]
+    assert len(notifier.sent) == 1
