@@ -3,16 +3,19 @@
 from infra.bench._check import check_outcome, first_difference
 from infra.bench._eventstore import AppendResult, measure_appends, moto_dynamodb
 from infra.bench._machines import BenchMachine, all_machines, machine_named
+from infra.bench._node import NodePeer
 from infra.bench._peers import (
     EnginePeer,
     MotoPeer,
     Outcome,
     Peer,
+    SelfTimedPeer,
     load_engine,
     moto_stepfunctions,
 )
 from infra.bench._report import (
     BenchReport,
+    Budget,
     LongWaitResult,
     MachineResult,
     MemoryResult,
@@ -20,7 +23,7 @@ from infra.bench._report import (
     PeerResult,
     Timing,
 )
-from infra.bench._runner import BenchOptions, Budget, bench, run_bench, time_machine
+from infra.bench._runner import BenchOptions, bench, run_bench, time_machine
 from infra.bench._saga import SagaResult, measure_saga
 
 __all__ = (
@@ -34,11 +37,13 @@ __all__ = (
     "MachineResult",
     "MemoryResult",
     "MotoPeer",
+    "NodePeer",
     "Outcome",
     "Peer",
     "PeerInfo",
     "PeerResult",
     "SagaResult",
+    "SelfTimedPeer",
     "Timing",
     "all_machines",
     "bench",

@@ -22,6 +22,14 @@ NODE = "aws-local-stepfunctions"
 # Reads a job on stdin, times executions within the budget, prints the samples and the last
 # outcome. Task states are answered locally, shaped like a lambda:invoke response.
 _RUNNER = r"""
+if (!Promise.withResolvers) {
+  // aws-local-stepfunctions 3 calls it; Node 20 lacks it
+  Promise.withResolvers = () => {
+    let resolve, reject;
+    const promise = new Promise((yes, no) => { resolve = yes; reject = no; });
+    return { promise, resolve, reject };
+  };
+}
 const { StateMachine } = require('aws-local-stepfunctions');
 let text = '';
 process.stdin.on('data', (chunk) => { text += chunk; });
@@ -41,8 +49,18 @@ process.stdin.on('end', async () => {
   const samples = [];
   const report = { samples, status: 'SUCCEEDED', output: null, error: null, cause: null };
   try {
-    for (let i = 0; i < job.warmup; i++) report.output = await once();
     let spent = 0;
+    for (let i = 0; i < job.warmup; i++) {
+      const started = process.hrtime.bigint();
+      report.output = await once();
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+      if (elapsed > job.seconds / 4) {
+        // as in the Python runner: a run this slow (real-time sleeps) counts as timed
+        samples.push(elapsed);
+        spent += elapsed;
+        break;
+      }
+    }
     while (samples.length < job.maxRuns && (samples.length < job.minRuns || spent < job.seconds)) {
       const started = process.hrtime.bigint();
       report.output = await once();
@@ -102,10 +120,8 @@ class NodePeer:
     def supports(self, machine: BenchMachine) -> str | None:
         return None
 
-    def measure(
-        self, machine: BenchMachine, min_runs: int, max_runs: int, seconds: float, warmup: int
-    ) -> PeerResult:
-        """Time `machine` in Node within the given budget and check its last output."""
+    def measure(self, machine: BenchMachine, budget: Budget) -> PeerResult:
+        """Time `machine` in Node within `budget` and check its last output."""
         node = _node()
         if node is None:
             return PeerResult(peer=self.name, skipped="node is not on PATH")
@@ -114,10 +130,10 @@ class NodePeer:
             "definition": machine.definition,
             "input": machine.input,
             "taskStates": [name for name, state in states.items() if state["Type"] == "Task"],
-            "warmup": warmup,
-            "minRuns": min_runs,
-            "maxRuns": max_runs,
-            "seconds": seconds,
+            "warmup": budget.warmup,
+            "minRuns": budget.min_runs,
+            "maxRuns": budget.max_runs,
+            "seconds": budget.seconds,
         }
         try:
             done = subprocess.run(

@@ -10,12 +10,14 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from infra.bench._machines import BENCH_STEP_FUNCTION, JSON, BenchMachine, bench_step_handler
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
+
+    from infra.bench._report import Budget, PeerResult
 
 ENGINE = "engine"
 MOTO = "moto"
@@ -75,6 +77,24 @@ class Peer(Protocol):
 
     def prepare(self, machine: BenchMachine) -> Prepared:
         """Create what the peer needs to run `machine` repeatedly."""
+        ...
+
+
+@runtime_checkable
+class SelfTimedPeer(Protocol):
+    """A peer that times executions itself (in another process), within a budget."""
+
+    @property
+    def name(self) -> str:
+        """Short name used in reports."""
+        ...
+
+    def supports(self, machine: BenchMachine) -> str | None:
+        """None when the peer can run `machine`, else the reason it cannot."""
+        ...
+
+    def measure(self, machine: BenchMachine, budget: Budget) -> PeerResult:
+        """Time `machine` within `budget` and check its output."""
         ...
 
 

@@ -26,6 +26,24 @@ NODE_CHAIN_SECONDS = 42e-6
 
 
 @dataclass(frozen=True)
+class Budget:
+    """How many executions to time for one machine on one peer.
+
+    Runs at least `min_runs` and at most `max_runs`, stopping once `seconds` of timed
+    execution have been spent; `warmup` untimed runs come first (parsing, caches).
+    """
+
+    min_runs: int
+    max_runs: int
+    seconds: float
+    warmup: int
+
+    def capped(self, runs: int) -> Budget:
+        """This budget limited to exactly `runs` timed executions and one warm-up."""
+        return Budget(min_runs=runs, max_runs=runs, seconds=0.0, warmup=min(self.warmup, 1))
+
+
+@dataclass(frozen=True)
 class Timing:
     """Wall-clock seconds per execution over `runs` timed executions."""
 

@@ -19,6 +19,7 @@ from infra.bench._machines import (
     wait_retry_expected,
 )
 from infra.bench._memory import measure_memory
+from infra.bench._node import NODE, NodePeer, node_peer_info
 from infra.bench._peers import (
     ENGINE,
     MOTO,
@@ -27,11 +28,13 @@ from infra.bench._peers import (
     MotoPeer,
     Outcome,
     Peer,
+    SelfTimedPeer,
     load_engine,
     moto_stepfunctions,
 )
 from infra.bench._report import (
     BenchReport,
+    Budget,
     LongWaitResult,
     MachineResult,
     MemoryResult,
@@ -46,24 +49,6 @@ MEMORY_MACHINE = "tasks"
 
 #: Called with (what is running now, steps done, total steps).
 ProgressHook = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How many executions to time for one machine on one peer.
-
-    Runs at least `min_runs` and at most `max_runs`, stopping once `seconds` of timed
-    execution have been spent; `warmup` untimed runs come first (parsing, caches).
-    """
-
-    min_runs: int
-    max_runs: int
-    seconds: float
-    warmup: int
-
-    def capped(self, runs: int) -> Budget:
-        """This budget limited to exactly `runs` timed executions and one warm-up."""
-        return Budget(min_runs=runs, max_runs=runs, seconds=0.0, warmup=min(self.warmup, 1))
 
 
 @dataclass(frozen=True)
@@ -133,13 +118,15 @@ class BenchOptions:
 
 
 def _default_budget(peer: str, quick: bool) -> Budget:
+    if peer == NODE:
+        return Budget(1, 20, 0.05, 1) if quick else Budget(3, 5000, 0.75, 3)
     if peer == MOTO:
         # moto takes ~25 ms (chain) to ~1 s (loop, Map, a 1 s retry) per execution here
         return Budget(1, 2, 0.0, 0) if quick else Budget(3, 200, 2.0, 1)
     return Budget(2, 20, 0.05, 1) if quick else Budget(20, 5000, 0.75, 3)
 
 
-def time_machine(peer: Peer, machine: BenchMachine, budget: Budget) -> PeerResult:
+def time_machine(peer: Peer | SelfTimedPeer, machine: BenchMachine, budget: Budget) -> PeerResult:
     """Time `machine` on `peer` within `budget`, checking every execution's output.
 
     A peer that raises, or returns a wrong output, is reported with the problem instead
@@ -148,6 +135,8 @@ def time_machine(peer: Peer, machine: BenchMachine, budget: Budget) -> PeerResul
     reason = peer.supports(machine)
     if reason is not None:
         return PeerResult(peer=peer.name, skipped=reason)
+    if isinstance(peer, SelfTimedPeer):
+        return peer.measure(machine, budget)
     try:
         prepared = peer.prepare(machine)
         samples: list[float] = []
@@ -236,7 +225,7 @@ class _Steps:
 
 
 def run_bench(
-    peers: Sequence[Peer],
+    peers: Sequence[Peer | SelfTimedPeer],
     options: BenchOptions,
     *,
     engine_factory: Callable[[], EngineFacade] | None,
@@ -318,7 +307,7 @@ def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchR
     """
     loaded = load_engine()
     info: list[PeerInfo] = []
-    peers: list[Peer] = []
+    peers: list[Peer | SelfTimedPeer] = []
     factory: Callable[[], EngineFacade] | None = None
     if isinstance(loaded, str):
         info.append(PeerInfo(ENGINE, available=False, note=loaded))
@@ -332,11 +321,8 @@ def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchR
     with moto_stepfunctions() as client:
         peers.append(MotoPeer(client))
         info.append(PeerInfo(MOTO, available=True, note="moto's ASL parser via boto3"))
-        info.extend(_optional_peers())
+        node = node_peer_info()
+        info.append(node)
+        if node.available:
+            peers.append(NodePeer())
         return run_bench(peers, options, engine_factory=factory, peer_info=info, progress=progress)
-
-
-def _optional_peers() -> list[PeerInfo]:
-    from infra.bench._node import node_peer_note
-
-    return [node_peer_note()]
