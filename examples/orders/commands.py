@@ -31,7 +31,8 @@ class OrderLine(BaseModel):
         extra="forbid",
     )
 
-    sku: str = Field(min_length=1, max_length=64)
+    # A SKU names its own stock stream, so it obeys the stream-id rules (no `#`, no spaces).
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     quantity: int = Field(gt=0)
     unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
 
