@@ -1,0 +1,83 @@
+"""Dependencies flow one way: domain ← workflows ← tasks ← infra; the engine imports only workflows.
+
+DESIGN.md's layout table is a promise: the engine could one day be split into its own
+distribution, and the domain model stays free of AWS. These tests read every module's imports
+(statically, so a lazy import inside a function counts too) and fail on any arrow that points
+the wrong way.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_PACKAGES = ("domain", "workflows", "tasks", "infra", "examples")
+
+# What each layer may import from the project (its own package always allowed).
+ALLOWED: dict[str, frozenset[str]] = {
+    "domain": frozenset(),
+    "workflows": frozenset({"domain"}),
+    "tasks": frozenset({"domain", "workflows"}),
+    "infra": frozenset({"domain", "workflows", "tasks", "examples"}),
+}
+ENGINE = ROOT / "infra" / "local" / "stepfunctions"
+# Third-party libraries the domain model may use: it is pure (no AWS, no I/O).
+DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types", "typing_extensions"})
+
+
+def _modules(folder: Path) -> Iterator[Path]:
+    yield from sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _imported(path: Path) -> Iterator[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def _top(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_the_layers_below_it(layer: str) -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _modules(ROOT / layer)
+        for name in _imported(path)
+        if _top(name) in PROJECT_PACKAGES
+        and _top(name) != layer
+        and _top(name) not in ALLOWED[layer]
+    ]
+    assert wrong == []
+
+
+def test_engine_imports_nothing_from_domain_tasks_or_examples() -> None:
+    assert ENGINE.is_dir(), "the embedded engine lives in infra/local/stepfunctions"
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _modules(ENGINE)
+        for name in _imported(path)
+        if _top(name) in {"domain", "tasks", "examples"}
+        or (_top(name) == "infra" and not name.startswith("infra.local.stepfunctions"))
+    ]
+    assert wrong == []
+
+
+def test_domain_is_pure() -> None:
+    stdlib = frozenset(__import__("sys").stdlib_module_names)
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _modules(ROOT / "domain")
+        for name in _imported(path)
+        if _top(name) not in stdlib and _top(name) not in DOMAIN_THIRD_PARTY | {"domain"}
+    ]
+    assert wrong == []
