@@ -15,9 +15,9 @@ from typing import Any
 from infra.bench._check import check_outcome
 from infra.bench._machines import BenchMachine
 from infra.bench._peers import Outcome
-from infra.bench._report import PeerInfo, PeerResult, Timing
+from infra.bench._report import NODE_PEER, Budget, PeerInfo, PeerResult, Timing
 
-NODE = "aws-local-stepfunctions"
+NODE = NODE_PEER
 
 # Reads a job on stdin, times executions within the budget, prints the samples and the last
 # outcome. Task states are answered locally, shaped like a lambda:invoke response.

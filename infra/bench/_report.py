@@ -23,6 +23,7 @@ LONG_WAIT_WALL_TARGET_SECONDS = 1.0
 MEMORY_BAR_BYTES = 500 * 1024 * 1024
 #: aws-local-stepfunctions (Node) on the 6-state chain, per the issue: the moonshot.
 NODE_CHAIN_SECONDS = 42e-6
+NODE_PEER = "aws-local-stepfunctions"
 
 
 @dataclass(frozen=True)
@@ -140,20 +141,27 @@ class MachineResult:
 
     @property
     def outputs_agree(self) -> bool | None:
-        """Whether engine and moto returned the same output (None unless both ran)."""
-        engine, moto = self.results.get(ENGINE), self.results.get(MOTO)
-        if engine is None or moto is None or engine.outcome is None or moto.outcome is None:
+        """Whether every peer that ran returned the same outcome (None unless two did)."""
+        outcomes = {
+            _canonical(result.outcome)
+            for result in self.results.values()
+            if result.outcome is not None
+        }
+        ran = sum(result.outcome is not None for result in self.results.values())
+        return None if ran < 2 else len(outcomes) == 1
+
+    def ratio_to(self, peer: str) -> float | None:
+        """`peer`'s median time per execution over the engine's, when both are correct."""
+        engine, other = self.results.get(ENGINE), self.results.get(peer)
+        if engine is None or other is None or not (engine.correct and other.correct):
             return None
-        return _canonical(engine.outcome) == _canonical(moto.outcome)
+        assert engine.timing is not None and other.timing is not None  # correct implies timed
+        return other.timing.median / engine.timing.median
 
     @property
     def ratio(self) -> float | None:
         """moto's median time per execution over the engine's, when both are correct."""
-        engine, moto = self.results.get(ENGINE), self.results.get(MOTO)
-        if engine is None or moto is None or not (engine.correct and moto.correct):
-            return None
-        assert engine.timing is not None and moto.timing is not None  # correct implies timed
-        return moto.timing.median / engine.timing.median
+        return self.ratio_to(MOTO)
 
     def to_json(self) -> dict[str, JSON]:
         """The JSON form."""
@@ -165,6 +173,11 @@ class MachineResult:
             "peers": {name: result.to_json() for name, result in self.results.items()},
             "outputs_agree": self.outputs_agree,
             "ratio_moto_over_engine": None if ratio is None else round(ratio, 1),
+            "median_over_engine": {
+                peer: round(value, 2)
+                for peer in self.results
+                if peer != ENGINE and (value := self.ratio_to(peer)) is not None
+            },
         }
 
 
@@ -339,17 +352,30 @@ class BenchReport:
         ratio = chain.ratio if chain is not None else None
         engine = chain.results.get(ENGINE) if chain is not None else None
         engine_median = engine.timing.median if engine and engine.timing else None
+        node_ratio = chain.ratio_to(NODE_PEER) if chain is not None else None
         return {
             "chain_ratio_at_least_100x": None if ratio is None else ratio >= CHAIN_RATIO_TARGET,
             "chain_faster_than_node_42us": None
             if engine_median is None or not (engine and engine.correct)
             else engine_median < NODE_CHAIN_SECONDS,
+            "chain_faster_than_node_measured_here": None if node_ratio is None else node_ratio > 1,
             "hour_wait_under_1s": None if self.long_wait is None else self.long_wait.ok,
             "memory_under_500MB": None if self.memory is None else self.memory.under_bar,
         }
 
     def to_json(self) -> dict[str, JSON]:
-        """The JSON document `stepsaga bench --json` prints."""
+        """The JSON document `stepsaga bench --json` prints.
+
+        Top level: `quick`, `engine_available`, `all_correct`, `peers` (`name`,
+        `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
+        `reference_saga`, `targets` (each bar: true, false, or null when not measured),
+        `notes`, `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
+        (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
+        `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
+        timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
+        (each other peer's median over the engine's). Times are wall-clock microseconds
+        per execution.
+        """
         return {
             "quick": self.quick,
             "engine_available": self.engine_available,

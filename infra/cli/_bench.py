@@ -13,6 +13,8 @@ from rich.table import Table
 from infra.bench import BenchOptions, BenchReport, PeerResult
 from infra.bench import bench as run_benchmarks
 from infra.bench._eventstore import BATCH
+from infra.bench._machines import machine_named
+from infra.bench._profile import profile_engine
 from infra.bench._report import (
     CHAIN_RATIO_TARGET,
     LONG_WAIT_WALL_TARGET_SECONDS,
@@ -21,6 +23,7 @@ from infra.bench._report import (
 )
 
 ENGINE_MISSING_EXIT = 2
+_SHORT = {"aws-local-stepfunctions": "node"}
 WRONG_OUTPUT_EXIT = 1
 
 
@@ -55,20 +58,23 @@ def _render(report: BenchReport, console: Console) -> None:
         if not peer.available:
             style = "bold red" if peer.name == "engine" else "dim"
             console.print(f"[{style}]{peer.name}: not run — {peer.note}[/]")
+    others = [peer.name for peer in report.peers if peer.available and peer.name != "engine"]
     table = Table(title="time per execution (median / p95)", title_justify="left")
-    for header in ("machine", "engine", "moto", "moto ÷ engine", "correct"):
-        table.add_column(header, justify="left" if header in ("machine", "correct") else "right")
+    table.add_column("machine")
+    for name in ("engine", *others):
+        table.add_column(_SHORT.get(name, name), justify="right")
+    for name in others:
+        table.add_column(f"{_SHORT.get(name, name)} ÷ engine", justify="right")
+    table.add_column("correct")
     problems: list[str] = []
     for machine in report.machines:
-        engine, moto = machine.results.get("engine"), machine.results.get("moto")
-        ratio = machine.ratio
         ran = [r for r in machine.results.values() if r.skipped is None]
         correct = all(r.correct for r in ran) and machine.outputs_agree is not False
+        ratios = [machine.ratio_to(name) for name in others]
         table.add_row(
             machine.machine.name,
-            _cell(engine),
-            _cell(moto),
-            "—" if ratio is None else f"{ratio:,.0f}×",
+            *(_cell(machine.results.get(name)) for name in ("engine", *others)),
+            *("—" if ratio is None else f"{ratio:,.0f}×" for ratio in ratios),
             _verdict(correct if ran else None),
         )
         for result in machine.results.values():
@@ -79,7 +85,7 @@ def _render(report: BenchReport, console: Console) -> None:
                     f"[dim]{machine.machine.name} on {result.peer}: {result.skipped}[/]"
                 )
         if machine.outputs_agree is False:
-            problems.append(f"{machine.machine.name}: engine and moto outputs differ")
+            problems.append(f"{machine.machine.name}: the peers' outputs differ")
     console.print(table)
     for line in problems:
         console.print(f"  {line}")
@@ -169,6 +175,12 @@ def _render(report: BenchReport, console: Console) -> None:
     type=click.IntRange(min=0),
     help="Reference PlaceOrder executions timed end to end (default 20; 3 with --quick).",
 )
+@click.option(
+    "--profile",
+    "profile",
+    metavar="NAME",
+    help="Only profile the engine on machine NAME (cProfile, by own time) and print it.",
+)
 @click.option("--no-long-wait", is_flag=True, help="Skip the engine's hour-long Wait.")
 def bench(
     as_json: bool,
@@ -178,6 +190,7 @@ def bench(
     memory_executions: int | None,
     appends: int | None,
     sagas: int | None,
+    profile: str | None,
     no_long_wait: bool,
 ) -> None:
     """Time the same state machines on the embedded engine and on moto, and check outputs.
@@ -198,6 +211,13 @@ def bench(
         options.selected()
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--machine") from None
+    if profile is not None:
+        try:
+            machine = machine_named(profile)
+        except KeyError as exc:
+            raise click.BadParameter(str(exc.args[0]), param_hint="--profile") from None
+        click.echo(profile_engine(machine, runs=runs or (100 if quick else 1000)))
+        return
     console = Console(stderr=True)
     with Progress(
         TextColumn("[progress.description]{task.description}"),

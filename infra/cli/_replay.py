@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from infra.local.replay import LEVELS, ReplayReport, load_records
+from infra.local.replay import LEVELS, Record, ReplayReport, load_records
 from infra.local.replay import replay as run_replay
 
 
@@ -18,9 +18,15 @@ from infra.local.replay import replay as run_replay
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Exit 1 when fewer than this percentage of cases match at the full level (for CI).",
+)
+@click.option(
     "--all", "show_all", is_flag=True, help="List matching cases too, not only differences."
 )
-def replay(path: Path, as_json: bool, show_all: bool) -> None:
+def replay(path: Path, as_json: bool, fail_under: float | None, show_all: bool) -> None:
     """Replay recorded executions (a .jsonl file or a folder of them) and compare histories.
 
     Each Task is answered from the outcome the recording holds; each case is judged at four
@@ -33,7 +39,13 @@ def replay(path: Path, as_json: bool, show_all: bool) -> None:
     if as_json:
         report = run_replay(records)
         click.echo(json.dumps(report.to_json(), indent=2))
-        return
+    else:
+        report = _replay_with_progress(records, show_all)
+    if fail_under is not None and report.rate("full") * 100 < fail_under:
+        raise SystemExit(1)
+
+
+def _replay_with_progress(records: list[Record], show_all: bool) -> ReplayReport:
     console = Console()
     with Progress(
         TextColumn("replaying"),
@@ -45,6 +57,7 @@ def replay(path: Path, as_json: bool, show_all: bool) -> None:
         task = progress.add_task("replay", total=len(records))
         report = run_replay(records, progress=lambda _case: progress.advance(task))
     _print(console, report, show_all)
+    return report
 
 
 def _print(console: Console, report: ReplayReport, show_all: bool) -> None:

@@ -89,7 +89,7 @@ class _WrongPeer:
 
 def test_a_peer_with_a_wrong_answer_is_reported_not_ranked() -> None:
     # GIVEN a peer that returns a wrong output
-    options = BenchOptions(machines=("chain",), budgets={"engine": Budget(3, 3, 0.0, 0)})
+    options = BenchOptions(machines=("chain",), appends=0, budgets={"engine": Budget(3, 3, 0.0, 0)})
     # WHEN the bench runs it
     report = run_bench(
         [_WrongPeer()], options, engine_factory=None, peer_info=[PeerInfo("engine", True)]
@@ -186,3 +186,39 @@ def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
     assert result.problem is None
     assert result.timing is not None and result.timing.runs == 2
     assert result.to_json()["executions_per_second"] > 0
+
+
+def test_node_peer_agrees_when_installed() -> None:
+    from infra.bench import Budget, NodePeer
+    from infra.bench._node import node_peer_info
+
+    info = node_peer_info()
+    if not info.available:
+        pytest.skip(info.note or "aws-local-stepfunctions is not installed")
+    result = NodePeer().measure(machine_named("chain"), Budget(2, 2, 0.0, 0))
+    assert result.correct, result.problem
+
+
+def test_without_the_engine_the_bench_says_so_and_still_measures_moto(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN an engine that is not built yet
+    import infra.bench._runner as runner
+
+    monkeypatch.setattr(runner, "load_engine", lambda: "the embedded engine is not built yet")
+    # WHEN the bench runs for humans
+    result = CliRunner().invoke(cli, [arg for arg in QUICK_CHAIN if arg != "--json"])
+    # THEN it says so, shows moto's figures, and exits non-zero
+    assert result.exit_code == 2
+    assert "engine: not run — the embedded engine is not built yet" in result.stdout
+    assert "chain" in result.stdout and "ms" in result.stdout
+
+
+def test_profile_lists_where_the_engine_spends_its_time() -> None:
+    loaded = load_engine()
+    if isinstance(loaded, str):
+        pytest.skip(loaded)
+    result = CliRunner().invoke(cli, ["bench", "--profile", "parallel", "--runs", "5"])
+    assert result.exit_code == 0, result.output
+    assert "parallel: 5 executions on the engine under cProfile" in result.stdout
+    assert "ncalls" in result.stdout and "tottime" in result.stdout

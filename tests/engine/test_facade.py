@@ -99,3 +99,21 @@ def test_public_surface_is_pinned() -> None:
         for name in module.__all__:
             assert getattr(module, name) is not None
             assert not name.startswith("_")
+
+
+def test_equal_definitions_share_one_compiled_plan() -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    sfn = LocalStepFunctions()
+    plan = sfn.compile(definition)
+    # e.g. a saga's `to_dict()` called for every run: validated and compiled once
+    assert sfn.compile(copy.deepcopy(definition)) is plan
+    assert sfn.compile('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}') is plan
+
+
+def test_an_asl_model_runs_directly() -> None:
+    from workflows.asl import parse_definition
+
+    model = parse_definition({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    sfn = LocalStepFunctions()
+    assert sfn.run(model, {"a": 1}).output == {"a": 1}
+    assert sfn.compile(model) is sfn.compile(model)

@@ -305,16 +305,6 @@ def test_inner_assignments_do_not_leak_out_of_a_map() -> None:
     assert ex.error == "States.Runtime"
 
 
-def test_jsonata_fails_clearly_at_definition_time() -> None:
-    definition = {
-        "QueryLanguage": "JSONata",
-        "StartAt": "P",
-        "States": {"P": {"Type": "Pass", "End": True}},
-    }
-    with pytest.raises(DefinitionError, match="JSONata"):
-        LocalStepFunctions().run(definition, {})
-
-
 def test_map_item_reader_is_refused_clearly() -> None:
     definition = machine(
         M={

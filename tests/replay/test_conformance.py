@@ -26,8 +26,8 @@ def test_choice_operator_recordings_match_on_output(conformance: Path) -> None:
     assert report.rate("output") >= 0.98, wrong
 
 
-def test_jsonata_recordings_fail_clearly_not_crash(conformance: Path) -> None:
-    report = replay(load_records(conformance / "jsonata.jsonl")[:10])
-    assert report.total == 10
-    for case in report.cases:
-        assert case.levels["status"] or "JSONata" in case.first_difference
+def test_jsonata_recordings_replay(conformance: Path) -> None:
+    report = replay(load_records(conformance / "jsonata.jsonl"))
+    failures = [f"{c.id}: {c.first_difference}" for c in report.cases if not c.levels["full"]]
+    assert report.rate("status") >= 0.95, failures
+    assert report.rate("full") >= 0.90, failures

@@ -60,3 +60,17 @@ def test_a_malformed_line_is_reported_with_its_location(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["replay", str(path)])
     assert result.exit_code != 0
     assert "broken.jsonl:1" in result.output
+
+
+def test_test_state_recordings_in_a_folder_are_skipped(tmp_path: Path) -> None:
+    _recording(tmp_path)
+    (tmp_path / "test_state.jsonl").write_text('{"id": "x", "request": {}, "response": {}}\n')
+    result = CliRunner().invoke(cli, ["replay", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] == 2
+
+
+def test_fail_under_turns_differences_into_an_exit_code(tmp_path: Path) -> None:
+    path = str(_recording(tmp_path))  # one of two cases matches: 50 %
+    assert CliRunner().invoke(cli, ["replay", path, "--fail-under", "50"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["replay", path, "--fail-under", "60"]).exit_code == 1

@@ -108,6 +108,8 @@ class ReplayReport:
 def load_records(path: str | Path) -> list[Record]:
     """Read the records of a ``.jsonl`` file, or of every ``.jsonl`` file in a folder.
 
+    TestState recordings (``{"request", "response"}`` lines) are not executions and are skipped.
+
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: a line is not a record (the message names file and line).
@@ -121,7 +123,10 @@ def load_records(path: str | Path) -> list[Record]:
                 if not line.strip():
                     continue
                 try:
-                    records.append(Record.from_json(json.loads(line)))
+                    data = json.loads(line)
+                    if "request" in data and "response" in data:
+                        continue  # a TestState call (test_state.jsonl), not an execution
+                    records.append(Record.from_json(data))
                 except (ValueError, KeyError, TypeError) as exc:
                     raise ValueError(f"{file}:{number}: not a recorded execution ({exc})") from exc
     return records

@@ -1,4 +1,4 @@
-"""The embedded Step Functions engine: JSONPath-mode ASL on a virtual clock.
+"""The embedded Step Functions engine: ASL (JSONPath and JSONata) on a virtual clock.
 
 Runs a definition in-process, records a history shaped exactly like GetExecutionHistory,
 calls Lambda tasks as Python handlers (or over the Lambda Invoke API) and lets tests mock or
@@ -11,19 +11,24 @@ fail any Task::
     ex = sfn.run(definition, {"orderId": "o-1"})
     ex.status, ex.output, ex.error, ex.cause, ex.history
 
+Step Functions Local's MockConfigFile works too:
+``sfn.mock_tasks(MockConfig("mocks.json").mock("PlaceOrder", "PaymentFails"))``.
+
 Time is virtual: Wait states, retry back-off and timeouts move the clock at once, and history
 timestamps follow it. A handler spends virtual time with ``context.elapse(seconds)`` (or a
 mock with ``TaskOutcome.success(..., seconds=N)``), which is how a test reaches a Task's
 TimeoutSeconds or HeartbeatSeconds deterministically. ``LocalStepFunctions(real_time=True)``
 uses the wall clock instead, for demos.
 
-Not yet supported (a clear DefinitionError says so): JSONata, Map ItemReader / ItemBatcher /
-ResultWriter; ``.waitForTaskToken`` / ``.sync`` run as plain request-response calls.
+Not yet supported (a clear DefinitionError says so): Map ItemReader / ItemBatcher /
+ResultWriter. ``.waitForTaskToken`` and ``.sync`` tasks are answered by a mock (the token is in
+``TaskCall.task_token``; ``TaskOutcome(submitted=...)`` records the TaskSubmitted event).
 """
 
 from infra.local.stepfunctions._clock import RealClock, VirtualClock
 from infra.local.stepfunctions._errors import DefinitionError, StatesError
 from infra.local.stepfunctions._facade import Execution, LocalStepFunctions
+from infra.local.stepfunctions._mock_config import MockConfig
 from infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
 
 __all__ = (
@@ -31,6 +36,7 @@ __all__ = (
     "Execution",
     "LambdaContext",
     "LocalStepFunctions",
+    "MockConfig",
     "RealClock",
     "StatesError",
     "TaskCall",

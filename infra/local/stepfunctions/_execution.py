@@ -39,6 +39,7 @@ EXITED: Final = "stateExitedEventDetails"
 _LAMBDA_INVOKE: Final = re.compile(r"^arn:[^:]+:states:::lambda:invoke(\.waitForTaskToken)?$")
 _LAMBDA_ARN: Final = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:.+$")
 _SERVICE: Final = re.compile(r"^arn:[^:]+:states:::(aws-sdk:[^:]+|[^:]+):(.+)$")
+_LOCATION: Final = re.compile(r"specified for the field '([^']+)'")
 _ISO_OFFSET: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 TaskInvoker = Callable[[TaskCall, str], TaskOutcome]
@@ -196,6 +197,7 @@ class Run:
         """Run ``state`` on ``data``; return its output and the next state (None at the end)."""
         events = self.history.events  # appended to inline: this is the hottest path
         entered_time = self.clock.now()
+        before = thread.cursor
         entered = len(events) + 1
         events.append(
             (
@@ -219,6 +221,8 @@ class Run:
                 break
             except EvaluationError as exc:
                 failure = self._runtime(state, entered, exc.error, exc.cause)
+                if exc.error == E.QUERY_EVALUATION_ERROR:
+                    self._evaluation_failed(state, failure, exc.cause, before, thread)
             except StatesError as exc:
                 failure = exc
             if failure.error == E.RUNTIME:
@@ -249,6 +253,19 @@ class Run:
         if assigned:
             thread.variables.update(assigned)
         return output, next_state
+
+    def _evaluation_failed(
+        self, state: State, failure: StatesError, detail: str, before: int, thread: Thread
+    ) -> None:
+        """AWS records a failed JSONata evaluation as an event of its own."""
+        details: dict[str, Any] = {"cause": failure.cause, "error": failure.error}
+        location = _LOCATION.search(detail)
+        if location is not None:
+            details["location"] = location.group(1)
+        details["state"] = state.name
+        thread.cursor = self.history.add(
+            self.clock.now(), "EvaluationFailed", before, "evaluationFailedEventDetails", details
+        )
 
     def _runtime(self, state: State, entered: int, error: str, cause: str) -> StatesError:
         if error in (E.RUNTIME, E.QUERY_EVALUATION_ERROR):

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from infra.local.stepfunctions import _errors as E
 from infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
+
+
+class SupportsToDict(Protocol):
+    """An ASL model that renders its definition (``workflows.asl.StateMachine``)."""
+
+    def to_dict(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(eq=False)
@@ -76,7 +82,7 @@ class Execution:
 
 
 class LocalStepFunctions:
-    """An embedded Step Functions engine for JSONPath-mode ASL, on a virtual clock.
+    """An embedded Step Functions engine (JSONPath and JSONata ASL) on a virtual clock.
 
     Example::
 
@@ -99,6 +105,9 @@ class LocalStepFunctions:
             omitted).
         max_retained_executions: how many finished executions :attr:`executions` keeps (oldest
             are dropped first), bounding memory for long test sessions and benchmarks.
+
+    Executions run one after another on one clock: each starts at the instant the previous one
+    ended, so a sequence of runs is reproducible as a whole.
     """
 
     def __init__(
@@ -128,6 +137,7 @@ class LocalStepFunctions:
             lambda_client = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
         self._http = None if lambda_client is None else HttpLambdaInvoker(lambda_client)
         self._plans: dict[int, tuple[Any, Graph]] = {}
+        self._by_content: dict[str, Graph] = {}
         self._executions: deque[Execution] = deque(maxlen=max_retained_executions)
         self._counter = 0
 
@@ -150,29 +160,54 @@ class LocalStepFunctions:
 
     # -- running -------------------------------------------------------------------------
 
-    def compile(self, definition: Mapping[str, Any] | str) -> Graph:
-        """Validate a definition once and compile its execution plan (cached per definition)."""
-        key = id(definition)
-        cached = self._plans.get(key)
-        if cached is not None and cached[0] == definition:
+    def compile(self, definition: Mapping[str, Any] | str | SupportsToDict) -> Graph:
+        """Validate a definition once and compile its execution plan (cached).
+
+        Args:
+            definition: a dict, JSON text, or an ASL model (anything with ``to_dict()``, such
+                as ``workflows.asl.StateMachine`` or a compiled saga).
+
+        Raises:
+            DefinitionError: the definition is invalid or uses what the engine cannot run.
+        """
+        # Fast path: the same object again (a dict is checked for in-place changes).
+        cached = self._plans.get(id(definition))
+        if cached is not None and (cached[0] is definition or cached[0] == definition):
             return cached[1]
-        try:
-            spec = json.loads(definition) if isinstance(definition, str) else definition
-        except ValueError as exc:
-            raise DefinitionError(f"a definition must be JSON text: {exc}") from exc
+        if isinstance(definition, str):
+            try:
+                spec: Any = json.loads(definition)
+            except ValueError as exc:
+                raise DefinitionError(f"a definition must be JSON text: {exc}") from exc
+            snapshot: Any = definition
+        elif isinstance(definition, Mapping):
+            spec = definition
+            snapshot = copy.deepcopy(definition)
+        elif hasattr(definition, "to_dict"):
+            spec = definition.to_dict()
+            snapshot = definition  # a model: cached by identity
+        else:
+            raise DefinitionError("a definition must be a dict, JSON text or an ASL model")
         if not isinstance(spec, Mapping):
             raise DefinitionError("a definition must be a JSON object")
-        _validate(spec)
-        graph = compile_graph(spec)
+        # Slow path: an equal definition seen before (e.g. `to_dict()` called per run) reuses
+        # its plan; only a new one is validated and compiled.
+        content = json.dumps(spec, sort_keys=True, default=str)
+        graph = self._by_content.get(content)
+        if graph is None:
+            _validate(spec)
+            graph = compile_graph(spec)
+            if len(self._by_content) > 256:
+                self._by_content.clear()
+            self._by_content[content] = graph
         if len(self._plans) > 256:
             self._plans.clear()
-        snapshot = definition if isinstance(definition, str) else copy.deepcopy(definition)
-        self._plans[key] = (snapshot, graph)
+        self._plans[id(definition)] = (snapshot, graph)
         return graph
 
     def run(
         self,
-        definition: Mapping[str, Any] | str,
+        definition: Mapping[str, Any] | str | SupportsToDict,
         input: Any = None,
         *,
         name: str | None = None,

@@ -1,0 +1,117 @@
+"""Step Functions Local's MockConfigFile format, as a task mock for the engine.
+
+A mock config names test cases per state machine; each maps Task states to a mocked
+response, and each mocked response lists, per invocation (``"0"``, ``"1-2"``...), either a
+``Return`` (the task's result) or a ``Throw`` (``Error`` and ``Cause``)::
+
+    {"StateMachines": {"PlaceOrder": {"TestCases": {"PaymentFails": {"Pay": "PayDeclined"}}}},
+     "MockedResponses": {"PayDeclined": {"0": {"Throw": {"Error": "Card.Declined",
+                                                        "Cause": "insufficient funds"}}}}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from infra.local.stepfunctions._errors import DefinitionError
+from infra.local.stepfunctions._tasks import TaskCall, TaskMock, TaskOutcome
+
+
+class MockConfig:
+    """A parsed MockConfigFile.
+
+    Args:
+        source: the config as a mapping, JSON text, or a path to a JSON file.
+
+    Raises:
+        DefinitionError: the config is malformed (the pointer names the offending entry).
+    """
+
+    def __init__(self, source: Mapping[str, Any] | str | Path) -> None:
+        if isinstance(source, Path) or (
+            isinstance(source, str) and not source.lstrip().startswith("{")
+        ):
+            source = Path(source).read_text(encoding="utf-8")
+        data: Any = json.loads(source) if isinstance(source, str) else source
+        if not isinstance(data, Mapping):
+            raise DefinitionError("a mock config must be a JSON object")
+        self._machines: Mapping[str, Any] = data.get("StateMachines") or {}
+        self._responses: dict[str, list[tuple[int, int, TaskOutcome]]] = {}
+        for name, ranges in (data.get("MockedResponses") or {}).items():
+            self._responses[name] = _parse_ranges(name, ranges)
+
+    def mock(self, state_machine: str, test_case: str) -> TaskMock:
+        """The task mock for one test case (pass it to ``LocalStepFunctions.mock_tasks``).
+
+        States the test case does not name run for real (the mock returns None for them).
+        Invocations are counted per execution and state, retries included.
+
+        Raises:
+            DefinitionError: the state machine, test case or a mocked response is unknown.
+        """
+        machine = self._machines.get(state_machine)
+        if machine is None:
+            raise DefinitionError(
+                f"no state machine {state_machine!r} in the mock config",
+                pointer=f"/StateMachines/{state_machine}",
+            )
+        case = (machine.get("TestCases") or {}).get(test_case)
+        if case is None:
+            raise DefinitionError(
+                f"no test case {test_case!r} for {state_machine!r}",
+                pointer=f"/StateMachines/{state_machine}/TestCases/{test_case}",
+            )
+        plan: dict[str, list[tuple[int, int, TaskOutcome]]] = {}
+        for state, response in case.items():
+            if response not in self._responses:
+                raise DefinitionError(
+                    f"test case {test_case!r} names an unknown mocked response {response!r}",
+                    pointer=f"/StateMachines/{state_machine}/TestCases/{test_case}/{state}",
+                )
+            plan[state] = self._responses[response]
+        counts: dict[tuple[str, str], int] = {}
+
+        def answer(call: TaskCall) -> TaskOutcome | None:
+            ranges = plan.get(call.state_name)
+            if ranges is None:
+                return None
+            key = (call.execution_arn, call.state_name)
+            attempt = counts.get(key, 0)
+            counts[key] = attempt + 1
+            for first, last, outcome in ranges:
+                if first <= attempt <= last:
+                    return outcome
+            return ranges[-1][2]  # past the listed invocations, the last response repeats
+
+        return answer
+
+
+def _parse_ranges(name: str, ranges: Any) -> list[tuple[int, int, TaskOutcome]]:
+    pointer = f"/MockedResponses/{name}"
+    if not isinstance(ranges, Mapping) or not ranges:
+        raise DefinitionError("a mocked response lists invocations", pointer=pointer)
+    parsed = []
+    for key, response in ranges.items():
+        first_text, _, last_text = str(key).partition("-")
+        try:
+            first = int(first_text)
+            last = int(last_text) if last_text else first
+        except ValueError:
+            raise DefinitionError(
+                f"invocation key {key!r} is not N or N-M", pointer=f"{pointer}/{key}"
+            ) from None
+        if "Return" in response:
+            outcome = TaskOutcome.success(response["Return"])
+        elif "Throw" in response:
+            thrown = response["Throw"]
+            outcome = TaskOutcome.failure(str(thrown.get("Error", "")), thrown.get("Cause"))
+        else:
+            raise DefinitionError(
+                "a mocked invocation needs Return or Throw", pointer=f"{pointer}/{key}"
+            )
+        parsed.append((first, last, outcome))
+    parsed.sort(key=lambda entry: entry[0])
+    return parsed

@@ -1,0 +1,210 @@
+"""Fault schedules for the reference saga, how to inject them, and the invariants to check.
+
+A schedule gives each handler of `PlaceOrder` one fault. Faults are injected the way they
+happen on AWS:
+
+- `business`: the step refuses (a business failure, not retried) before doing anything;
+- `retryable`: the step answers `Saga.Retryable` on every attempt, until its retries run out;
+  after the pivot and in compensations, where retries never run out (or run out only after
+  many attempts), it fails `times` attempts and then works;
+- `crash`: the step does its work (appends, sends), then the function dies before answering;
+  the Lambda service reports `Lambda.ServiceException` and Step Functions retries;
+- `timeout`: the first attempt overruns the Task's `TimeoutSeconds` on the virtual clock (a
+  real `States.Timeout`) without having done its work;
+- `late`: like `timeout`, but the function did its work before Step Functions gave up on it
+  (a slow Lambda keeps running after its Task timed out);
+- `exit`: the function does its work, then its runtime dies (`Runtime.ExitError`, which the
+  saga does not retry).
+
+`business` faults go through the engine's mock hook; the others wrap the real handler.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from domain import RecordedEvent, StreamId
+from examples.orders.events import held_by
+from examples.orders.handlers import seed_stock
+from infra.local.service import LocalService, ServiceRun
+from infra.local.stepfunctions import TaskCall, TaskOutcome
+from tasks import LambdaHandler
+from workflows.saga import RETRYABLE_ERROR
+
+ACTIONS = ("ReserveStock", "ChargePayment", "ConfirmOrder", "NotifyCustomer")
+COMPENSABLE = {"ReserveStock": "CompensateReserveStock", "ChargePayment": "CompensateChargePayment"}
+#: Steps whose retries run out (before the pivot, and the pivot itself).
+FINITE_RETRIES = ("ReserveStock", "ChargePayment", "ConfirmOrder")
+#: The Task state each handler runs in.
+STATE_OF = {
+    "ReserveStock": "ReserveStock",
+    "ChargePayment": "ChargePayment",
+    "ConfirmOrder": "ConfirmOrder",
+    "NotifyCustomer": "NotifyCustomer",
+    "ReleaseStock": "CompensateReserveStock",
+    "RefundPayment": "CompensateChargePayment",
+    "NotifyOrderFailed": "NotifyOrderFailed",
+}
+BUSINESS_ERROR = "OrderBlocked"
+CRASH_ERROR = "Lambda.ServiceException"
+EXIT_ERROR = "Runtime.ExitError"
+TENANT = "acme"
+QUANTITY = 2
+STOCK = 10
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One handler's fault: its kind and, for a bounded `retryable`, how many attempts fail."""
+
+    kind: str = "none"
+    times: int = 0
+
+
+Schedule = dict[str, Fault]
+
+
+def _error_class(name: str) -> type[Exception]:
+    # The engine names a handler's error after the exception's class, as AWS does.
+    return type(name, (Exception,), {})
+
+
+_CRASH = _error_class(CRASH_ERROR)
+_EXIT = _error_class(EXIT_ERROR)
+
+
+def _wrap(handler: LambdaHandler, fault: Fault) -> LambdaHandler:
+    def faulty(event: Any, context: Any) -> Any:
+        attempt = event["state"]["retryCount"]
+        if fault.kind == "timeout" and attempt == 0:
+            context.elapse(context.timeout_seconds + 1)
+            return {"late": True}
+        if fault.kind == "retryable" and (fault.times == 0 or attempt < fault.times):
+            raise _error_class(RETRYABLE_ERROR)("injected: try again later")
+        result = handler(event, context)
+        if fault.kind == "crash" and attempt == 0:
+            raise _CRASH("injected: the function died after doing its work")
+        if fault.kind == "exit" and attempt == 0:
+            raise _EXIT("injected: the runtime exited after doing its work")
+        if fault.kind == "late" and attempt == 0:
+            context.elapse(context.timeout_seconds + 1)
+        return result
+
+    return faulty
+
+
+def install(service: LocalService, originals: dict[str, LambdaHandler], schedule: Schedule) -> None:
+    """Put `schedule` in place on `service` (replacing the previous schedule)."""
+    business = {STATE_OF[h] for h, fault in schedule.items() if fault.kind == "business"}
+    for name, handler in originals.items():
+        fault = schedule.get(name, Fault())
+        plain = fault.kind in ("none", "business")
+        service.handlers[name] = handler if plain else _wrap(handler, fault)
+
+    def mock(call: TaskCall) -> TaskOutcome | None:
+        if call.state_name in business:
+            cause = {"errorMessage": "injected: order blocked", "errorType": BUSINESS_ERROR}
+            return TaskOutcome.failure(BUSINESS_ERROR, json.dumps(cause))
+        return None
+
+    service.task_mock = mock
+
+
+def expected_failure(schedule: Schedule) -> tuple[str, str] | None:
+    """The first action that fails for good and its error, or None if the saga succeeds."""
+    for step in FINITE_RETRIES:
+        fault = schedule.get(step, Fault())
+        if fault.kind == "business":
+            return step, BUSINESS_ERROR
+        if fault.kind == "retryable":
+            return step, RETRYABLE_ERROR
+        if fault.kind in ("timeout", "late"):
+            return step, "States.Timeout"
+        if fault.kind == "exit":
+            return step, EXIT_ERROR
+    return None
+
+
+def order(order_id: str, sku: str) -> dict[str, Any]:
+    """A `PlaceOrder` command for `QUANTITY` units of `sku`."""
+    return {
+        "orderId": order_id,
+        "customerEmail": "ann@example.com",
+        "items": [{"sku": sku, "quantity": QUANTITY, "unitPrice": "4.20"}],
+        "paymentToken": "tok_visa",
+    }
+
+
+def run_schedule(
+    service: LocalService, originals: dict[str, LambdaHandler], schedule: Schedule, key: str
+) -> ServiceRun:
+    """Seed a fresh SKU, install `schedule` and place one order (ids derived from `key`)."""
+    seed_stock(service.event_store, TENANT, f"SKU-{key}", STOCK)
+    install(service, originals, schedule)
+    return service.execute("PlaceOrder", order(f"o-{key}", f"SKU-{key}"))
+
+
+def _stream(service: LocalService, aggregate: str, aggregate_id: str) -> list[RecordedEvent]:
+    return service.event_store.read(StreamId.of(TENANT, aggregate, aggregate_id))
+
+
+def _open_charges(history: Iterable[RecordedEvent]) -> int:
+    open_charges = 0
+    for recorded in history:
+        if recorded.event.type == "PaymentCharged":
+            open_charges += 1
+        elif recorded.event.type == "PaymentRefunded":
+            open_charges -= 1
+    return open_charges
+
+
+def check_streams(histories: Iterable[list[RecordedEvent]]) -> None:
+    """Versions run 1..n with no gap in every stream, and no event id appears twice."""
+    seen: Counter[str] = Counter()
+    for history in histories:
+        assert [r.version for r in history] == list(range(1, len(history) + 1)), history
+        seen.update(r.event.event_id for r in history)
+    duplicates = [event_id for event_id, count in seen.items() if count > 1]
+    assert not duplicates, duplicates
+
+
+def check_outcome(service: LocalService, run: ServiceRun, schedule: Schedule, key: str) -> str:
+    """Check the saga's promises for one run; return the outcome's kind.
+
+    Success: stock held, one open charge, the order confirmed (never rejected), one mail.
+    Failure: the expected error; the completed compensable steps compensated, latest first
+    (and perhaps the failed step's own compensation); nothing held, nothing charged, the
+    order rejected (never confirmed), one mail.
+    """
+    order_id, sku = f"o-{key}", f"SKU-{key}"
+    held = held_by(_stream(service, "Stock", sku), order_id)
+    charges = _open_charges(_stream(service, "Payment", order_id))
+    order_events = [r.event.type for r in _stream(service, "Order", order_id)]
+    compensations = [s for s in run.path if s.startswith("Compensate")]
+    check_streams(
+        [_stream(service, "Stock", sku), _stream(service, "Payment", order_id)]
+        + [_stream(service, "Order", order_id)]
+    )
+    failure = expected_failure(schedule)
+    if failure is None:
+        assert run.status == "SUCCEEDED", (run.execution.error, run.path)
+        assert (held, charges, order_events) == (QUANTITY, 1, ["OrderConfirmed"])
+        assert compensations == []
+        assert [m.subject for m in run.emails] == [f"Order {order_id} confirmed"]
+        return "succeeded"
+    step, error = failure
+    assert run.status == "FAILED", (run.status, run.path)
+    assert run.execution.error == error, (run.execution.error, run.execution.cause)
+    completed = list(ACTIONS[: ACTIONS.index(step)])
+    undo = [COMPENSABLE[s] for s in reversed(completed) if s in COMPENSABLE]
+    # Compensating the failed step itself too is allowed: compensations are idempotent.
+    own = [COMPENSABLE[step]] if step in COMPENSABLE else []
+    assert compensations in (undo, own + undo), (compensations, undo)
+    assert (held, charges, order_events) == (0, 0, ["OrderRejected"])
+    assert [m.subject for m in run.emails] == [f"Order {order_id} could not be placed"]
+    return f"compensated after {step} {error}"
+
