@@ -7,7 +7,7 @@ import json
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from infra.bench._machines import JSON, BenchMachine
@@ -326,7 +326,6 @@ class BenchReport:
     appends: AppendResult | None = None
     saga: SagaResult | None = None
     seconds: float = 0.0
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def engine_available(self) -> bool:
@@ -369,7 +368,7 @@ class BenchReport:
         Top level: `quick`, `engine_available`, `all_correct`, `peers` (`name`,
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
         `reference_saga`, `targets` (each bar: true, false, or null when not measured),
-        `notes`, `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
+        `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
         (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
         `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
         timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
@@ -387,6 +386,5 @@ class BenchReport:
             "event_store": None if self.appends is None else self.appends.to_json(),
             "reference_saga": None if self.saga is None else self.saga.to_json(),
             "targets": self.targets(),
-            "notes": list(self.notes),
             "seconds": round(self.seconds, 2),
         }

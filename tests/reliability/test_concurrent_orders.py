@@ -65,7 +65,9 @@ def _check(service: LocalService, runs: list[ServiceRun]) -> None:
     assert len(reported) == len(set(reported))
     for run in runs:
         for recorded in run.events:
-            stored = service.event_store.read(recorded.stream, from_version=recorded.version)
+            stored = service.event_store.read(
+                recorded.stream, from_version=recorded.version, limit=1
+            )
             assert stored[0].event.event_id == recorded.event.event_id
         expected = ["OrderConfirmed"] if run.status == "SUCCEEDED" else ["OrderRejected"]
         order_id = run.execution.input["command"]["orderId"]

@@ -74,7 +74,9 @@ class ServiceRun:
 
 @dataclass
 class _Record:
-    streams: list[StreamId] = field(default_factory=list)
+    # Stream to the first version this execution wrote there (1 when unknown: the write's
+    # answer was lost), so that reading its events back skips the stream's older history.
+    streams: dict[StreamId, int] = field(default_factory=dict)
     emails: list[SentMail] = field(default_factory=list)
 
 
@@ -109,10 +111,14 @@ class _Recorder:
         self, stream: StreamId, events: Sequence[Event], expected_version: int
     ) -> list[RecordedEvent]:
         record = self._record()
-        if record is not None and stream not in record.streams:
+        first = record is not None and stream not in record.streams
+        if record is not None and first:
             # Noted before the write: a write that lands but whose answer is lost still counts.
-            record.streams.append(stream)
-        return self.store.append(stream, events, expected_version)
+            record.streams[stream] = 1
+        recorded = self.store.append(stream, events, expected_version)
+        if record is not None and first and recorded:
+            record.streams[stream] = recorded[0].version
+        return recorded
 
     def read(
         self, stream: StreamId, *, from_version: int = 1, limit: int | None = None
@@ -321,8 +327,8 @@ class LocalService:
             self._recorder.end()
         events = tuple(
             recorded
-            for stream in record.streams
-            for recorded in self.event_store.read(stream)
+            for stream, first in record.streams.items()
+            for recorded in self.event_store.read(stream, from_version=first)
             if recorded.event.correlation_id == execution.arn
         )
         return ServiceRun(
