@@ -26,7 +26,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 ENGINE = ROOT / "infra" / "local" / "stepfunctions"
 # Third-party libraries the domain model may use: it is pure (no AWS, no I/O).
-DOMAIN_THIRD_PARTY = frozenset({"pydantic", "pydantic_core", "annotated_types", "typing_extensions"})
+DOMAIN_THIRD_PARTY = frozenset(
+    {"pydantic", "pydantic_core", "annotated_types", "typing_extensions"}
+)
 
 
 def _modules(folder: Path) -> Iterator[Path]:
