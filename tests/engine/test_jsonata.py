@@ -107,3 +107,34 @@ def test_an_undefined_expression_fails_with_an_evaluation_failed_event() -> None
     details = ex.history[2]["evaluationFailedEventDetails"]
     assert details["state"] == "P"
     assert details["location"] == "Output"
+
+
+def test_a_padded_expression_is_output_as_the_literal_aws_keeps() -> None:
+    definition = jsonata(
+        P={
+            "Type": "Pass",
+            "Output": {"kept": " {% $states.input %} ", "evaluated": "{% $states.input.n %}"},
+            "End": True,
+        }
+    )
+    ex = LocalStepFunctions().run(definition, {"n": 1})
+    assert ex.output == {"kept": " {% $states.input %} ", "evaluated": 1}
+
+
+def test_map_items_evaluating_to_null_fail_on_the_type_not_as_undefined() -> None:
+    definition = jsonata(
+        Start={"Type": "Pass", "Assign": {"items": None}, "Next": "M"},
+        M={
+            "Type": "Map",
+            "Items": "{% $items %}",
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+            "End": True,
+        },
+    )
+    ex = LocalStepFunctions().run(definition, {})
+    assert ex.error == "States.QueryEvaluationError"
+    assert ex.cause is not None
+    assert ex.cause.endswith(
+        "The JSONata expression '$items' specified for the field 'Items' returned an unexpected "
+        "result type. Expected 'array', but was 'null' for value: null"
+    )

@@ -97,6 +97,28 @@ def test_wait_timestamp_path_waits_until_that_instant() -> None:
 
 
 @pytest.mark.parametrize(
+    ("at", "ends"),
+    [
+        ("2025-01-01T02:10:00.1234567+02:00", "2025-01-01T00:10:00.123456+00:00"),
+        ("2025-01-01T00:10:00.5Z", "2025-01-01T00:10:00.500000+00:00"),
+    ],
+)
+def test_wait_timestamp_honours_offsets_and_fractions(at: str, ends: str) -> None:
+    definition = machine(W={"Type": "Wait", "TimestampPath": "$.at", "End": True})
+    ex = LocalStepFunctions().run(definition, {"at": at})
+    assert ex.history[-1]["timestamp"].isoformat() == ends
+
+
+@pytest.mark.parametrize("at", ["2025-01-01T00:10:00.1234567890Z", "2025-01-01T00:10:00"])
+def test_wait_timestamp_outside_iso_offset_format_is_a_runtime_error(at: str) -> None:
+    # ISO-8601 extended offset date-time: an offset is required, at most nine fraction digits.
+    definition = machine(W={"Type": "Wait", "TimestampPath": "$.at", "End": True})
+    ex = LocalStepFunctions().run(definition, {"at": at})
+    assert ex.error == "States.Runtime"
+    assert ex.cause is not None and ex.cause.endswith(f"$.at == {at}")
+
+
+@pytest.mark.parametrize(
     ("value", "message"),
     [
         (-1, "The SecondsPath parameter references a negative value: $.s == -1"),

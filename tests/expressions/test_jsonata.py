@@ -13,6 +13,7 @@ from workflows.expressions import (
     ExpressionSyntaxError,
     Scope,
     check_jsonata,
+    compile_jsonata,
     compile_jsonata_template,
     strip_jsonata,
 )
@@ -24,7 +25,7 @@ from workflows.expressions import (
         "{% $states.input.a + 1 %}",
         "{% $map($states.input.items, function($v) { $v * 2 }) %}",
         "{% {'foo': 'bar'} %}",
-        "  {%$x%}  ",
+        "{%$x%}",
         "$states.input",
     ],
 )
@@ -37,6 +38,30 @@ def test_malformed_expressions_are_refused_with_the_text(text: str) -> None:
     with pytest.raises(ExpressionSyntaxError) as caught:
         check_jsonata(text)
     assert caught.value.expression == text
+
+
+# AWS evaluates a string only when it starts with "{%" and ends with "%}"; recorded on AWS
+# (jsonata.jsonl, BASE_LITERALS): " {% states.input %} " comes out of Output unchanged.
+PADDED = [" {% $states.input.n %} ", "  {%$x%}", "{% $x %}\n", " {% ( %} "]
+
+
+@pytest.mark.parametrize("text", PADDED)
+def test_a_padded_expression_is_a_literal_to_the_syntax_check(text: str) -> None:
+    check_jsonata(text)  # a literal string is valid whatever it holds
+    with pytest.raises(ExpressionSyntaxError) as caught:
+        compile_jsonata(text)  # ...but it is no expression to compile
+    assert "literal" in caught.value.message
+
+
+def test_a_padded_expression_is_a_literal_when_evaluated_at_any_depth() -> None:
+    written = {"top": PADDED[0], "nested": [PADDED[1], {"deep": PADDED[3]}], "n": "{% 1 + 1 %}"}
+    template = compile_jsonata_template(written, "Output")
+    assert template.evaluate(STATES) == {
+        "top": PADDED[0],
+        "nested": [PADDED[1], {"deep": PADDED[3]}],
+        "n": 2,
+    }
+    assert compile_jsonata_template(PADDED[0], "Output").is_constant
 
 
 def test_strip_recognises_only_wrapped_text() -> None:
@@ -69,6 +94,35 @@ def test_null_is_a_value_but_undefined_is_aws_query_evaluation_error() -> None:
         "The JSONata expression '$doesNotExist' specified for the field 'Output/result' "
         "returned nothing (undefined)."
     )
+    # ...and the engine records that nested field as the EvaluationFailed event's location
+    assert caught.value.field == "Output/result"
+
+
+def test_a_field_of_the_wrong_type_is_reported_in_aws_words() -> None:
+    # Recorded on AWS (jsonata.jsonl, MAP_STATE_ITEMS_VARIABLE): Items that evaluate to null.
+    template = compile_jsonata_template("{%  $ItemsVar  %}", "Items")
+    error = template.unexpected_type(None, "array")
+    assert error.error == "States.QueryEvaluationError"
+    assert error.field == "Items"
+    assert error.cause == (
+        "The JSONata expression '$ItemsVar' specified for the field 'Items' returned an "
+        "unexpected result type. Expected 'array', but was 'null' for value: null"
+    )
+    mixed = compile_jsonata_template({"a": "{% 1.5 %}"}, "Items")
+    assert mixed.unexpected_type({"a": 1.5}, "array").cause.endswith(
+        "'{\"a\":\"{% 1.5 %}\"}' specified for the field 'Items' returned an unexpected result "
+        "type. Expected 'array', but was 'object' for value: {\"a\":1.5}"
+    )
+
+
+@pytest.mark.parametrize("assigned", [None, [None, 1], {"a": None}])
+def test_a_variable_holding_null_is_null_not_undefined(assigned: Any) -> None:
+    # Recorded on AWS: Items "{% $ItemsVar %}" with $ItemsVar null yields null (the Map then
+    # fails on the type), not "returned nothing (undefined)".
+    template = compile_jsonata_template("{% $ItemsVar %}", "Items")
+    assert template.evaluate(STATES, Scope(variables={"ItemsVar": assigned})) == assigned
+    combined = compile_jsonata_template("{% [$ItemsVar = null, $exists($ItemsVar)] %}")
+    assert combined.evaluate(STATES, Scope(variables={"ItemsVar": None})) == [True, True]
 
 
 def test_failing_expression_is_a_query_evaluation_error_naming_the_field() -> None:

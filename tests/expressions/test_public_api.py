@@ -6,6 +6,8 @@ import workflows.expressions as expressions
 
 EXPECTED = {
     "OPERATORS",
+    "QUERY_EVALUATION_ERROR",
+    "RUNTIME",
     "ChoiceRule",
     "EvaluationError",
     "ExpressionSyntaxError",
@@ -30,6 +32,7 @@ EXPECTED = {
     "evaluate_intrinsic",
     "is_intrinsic",
     "java_text",
+    "json_type",
     "parse_intrinsic",
     "parse_timestamp",
     "strip_jsonata",

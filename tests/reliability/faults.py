@@ -13,8 +13,11 @@ happen on AWS:
   real `States.Timeout`) without having done its work;
 - `late`: like `timeout`, but the function did its work before Step Functions gave up on it
   (a slow Lambda keeps running after its Task timed out);
-- `exit`: the function does its work, then its runtime dies (`Runtime.ExitError`, which the
-  saga does not retry).
+- `exit`: the function does its work, then its runtime dies (`Runtime.ExitError`; retried
+  after the pivot and in compensations, caught before it).
+
+`late` and `exit` before the pivot are what the saga does not survive today: see
+`test_failed_step_effects.py`.
 
 `business` faults go through the engine's mock hook; the others wrap the real handler.
 """
@@ -181,14 +184,14 @@ def check_outcome(service: LocalService, run: ServiceRun, schedule: Schedule, ke
     order rejected (never confirmed), one mail.
     """
     order_id, sku = f"o-{key}", f"SKU-{key}"
-    held = held_by(_stream(service, "Stock", sku), order_id)
-    charges = _open_charges(_stream(service, "Payment", order_id))
-    order_events = [r.event.type for r in _stream(service, "Order", order_id)]
+    stock = _stream(service, "Stock", sku)
+    payment = _stream(service, "Payment", order_id)
+    order_stream = _stream(service, "Order", order_id)
+    check_streams([stock, payment, order_stream])
+    held = held_by(stock, order_id)
+    charges = _open_charges(payment)
+    order_events = [r.event.type for r in order_stream]
     compensations = [s for s in run.path if s.startswith("Compensate")]
-    check_streams(
-        [_stream(service, "Stock", sku), _stream(service, "Payment", order_id)]
-        + [_stream(service, "Order", order_id)]
-    )
     failure = expected_failure(schedule)
     if failure is None:
         assert run.status == "SUCCEEDED", (run.execution.error, run.path)
@@ -207,4 +210,3 @@ def check_outcome(service: LocalService, run: ServiceRun, schedule: Schedule, ke
     assert (held, charges, order_events) == (0, 0, ["OrderRejected"])
     assert [m.subject for m in run.emails] == [f"Order {order_id} could not be placed"]
     return f"compensated after {step} {error}"
-

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.local.service import LocalService, load_service
+from domain import StreamId
+from infra.local.service import LocalService, ServiceRun, load_service
 from tasks import InMemoryEventStore, InMemoryNotifier, LambdaHandler
 from tests.reliability.faults import (
     FINITE_RETRIES,
@@ -39,12 +40,13 @@ def _faults(handler: str) -> st.SearchStrategy[Fault]:
     if handler in FINITE_RETRIES:
         kinds = [*_NONE, Fault("business"), Fault("retryable"), Fault("crash"), Fault("timeout")]
         return st.sampled_from(kinds)
-    if handler == "NotifyCustomer":  # retried until it succeeds
-        return st.sampled_from([*_NONE, Fault("crash"), Fault("timeout")]) | _bounded(5)
-    if handler == "NotifyOrderFailed":  # three Saga.Retryable retries
-        return st.sampled_from([*_NONE, Fault("crash")]) | _bounded(3)
-    # Compensations retry everything ten times and have no TimeoutSeconds.
-    return st.sampled_from([*_NONE, Fault("crash")]) | _bounded(5)
+    if handler == "NotifyCustomer":  # retries every error until it succeeds
+        kinds = [*_NONE, Fault("crash"), Fault("exit"), Fault("timeout"), Fault("late")]
+        return st.sampled_from(kinds) | _bounded(5)
+    if handler == "NotifyOrderFailed":  # three Saga.Retryable retries; an exit is caught
+        return st.sampled_from([*_NONE, Fault("crash"), Fault("exit")]) | _bounded(3)
+    # Compensations retry every error ten times, and have no TimeoutSeconds to overrun.
+    return st.sampled_from([*_NONE, Fault("crash"), Fault("exit")]) | _bounded(5)
 
 
 HANDLERS = (
@@ -59,6 +61,17 @@ HANDLERS = (
 schedules = st.fixed_dictionaries({handler: _faults(handler) for handler in HANDLERS})
 
 OUTCOMES: dict[str, Counter[str]] = {"memory": Counter(), "moto": Counter()}
+#: Task failures and timeouts the engine recorded, by error name: the faults actually hit.
+HITS: dict[str, Counter[str]] = {"memory": Counter(), "moto": Counter()}
+
+
+def _tally(backend: str, run: ServiceRun, outcome: str) -> None:
+    OUTCOMES[backend][outcome] += 1
+    for event in run.execution.history:
+        if event["type"] == "TaskFailed":
+            HITS[backend][event["taskFailedEventDetails"]["error"]] += 1
+        elif event["type"] == "TaskTimedOut":
+            HITS[backend]["States.Timeout"] += 1
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -70,6 +83,9 @@ def report() -> Iterator[None]:
             print(f"\n{backend}: {total} fault schedules")
             for kind, count in sorted(outcomes.items()):
                 print(f"  {count:4d}  {kind}")
+            print("  faults hit (task attempts that failed or timed out):")
+            for error, count in sorted(HITS[backend].items()):
+                print(f"  {count:4d}  {error}")
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +119,7 @@ def test_every_schedule_completes_or_compensates_in_memory(
     service, originals = memory_service
     key = f"m{next(_keys)}"
     run = run_schedule(service, originals, schedule, key)
-    OUTCOMES["memory"][check_outcome(service, run, schedule, key)] += 1
+    _tally("memory", run, check_outcome(service, run, schedule, key))
 
 
 @settings(
@@ -119,7 +135,7 @@ def test_every_schedule_completes_or_compensates_on_dynamodb(
     service, originals = moto_service
     key = f"d{next(_keys)}"
     run = run_schedule(service, originals, schedule, key)
-    OUTCOMES["moto"][check_outcome(service, run, schedule, key)] += 1
+    _tally("moto", run, check_outcome(service, run, schedule, key))
 
 
 def test_the_whole_in_memory_store_has_no_gap_and_no_duplicate(
@@ -134,3 +150,20 @@ def test_the_whole_in_memory_store_has_no_gap_and_no_duplicate(
     assert isinstance(store, InMemoryEventStore)
     # THEN across all streams, versions have no gaps and event ids are unique
     check_streams(store.read(stream) for stream in store.streams())
+
+
+def test_a_confirmation_that_never_goes_out_times_the_saga_out_with_the_order_standing(
+    memory_service: tuple[LocalService, dict[str, LambdaHandler]],
+) -> None:
+    # GIVEN a confirmation mail that fails on every attempt (its retries never run out)
+    service, originals = memory_service
+    run = run_schedule(service, originals, {"NotifyCustomer": Fault("retryable")}, "forever")
+
+    # THEN the saga's one-hour timeout ends it, on the virtual clock, and nothing is undone
+    assert run.status == "TIMED_OUT"
+    assert run.execution.stop_date is not None
+    assert (run.execution.stop_date - run.execution.start_date).total_seconds() == 3600
+    assert [s for s in run.path if s.startswith("Compensate")] == []
+    order = service.event_store.read(StreamId.of("acme", "Order", "o-forever"))
+    assert [r.event.type for r in order] == ["OrderConfirmed"]
+    assert run.emails == ()

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 import infra.local.service as service_api
+from domain import StreamId
 from examples.orders.handlers import seed_stock, stock_level
 from infra.local.service import LocalService, load_service
 from infra.local.stepfunctions import TaskOutcome
@@ -40,10 +41,24 @@ def sent_by_moto() -> dict[str, Any]:
     return {m.id: m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages}
 
 
-def test_public_names_resolve() -> None:
+def test_the_public_names_are_pinned_and_resolve() -> None:
+    assert service_api.__all__ == (
+        "DEMO_SKU",
+        "DemoRun",
+        "LocalService",
+        "SentMail",
+        "ServiceRun",
+        "demo_json",
+        "execution_path",
+        "load_service",
+        "moto_service",
+        "print_demo",
+        "run_demo",
+    )
     for name in service_api.__all__:
-        assert getattr(service_api, name) is not None
-    assert all(not name.startswith("_") for name in service_api.__all__)
+        value = getattr(service_api, name)
+        if callable(value):  # nothing from elsewhere leaks into the surface
+            assert value.__module__.startswith("infra.local.service."), name
 
 
 def test_a_successful_order_reports_path_events_and_mail(service: LocalService) -> None:
@@ -135,3 +150,20 @@ def test_the_same_service_runs_on_in_memory_stores_with_faults_injected() -> Non
     assert types.count("TaskFailed") == 1
     assert [m.subject for m in run.emails] == ["Order o-mem confirmed"]
     assert len(notifier.sent) == 1
+
+
+def test_start_hides_real_credentials_and_restores_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    # GIVEN credentials in the environment that could reach a real account
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALACCOUNTKEY")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://example.invalid")
+    before = dict(os.environ)
+    # WHEN the service runs THEN neither is visible to boto3, and both are back afterwards
+    with LocalService.start("examples.orders", table="other-events") as running:
+        assert os.environ["AWS_ACCESS_KEY_ID"] != "AKIAREALACCOUNTKEY"
+        assert "AWS_ENDPOINT_URL" not in os.environ
+        assert running.event_store.version(StreamId.of("acme", "Stock", "none")) == 0
+    assert dict(os.environ) == before

@@ -13,7 +13,12 @@ from workflows.expressions._choice import (
     compile_choice_rule,
     parse_timestamp,
 )
-from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
+from workflows.expressions._errors import (
+    QUERY_EVALUATION_ERROR,
+    RUNTIME,
+    EvaluationError,
+    ExpressionSyntaxError,
+)
 from workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
@@ -22,7 +27,7 @@ from workflows.expressions._intrinsic_syntax import (
     parse_intrinsic,
 )
 from workflows.expressions._intrinsics import compile_intrinsic, evaluate_intrinsic
-from workflows.expressions._json_text import compact_json, java_text
+from workflows.expressions._json_text import compact_json, java_text, json_type
 from workflows.expressions._jsonata import (
     JsonataTemplate,
     check_jsonata,
@@ -42,6 +47,8 @@ from workflows.expressions._templates import Template, compile_template
 
 __all__ = (
     "OPERATORS",
+    "QUERY_EVALUATION_ERROR",
+    "RUNTIME",
     "ChoiceRule",
     "EvaluationError",
     "ExpressionSyntaxError",
@@ -66,6 +73,7 @@ __all__ = (
     "evaluate_intrinsic",
     "is_intrinsic",
     "java_text",
+    "json_type",
     "parse_intrinsic",
     "parse_timestamp",
     "strip_jsonata",

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
+from workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
 from workflows.expressions._paths import Path, PathNotFoundError
 from workflows.expressions._scope import Scope
 
@@ -202,7 +202,7 @@ def _condition_selector(path: Path) -> Callable[[Any, Scope], Any]:
         try:
             return select(data, scope)
         except PathNotFoundError:
-            raise EvaluationError("States.Runtime", cause) from None
+            raise EvaluationError(RUNTIME, cause) from None
 
     return selected
 

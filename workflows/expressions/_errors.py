@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
+# The error names expressions fail with. AWS reserves States.IntrinsicFailure and
+# States.ResultPathMatchFailure too, but reports failing intrinsics as States.Runtime and a
+# ResultPath that cannot be applied as States.ReferencePathConflict.
+RUNTIME: Final = "States.Runtime"
+QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
+REFERENCE_PATH_CONFLICT: Final = "States.ReferencePathConflict"
+
 
 class ExpressionSyntaxError(ValueError):
     """An expression (path, intrinsic call, JSONata body, Choice rule) is malformed.
@@ -28,11 +37,15 @@ class EvaluationError(Exception):
     """A runtime failure of an expression, named and worded as AWS Step Functions reports it.
 
     Attributes:
-        error: the AWS error name, e.g. ``"States.Runtime"``, ``"States.IntrinsicFailure"``.
+        error: the AWS error name: :data:`RUNTIME`, :data:`QUERY_EVALUATION_ERROR` or
+            ``"States.ReferencePathConflict"``.
         cause: the cause text exactly as AWS writes it in the execution history.
+        field: the field whose JSONata expression failed, nested keys included (e.g.
+            ``"Output/result"``): the ``location`` AWS records; None for other failures.
     """
 
-    def __init__(self, error: str, cause: str) -> None:
+    def __init__(self, error: str, cause: str, *, field: str | None = None) -> None:
         super().__init__(f"{error}: {cause}")
         self.error = error
         self.cause = cause
+        self.field = field

@@ -19,19 +19,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from workflows.expressions._errors import EvaluationError
+from workflows.expressions._errors import RUNTIME, EvaluationError
 from workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
     PathArgument,
     parse_intrinsic,
 )
-from workflows.expressions._json_text import compact_json, java_text
+from workflows.expressions._json_text import compact_json, java_text, json_type
 from workflows.expressions._scope import Scope
 
 Evaluator = Callable[[Any, Scope], Any]
 
-RUNTIME: Final = "States.Runtime"
 MAX_ARRAY_RANGE: Final = 1000
 MAX_ENCODE_CHARS: Final = 10000
 _INT32_MIN: Final = -(2**31)
@@ -49,24 +48,10 @@ class ArgumentRuleError(Exception):
     """Raised inside a function body; turned into an EvaluationError naming the call."""
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _string(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise ArgumentRuleError(
-            f"{what} must be a string, but was {_type_name(value)}: {compact_json(value)}"
+            f"{what} must be a string, but was {json_type(value)}: {compact_json(value)}"
         )
     return value
 
@@ -74,7 +59,7 @@ def _string(value: Any, what: str) -> str:
 def _array(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise ArgumentRuleError(
-            f"{what} must be an array, but was {_type_name(value)}: {compact_json(value)}"
+            f"{what} must be an array, but was {json_type(value)}: {compact_json(value)}"
         )
     return value
 
@@ -82,7 +67,7 @@ def _array(value: Any, what: str) -> list[Any]:
 def _integer(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ArgumentRuleError(
-            f"{what} must be an integer, but was {_type_name(value)}: {compact_json(value)}"
+            f"{what} must be an integer, but was {json_type(value)}: {compact_json(value)}"
         )
     if isinstance(value, float):
         if not value.is_integer():
@@ -233,12 +218,10 @@ def hash_text(args: list[Any]) -> str:
 def _json_merge(args: list[Any]) -> dict[str, Any]:
     first, second, deep = args
     if not isinstance(first, dict):
-        raise ArgumentRuleError(
-            f"the first argument must be an object, but was {_type_name(first)}"
-        )
+        raise ArgumentRuleError(f"the first argument must be an object, but was {json_type(first)}")
     if not isinstance(second, dict):
         raise ArgumentRuleError(
-            f"the second argument must be an object, but was {_type_name(second)}"
+            f"the second argument must be an object, but was {json_type(second)}"
         )
     if deep is not False:
         raise ArgumentRuleError(
@@ -254,7 +237,7 @@ def _math_add(args: list[Any]) -> int:
     for position, value in zip(("first", "second"), args, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ArgumentRuleError(
-                f"the {position} argument must be a number, but was {_type_name(value)}"
+                f"the {position} argument must be a number, but was {json_type(value)}"
             )
         rounded = _java_round(value)
         if not _INT32_MIN <= rounded <= _INT32_MAX:

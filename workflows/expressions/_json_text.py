@@ -32,24 +32,43 @@ def java_double(value: float) -> str:
     return f"{'-' if sign else ''}{mantissa}E{power}"
 
 
-def _number_text(value: int | float) -> str:
-    if isinstance(value, float):
-        return java_double(value)
-    return str(value)
-
-
-def compact_json(value: Any) -> str:
-    """Serialise ``value`` as compact JSON with Java's double notation."""
+def _scalar_text(value: Any) -> str | None:
+    """null, booleans and numbers, written alike by Java's JSON and its ``toString``."""
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, int):
+        return str(value)
+    return None
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of ``value`` as AWS words it: null, boolean, number, string..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def compact_json(value: Any) -> str:
+    """Serialise ``value`` as compact JSON with Java's double notation."""
+    scalar = _scalar_text(value)
+    if scalar is not None:
+        return scalar
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int | float):
-        return _number_text(value)
     if isinstance(value, dict):
         items = (
             f"{json.dumps(str(k), ensure_ascii=False)}:{compact_json(v)}" for k, v in value.items()
@@ -62,16 +81,11 @@ def compact_json(value: Any) -> str:
 
 def java_text(value: Any) -> str:
     """Render ``value`` as Java's ``toString`` of its parsed form (what ``States.Format`` shows)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    scalar = _scalar_text(value)
+    if scalar is not None:
+        return scalar
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float):
-        return _number_text(value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={java_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):

@@ -18,28 +18,57 @@ from typing import Any, Final
 import jsonata
 from jsonata.utils import Utils as _JsonataUtils
 
-from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
-from workflows.expressions._intrinsics import (
+from workflows.expressions._errors import (
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
+    EvaluationError,
+    ExpressionSyntaxError,
+)
+from workflows.expressions._intrinsics import (
     ArgumentRuleError,
     array_partition,
     array_range,
     hash_text,
 )
+from workflows.expressions._json_text import compact_json, json_type
 from workflows.expressions._scope import Scope
 
-QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
+_NULL: Final = _JsonataUtils.NULL_VALUE
 
 Bindings = dict[str, Any]
 _Evaluator = Callable[[Bindings], Any]
 
 
-def strip_jsonata(text: str) -> str | None:
-    """Return the body of a ``{% ... %}`` string, or None when ``text`` is not one."""
-    stripped = text.strip()
-    if len(stripped) >= 4 and stripped.startswith("{%") and stripped.endswith("%}"):
-        return stripped[2:-2]
+def _body(text: str) -> str | None:
+    """The body of ``text`` when AWS evaluates it as JSONata, else None.
+
+    AWS evaluates a string only when it starts with ``{%`` and ends with ``%}``, exactly:
+    ``" {% x %} "``, with whitespace around, is a literal string.
+    """
+    if len(text) >= 4 and text.startswith("{%") and text.endswith("%}"):
+        return text[2:-2]
     return None
+
+
+def strip_jsonata(text: str) -> str | None:
+    """Return the body of text written as a ``{% ... %}`` expression, or None when it is not.
+
+    Whitespace around the braces is ignored: this tells what an author meant to write (a
+    validator uses it to word its findings). AWS evaluates only text that is exactly
+    ``{% ... %}``, and so do :func:`check_jsonata` and :func:`compile_jsonata_template`.
+    """
+    return _body(text.strip())
+
+
+def _compiled(body: str, text: str, field: str | None = None) -> Any:
+    if not body.strip():
+        raise ExpressionSyntaxError("empty JSONata expression", expression=text, field=field)
+    try:
+        return jsonata.Jsonata(body)
+    except Exception as exc:  # jsonata-python raises JException and plain errors alike
+        raise ExpressionSyntaxError(
+            f"malformed JSONata expression ({exc})", expression=text, field=field
+        ) from exc
 
 
 def compile_jsonata(text: str) -> Any:
@@ -49,27 +78,31 @@ def compile_jsonata(text: str) -> Any:
         The compiled jsonata-python expression.
 
     Raises:
-        ExpressionSyntaxError: the expression is empty or malformed.
+        ExpressionSyntaxError: the expression is empty or malformed, or it is a ``{% %}``
+            string with whitespace around it, which AWS takes as a literal, not an expression.
     """
-    body = strip_jsonata(text)
+    body = _body(text)
     if body is None:
+        if strip_jsonata(text) is not None:
+            raise ExpressionSyntaxError(
+                "not a JSONata expression: AWS evaluates '{% %}' only when the text starts and "
+                "ends with it, so with whitespace around it this is a literal string",
+                expression=text,
+            )
         body = text
-    if not body.strip():
-        raise ExpressionSyntaxError("empty JSONata expression", expression=text)
-    try:
-        return jsonata.Jsonata(body)
-    except Exception as exc:  # jsonata-python raises JException and plain errors alike
-        raise ExpressionSyntaxError(
-            f"malformed JSONata expression ({exc})", expression=text
-        ) from exc
+    return _compiled(body, text)
 
 
 def check_jsonata(text: str) -> None:
-    """Validate a JSONata expression (a ``{% %}`` string or its bare body).
+    """Validate a JSONata-mode string: a ``{% %}`` expression, or a bare JSONata body.
+
+    A ``{% %}`` string with whitespace around it is a literal to AWS, so it always passes.
 
     Raises:
         ExpressionSyntaxError: the expression is empty or malformed.
     """
+    if _body(text) is None and strip_jsonata(text) is not None:
+        return
     compile_jsonata(text)
 
 
@@ -126,13 +159,16 @@ def _scope_functions(scope: Scope) -> dict[str, Any]:
     }
 
 
+def _failure(shown: str, where: str, what: str) -> EvaluationError:
+    return EvaluationError(
+        QUERY_EVALUATION_ERROR,
+        f"The JSONata expression '{shown}' specified for the field '{where}' {what}",
+        field=where,
+    )
+
+
 def _expression(text: str, body: str, where: str) -> _Evaluator:
-    try:
-        compiled = jsonata.Jsonata(body)
-    except Exception as exc:  # jsonata-python raises JException and plain errors alike
-        raise ExpressionSyntaxError(
-            f"malformed JSONata expression ({exc})", expression=text, field=where
-        ) from exc
+    compiled = _compiled(body, text, where)
     # Keep JSONata's null apart from "undefined" (None), which AWS reports as an error.
     compiled.set_output_convert_nulls(False)
     shown = body.strip()
@@ -143,17 +179,9 @@ def _expression(text: str, body: str, where: str) -> _Evaluator:
         except EvaluationError:
             raise
         except Exception as exc:  # any failure inside JSONata is the expression's failure
-            raise EvaluationError(
-                QUERY_EVALUATION_ERROR,
-                f"The JSONata expression '{shown}' specified for the field '{where}' threw an "
-                f"error during evaluation: {exc}",
-            ) from None
+            raise _failure(shown, where, f"threw an error during evaluation: {exc}") from None
         if result is None:
-            raise EvaluationError(
-                QUERY_EVALUATION_ERROR,
-                f"The JSONata expression '{shown}' specified for the field '{where}' returned "
-                "nothing (undefined).",
-            )
+            raise _failure(shown, where, "returned nothing (undefined).")
         return _JsonataUtils.convert_nulls(result)
 
     return evaluate
@@ -161,11 +189,9 @@ def _expression(text: str, body: str, where: str) -> _Evaluator:
 
 def _compile_value(value: Any, where: str) -> tuple[_Evaluator, bool]:
     if isinstance(value, str):
-        body = strip_jsonata(value)
+        body = _body(value)
         if body is None:
             return (lambda _bindings: value), True
-        if not body.strip():
-            raise ExpressionSyntaxError("empty JSONata expression", expression=value, field=where)
         return _expression(value, body, where), False
     if isinstance(value, dict):
         parts = [(key, *_compile_value(item, f"{where}/{key}")) for key, item in value.items()]
@@ -188,7 +214,8 @@ class JsonataTemplate:
     Attributes:
         field: the ASL field it came from (``"Output"``, ``"Arguments"``, ``"Assign"``...).
         source: the value as written.
-        is_constant: True when no ``{% %}`` expression occurs in it.
+        is_constant: True when no string in it is a ``{% %}`` expression (AWS's rule: one
+            that starts with ``{%`` and ends with ``%}``; with whitespace around, a literal).
     """
 
     __slots__ = ("_evaluate", "field", "is_constant", "source")
@@ -214,11 +241,39 @@ class JsonataTemplate:
         if self.is_constant:
             return self.source
         scope = scope if scope is not None else Scope()
-        bindings: Bindings = dict(scope.variables)
+        # A variable holding JSON null is JSONata's null, not "undefined": jsonata-python
+        # reads a bound None as undefined, which AWS would report as "returned nothing".
+        bindings: Bindings = {
+            name: _NULL if value is None else value for name, value in scope.variables.items()
+        }
         bindings.update(_STATIC_FUNCTIONS)
         bindings.update(_scope_functions(scope))
         bindings["states"] = states
         return self._evaluate(bindings)
+
+    @property
+    def expression(self) -> str:
+        """The expression as AWS quotes it in causes: the body of a ``{% %}`` string, trimmed.
+
+        A value that is not one expression (an object or array holding some) is quoted as
+        compact JSON.
+        """
+        body = _body(self.source) if isinstance(self.source, str) else None
+        return compact_json(self.source) if body is None else body.strip()
+
+    def unexpected_type(self, value: Any, expected: str) -> EvaluationError:
+        """The error AWS reports when this field evaluates to the wrong JSON type.
+
+        Args:
+            value: what the field evaluated to.
+            expected: the JSON type the field needs, e.g. ``"array"`` for a Map's ``Items``.
+        """
+        return _failure(
+            self.expression,
+            self.field,
+            f"returned an unexpected result type. Expected '{expected}', but was "
+            f"'{json_type(value)}' for value: {compact_json(value)}",
+        )
 
     def __repr__(self) -> str:
         return f"JsonataTemplate({self.source!r}, field={self.field!r})"

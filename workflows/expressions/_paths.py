@@ -17,7 +17,12 @@ from typing import Any, Final, Literal
 
 from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 
-from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
+from workflows.expressions._errors import (
+    REFERENCE_PATH_CONFLICT,
+    RUNTIME,
+    EvaluationError,
+    ExpressionSyntaxError,
+)
 from workflows.expressions._json_text import compact_json
 from workflows.expressions._scope import Scope
 
@@ -48,7 +53,7 @@ class PathNotFoundError(EvaluationError):
         path: str,
         normalized: str,
         *,
-        error: str = "States.Runtime",
+        error: str = RUNTIME,
         cause: str | None = None,
     ) -> None:
         if cause is None:
@@ -187,7 +192,7 @@ def _with_function(walk: Callable[[Any], Any], name: str, text: str) -> Callable
     def fail(value: Any) -> EvaluationError:
         kind = type(value).__name__ if value is not None else "null"
         return EvaluationError(
-            "States.Runtime", f"Invalid path '{text}': {name}() cannot be applied to {kind}"
+            RUNTIME, f"Invalid path '{text}': {name}() cannot be applied to {kind}"
         )
 
     def apply(node: Any) -> Any:
@@ -290,7 +295,7 @@ class Path:
                 value = variables[name]
             except KeyError:
                 raise EvaluationError(
-                    "States.Runtime",
+                    RUNTIME,
                     f"Invalid path '{text}': The variable '{name}' is not defined.",
                 ) from None
             return walk(value)
@@ -334,9 +339,6 @@ class Path:
 
     def __repr__(self) -> str:
         return f"Path({self.text!r})"
-
-
-REFERENCE_PATH_CONFLICT: Final = "States.ReferencePathConflict"
 
 
 def _conflict_cause(key: Key, target: Any) -> str:

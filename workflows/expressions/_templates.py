@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
+from workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
 from workflows.expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
 from workflows.expressions._intrinsics import compile_intrinsic
 from workflows.expressions._json_text import compact_json
@@ -84,7 +84,7 @@ def _dynamic(key: str, text: Any, field: str) -> Evaluator:
 
 def _not_found(path: str, key: str, data: Any) -> EvaluationError:
     return EvaluationError(
-        "States.Runtime",
+        RUNTIME,
         f"The JSONPath '{path}' specified for the field '{key}' could not be found in the input "
         f"'{compact_json(data)}'",
     )

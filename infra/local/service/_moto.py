@@ -88,8 +88,12 @@ def moto_service(
     module = service if isinstance(service, str) else service.__name__
     environment = {**_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region}
     with mock.patch.dict(os.environ, environment), mock_aws():
-        # Any endpoint override would send these clients around moto, to a real endpoint.
-        os.environ.pop("AWS_ENDPOINT_URL", None)
+        # An endpoint override would send the clients past moto to a real endpoint, and a
+        # profile would make boto3 look for a user's configuration instead of the fake keys.
+        for variable in [
+            v for v in os.environ if v.startswith(("AWS_ENDPOINT_URL", "AWS_PROFILE"))
+        ]:
+            del os.environ[variable]
         session = boto3.session.Session(region_name=region)
         dynamodb = cast("DynamoDBClient", _Atomic(session.client("dynamodb")))
         sesv2: SESV2Client = session.client("sesv2")

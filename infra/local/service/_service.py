@@ -78,6 +78,7 @@ class _Record:
     # answer was lost), so that reading its events back skips the stream's older history.
     streams: dict[StreamId, int] = field(default_factory=dict)
     emails: list[SentMail] = field(default_factory=list)
+    state: str = ""  # the Task state whose attempt is running
 
 
 class _Recorder:
@@ -100,6 +101,11 @@ class _Recorder:
 
     def end(self) -> None:
         self._local.record = None
+
+    def entering(self, state: str) -> None:
+        record = self._record()
+        if record is not None:
+            record.state = state
 
     def _record(self) -> _Record | None:
         record: _Record | None = getattr(self._local, "record", None)
@@ -136,8 +142,8 @@ class _Recorder:
         sent = self.notifier.send(tenant, message, idempotency_key=idempotency_key)
         record = self._record()
         if record is not None and not sent.replayed:
-            state = idempotency_key.rsplit("/", 2)[-2] if idempotency_key.count("/") >= 2 else ""
-            record.emails.append(SentMail(message.to, message.subject, sent.message_id, state))
+            mail = SentMail(message.to, message.subject, sent.message_id, record.state)
+            record.emails.append(mail)
         return sent
 
 
@@ -191,6 +197,8 @@ class LocalService:
 
     Attributes:
         event_store: The event store the steps write to.
+        tenant: The tenant of commands executed without explicit metadata.
+        seed: The seed of each thread's engine.
         handlers: Handler name to the Lambda handler the engine invokes for it. Replace an
             entry to wrap a step (fault injection); the change applies to the next invocation.
         task_mock: Answers Task attempts before the handlers do (see
@@ -261,6 +269,8 @@ class LocalService:
         return invoke
 
     def _mock(self, call: TaskCall) -> TaskOutcome | None:
+        # The engine asks the mock first on every Task attempt, on the executing thread.
+        self._recorder.entering(call.state_name)
         mock = self.task_mock
         return None if mock is None else mock(call)
 

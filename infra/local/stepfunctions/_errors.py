@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Final
 
+# The names of evaluation failures come from the expression languages, which report them.
+from workflows.expressions import QUERY_EVALUATION_ERROR as QUERY_EVALUATION_ERROR
+from workflows.expressions import RUNTIME as RUNTIME
+
 ALL: Final = "States.ALL"
 TASK_FAILED: Final = "States.TaskFailed"
 TIMEOUT: Final = "States.Timeout"
 HEARTBEAT_TIMEOUT: Final = "States.HeartbeatTimeout"
-RUNTIME: Final = "States.Runtime"
 DATA_LIMIT_EXCEEDED: Final = "States.DataLimitExceeded"
 NO_CHOICE_MATCHED: Final = "States.NoChoiceMatched"
-INTRINSIC_FAILURE: Final = "States.IntrinsicFailure"
-RESULT_PATH_MATCH_FAILURE: Final = "States.ResultPathMatchFailure"
-PARAMETER_PATH_FAILURE: Final = "States.ParameterPathFailure"
-BRANCH_FAILED: Final = "States.BranchFailed"
 EXCEED_TOLERATED_FAILURE_THRESHOLD: Final = "States.ExceedToleratedFailureThreshold"
-PERMISSIONS: Final = "States.Permissions"
-QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
 
 # The payload limit of Step Functions: 256 KiB of UTF-8 per input, output or result.
 PAYLOAD_LIMIT_BYTES: Final = 256 * 1024

@@ -18,7 +18,6 @@ from typing import Any, Final
 from infra.local.stepfunctions import _errors as E
 from infra.local.stepfunctions._clock import VirtualClock
 from infra.local.stepfunctions._errors import StatesError
-from infra.local.stepfunctions._expr import EvaluationError, Scope
 from infra.local.stepfunctions._history import History, to_json
 from infra.local.stepfunctions._plan import (
     KEEP,
@@ -32,6 +31,12 @@ from infra.local.stepfunctions._plan import (
     WaitState,
 )
 from infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
+from workflows.expressions import (
+    EvaluationError,
+    JsonataTemplate,
+    Scope,
+    parse_timestamp,
+)
 
 ENTERED: Final = "stateEnteredEventDetails"
 EXITED: Final = "stateExitedEventDetails"
@@ -39,8 +44,6 @@ EXITED: Final = "stateExitedEventDetails"
 _LAMBDA_INVOKE: Final = re.compile(r"^arn:[^:]+:states:::lambda:invoke(\.waitForTaskToken)?$")
 _LAMBDA_ARN: Final = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:.+$")
 _SERVICE: Final = re.compile(r"^arn:[^:]+:states:::(aws-sdk:[^:]+|[^:]+):(.+)$")
-_LOCATION: Final = re.compile(r"specified for the field '([^']+)'")
-_ISO_OFFSET: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 TaskInvoker = Callable[[TaskCall, str], TaskOutcome]
 """Answers a Task attempt; the second argument is the integration kind (see ``task_kind``)."""
@@ -222,7 +225,7 @@ class Run:
             except EvaluationError as exc:
                 failure = self._runtime(state, entered, exc.error, exc.cause)
                 if exc.error == E.QUERY_EVALUATION_ERROR:
-                    self._evaluation_failed(state, failure, exc.cause, before, thread)
+                    self._evaluation_failed(state, failure, exc.field, before, thread)
             except StatesError as exc:
                 failure = exc
             if failure.error == E.RUNTIME:
@@ -255,13 +258,12 @@ class Run:
         return output, next_state
 
     def _evaluation_failed(
-        self, state: State, failure: StatesError, detail: str, before: int, thread: Thread
+        self, state: State, failure: StatesError, location: str | None, before: int, thread: Thread
     ) -> None:
         """AWS records a failed JSONata evaluation as an event of its own."""
         details: dict[str, Any] = {"cause": failure.cause, "error": failure.error}
-        location = _LOCATION.search(detail)
         if location is not None:
-            details["location"] = location.group(1)
+            details["location"] = location
         details["state"] = state.name
         thread.cursor = self.history.add(
             self.clock.now(), "EvaluationFailed", before, "evaluationFailedEventDetails", details
@@ -313,13 +315,7 @@ class Run:
                 assigned = None
                 if catcher.assign is not None:
                     assigned = catcher.assign.evaluate(error_output, thread.scope)
-                path = catcher.result_path
-                if path is KEEP:
-                    output = error_output
-                elif path is None:
-                    output = data
-                else:
-                    output = path.set(data, error_output)
+                output = _place(catcher.result_path, data, error_output)
                 return output, catcher.next_state, assigned
         return None
 
@@ -368,21 +364,11 @@ class Run:
 
     @staticmethod
     def _input(state: State, data: Any, scope: Scope) -> Any:
-        path = state.input_path
-        if path is KEEP:
-            return data
-        if path is None:
-            return {}
-        return path.evaluate(data, scope)
+        return _filter(state.input_path, data, scope)
 
     @staticmethod
     def _output(state: State, data: Any, scope: Scope) -> Any:
-        path = state.output_path
-        if path is KEEP:
-            return data
-        if path is None:
-            return {}
-        return path.evaluate(data, scope)
+        return _filter(state.output_path, data, scope)
 
     @staticmethod
     def _states(data: Any, thread: Thread, **extra: Any) -> dict[str, Any]:
@@ -403,7 +389,7 @@ class Run:
 
     def _value(self, field: Any, data: Any, thread: Thread) -> Any:
         """Evaluate a *Path field (JSONPath) or its JSONata expression counterpart."""
-        if hasattr(field, "is_constant"):  # a JSONata template
+        if isinstance(field, JsonataTemplate):
             return field.evaluate(self._states(data, thread), thread.scope)
         return field.evaluate(data, thread.scope)
 
@@ -423,14 +409,7 @@ class Run:
         if state.result_selector is not None:
             result = state.result_selector.evaluate(result, scope)
         assigned = None if state.assign is None else state.assign.evaluate(result, scope)
-        path = state.result_path
-        if path is KEEP:
-            output = result
-        elif path is None:
-            output = raw_input
-        else:
-            output = path.set(raw_input, result)
-        return self._output(state, output, scope), assigned
+        return self._output(state, _place(state.result_path, raw_input, result), scope), assigned
 
     # -- state types ---------------------------------------------------------------------------
 
@@ -786,33 +765,15 @@ class Run:
             else:
                 self.clock.set(begin)
             item_input = self._item(state, effective, index, item, thread)
-            iteration = history.add(
-                self.clock.now(),
-                "MapIterationStarted",
-                thread.cursor,
-                "mapIterationStartedEventDetails",
-                {"index": index, "name": state.name},
-            )
+            iteration = self._iteration_event("Started", thread.cursor, index, state)
             child = Thread(iteration, dict(thread.variables), self.rng)
             try:
                 results.append(self.run_graph(state.processor, item_input, child))
             except StatesError:
-                history.add(
-                    self.clock.now(),
-                    "MapIterationFailed",
-                    child.cursor,
-                    "mapIterationFailedEventDetails",
-                    {"index": index, "name": state.name},
-                )
+                self._iteration_event("Failed", child.cursor, index, state)
                 thread.cursor = child.cursor
                 raise
-            last_iteration = history.add(
-                self.clock.now(),
-                "MapIterationSucceeded",
-                child.cursor,
-                "mapIterationSucceededEventDetails",
-                {"index": index, "name": state.name},
-            )
+            last_iteration = self._iteration_event("Succeeded", child.cursor, index, state)
             thread.cursor = child.cursor
             slots.append(self.clock.now())
             ends.append(self.clock.now())
@@ -822,6 +783,16 @@ class Run:
         thread.cursor = closing
         output, assigned = self._complete(state, data, results, thread)
         return output, state.next_state, assigned
+
+    def _iteration_event(self, outcome: str, previous: int, index: int, state: State) -> int:
+        """Record MapIterationStarted / Failed / Succeeded; return its event id."""
+        return self.history.add(
+            self.clock.now(),
+            f"MapIteration{outcome}",
+            previous,
+            f"mapIteration{outcome}EventDetails",
+            {"index": index, "name": state.name},
+        )
 
     def _item(self, state: MapState, effective: Any, index: int, item: Any, thread: Thread) -> Any:
         if state.item_selector is None:
@@ -843,16 +814,11 @@ class Run:
                     f"Map state input must be an array but was: {to_json(data)}",
                 )
             return data
-        items = self._value(state.items_path, data, thread)
+        template = state.items_path
+        assert isinstance(template, JsonataTemplate)
+        items = self._value(template, data, thread)
         if not isinstance(items, list):
-            source = state.items_path.source
-            body = source.strip()[2:-2].strip() if isinstance(source, str) else to_json(source)
-            raise EvaluationError(
-                E.QUERY_EVALUATION_ERROR,
-                f"The JSONata expression '{body}' specified for the field 'Items' returned an "
-                f"unexpected result type. Expected 'array', but was '{_json_type(items)}' for "
-                f"value: {to_json(items)}",
-            )
+            raise template.unexpected_type(items, "array")
         return items
 
     def _map_run(
@@ -930,6 +896,24 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 }
 
 
+def _filter(path: Any, data: Any, scope: Scope) -> Any:
+    """Apply InputPath or OutputPath: ``$`` (or absent) keeps ``data``, null gives ``{}``."""
+    if path is KEEP:
+        return data
+    if path is None:
+        return {}
+    return path.evaluate(data, scope)
+
+
+def _place(path: Any, raw_input: Any, result: Any) -> Any:
+    """Apply ResultPath: ``$`` (or absent) gives ``result``, null keeps the input."""
+    if path is KEEP:
+        return result
+    if path is None:
+        return raw_input
+    return path.set(raw_input, result)
+
+
 def _matches(errors: frozenset[str], matches_all: bool, error: str, kind: str) -> bool:
     if error in errors:
         return True
@@ -950,23 +934,9 @@ def _exceeds(failures: int, total: int, count: int | None, percentage: float | N
 
 def _field_text(field: Any) -> str:
     """How a causes quotes a path (its text) or a JSONata field (its expression)."""
-    text = getattr(field, "text", None)
-    if text is None:
-        source = getattr(field, "source", "")
-        text = source.strip()[2:-2].strip() if isinstance(source, str) else str(source)
-    return str(text)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object" if isinstance(value, dict) else "array"
+    if isinstance(field, JsonataTemplate):
+        return field.expression
+    return str(field.text)
 
 
 def _show(value: Any) -> str:
@@ -974,20 +944,12 @@ def _show(value: Any) -> str:
 
 
 def _parse_timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not _ISO_OFFSET.match(value):
+    """A Wait timestamp (the format Choice's timestamp rules accept), to the microsecond."""
+    parsed = parse_timestamp(value)
+    if parsed is None:
         return None
-    text = value.replace("Z", "+00:00")
-    head, _, tail = text.partition(".")
-    if tail:
-        # datetime.fromisoformat wants 3 or 6 fraction digits before the offset
-        digits = re.match(r"\d+", tail)
-        assert digits is not None
-        fraction = (digits.group(0) + "000000")[:6]
-        text = f"{head}.{fraction}{tail[digits.end() :]}"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+    instant, fraction = parsed
+    return instant + timedelta(microseconds=int(fraction * 1_000_000))
 
 
 def _count_field(value: Any, path: Any, field: str) -> int:

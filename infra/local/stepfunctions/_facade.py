@@ -284,7 +284,7 @@ class LocalStepFunctions:
         params = call.parameters
         if not isinstance(params, Mapping) or not isinstance(params.get("FunctionName"), str):
             return TaskOutcome.failure(
-                "States.Runtime", "lambda:invoke needs Parameters with a FunctionName string"
+                E.RUNTIME, "lambda:invoke needs Parameters with a FunctionName string"
             )
         function = params["FunctionName"]
         name, qualifier = function_name_of(function)
@@ -406,14 +406,12 @@ def uuid4(rng: random.Random) -> str:
 
 
 def _validate(spec: Mapping[str, Any]) -> None:
-    """Validate with the ASL model when it is available (it is built alongside the engine)."""
-    try:
-        from workflows.asl import parse_definition  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
+    """Validate with the ASL model, as AWS validates a definition before it runs it."""
+    # Imported here: the ASL model costs its import only to callers that run definitions.
+    from workflows.asl import ASLValidationError, parse_definition
+
     try:
         parse_definition(spec)
-    except ValueError as exc:
-        problems = getattr(exc, "problems", None) or []
-        pointer = getattr(problems[0], "pointer", "") if problems else ""
+    except ASLValidationError as exc:
+        pointer = exc.problems[0].pointer if exc.problems else ""
         raise DefinitionError(str(exc), pointer=pointer) from exc

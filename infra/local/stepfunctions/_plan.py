@@ -10,8 +10,18 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from infra.local.stepfunctions import _expr
 from infra.local.stepfunctions._errors import ALL, DefinitionError
+from workflows.expressions import (
+    JsonataTemplate,
+    Path,
+    Template,
+    compile_choice_rule,
+    compile_jsonata_template,
+    compile_path,
+    compile_reference_path,
+    compile_template,
+    strip_jsonata,
+)
 
 _ENTERED: Final = {
     "Pass": "PassStateEntered",
@@ -23,6 +33,11 @@ _ENTERED: Final = {
     "Parallel": "ParallelStateEntered",
     "Map": "MapStateEntered",
 }
+
+Payload = Template | JsonataTemplate | None
+"""A payload built per run: a JSONPath template or a JSONata field (None when absent)."""
+Dynamic = Path | JsonataTemplate | None
+"""A value read per run: a JSONPath ``*Path`` field or a JSONata expression (None when absent)."""
 
 _KEEP: Final = object()  # a path field left at its default "$": pass the value through
 
@@ -71,8 +86,8 @@ class Catcher:
         self.next_state: State | None = None
         if jsonata:
             self.result_path: Any = _KEEP
-            self.output = _jsonata_field(spec, "Output")
-            self.assign = _jsonata_field(spec, "Assign")
+            self.output: JsonataTemplate | None = _jsonata_field(spec, "Output")
+            self.assign: Payload = _jsonata_field(spec, "Assign")
         else:
             self.result_path = _result_path(spec)
             self.output = None
@@ -123,14 +138,14 @@ class State:
         self.input_path: Any = _KEEP
         self.output_path: Any = _KEEP
         self.result_path: Any = _KEEP
-        self.parameters: Any = None
-        self.result_selector: Any = None
+        self.parameters: Payload = None
+        self.result_selector: Template | None = None
         if jsonata:
             # JSONata states: Arguments (in `parameters`), Output and Assign templates over
             # $states; the context object is always bound.
             self.parameters = _jsonata_field(spec, "Arguments")
-            self.output = _jsonata_field(spec, "Output")
-            self.assign = _jsonata_field(spec, "Assign")
+            self.output: JsonataTemplate | None = _jsonata_field(spec, "Output")
+            self.assign: Payload = _jsonata_field(spec, "Assign")
             self.uses_context = True
             return
         self.output = None
@@ -160,16 +175,16 @@ class TaskState(State):
         super().__init__(name, spec, pointer, jsonata)
         self.resource: str = spec["Resource"]
         self.timeout: Any = spec.get("TimeoutSeconds")
-        self.timeout_path = _optional_path(spec, "TimeoutSecondsPath")
+        self.timeout_path: Dynamic = _optional_path(spec, "TimeoutSecondsPath")
         self.heartbeat: Any = spec.get("HeartbeatSeconds")
-        self.heartbeat_path = _optional_path(spec, "HeartbeatSecondsPath")
+        self.heartbeat_path: Dynamic = _optional_path(spec, "HeartbeatSecondsPath")
         if jsonata:
             # an expression in place of a number: evaluate it like a path
             self.timeout_path = _jsonata_value(spec, "TimeoutSeconds")
             self.timeout = None if self.timeout_path is not None else self.timeout
             self.heartbeat_path = _jsonata_value(spec, "HeartbeatSeconds")
             self.heartbeat = None if self.heartbeat_path is not None else self.heartbeat
-            self.credentials = _jsonata_field(spec, "Credentials")
+            self.credentials: Payload = _jsonata_field(spec, "Credentials")
         else:
             self.credentials = _template_field(spec, "Credentials")
 
@@ -185,7 +200,7 @@ class ChoiceState(State):
         self.choices: list[tuple[Any, str, Any, Any, State | None]] = []
         for index, rule in enumerate(spec.get("Choices", ())):
             if jsonata:
-                condition = _expr.jsonata_template(
+                condition = compile_jsonata_template(
                     rule.get("Condition"), f"Choices[{index}]/Condition"
                 )
                 self.choices.append(
@@ -199,7 +214,7 @@ class ChoiceState(State):
                 )
             else:
                 self.choices.append(
-                    (_expr.choice_rule(rule), rule["Next"], _assign(rule), None, None)
+                    (compile_choice_rule(rule), rule["Next"], _assign(rule), None, None)
                 )
         self.default_name: str | None = spec.get("Default")
         self.default_state: State | None = None
@@ -213,9 +228,9 @@ class WaitState(State):
     def __init__(self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool) -> None:
         super().__init__(name, spec, pointer, jsonata)
         self.seconds: Any = spec.get("Seconds")
-        self.seconds_path = _optional_path(spec, "SecondsPath")
+        self.seconds_path: Dynamic = _optional_path(spec, "SecondsPath")
         self.timestamp: Any = spec.get("Timestamp")
-        self.timestamp_path = _optional_path(spec, "TimestampPath")
+        self.timestamp_path: Dynamic = _optional_path(spec, "TimestampPath")
         if jsonata:
             self.seconds_path = _jsonata_value(spec, "Seconds")
             if self.seconds_path is not None:
@@ -235,8 +250,8 @@ class FailState(State):
         self.error: str | None = spec.get("Error")
         self.cause: str | None = spec.get("Cause")
         if jsonata:
-            self.error_path = _jsonata_value(spec, "Error")
-            self.cause_path = _jsonata_value(spec, "Cause")
+            self.error_path: Payload = _jsonata_value(spec, "Error")
+            self.cause_path: Payload = _jsonata_value(spec, "Cause")
             return
         # ErrorPath/CausePath may hold a path or an intrinsic function: a one-key template
         # evaluates both.
@@ -297,14 +312,16 @@ class MapState(State):
         self.label: str | None = spec.get("Label")
         self.items_path: Any = _path_field(spec, "ItemsPath")
         selector_key = "ItemSelector" if "ItemSelector" in spec else "Parameters"
-        self.item_selector = None if jsonata else _template_field(spec, selector_key)
+        self.item_selector: Payload = None if jsonata else _template_field(spec, selector_key)
         self.parameters = None  # Map's Parameters is the legacy name of ItemSelector
         self.max_concurrency: int = spec.get("MaxConcurrency", 0)
-        self.max_concurrency_path = _optional_path(spec, "MaxConcurrencyPath")
+        self.max_concurrency_path: Dynamic = _optional_path(spec, "MaxConcurrencyPath")
         self.tolerated_count: int | None = spec.get("ToleratedFailureCount")
-        self.tolerated_count_path = _optional_path(spec, "ToleratedFailureCountPath")
+        self.tolerated_count_path: Dynamic = _optional_path(spec, "ToleratedFailureCountPath")
         self.tolerated_percentage: float | None = spec.get("ToleratedFailurePercentage")
-        self.tolerated_percentage_path = _optional_path(spec, "ToleratedFailurePercentagePath")
+        self.tolerated_percentage_path: Dynamic = _optional_path(
+            spec, "ToleratedFailurePercentagePath"
+        )
         if jsonata:
             self.items_path = _jsonata_field(spec, "Items")
             self.item_selector = _jsonata_field(spec, "ItemSelector")
@@ -402,18 +419,22 @@ def compile_graph(spec: Mapping[str, Any], pointer: str = "", language: str = "J
     return Graph(start, states, spec.get("TimeoutSeconds"))
 
 
-def _jsonata_field(spec: Mapping[str, Any], key: str) -> Any:
+def _jsonata_field(spec: Mapping[str, Any], key: str) -> JsonataTemplate | None:
     """A JSONata-mode field (Output, Arguments, Assign, Items...): a template, or None."""
     if key not in spec:
         return None
-    return _expr.jsonata_template(spec[key], key)
+    return compile_jsonata_template(spec[key], key)
 
 
-def _jsonata_value(spec: Mapping[str, Any], key: str) -> Any:
-    """A field that holds a literal or a ``{% %}`` expression: a template for the expression."""
+def _jsonata_value(spec: Mapping[str, Any], key: str) -> JsonataTemplate | None:
+    """A field that holds a literal or a ``{% %}`` expression: a template for the expression.
+
+    Text written as an expression gets a template even when AWS takes it as a literal
+    (whitespace around the braces), so that it is checked like any evaluated value.
+    """
     value = spec.get(key)
-    if isinstance(value, str) and value.strip().startswith("{%"):
-        return _expr.jsonata_template(value, key)
+    if isinstance(value, str) and strip_jsonata(value) is not None:
+        return compile_jsonata_template(value, key)
     return None
 
 
@@ -439,12 +460,12 @@ def _path_field(spec: Mapping[str, Any], key: str) -> Any:
         return None
     if text == "$":
         return _KEEP
-    return _expr.path(text)
+    return compile_path(text)
 
 
-def _optional_path(spec: Mapping[str, Any], key: str) -> Any:
+def _optional_path(spec: Mapping[str, Any], key: str) -> Path | None:
     text = spec.get(key)
-    return None if text is None else _expr.path(text)
+    return None if text is None else compile_path(text)
 
 
 def _result_path(spec: Mapping[str, Any]) -> Any:
@@ -456,25 +477,25 @@ def _result_path(spec: Mapping[str, Any]) -> Any:
         return None
     if text == "$":
         return _KEEP
-    return _expr.reference_path(text)
+    return compile_reference_path(text)
 
 
-def _template_field(spec: Mapping[str, Any], key: str) -> Any:
+def _template_field(spec: Mapping[str, Any], key: str) -> Template | None:
     if key not in spec:
         return None
-    return _expr.template(spec[key], key)
+    return compile_template(spec[key], key)
 
 
-def _assign(spec: Mapping[str, Any]) -> Any:
+def _assign(spec: Mapping[str, Any]) -> Template | None:
     if "Assign" not in spec:
         return None
-    return _expr.template(spec["Assign"], "Assign")
+    return compile_template(spec["Assign"], "Assign")
 
 
-def _single(spec: Mapping[str, Any], key: str) -> Any:
+def _single(spec: Mapping[str, Any], key: str) -> Template | None:
     if key not in spec:
         return None
-    return _expr.template({"value.$": spec[key]}, key)
+    return compile_template({"value.$": spec[key]}, key)
 
 
 KEEP: Final = _KEEP
