@@ -1,1 +1,3 @@
-"""Reference services built with stepsaga."""
+"""Reference services built with stepsaga (`examples.orders`)."""
+
+__all__: tuple[str, ...] = ()
