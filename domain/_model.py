@@ -23,6 +23,17 @@ __all__ = ("Command", "DomainEvent", "Event", "RecordedEvent")
 MAX_EVENT_ID_LENGTH = 128
 
 
+#: How commands and event payloads travel: camelCase JSON, immutable, no unknown fields.
+WIRE_MODEL_CONFIG = ConfigDict(
+    alias_generator=to_camel,
+    validate_by_name=True,
+    validate_by_alias=True,
+    serialize_by_alias=True,
+    frozen=True,
+    extra="forbid",
+)
+
+
 class Command(BaseModel):
     """Base class of a service's commands: immutable, strict about unknown fields, camelCase.
 
@@ -36,14 +47,7 @@ class Command(BaseModel):
         {'orderId': 'o-1'}
     """
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-        extra="forbid",
-    )
+    model_config = WIRE_MODEL_CONFIG
 
 
 class DomainEvent(BaseModel):
@@ -53,14 +57,7 @@ class DomainEvent(BaseModel):
     `schema_version` when the payload's shape changes incompatibly.
     """
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-        extra="forbid",
-    )
+    model_config = WIRE_MODEL_CONFIG
 
     event_type: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
