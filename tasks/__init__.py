@@ -32,7 +32,14 @@ nothing is written.
 
 **Retries are safe.** Events a step appends get ids derived from (execution, state, index),
 mails get idempotency keys the same way, and `StepContext.decide` re-reads before deciding;
-so a step retried after a crash at any point appends and sends once.
+so a step retried after a crash or a timeout at any point appends and sends once.
+
+**Compensations undo what this execution did.** A compensation runs after its own step failed
+for good too (its work may have landed before the failure: a late answer, a crash after the
+append), and receives the caught error as `ctx.error`. It must decide from the event store, not
+from the step's result (a failed step has none): undo only what the store shows this execution
+did (its events carry the execution id as their `correlation_id`), and do nothing when nothing
+happened. See the saga contract in `workflows.saga`.
 """
 
 from tasks._context import Decider, StepContext, event_id_for

@@ -4,10 +4,12 @@ Each handler is a plain function `(command: PlaceOrder, ctx: StepContext) -> res
 `HANDLERS` maps the saga's handler names to them; `TaskRuntime(...).handlers(HANDLERS)` turns
 them into Lambda handlers.
 
-Every handler is safe to run again after a crash at any point: events get deterministic ids
-and read-modify-write goes through `ctx.decide`, mails go through an idempotent notifier, and
-compensations undo what the event store says the order holds, not what a step reported, so
-they are no-ops when there is nothing to undo.
+Every handler is safe to run again after a crash or a timeout at any point: events get
+deterministic ids and read-modify-write goes through `ctx.decide`, mails go through an
+idempotent notifier. Compensations also run after their own step failed (its work may have
+landed before the failure), so they undo what the event store shows *this execution* did (its
+events carry the execution id as `correlation_id`, its charge a payment id derived from it), not
+what a step reported, and are no-ops when there is nothing to undo.
 """
 
 from __future__ import annotations
@@ -168,9 +170,15 @@ def _stock_streams(command: PlaceOrder, ctx: StepContext) -> dict[str, StreamId]
     return streams
 
 
-def _release(sku: str, order_id: str, reason: str) -> Decider:
+def _held_here(history: list[RecordedEvent], order_id: str, execution_id: str) -> int:
+    """Units the order holds that this execution reserved (and has not released)."""
+    mine = held_by((r for r in history if r.event.correlation_id == execution_id), order_id)
+    return min(mine, held_by(history, order_id))
+
+
+def _release(sku: str, order_id: str, execution_id: str, reason: str) -> Decider:
     def decide(history: list[RecordedEvent]) -> Sequence[DomainEvent]:
-        held = held_by(history, order_id)
+        held = _held_here(history, order_id, execution_id)
         if held <= 0:
             return []
         return [StockReleased(sku=sku, order_id=order_id, quantity=held, reason=reason)]
@@ -207,7 +215,8 @@ def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
             recorded = ctx.decide(streams[sku], decide)
         except OutOfStock:
             for line in lines:
-                ctx.decide(streams[line.sku], _release(line.sku, command.order_id, "OutOfStock"))
+                release = _release(line.sku, command.order_id, ctx.execution.id, "OutOfStock")
+                ctx.decide(streams[line.sku], release)
             raise
         version = recorded[-1].version if recorded else ctx.version(streams[sku])
         lines.append(ReservedLine(sku=sku, quantity=quantity, version=version))
@@ -215,11 +224,12 @@ def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
 
 
 def release_stock(command: PlaceOrder, ctx: StepContext) -> Release:
-    """Compensation of `ReserveStock`: give back whatever the order still holds."""
+    """Compensation of `ReserveStock`: give back what this execution reserved and still holds."""
     reason = ctx.error.error if ctx.error else "Compensation"
     released: dict[str, int] = {}
     for sku, stream in sorted(_stock_streams(command, ctx).items()):
-        for recorded in ctx.decide(stream, _release(sku, command.order_id, reason)):
+        release = _release(sku, command.order_id, ctx.execution.id, reason)
+        for recorded in ctx.decide(stream, release):
             released[sku] = StockReleased.from_event(recorded.event).quantity
     return Release(released=released)
 
@@ -271,13 +281,18 @@ def charge_payment(command: PlaceOrder, ctx: StepContext) -> PaymentResult:
 
 
 def refund_payment(command: PlaceOrder, ctx: StepContext) -> Refund:
-    """Compensation of `ChargePayment`: refund the order's open charge, if there is one."""
+    """Compensation of `ChargePayment`: refund this execution's open charge, if there is one.
+
+    Nothing is recorded when nothing was charged (a declined card, a failure before the charge).
+    """
     stream = ctx.stream(PAYMENT, command.order_id)
+    mine = _payment_id(ctx, command.order_id)
 
     def decide(history: list[RecordedEvent]) -> Sequence[DomainEvent]:
         return [
             PaymentRefunded(order_id=c.order_id, payment_id=c.payment_id, amount=c.amount)
             for c in _charges(history).values()
+            if c.payment_id == mine
         ]
 
     refunds = [PaymentRefunded.from_event(r.event) for r in ctx.decide(stream, decide)]

@@ -2,16 +2,18 @@
 
 Steps, in order: `ReserveStock` (undone by `ReleaseStock`), `ChargePayment` (undone by
 `RefundPayment`; a declined payment is the business failure `PaymentDeclined`), `ConfirmOrder`
-(the pivot: once it succeeds the order stands), `NotifyCustomer` (the confirmation mail, retried
-until it is sent). If the saga fails before the pivot, the completed steps are compensated,
-latest first, and `NotifyOrderFailed` mails the customer before the execution fails with the
-original error.
+(the pivot: once it succeeds the order stands, so it is retried until it succeeds),
+`NotifyCustomer` (the confirmation mail, retried until it is sent). If a step before the pivot
+fails for good, its own compensation runs (its work may have landed before it failed: a late
+answer, a crash after the append), then those of the steps before it, latest first, and
+`NotifyOrderFailed` records the rejection and mails the customer before the execution fails with
+the original error. Every handler is idempotent, so timed-out attempts are retried.
 """
 
 from __future__ import annotations
 
 from examples.orders.commands import PlaceOrder
-from workflows.saga import Notification, RetryPolicy, Saga, Step
+from workflows.saga import UNTIL_SUCCESS, Notification, RetryPolicy, Saga, Step
 
 PLACE_ORDER = Saga(
     name="PlaceOrder",
@@ -33,7 +35,8 @@ PLACE_ORDER = Saga(
             ),
             timeout=30,
         ),
-        Step("ConfirmOrder", action="ConfirmOrder", timeout=30),
+        # The pivot's default, spelled out: it may have committed, so it never gives up.
+        Step("ConfirmOrder", action="ConfirmOrder", retry=UNTIL_SUCCESS, timeout=30),
         Notification("NotifyCustomer", action="NotifyCustomer", timeout=30),
     ),
     pivot="ConfirmOrder",

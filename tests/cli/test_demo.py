@@ -43,17 +43,20 @@ def test_the_successful_order_ends_in_the_confirmation(document: dict[str, Any])
     assert ok["emails"] == [{"to": ["ann@example.com"], "subject": "Order o-1001 confirmed"}]
 
 
-def test_the_declined_order_releases_only_the_completed_step(document: dict[str, Any]) -> None:
+def test_the_declined_order_undoes_the_payment_then_the_stock(document: dict[str, Any]) -> None:
     declined = document["runs"][1]
     assert declined["scenario"] == "payment-declined"
     assert declined["status"] == "FAILED"
-    # ChargePayment never completed, so only ReserveStock is compensated.
-    assert "CompensateChargePayment" not in declined["path"]
+    # The failed step's own compensation runs first, then the completed step's.
     assert declined["path"][declined["path"].index("ChargePayment") + 1 :] == [
+        "CompensateChargePayment",
         "CompensateReserveStock",
         "NotifyOrderFailed",
         "Failed",
     ]
+    # Nothing was charged, so the refund records nothing; the reservation is released.
+    payment = [e for e in declined["events"] if e["stream"].startswith("acme#Payment#")]
+    assert [e["type"] for e in payment] == ["ChargeDeclined"]
     stock = [e for e in declined["events"] if e["stream"].startswith("acme#Stock#")]
     assert [e["type"] for e in stock] == ["StockReserved", "StockReleased"]
     assert [e["version"] for e in stock] == [stock[0]["version"], stock[0]["version"] + 1]

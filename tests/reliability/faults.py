@@ -4,20 +4,21 @@ A schedule gives each handler of `PlaceOrder` one fault. Faults are injected the
 happen on AWS:
 
 - `business`: the step refuses (a business failure, not retried) before doing anything;
-- `retryable`: the step answers `Saga.Retryable` on every attempt, until its retries run out;
-  after the pivot and in compensations, where retries never run out (or run out only after
-  many attempts), it fails `times` attempts and then works;
+- `retryable`: the step answers `Saga.Retryable` on every attempt (`times` 0), or on the
+  first `times` attempts and then works;
 - `crash`: the step does its work (appends, sends), then the function dies before answering;
   the Lambda service reports `Lambda.ServiceException` and Step Functions retries;
-- `timeout`: the first attempt overruns the Task's `TimeoutSeconds` on the virtual clock (a
-  real `States.Timeout`) without having done its work;
+- `timeout`: the attempt overruns the Task's `TimeoutSeconds` on the virtual clock (a real
+  `States.Timeout`) without having done its work; retried, since steps are idempotent;
 - `late`: like `timeout`, but the function did its work before Step Functions gave up on it
   (a slow Lambda keeps running after its Task timed out);
 - `exit`: the function does its work, then its runtime dies (`Runtime.ExitError`; retried
-  after the pivot and in compensations, caught before it).
+  from the pivot on and in compensations, caught before it).
 
-`late` and `exit` before the pivot are what the saga does not survive today: see
-`test_failed_step_effects.py`.
+`crash`, `timeout`, `late` and `exit` hit the first attempt only, or the first `times`
+attempts (`EVERY` for all of them). A step before the pivot that fails for good after its
+work landed is undone by its own compensation; the pivot and later steps never give up, so a
+fault on every attempt there ends in the saga's timeout: see `test_failed_step_effects.py`.
 
 `business` faults go through the engine's mock hook; the others wrap the real handler.
 """
@@ -33,15 +34,22 @@ from typing import Any
 from domain import RecordedEvent, StreamId
 from examples.orders.events import held_by
 from examples.orders.handlers import seed_stock
+from examples.orders.sagas import PLACE_ORDER
 from infra.local.service import LocalService, ServiceRun
 from infra.local.stepfunctions import TaskCall, TaskOutcome
 from tasks import LambdaHandler
-from workflows.saga import RETRYABLE_ERROR
+from workflows.saga import DEFAULT_RETRY, RETRYABLE_ERROR, TRANSIENT_RETRY
 
 ACTIONS = ("ReserveStock", "ChargePayment", "ConfirmOrder", "NotifyCustomer")
 COMPENSABLE = {"ReserveStock": "CompensateReserveStock", "ChargePayment": "CompensateChargePayment"}
-#: Steps whose retries run out (before the pivot, and the pivot itself).
-FINITE_RETRIES = ("ReserveStock", "ChargePayment", "ConfirmOrder")
+#: Steps whose retries run out (the ones before the pivot).
+FINITE_RETRIES = ("ReserveStock", "ChargePayment")
+#: Steps that retry every error until they succeed or the saga times out.
+UNTIL_SUCCESS_STEPS = ("ConfirmOrder", "NotifyCustomer")
+#: `Fault.times` for a fault on every attempt.
+EVERY = 1000
+#: The outcome of a saga whose pivot or later step never succeeds.
+TIMED_OUT = "TIMED_OUT"
 #: The Task state each handler runs in.
 STATE_OF = {
     "ReserveStock": "ReserveStock",
@@ -62,7 +70,7 @@ STOCK = 10
 
 @dataclass(frozen=True)
 class Fault:
-    """One handler's fault: its kind and, for a bounded `retryable`, how many attempts fail."""
+    """One handler's fault: its kind and how many attempts it hits (see the module docstring)."""
 
     kind: str = "none"
     times: int = 0
@@ -83,17 +91,18 @@ _EXIT = _error_class(EXIT_ERROR)
 def _wrap(handler: LambdaHandler, fault: Fault) -> LambdaHandler:
     def faulty(event: Any, context: Any) -> Any:
         attempt = event["state"]["retryCount"]
-        if fault.kind == "timeout" and attempt == 0:
+        hit = attempt < _hits(fault)
+        if fault.kind == "timeout" and hit:
             context.elapse(context.timeout_seconds + 1)
             return {"late": True}
-        if fault.kind == "retryable" and (fault.times == 0 or attempt < fault.times):
+        if fault.kind == "retryable" and hit:
             raise _error_class(RETRYABLE_ERROR)("injected: try again later")
         result = handler(event, context)
-        if fault.kind == "crash" and attempt == 0:
+        if fault.kind == "crash" and hit:
             raise _CRASH("injected: the function died after doing its work")
-        if fault.kind == "exit" and attempt == 0:
+        if fault.kind == "exit" and hit:
             raise _EXIT("injected: the runtime exited after doing its work")
-        if fault.kind == "late" and attempt == 0:
+        if fault.kind == "late" and hit:
             context.elapse(context.timeout_seconds + 1)
         return result
 
@@ -117,18 +126,51 @@ def install(service: LocalService, originals: dict[str, LambdaHandler], schedule
     service.task_mock = mock
 
 
+def _hits(fault: Fault) -> int:
+    """How many attempts, from the first, the fault hits."""
+    if fault.kind in ("none", "business"):
+        return 0
+    if fault.kind == "retryable":
+        return fault.times if fault.times > 0 else EVERY
+    return max(fault.times, 1)
+
+
+def _attempts(step: str, error: str) -> int:
+    """How many attempts the compiled `PlaceOrder` gives a step before the pivot for `error`."""
+    if error in TRANSIENT_RETRY.errors:
+        return TRANSIENT_RETRY.max_attempts + 1
+    (policy,) = [s.retry or DEFAULT_RETRY for s in PLACE_ORDER.steps if s.name == step]
+    return policy.max_attempts + 1 if error in policy.errors else 1
+
+
+_ERROR_OF = {
+    "business": BUSINESS_ERROR,
+    "retryable": RETRYABLE_ERROR,
+    "crash": CRASH_ERROR,
+    "timeout": "States.Timeout",
+    "late": "States.Timeout",
+    "exit": EXIT_ERROR,
+}
+
+
 def expected_failure(schedule: Schedule) -> tuple[str, str] | None:
-    """The first action that fails for good and its error, or None if the saga succeeds."""
-    for step in FINITE_RETRIES:
+    """The first action that fails for good and its error, or None if the saga succeeds.
+
+    A step before the pivot fails for good when its fault outlasts its retries for that error;
+    the pivot and later steps fail only by hitting every attempt, and then the saga times out
+    (returned as `(step, TIMED_OUT)`).
+    """
+    for step in ACTIONS:
         fault = schedule.get(step, Fault())
-        if fault.kind == "business":
-            return step, BUSINESS_ERROR
-        if fault.kind == "retryable":
-            return step, RETRYABLE_ERROR
-        if fault.kind in ("timeout", "late"):
-            return step, "States.Timeout"
-        if fault.kind == "exit":
-            return step, EXIT_ERROR
+        if fault.kind == "none":
+            continue
+        if step in UNTIL_SUCCESS_STEPS:
+            if fault.kind == "business" or _hits(fault) >= EVERY:
+                return step, TIMED_OUT
+            continue
+        error = _ERROR_OF[fault.kind]
+        if fault.kind == "business" or _hits(fault) >= _attempts(step, error):
+            return step, error
     return None
 
 
@@ -179,9 +221,11 @@ def check_outcome(service: LocalService, run: ServiceRun, schedule: Schedule, ke
     """Check the saga's promises for one run; return the outcome's kind.
 
     Success: stock held, one open charge, the order confirmed (never rejected), one mail.
-    Failure: the expected error; the completed compensable steps compensated, latest first
-    (and perhaps the failed step's own compensation); nothing held, nothing charged, the
-    order rejected (never confirmed), one mail.
+    Failure: the expected error; the failed step's own compensation, then those of the
+    completed steps, latest first; nothing held, nothing charged, the order rejected (never
+    confirmed), one mail.
+    Timed out (the pivot or a later step never succeeds): nothing compensated, the order never
+    rejected, no failure mail; an operator takes it from there.
     """
     order_id, sku = f"o-{key}", f"SKU-{key}"
     stock = _stream(service, "Stock", sku)
@@ -200,13 +244,18 @@ def check_outcome(service: LocalService, run: ServiceRun, schedule: Schedule, ke
         assert [m.subject for m in run.emails] == [f"Order {order_id} confirmed"]
         return "succeeded"
     step, error = failure
+    if error == TIMED_OUT:
+        assert run.status == "TIMED_OUT", (run.status, run.path)
+        assert compensations == []
+        assert "OrderRejected" not in order_events
+        assert order_events in ([], ["OrderConfirmed"])
+        assert all("could not be placed" not in m.subject for m in run.emails)
+        return f"timed out at {step}"
     assert run.status == "FAILED", (run.status, run.path)
     assert run.execution.error == error, (run.execution.error, run.execution.cause)
-    completed = list(ACTIONS[: ACTIONS.index(step)])
-    undo = [COMPENSABLE[s] for s in reversed(completed) if s in COMPENSABLE]
-    # Compensating the failed step itself too is allowed: compensations are idempotent.
-    own = [COMPENSABLE[step]] if step in COMPENSABLE else []
-    assert compensations in (undo, own + undo), (compensations, undo)
+    tried = list(ACTIONS[: ACTIONS.index(step) + 1])
+    undo = [COMPENSABLE[s] for s in reversed(tried) if s in COMPENSABLE]
+    assert compensations == undo, (compensations, undo)
     assert (held, charges, order_events) == (0, 0, ["OrderRejected"])
     assert [m.subject for m in run.emails] == [f"Order {order_id} could not be placed"]
     return f"compensated after {step} {error}"

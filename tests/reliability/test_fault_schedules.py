@@ -17,7 +17,9 @@ from domain import StreamId
 from infra.local.service import LocalService, ServiceRun, load_service
 from tasks import InMemoryEventStore, InMemoryNotifier, LambdaHandler
 from tests.reliability.faults import (
+    EVERY,
     FINITE_RETRIES,
+    UNTIL_SUCCESS_STEPS,
     Fault,
     Schedule,
     check_outcome,
@@ -38,13 +40,26 @@ def _bounded(times: int) -> st.SearchStrategy[Fault]:
 
 def _faults(handler: str) -> st.SearchStrategy[Fault]:
     if handler in FINITE_RETRIES:
-        kinds = [*_NONE, Fault("business"), Fault("retryable"), Fault("crash"), Fault("timeout")]
+        # Timeouts are retried (steps are idempotent); an exit, or a fault on every attempt,
+        # fails the step for good, and its own compensation undoes whatever it did.
+        kinds = [
+            *_NONE,
+            Fault("business"),
+            Fault("retryable"),
+            Fault("crash"),
+            Fault("timeout"),
+            Fault("late"),
+            Fault("exit"),
+            Fault("crash", EVERY),
+            Fault("late", EVERY),
+        ]
         return st.sampled_from(kinds)
-    if handler == "NotifyCustomer":  # retries every error until it succeeds
+    if handler in UNTIL_SUCCESS_STEPS:  # the pivot and after: every error until it succeeds
         kinds = [*_NONE, Fault("crash"), Fault("exit"), Fault("timeout"), Fault("late")]
         return st.sampled_from(kinds) | _bounded(5)
-    if handler == "NotifyOrderFailed":  # three Saga.Retryable retries; an exit is caught
-        return st.sampled_from([*_NONE, Fault("crash"), Fault("exit")]) | _bounded(3)
+    if handler == "NotifyOrderFailed":  # retries every error ten times: it is idempotent
+        kinds = [*_NONE, Fault("crash"), Fault("exit"), Fault("timeout"), Fault("late")]
+        return st.sampled_from(kinds) | _bounded(5)
     # Compensations retry every error ten times, and have no TimeoutSeconds to overrun.
     return st.sampled_from([*_NONE, Fault("crash"), Fault("exit")]) | _bounded(5)
 

@@ -82,7 +82,7 @@ def test_mermaid_draws_every_state_with_failure_edges_dashed_and_styled() -> Non
     assert arrows["ReserveStock", "ChargePayment"] == ("-->", None)
     assert arrows["ConfirmOrder", "NotifyCustomer"] == ("-->", None)
     # Catch edges are dashed and carry their errors; the compensation chain is dashed too.
-    assert arrows["ChargePayment", "CompensateReserveStock"] == ("-.->", "States.ALL")
+    assert arrows["ChargePayment", "CompensateChargePayment"] == ("-.->", "States.ALL")
     assert arrows["CompensateChargePayment", "CompensateReserveStock"] == ("-.->", None)
     # linkStyle colours exactly the dashed edges (Mermaid counts links in written order).
     (style,) = [line for line in text.splitlines() if line.strip().startswith("linkStyle")]
@@ -110,8 +110,8 @@ def test_dot_draws_every_state_with_failure_edges_dashed() -> None:
         if (m := DOT_EDGE.match(line))
     }
     assert "dashed" not in edges["ReserveStock", "ChargePayment"]
-    assert "dashed" in edges["ChargePayment", "CompensateReserveStock"]
-    assert 'label="States.ALL"' in edges["ChargePayment", "CompensateReserveStock"]
+    assert "dashed" in edges["ChargePayment", "CompensateChargePayment"]
+    assert 'label="States.ALL"' in edges["ChargePayment", "CompensateChargePayment"]
     assert "dashed" in edges["CompensateChargePayment", "CompensateReserveStock"]
     assert {s for s, _ in edges} | {t for _, t in edges} <= nodes
 

@@ -53,14 +53,19 @@ def test_happy_path_runs_every_step_in_order_and_keeps_results() -> None:
         assert states[step]["Resource"] == "arn:aws:states:::lambda:invoke"
 
 
-def test_payment_decline_compensates_stock_then_notifies_then_fails_with_the_error() -> None:
+def test_payment_decline_compensates_the_payment_then_stock_then_notifies_and_fails() -> None:
     states = _compiled()["States"]
+    # The failed step's own compensation runs first: its work may have landed before it failed.
     (catcher,) = states["ChargePayment"]["Catch"]
     assert catcher == {
         "ErrorEquals": ["States.ALL"],
         "ResultPath": "$.error",
-        "Next": "CompensateReserveStock",
+        "Next": "CompensateChargePayment",
     }
+    refund = states["CompensateChargePayment"]
+    assert refund["Parameters"]["FunctionName"] == "RefundPayment"
+    assert refund["Parameters"]["Payload"]["error.$"] == "$.error"
+    assert refund["Next"] == "CompensateReserveStock"
     release = states["CompensateReserveStock"]
     assert release["Parameters"]["FunctionName"] == "ReleaseStock"
     assert release["Parameters"]["Payload"]["error.$"] == "$.error"
@@ -68,6 +73,19 @@ def test_payment_decline_compensates_stock_then_notifies_then_fails_with_the_err
     assert states["NotifyOrderFailed"]["Next"] == "Failed"
     assert states["Failed"]["ErrorPath"] == "$.error.Error"
     assert states["Failed"]["CausePath"] == "$.error.Cause"
+
+
+def test_the_first_step_that_fails_runs_its_own_compensation() -> None:
+    states = _compiled()["States"]
+    (catcher,) = states["ReserveStock"]["Catch"]
+    assert catcher["Next"] == "CompensateReserveStock"
+
+
+def test_the_failure_notification_retries_every_error() -> None:
+    # It is idempotent, and a timed-out failure mail must not be lost.
+    (retrier,) = _compiled()["States"]["NotifyOrderFailed"]["Retry"]
+    assert retrier["ErrorEquals"] == ["States.ALL"]
+    assert retrier["MaxAttempts"] >= 3
 
 
 def test_failing_compensation_ends_in_the_operator_visible_fail() -> None:
@@ -80,20 +98,22 @@ def test_failing_compensation_ends_in_the_operator_visible_fail() -> None:
         assert states[name]["Retry"][-1]["ErrorEquals"] == ["States.ALL"]
 
 
-def test_steps_past_the_pivot_retry_every_error_and_have_no_compensation() -> None:
+def test_the_pivot_and_later_steps_retry_every_error_and_have_no_compensation() -> None:
+    # The pivot may have committed when it fails, so it is never compensated: it retries.
     states = _compiled()["States"]
     assert "CompensateConfirmOrder" not in states
     assert "CompensateNotifyCustomer" not in states
-    (retrier,) = states["NotifyCustomer"]["Retry"]
-    assert retrier["ErrorEquals"] == ["States.ALL"]
-    assert retrier["MaxAttempts"] >= 1000
-    assert states["NotifyCustomer"]["Catch"][0]["Next"] == "Failed"
+    for name in ("ConfirmOrder", "NotifyCustomer"):
+        (retrier,) = states[name]["Retry"]
+        assert retrier["ErrorEquals"] == ["States.ALL"]
+        assert retrier["MaxAttempts"] >= 1000
+        assert states[name]["Catch"][0]["Next"] == "Failed"
 
 
-def test_actions_retry_transient_lambda_errors_and_the_retryable_error() -> None:
+def test_actions_retry_transient_lambda_errors_the_retryable_error_and_timeouts() -> None:
     retry = _compiled()["States"]["ChargePayment"]["Retry"]
     assert retry[0]["ErrorEquals"] == list(TRANSIENT_LAMBDA_ERRORS)
-    assert retry[1]["ErrorEquals"] == [RETRYABLE_ERROR]
+    assert retry[1]["ErrorEquals"] == [RETRYABLE_ERROR, "States.Timeout"]
     assert retry[1]["MaxDelaySeconds"] == 20
     assert retry[1]["JitterStrategy"] == "FULL"
 

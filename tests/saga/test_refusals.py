@@ -152,6 +152,12 @@ def test_retry_past_the_pivot_must_retry_every_error() -> None:
     _assert_refused(_saga(GOOD, PIVOT, late, pivot="Confirm"), "Mail", "retry-after-pivot")
 
 
+def test_the_pivot_must_retry_every_error_too() -> None:
+    # It may have committed when it fails, so it is never compensated: it retries until it works.
+    finite = Step("Confirm", action="Confirm", retry=RetryPolicy(max_attempts=2))
+    _assert_refused(_saga(GOOD, finite, pivot="Confirm"), "Confirm", "retry-after-pivot")
+
+
 def test_pivot_that_names_no_step() -> None:
     _assert_refused(_saga(GOOD, PIVOT, pivot="Nope"), None, "unknown-pivot")
 

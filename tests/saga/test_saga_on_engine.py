@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from examples.orders.sagas import PLACE_ORDER
@@ -90,19 +90,22 @@ def test_place_order_succeeds_through_every_step_keeping_results() -> None:
     }
 
 
-def test_declined_payment_releases_stock_notifies_and_fails_with_the_error() -> None:
+def test_declined_payment_refunds_releases_stock_notifies_and_fails_with_the_error() -> None:
     handlers = _Handlers(failing={"ChargePayment": lambda _: Boom("card refused")})
     execution = _run(PLACE_ORDER, handlers)
     assert execution.status == "FAILED"
     assert execution.error == "Boom"
     assert "card refused" in execution.cause
+    # The failed step's own compensation runs first (a no-op when it did nothing).
     assert handlers.states() == [
         "ReserveStock",
         "ChargePayment",
+        "CompensateChargePayment",
         "CompensateReserveStock",
         "NotifyOrderFailed",
     ]
-    assert handlers.calls[-2:] == [
+    assert handlers.calls[-3:] == [
+        ("CompensateChargePayment", "Boom"),
         ("CompensateReserveStock", "Boom"),
         ("NotifyOrderFailed", "Boom"),
     ]
@@ -111,7 +114,7 @@ def test_declined_payment_releases_stock_notifies_and_fails_with_the_error() -> 
 def test_failing_compensation_ends_in_compensation_failed() -> None:
     handlers = _Handlers(
         failing={
-            "ConfirmOrder": lambda _: Boom("no"),
+            "ChargePayment": lambda _: Boom("no"),
             "ReleaseStock": lambda _: Boom("warehouse down"),
         }
     )
@@ -131,6 +134,16 @@ def test_step_past_the_pivot_is_retried_until_it_succeeds() -> None:
     execution = _run(PLACE_ORDER, handlers)
     assert execution.status == "SUCCEEDED"
     assert [s for s, _ in handlers.calls].count("NotifyCustomer") == 5
+    assert not any(s.startswith("Compensate") for s, _ in handlers.calls)
+
+
+def test_the_pivot_is_retried_until_it_succeeds_since_it_may_have_committed() -> None:
+    handlers = _Handlers(
+        failing={"ConfirmOrder": lambda attempt: Boom("unsure") if attempt < 3 else None}
+    )
+    execution = _run(PLACE_ORDER, handlers)
+    assert execution.status == "SUCCEEDED"
+    assert [s for s, _ in handlers.calls].count("ConfirmOrder") == 4
     assert not any(s.startswith("Compensate") for s, _ in handlers.calls)
 
 
@@ -155,17 +168,19 @@ def test_random_saga_failing_anywhere_before_commit_compensates_in_reverse(
     case: _Case, data: st.DataObject
 ) -> None:
     saga = _bounded(case.saga)
-    # GIVEN a step at or before the pivot that fails for a business reason
-    failing = data.draw(st.integers(0, case.last_compensating))
+    # GIVEN a step before the pivot that fails for a business reason
+    assume(case.first_committed > 0)
+    failing = data.draw(st.integers(0, case.first_committed - 1))
     culprit = saga.steps[failing]
     handlers = _Handlers(failing={culprit.action: lambda _: Boom("no")})
     # WHEN the saga runs
     execution = _run(saga, handlers)
-    # THEN the completed steps are undone, latest first, then the failure notification runs
+    # THEN the failed step and the completed ones are undone, latest first, then the failure
+    # notification runs
     done = [s.name for s in saga.steps[:failing]]
     undo = [
         f"Compensate{s.name}"
-        for s in reversed(saga.steps[:failing])
+        for s in reversed(saga.steps[: failing + 1])
         if isinstance(s, Step) and s.compensation
     ]
     tail = [saga.on_failure.name] if saga.on_failure else []

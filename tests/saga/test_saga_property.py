@@ -1,4 +1,7 @@
-"""Property: any valid saga compiles to ASL whose every catch path undoes exactly what was done.
+"""Property: any valid saga compiles to ASL whose every catch path undoes all it may have done.
+
+A step before the pivot that fails may still have done its work (a late answer, a crash after
+the append), so its catch path runs its own compensation, then those of the completed steps.
 
 The graph is walked statically: from each action's catcher, through `Next`, to a Fail state.
 """
@@ -45,7 +48,8 @@ policies = st.builds(
 @dataclass(frozen=True)
 class _Case:
     saga: Saga
-    last_compensating: int
+    #: Index of the pivot (it and later steps commit), or the step count without a pivot.
+    first_committed: int
 
 
 @st.composite
@@ -53,11 +57,12 @@ def sagas(draw: st.DrawFn) -> _Case:
     count = draw(st.integers(1, 8))
     pivot = draw(st.none() | st.integers(0, count - 1))
     last = pivot if pivot is not None else count - 1
+    first_committed = pivot if pivot is not None else count
     steps: list[Step | Notification] = []
     for index in range(count):
         name = f"S{index}"
         timeout = draw(st.none() | st.integers(1, 900))
-        committed = pivot is not None and index > pivot
+        committed = index >= first_committed
         retry = draw(st.none() | policies)
         if committed and retry is not None:
             retry = RetryPolicy(
@@ -94,7 +99,7 @@ def sagas(draw: st.DrawFn) -> _Case:
         on_failure=on_failure,
         timeout=draw(st.none() | st.integers(1, 86400)),
     )
-    return _Case(saga, last)
+    return _Case(saga, first_committed)
 
 
 def _catch_path(states: dict[str, Any], start: str) -> tuple[list[str], dict[str, Any]]:
@@ -108,7 +113,9 @@ def _catch_path(states: dict[str, Any], start: str) -> tuple[list[str], dict[str
 
 @settings(max_examples=60, deadline=None)
 @given(sagas())
-def test_every_catch_path_compensates_completed_steps_in_reverse_then_fails(case: _Case) -> None:
+def test_every_catch_path_compensates_the_failed_and_completed_steps_in_reverse_then_fails(
+    case: _Case,
+) -> None:
     saga = case.saga
     # WHEN the saga compiles (and the ASL model validates it)
     states = compile_saga(saga).to_dict()["States"]
@@ -119,14 +126,15 @@ def test_every_catch_path_compensates_completed_steps_in_reverse_then_fails(case
         assert catcher["ErrorEquals"] == ["States.ALL"]
         assert catcher["ResultPath"] == "$.error"
         path, fail = _catch_path(states, catcher["Next"])
-        if index <= case.last_compensating:
-            done = [s for s in saga.steps[:index] if isinstance(s, Step) and s.compensation]
-            expected = [compensation_state(s.name) for s in reversed(done)]
+        if index < case.first_committed:
+            tried = [s for s in saga.steps[: index + 1] if isinstance(s, Step) and s.compensation]
+            expected = [compensation_state(s.name) for s in reversed(tried)]
             if saga.on_failure is not None:
                 expected.append(saga.on_failure.name)
         else:
-            expected = []  # committed: nothing is undone after the pivot
-        # ... runs exactly the completed steps' compensations, latest first ...
+            expected = []  # committed: nothing is undone from the pivot on
+        # ... runs the failed step's own compensation (if it has one), then the completed
+        # steps' compensations, latest first ...
         assert path == expected
         # ... none of which overwrites the caught error ...
         for name in path:
@@ -163,9 +171,10 @@ def test_retry_follows_each_policy_after_the_transient_errors(case: _Case) -> No
     states = compile_saga(case.saga).to_dict()["States"]
     for index, step in enumerate(case.saga.steps):
         retriers = states[step.name]["Retry"]
-        committed = index > case.last_compensating
+        committed = index >= case.first_committed
         if step.retry is None:
-            expected_errors = ["States.ALL"] if committed else ["Saga.Retryable"]
+            # Steps are idempotent, so a timed-out attempt is retried too.
+            expected_errors = ["States.ALL"] if committed else ["Saga.Retryable", "States.Timeout"]
         else:
             expected_errors = [e for e in step.retry.errors if not e.startswith("Lambda.")]
         policy_retrier = retriers[-1]
@@ -180,3 +189,7 @@ def test_retry_follows_each_policy_after_the_transient_errors(case: _Case) -> No
         # Transient Lambda errors are retried by some retrier, whatever the policy.
         covered = {e for r in retriers for e in r["ErrorEquals"]}
         assert "States.ALL" in covered or "Lambda.TooManyRequestsException" in covered
+    if case.saga.on_failure is not None and case.first_committed > 0:
+        # The failure notification is idempotent: it retries every error, a timeout included.
+        (retrier,) = states[case.saga.on_failure.name]["Retry"]
+        assert retrier["ErrorEquals"] == ["States.ALL"]

@@ -96,10 +96,12 @@ def test_a_declined_payment_is_compensated(service: LocalService) -> None:
         "Begin",
         "ReserveStock",
         "ChargePayment",
+        "CompensateChargePayment",
         "CompensateReserveStock",
         "NotifyOrderFailed",
         "Failed",
     )
+    # The declined payment's own compensation ran, and recorded nothing: nothing was charged.
     assert [e.event.type for e in run.events] == [
         "StockReserved",
         "StockReleased",

@@ -24,21 +24,45 @@ results of the steps completed so far, by step name, each `{"Payload": <what the
 compensation's is `Compensate<Step>`, a notification's is its name.
 
 **Shape of a compiled saga.** `Begin` (a Pass creating `$.results`), then each step's action in
-order. An action's `Catch` (`States.ALL`, into `$.error`) leads to the compensations of the
-steps completed before it, latest first (`Compensate<Step>`), then the failure notification if
-the saga declares one, then `Failed`, which fails the execution with the caught error and
-cause. Steps after the pivot retry every error (until they succeed, their attempts run out or
-the saga times out); if one still fails, nothing is compensated (the pivot committed the saga)
-and it goes straight to `Failed`. A compensation that fails after its retries goes to
-`CompensationFailed`.
+order. An action before the pivot catches every error (`States.ALL`, into `$.error`) and leads
+to its *own* compensation first (`Compensate<Step>`, if the step has one), then to the
+compensations of the steps completed before it, latest first, then the failure notification if
+the saga declares one, then `Failed`, which fails the execution with the caught error and cause.
+The failed step's own compensation runs because a failed action may still have done its work:
+it answered after its `TimeoutSeconds` (`States.Timeout`), its runtime died after the append
+(`Runtime.ExitError`), or it crashed after the append on every attempt. A compensation that
+fails after its retries goes to `CompensationFailed`.
+
+**Compensations undo what this execution did, and nothing else.** A compensation receives the
+caught `error` and decides from the event store, not from the step's result (a failed step has
+none): it undoes only what the store shows this execution's action did, and is a no-op when the
+action did nothing (a business failure raised before any append, a timeout before the work).
+Running it twice undoes once.
+
+**Retries.** Every task is idempotent under retries (deterministic event ids, idempotent mail
+keys), so a timed-out attempt is safe to run again: an action's default policy
+(`DEFAULT_RETRY`, and any `RetryPolicy` left at its default `errors`) retries `Saga.Retryable`
+and `States.Timeout`; the transient Lambda errors are always retried; compensations
+(`COMPENSATION_RETRY`) and the failure notification (the same policy unless it declares its own)
+retry every error.
+
+**The pivot.** The pivot commits the saga, and when it fails the saga cannot tell whether its
+commit landed (a late answer, a crash after the append). Compensating then could leave a
+committed saga undone and notified as failed (an order both confirmed and rejected). So the
+pivot is retried like the steps after it: every error (`States.ALL`, `UNTIL_SUCCESS` by default;
+the `retry-after-pivot` rule refuses any other list), until it succeeds, its attempts run out or
+the saga times out; it is never compensated, and if it still fails it goes straight to `Failed`
+(a timeout ends the execution `TIMED_OUT`), with nothing undone, for an operator. Business
+checks that may refuse the command belong in steps before the pivot. A saga whose first step
+is the pivot can never compensate, so its failure notification is left out.
 
 **Errors.** A task signals:
 
 - a retryable failure by raising an error named `RETRYABLE_ERROR` (`Saga.Retryable`), retried as
   the step's `RetryPolicy` says;
 - a business failure by raising an error with its own name (e.g. `PaymentDeclined`): not retried
-  (unless the policy lists it), caught, and the completed steps are compensated, latest first; the
-  execution then fails with that error name and cause;
+  (unless the policy lists it), caught before the pivot, and the failed step and the completed
+  steps are compensated, latest first; the execution then fails with that error name and cause;
 - the transient Lambda errors (`TRANSIENT_LAMBDA_ERRORS`) are always retried.
 
 A compensation that still fails after its retries ends the execution with `COMPENSATION_FAILED`

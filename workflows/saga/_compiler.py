@@ -76,9 +76,9 @@ class SagaCompileError(ValueError):
     `duplicate-name` (steps, notifications, compensations and the compiler's own `Begin`,
     `Failed`, `CompensationFailed` share one namespace), `no-action`, `handler-name`,
     `missing-compensation` (a step before the last compensating one needs one),
-    `compensation-past-pivot` (the pivot and later steps commit), `retry-after-pivot` (their
-    policy must retry `States.ALL`), `retry-policy` (what AWS would reject), `timeout`, and
-    `asl-invalid` (the ASL model refused the result: a compiler bug).
+    `compensation-past-pivot` (the pivot and later steps commit), `retry-after-pivot` (the
+    pivot's and later steps' policy must retry `States.ALL`), `retry-policy` (what AWS would
+    reject), `timeout`, and `asl-invalid` (the ASL model refused the result: a compiler bug).
 
     Attributes:
         saga: The saga's name.
@@ -210,12 +210,14 @@ def _check_step(
         yield from _check_handler(label, step.action, "action", names)
     if step.timeout is not None:
         yield from _check_timeout(label, step.timeout)
-    if past_pivot and step.retry is not None and tuple(step.retry.errors) != (_STATES_ALL,):
+    committed = is_pivot or past_pivot
+    if committed and step.retry is not None and tuple(step.retry.errors) != (_STATES_ALL,):
+        where = "the pivot" if is_pivot else "a step past the pivot"
         yield SagaProblem(
             label,
             "retry-after-pivot",
-            "a step past the pivot must retry until it succeeds: its policy's errors must be "
-            "('States.ALL',)",
+            f"{where} must retry until it succeeds (it may have committed): its policy's "
+            "errors must be ('States.ALL',)",
         )
     yield from _check_policy(label, step.retry, "retry")
     if not isinstance(step, Step):
@@ -372,8 +374,8 @@ class _Builder:
         self.saga = saga
         self.names = names
         pivot = _pivot_index(saga)
-        # Steps up to here can fail into the compensation chain; later ones are committed.
-        self.last_compensating = pivot if pivot is not None else len(saga.steps) - 1
+        # Steps before here can fail into the compensation chain; the pivot and later commit.
+        self.first_committed = pivot if pivot is not None else len(saga.steps)
 
     def build(self) -> dict[str, Any]:
         saga = self.saga
@@ -385,27 +387,30 @@ class _Builder:
             "ResultPath": "$.results",
             "Next": first,
         }
-        tail = saga.on_failure.name if saga.on_failure is not None else FAILED_STATE
-        # `undo` is where a failure at the current step goes: the latest completed compensation.
+        # With the pivot first, nothing can fail into the notification (see below).
+        notify = saga.on_failure if self.first_committed > 0 else None
+        tail = notify.name if notify is not None else FAILED_STATE
+        # `undo` is the compensation of the latest step that may have done work: where a failure
+        # goes once the failing step's own compensation (if any) has run.
         undo = tail
         compensations: list[tuple[str, Step]] = []
         for index, step in enumerate(saga.steps):
-            committed = index > self.last_compensating
+            committed = index >= self.first_committed
             nxt = saga.steps[index + 1].name if index + 1 < len(saga.steps) else None
+            if not committed and isinstance(step, Step) and step.compensation is not None:
+                # A failed action may still have done its work (a late answer, a crash after
+                # the append), so its own compensation runs first, then the earlier ones.
+                compensations.append((undo, step))
+                undo = compensation_state(step.name)
             states[step.name] = self._action(
                 step, committed, nxt, FAILED_STATE if committed else undo
             )
-            if (
-                isinstance(step, Step)
-                and step.compensation is not None
-                and index < (self.last_compensating)
-            ):
-                compensations.append((undo, step))
-                undo = compensation_state(step.name)
         for next_state, step in reversed(compensations):
             states[compensation_state(step.name)] = self._compensation(step, next_state)
-        if saga.on_failure is not None:
-            states[saga.on_failure.name] = self._failure_notification(saga.on_failure)
+        if notify is not None:
+            # Left out when the first step is the pivot: nothing is ever compensated or
+            # notified then, and ASL refuses a state no transition reaches.
+            states[notify.name] = self._failure_notification(notify)
         states[FAILED_STATE] = {
             "Type": "Fail",
             "Comment": "The saga failed with the error it caught, kept in $.error.",
@@ -498,7 +503,8 @@ class _Builder:
             with_error=True,
             result={"ResultPath": None},
             timeout=note.timeout,
-            policy=note.retry if note.retry is not None else DEFAULT_RETRY,
+            # It is idempotent, so every error is worth retrying: a lost failure mail is worse.
+            policy=note.retry if note.retry is not None else COMPENSATION_RETRY,
             # A notification that cannot be sent must not hide the saga's own error.
             catch_into=(NOTIFICATION_ERROR_PATH, FAILED_STATE),
             nxt=FAILED_STATE,

@@ -12,6 +12,8 @@ from workflows.saga._envelope import RETRYABLE_ERROR, TRANSIENT_LAMBDA_ERRORS
 
 Jitter = Literal["FULL", "NONE"]
 
+#: The error Step Functions raises when a Task attempt overruns its `TimeoutSeconds`.
+TIMEOUT_ERROR = "States.Timeout"
 #: The Step Functions maximum for `MaxAttempts` and `IntervalSeconds`.
 MAX_ATTEMPTS_LIMIT = 99_999_999
 
@@ -26,7 +28,10 @@ class RetryPolicy:
         backoff_rate: Factor the interval grows by on each retry (`BackoffRate`, >= 1.0).
         max_delay: Upper bound of the interval in seconds (`MaxDelaySeconds`), or None.
         jitter: `"FULL"` to randomise each interval (`JitterStrategy`), `"NONE"`, or None to omit.
-        errors: The error names retried (`ErrorEquals`); `"States.ALL"` must stand alone.
+        errors: The error names retried (`ErrorEquals`); `"States.ALL"` must stand alone. The
+            default retries `Saga.Retryable` and `States.Timeout` (an attempt that overran the
+            Task's `TimeoutSeconds`): steps are idempotent, so a timed-out attempt whose work did
+            land is safe to run again.
     """
 
     interval: int = 1
@@ -34,12 +39,13 @@ class RetryPolicy:
     backoff_rate: float = 2.0
     max_delay: int | None = None
     jitter: Jitter | None = None
-    errors: tuple[str, ...] = (RETRYABLE_ERROR,)
+    errors: tuple[str, ...] = (RETRYABLE_ERROR, TIMEOUT_ERROR)
 
 
 #: Policy of an action before the pivot when its step declares none.
 DEFAULT_RETRY = RetryPolicy()
-#: Policy of a compensation when its step declares none: every error, patiently.
+#: Policy of a compensation when its step declares none, and of the failure notification when it
+#: declares none: every error, patiently (both are idempotent).
 COMPENSATION_RETRY = RetryPolicy(
     interval=2,
     max_attempts=10,
@@ -48,8 +54,8 @@ COMPENSATION_RETRY = RetryPolicy(
     jitter="FULL",
     errors=("States.ALL",),
 )
-#: Policy of a step past the pivot when it declares none: every error, until it succeeds (or the
-#: saga times out).
+#: Policy of the pivot and of a step past it when it declares none: every error, until it
+#: succeeds (or the saga times out).
 UNTIL_SUCCESS = RetryPolicy(
     interval=1,
     max_attempts=MAX_ATTEMPTS_LIMIT,
@@ -74,8 +80,11 @@ TRANSIENT_RETRY = RetryPolicy(
 class Step:
     """A saga step: an action and, unless the step is the pivot or past it, a compensation.
 
-    The compensation runs when a later step fails (after its retries); the failing step's own
-    compensation does not run, since its action did not complete.
+    The compensation runs when this step or a later one before the pivot fails for good (after
+    its retries): a failed action may still have done its work (it answered too late, or died
+    after appending), so the failing step's own compensation runs first. A compensation
+    therefore undoes only what the event store shows this execution did, and is a no-op when
+    the action did nothing.
 
     Attributes:
         name: The step's name: its ASL state name and its key in `$.results`
@@ -84,7 +93,7 @@ class Step:
         compensation: Name of the handler that undoes it; required before the pivot, refused at
             or after it.
         retry: The action's retry policy; default `DEFAULT_RETRY` before the pivot and
-            `UNTIL_SUCCESS` after it.
+            `UNTIL_SUCCESS` at and after it (where it must retry `States.ALL`).
         compensation_retry: The compensation's retry policy; default `COMPENSATION_RETRY`.
         timeout: Seconds one attempt of the action may take (`TimeoutSeconds`), or None.
     """
@@ -107,8 +116,8 @@ class Notification:
     Attributes:
         name: The ASL state name (same rules as `Step.name`).
         action: Name of the handler (one Lambda function) that sends it.
-        retry: Retry policy; default `DEFAULT_RETRY` before the pivot (and for `on_failure`),
-            `UNTIL_SUCCESS` after it.
+        retry: Retry policy; default `DEFAULT_RETRY` before the pivot, `UNTIL_SUCCESS` after
+            it, and `COMPENSATION_RETRY` (every error) as the saga's `on_failure`.
         timeout: Seconds one attempt may take (`TimeoutSeconds`), or None.
     """
 
@@ -122,9 +131,9 @@ class Notification:
 class Saga:
     """A command's saga: ordered steps, an optional pivot and an optional failure notification.
 
-    Steps up to the pivot are compensatable (each declares a compensation); the pivot commits the
-    saga; steps after it are retried until they succeed. Without a pivot every step is
-    compensatable.
+    Steps before the pivot are compensatable (each declares a compensation); the pivot commits
+    the saga, so it and the steps after it are retried until they succeed. Without a pivot every
+    step is compensatable.
 
     Attributes:
         name: The saga's name, also its state machine's name (letters, digits, `-`, `_`).

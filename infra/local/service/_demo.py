@@ -42,9 +42,10 @@ class DemoRun:
 def run_demo() -> list[DemoRun]:
     """Run the reference service's two demo orders on moto's DynamoDB and SES, in-process.
 
-    One order succeeds; the other's payment (`tok_decline`) is declined, so its stock
-    reservation is released and the customer told. Execution names are fixed, so event ids
-    are the same on every run.
+    One order succeeds; the other's payment (`tok_decline`) is declined, so the payment's own
+    compensation runs (it refunds nothing: nothing was charged), its stock reservation is
+    released and the customer told. Execution names are fixed, so event ids are the same on
+    every run.
     """
     from examples.orders.handlers import seed_stock, stock_level
 

@@ -7,6 +7,7 @@ keeps histories deterministic; AWS interleaves such events in no fixed order.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -54,6 +55,7 @@ def iso_time(instant: datetime) -> str:
     return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
 
 
+@functools.lru_cache(maxsize=1024)  # a machine has few resources, each classified per attempt
 def task_kind(resource: str) -> tuple[str, str, str]:
     """Classify a Task resource: (kind, resourceType, resource) as history events name them.
 
@@ -652,7 +654,7 @@ class Run:
         error = outcome.error
         cause = outcome.cause
         result = outcome.output
-        if error is None and len(to_json(result).encode()) > E.PAYLOAD_LIMIT_BYTES:
+        if error is None and _exceeds_payload_limit(outcome):
             error = E.DATA_LIMIT_EXCEEDED
             task_name = "lambda" if kind == "lambda-invoke" else state.resource
             cause = (
@@ -894,6 +896,14 @@ _HANDLERS: Final[dict[str, _Handler]] = {
     "Parallel": Run._parallel,
     "Map": Run._map,
 }
+
+
+def _exceeds_payload_limit(outcome: TaskOutcome) -> bool:
+    """Whether a task's result is over the 256 KiB limit (its compact UTF-8 JSON)."""
+    bound = outcome.output_bytes_at_most
+    if bound is not None and bound <= E.PAYLOAD_LIMIT_BYTES:
+        return False  # the integration vouches for a size within the limit: skip serialising
+    return len(to_json(outcome.output).encode()) > E.PAYLOAD_LIMIT_BYTES
 
 
 def _filter(path: Any, data: Any, scope: Scope) -> Any:

@@ -10,13 +10,13 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from infra.local.stepfunctions import _errors as E
 from infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
 from infra.local.stepfunctions._errors import DefinitionError
 from infra.local.stepfunctions._execution import Run
-from infra.local.stepfunctions._history import History
+from infra.local.stepfunctions._history import History, to_json
 from infra.local.stepfunctions._plan import Graph, compile_graph
 from infra.local.stepfunctions._tasks import (
     HttpLambdaInvoker,
@@ -26,6 +26,7 @@ from infra.local.stepfunctions._tasks import (
     TaskMock,
     TaskOutcome,
     function_name_of,
+    json_copy,
     lambda_error_cause,
 )
 
@@ -140,6 +141,9 @@ class LocalStepFunctions:
         self._by_content: dict[str, Graph] = {}
         self._executions: deque[Execution] = deque(maxlen=max_retained_executions)
         self._counter = 0
+        self._date_now: datetime | None = None  # see _date_texts
+        self._date_second: datetime | None = None
+        self._date_cache = ("", "")
 
     # -- configuration -------------------------------------------------------------------
 
@@ -296,32 +300,25 @@ class LocalStepFunctions:
         if not ok:
             error, cause = value
             return TaskOutcome.failure(error, cause, seconds=seconds)
+        # Serialised once: the text gives both the Content-Length header and the payload's share
+        # of the 256 KiB limit, which the engine would otherwise check by serialising it again.
+        text = to_json(value)
+        if text.isascii():
+            payload_bytes = body_length = len(text)
+        else:
+            payload_bytes = len(text.encode())
+            # Lambda's body escapes non-ASCII characters, so its length differs from the text's.
+            body_length = len(json.dumps(value, separators=(",", ":")))
         version = qualifier or "$LATEST"
-        body_length = str(len(json.dumps(value, separators=(",", ":")).encode()))
-        date = self.clock.now().strftime("%a, %d %b %Y %H:%M:%S GMT")
-        trace = f"Root=1-{request_id[:8]}-{request_id.replace('-', '')[8:32]}"
-        headers = {
-            "Connection": "keep-alive",
-            "Content-Length": body_length,
-            "Content-Type": "application/json",
-            "Date": date,
-            "X-Amz-Executed-Version": version,
-            "X-Amzn-Trace-Id": trace,
-            "x-amzn-Remapped-Content-Length": "0",
-            "x-amzn-RequestId": request_id,
-        }
-        response = {
-            "ExecutedVersion": version,
-            "Payload": value,
-            "SdkHttpMetadata": {
-                "AllHttpHeaders": {key: [header] for key, header in headers.items()},
-                "HttpHeaders": headers,
-                "HttpStatusCode": 200,
-            },
-            "SdkResponseMetadata": {"RequestId": request_id},
-            "StatusCode": 200,
-        }
-        return TaskOutcome.success(response, seconds=seconds)
+        content_length = str(body_length)
+        response = invoke_response(
+            value, version, request_id, self._date_texts()[0], content_length
+        )
+        return TaskOutcome(
+            output=response,
+            seconds=seconds,
+            output_bytes_at_most=payload_bytes + envelope_bytes_at_most(version, content_length),
+        )
 
     def _lambda_arn(self, call: TaskCall) -> TaskOutcome:
         name, qualifier = function_name_of(call.resource)
@@ -331,7 +328,30 @@ class LocalStepFunctions:
         if not ok:
             error, cause = value
             return TaskOutcome.failure(error, cause, seconds=seconds)
-        return TaskOutcome.success(value, seconds=seconds)
+        # The result is the state's output as is: its exact size spares the engine measuring it.
+        return TaskOutcome(
+            output=value, seconds=seconds, output_bytes_at_most=len(to_json(value).encode())
+        )
+
+    def _date_texts(self) -> tuple[str, str]:
+        """The clock's current second as an HTTP Date header and as a log stream's day.
+
+        Cached per second: formatting dates is a visible share of a Lambda task, and the
+        virtual clock often stays on one second for many tasks. The cache key is the naive
+        time, which is all ``strftime`` reads.
+        """
+        now = self.clock.now()
+        if now is self._date_now:
+            return self._date_cache  # the virtual clock hands out one object until it moves
+        self._date_now = now
+        second = now.replace(microsecond=0, tzinfo=None)
+        if second != self._date_second:
+            self._date_second = second
+            self._date_cache = (
+                second.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+                second.strftime("%Y/%m/%d"),
+            )
+        return self._date_cache
 
     def _call_function(
         self,
@@ -368,12 +388,11 @@ class LocalStepFunctions:
             timeout_seconds=float(call.timeout_seconds or 60),
             log_group_name=f"/aws/lambda/{name}",
             log_stream_name=(
-                f"{self.clock.now():%Y/%m/%d}/[{qualifier or '$LATEST'}]"
-                f"{request_id.replace('-', '')}"
+                f"{self._date_texts()[1]}/[{qualifier or '$LATEST'}]{request_id.replace('-', '')}"
             ),
         )
         # A real function receives serialised JSON: hand over a copy the handler may mutate.
-        event = json.loads(json.dumps(payload))
+        event = json_copy(payload)
         try:
             result = handler(event, context)
         except Exception as exc:
@@ -383,7 +402,8 @@ class LocalStepFunctions:
                 context.elapsed_seconds,
             )
         try:
-            value = json.loads(json.dumps(result))
+            # ...and its result is marshalled: a copy the handler cannot change afterwards.
+            value = json_copy(result)
         except (TypeError, ValueError) as exc:
             error = "Runtime.MarshalError"
             body = {
@@ -394,6 +414,55 @@ class LocalStepFunctions:
             }
             return False, (error, json.dumps(body)), context.elapsed_seconds
         return True, value, context.elapsed_seconds
+
+
+def invoke_response(
+    payload: Any, version: str, request_id: str, date: str, content_length: str
+) -> dict[str, Any]:
+    """A ``lambda:invoke`` task's result, shaped as Step Functions records Lambda's response."""
+    trace = f"Root=1-{request_id[:8]}-{request_id.replace('-', '')[8:32]}"
+    headers = {
+        "Connection": "keep-alive",
+        "Content-Length": content_length,
+        "Content-Type": "application/json",
+        "Date": date,
+        "X-Amz-Executed-Version": version,
+        "X-Amzn-Trace-Id": trace,
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": request_id,
+    }
+    return {
+        "ExecutedVersion": version,
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {key: [header] for key, header in headers.items()},
+            "HttpHeaders": headers,
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    }
+
+
+# The JSON size of an invoke response around its payload, less the parts whose length varies:
+# measured on a response with an empty version and Content-Length, a null payload, and the
+# longest request id (a UUID) and Date header there are.
+_ENVELOPE_BYTES: Final = len(
+    to_json(
+        invoke_response(
+            None, "", "00000000-0000-4000-8000-000000000000", "Wed, 31 Dec 9999 23:59:59 GMT", ""
+        )
+    ).encode()
+)
+
+
+def envelope_bytes_at_most(version: str, content_length: str) -> int:
+    """An upper bound of an invoke response's JSON size, less its payload's.
+
+    The version appears three times and the Content-Length twice; a character takes at most
+    six bytes in JSON (``\\uXXXX``).
+    """
+    return _ENVELOPE_BYTES + 3 * 6 * len(version) + 2 * len(content_length)
 
 
 def uuid4(rng: random.Random) -> str:

@@ -6,7 +6,7 @@ import json
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -53,6 +53,10 @@ class TaskOutcome:
         seconds: virtual seconds the attempt took (the clock advances by that much).
         submitted: for ``.sync`` and ``.waitForTaskToken`` tasks, the service's response to the
             submission (recorded as a TaskSubmitted event before the outcome); None for none.
+        output_bytes_at_most: an upper bound of the size of ``output`` as compact UTF-8 JSON,
+            when the integration already knows one; it spares the engine serialising every
+            result only to check the 256 KiB limit (a bound over the limit is checked exactly).
+            None: the engine measures.
     """
 
     output: Any = None
@@ -61,6 +65,7 @@ class TaskOutcome:
     timed_out: bool = False
     seconds: float = 0.0
     submitted: Any = None
+    output_bytes_at_most: int | None = None
 
     @classmethod
     def success(cls, output: Any, *, seconds: float = 0.0, submitted: Any = None) -> TaskOutcome:
@@ -128,6 +133,55 @@ class LambdaContext:
     def elapse(self, seconds: float) -> None:
         """Declare that the handler spent ``seconds`` of (virtual) time."""
         self.elapsed_seconds += seconds
+
+
+# Types that JSON carries through unchanged (exact types: a subclass may serialise differently).
+_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+# Deeper values take the JSON round trip, which also reports a circular value as JSON does.
+_MAX_COPY_DEPTH: Final = 100
+
+
+class _NotPlainJson(Exception):
+    """A value that a JSON round trip would change or reject (a tuple, a non-str key, ...)."""
+
+
+def json_copy(value: Any) -> Any:
+    """The same result as ``json.loads(json.dumps(value))``, several times faster.
+
+    A handler receives its event as parsed JSON, and its result is marshalled the same way:
+    the engine hands each side a copy the other cannot see mutated. Plain JSON values (dicts
+    with str keys, lists, str, int, float, bool, None) are copied directly, sharing only the
+    immutable scalars; anything else takes the JSON round trip, so converted values and raised
+    errors are exactly the round trip's.
+
+    Raises:
+        TypeError: a value JSON cannot encode (as ``json.dumps`` raises it).
+        ValueError: a circular value (as ``json.dumps`` raises it).
+    """
+    try:
+        return _copy_plain(value, 0)
+    except _NotPlainJson:
+        return json.loads(json.dumps(value))
+
+
+def _copy_plain(value: Any, depth: int) -> Any:
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if depth >= _MAX_COPY_DEPTH:
+        raise _NotPlainJson
+    if kind is dict:
+        copy: dict[str, Any] = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlainJson
+            copy[key] = item if type(item) in _JSON_SCALARS else _copy_plain(item, depth + 1)
+        return copy
+    if kind is list:
+        return [
+            item if type(item) in _JSON_SCALARS else _copy_plain(item, depth + 1) for item in value
+        ]
+    raise _NotPlainJson
 
 
 def lambda_error_cause(exc: BaseException, request_id: str, *, compact: bool) -> tuple[str, str]:
