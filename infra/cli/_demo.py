@@ -40,6 +40,8 @@ def _steps_table(saga: Saga) -> Table:
         table.add_column(column)
     committed = False
     for index, step in enumerate(saga.steps, start=1):
+        # The pivot commits like the steps after it: no compensation, retried until it succeeds.
+        committed = committed or step.name == saga.pivot
         policy = step.retry or (UNTIL_SUCCESS if committed else DEFAULT_RETRY)
         if isinstance(step, Step) and step.compensation is not None and not committed:
             undo = step.compensation
@@ -50,7 +52,6 @@ def _steps_table(saga: Saga) -> Table:
         name = step.name if step.action == step.name else f"{step.name} → {step.action}"
         if step.name == saga.pivot:
             name += "\n[bold magenta]pivot[/bold magenta]"
-            committed = True
         timeout = f"{step.timeout}s" if step.timeout is not None else "-"
         table.add_row(str(index), name, undo, _policy(policy), timeout)
     return table
@@ -78,7 +79,10 @@ def demo(as_json: bool) -> None:
     console = Console()
     console.print(_steps_table(PLACE_ORDER))
     retry = _policy(COMPENSATION_RETRY).replace("\n", " on ")
-    console.print(f"On failure: the completed steps' compensations, latest first ({retry})")
+    console.print(
+        "On failure: the failed step's own compensation, then the completed steps', "
+        f"latest first ({retry})"
+    )
     if PLACE_ORDER.on_failure is not None:
         console.print(f"then the failure notification [bold]{PLACE_ORDER.on_failure.name}[/bold]")
     states = machine.to_dict()["States"]
