@@ -60,6 +60,7 @@ def test_a_malformed_line_is_reported_with_its_location(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["replay", str(path)])
     assert result.exit_code != 0
     assert "broken.jsonl:1" in result.output
+    assert "no field 'definition'" in result.output
 
 
 def test_test_state_recordings_in_a_folder_are_skipped(tmp_path: Path) -> None:

@@ -127,7 +127,11 @@ def load_records(path: str | Path) -> list[Record]:
                     if "request" in data and "response" in data:
                         continue  # a TestState call (test_state.jsonl), not an execution
                     records.append(Record.from_json(data))
-                except (ValueError, KeyError, TypeError) as exc:
+                except KeyError as exc:
+                    raise ValueError(
+                        f"{file}:{number}: not a recorded execution (no field {exc})"
+                    ) from exc
+                except (ValueError, TypeError) as exc:
                     raise ValueError(f"{file}:{number}: not a recorded execution ({exc})") from exc
     return records
 
