@@ -1,19 +1,19 @@
-"""`stepsaga bench`: the embedded engine against moto, machine by machine, in one process."""
+"""`stepsaga bench`: the embedded engine against moto, machine by machine, in one process.
 
-from infra.bench._check import check_outcome, first_difference
-from infra.bench._eventstore import AppendResult, measure_appends, moto_dynamodb
-from infra.bench._machines import BenchMachine, all_machines, machine_named
-from infra.bench._node import NodePeer
-from infra.bench._peers import (
-    EnginePeer,
-    MotoPeer,
-    Outcome,
-    Peer,
-    SelfTimedPeer,
-    load_engine,
-    moto_stepfunctions,
-)
+`bench(BenchOptions(...))` runs it and returns a `BenchReport`; the result types are what the
+report holds, and the constants are the bars it judges a run against. Peers, timing loops
+and the individual measurements are machinery, in the private modules.
+"""
+
+from infra.bench._eventstore import APPENDS_PER_TABLE, AppendResult
+from infra.bench._machines import BenchMachine, machine_named
+from infra.bench._peers import Outcome
+from infra.bench._profile import profile_engine
 from infra.bench._report import (
+    CHAIN_RATIO_TARGET,
+    LONG_WAIT_WALL_TARGET_SECONDS,
+    MEMORY_BAR_BYTES,
+    NODE_CHAIN_SECONDS,
     BenchReport,
     Budget,
     LongWaitResult,
@@ -23,38 +23,29 @@ from infra.bench._report import (
     PeerResult,
     Timing,
 )
-from infra.bench._runner import BenchOptions, bench, run_bench, time_machine
-from infra.bench._saga import SagaResult, measure_saga
+from infra.bench._runner import BenchOptions, bench
+from infra.bench._saga import SagaResult
 
 __all__ = (
+    "APPENDS_PER_TABLE",
+    "CHAIN_RATIO_TARGET",
+    "LONG_WAIT_WALL_TARGET_SECONDS",
+    "MEMORY_BAR_BYTES",
+    "NODE_CHAIN_SECONDS",
     "AppendResult",
     "BenchMachine",
     "BenchOptions",
     "BenchReport",
     "Budget",
-    "EnginePeer",
     "LongWaitResult",
     "MachineResult",
     "MemoryResult",
-    "MotoPeer",
-    "NodePeer",
     "Outcome",
-    "Peer",
     "PeerInfo",
     "PeerResult",
     "SagaResult",
-    "SelfTimedPeer",
     "Timing",
-    "all_machines",
     "bench",
-    "check_outcome",
-    "first_difference",
-    "load_engine",
     "machine_named",
-    "measure_appends",
-    "measure_saga",
-    "moto_dynamodb",
-    "moto_stepfunctions",
-    "run_bench",
-    "time_machine",
+    "profile_engine",
 )

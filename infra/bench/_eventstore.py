@@ -63,7 +63,7 @@ class AppendResult:
 
 #: Appends per table. moto's TransactWriteItems deep-copies every table (its rollback), so
 #: its cost grows with the data held: each batch gets a fresh table to keep figures stable.
-BATCH = 25
+APPENDS_PER_TABLE = 25
 
 
 @contextlib.contextmanager
@@ -131,8 +131,8 @@ def _batch(
 def measure_appends(client: DynamoDBClient, count: int) -> AppendResult:
     """Time `count` one-event appends, and `count` bare put_item calls of the same items.
 
-    Appends go to one stream per table, `BATCH` at a time on a fresh event store table;
-    each batch's stream is read back and checked.
+    Appends go to one stream per table, `APPENDS_PER_TABLE` at a time on a fresh event store
+    table; each batch's stream is read back and checked.
 
     Args:
         client: A DynamoDB client (see `moto_dynamodb`).
@@ -145,9 +145,9 @@ def measure_appends(client: DynamoDBClient, count: int) -> AppendResult:
     appended: list[float] = []
     put: list[float] = []
     problem = None
-    for number, start in enumerate(range(0, count, BATCH)):
+    for number, start in enumerate(range(0, count, APPENDS_PER_TABLE)):
         table = f"{_TABLE}-{number}"
-        found = _batch(client, table, events[start : start + BATCH], appended, put)
+        found = _batch(client, table, events[start : start + APPENDS_PER_TABLE], appended, put)
         problem = problem or found
     return AppendResult(count, Timing.of(appended), Timing.of(put), problem)
 

@@ -17,8 +17,6 @@ from infra.bench._machines import BenchMachine
 from infra.bench._peers import Outcome
 from infra.bench._report import NODE_PEER, Budget, PeerInfo, PeerResult, Timing
 
-NODE = NODE_PEER
-
 # Reads a job on stdin, times executions within the budget, prints the samples and the last
 # outcome. Task states are answered locally, shaped like a lambda:invoke response.
 _RUNNER = r"""
@@ -86,23 +84,25 @@ def node_peer_info() -> PeerInfo:
     """Whether aws-local-stepfunctions can be run (never installed by the bench)."""
     node = _node()
     if node is None:
-        return PeerInfo(NODE, available=False, note="node is not on PATH")
+        return PeerInfo(NODE_PEER, available=False, note="node is not on PATH")
     try:
         found = subprocess.run(
-            [node, "-e", f"require.resolve('{NODE}')"],
+            [node, "-e", f"require.resolve('{NODE_PEER}')"],
             capture_output=True,
             timeout=30,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return PeerInfo(NODE, available=False, note=f"node did not answer: {exc}")
+        return PeerInfo(NODE_PEER, available=False, note=f"node did not answer: {exc}")
     if found.returncode != 0:
         return PeerInfo(
-            NODE,
+            NODE_PEER,
             available=False,
-            note=f"not installed (`npm install {NODE}` to compare; the bench never installs it)",
+            note=(
+                f"not installed (`npm install {NODE_PEER}` to compare; the bench never installs it)"
+            ),
         )
-    return PeerInfo(NODE, available=True, note="timed inside Node (process.hrtime)")
+    return PeerInfo(NODE_PEER, available=True, note="timed inside Node (process.hrtime)")
 
 
 class NodePeer:
@@ -112,7 +112,7 @@ class NodePeer:
         timeout: Seconds one machine may take in Node.
     """
 
-    name = NODE
+    name = NODE_PEER
 
     def __init__(self, timeout: float = 120.0) -> None:
         self._timeout = timeout

@@ -16,10 +16,11 @@ from infra.bench._machines import (
     all_machines,
     long_wait_definition,
     long_wait_virtual_seconds,
+    machine_named,
     wait_retry_expected,
 )
 from infra.bench._memory import measure_memory
-from infra.bench._node import NODE, NodePeer, node_peer_info
+from infra.bench._node import NodePeer, node_peer_info
 from infra.bench._peers import (
     ENGINE,
     MOTO,
@@ -33,6 +34,7 @@ from infra.bench._peers import (
     moto_stepfunctions,
 )
 from infra.bench._report import (
+    NODE_PEER,
     BenchReport,
     Budget,
     LongWaitResult,
@@ -107,18 +109,17 @@ class BenchOptions:
         Raises:
             KeyError: a requested name is unknown (the message lists the known ones).
         """
-        machines = all_machines()
-        if not self.machines:
-            return machines
-        known = {machine.name for machine in machines}
-        unknown = [name for name in self.machines if name not in known]
-        if unknown:
-            raise KeyError(f"no benchmark machine {unknown[0]!r}; known: {', '.join(known)}")
-        return tuple(machine for machine in machines if machine.name in self.machines)
+        for name in self.machines:
+            machine_named(name)
+        return tuple(
+            machine
+            for machine in all_machines()
+            if not self.machines or machine.name in self.machines
+        )
 
 
 def _default_budget(peer: str, quick: bool) -> Budget:
-    if peer == NODE:
+    if peer == NODE_PEER:
         return Budget(1, 20, 0.05, 1) if quick else Budget(3, 5000, 0.75, 3)
     if peer == MOTO:
         # moto takes ~25 ms (chain) to ~1 s (loop, Map, a 1 s retry) per execution here
@@ -279,7 +280,7 @@ def run_bench(
             long_wait = run_long_wait(engine_factory())
     memory: MemoryResult | None = None
     if engine_factory is not None and memory_count > 0:
-        measured = next(m for m in all_machines() if m.name == MEMORY_MACHINE)
+        measured = machine_named(MEMORY_MACHINE)
         with steps.step(f"memory: {memory_count:,} executions"):
             memory = measure_memory(measured, memory_count)
     return BenchReport(

@@ -10,17 +10,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from infra.bench import BenchOptions, BenchReport, PeerResult
-from infra.bench import bench as run_benchmarks
-from infra.bench._eventstore import BATCH
-from infra.bench._machines import machine_named
-from infra.bench._profile import profile_engine
-from infra.bench._report import (
+from infra.bench import (
+    APPENDS_PER_TABLE,
     CHAIN_RATIO_TARGET,
     LONG_WAIT_WALL_TARGET_SECONDS,
     MEMORY_BAR_BYTES,
     NODE_CHAIN_SECONDS,
+    BenchOptions,
+    BenchReport,
+    PeerResult,
+    machine_named,
+    profile_engine,
 )
+from infra.bench import bench as run_benchmarks
 
 ENGINE_MISSING_EXIT = 2
 _SHORT = {"aws-local-stepfunctions": "node"}
@@ -120,7 +122,7 @@ def _render(report: BenchReport, console: Console) -> None:
                 f"{_duration(appends.put_item.median)} (medians of {appends.appends}): "
                 f"{appends.ratio:.1f}× [dim](one TransactWriteItems with two conditions; "
                 f"moto copies every table per transaction, so a fresh table per "
-                f"{BATCH} appends)[/]"
+                f"{APPENDS_PER_TABLE} appends)[/]"
             )
         if appends.problem:
             console.print(f"  [red]event store: {appends.problem}[/]")

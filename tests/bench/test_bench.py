@@ -15,11 +15,11 @@ from infra.bench import (
     Outcome,
     PeerInfo,
     Timing,
-    first_difference,
-    load_engine,
     machine_named,
-    run_bench,
 )
+from infra.bench._check import first_difference
+from infra.bench._peers import load_engine
+from infra.bench._runner import run_bench
 from infra.cli import cli
 
 QUICK_CHAIN = [
@@ -134,7 +134,8 @@ def test_timing_uses_the_median_and_nearest_rank_p95() -> None:
 def test_machines_expect_what_moto_computes() -> None:
     # moto is an independent reading of ASL: each machine's expected output must hold there,
     # so a disagreement with the engine points at the engine, not at the bench
-    from infra.bench import MotoPeer, moto_stepfunctions, time_machine
+    from infra.bench._peers import MotoPeer, moto_stepfunctions
+    from infra.bench._runner import time_machine
 
     with moto_stepfunctions() as client:
         peer = MotoPeer(client)
@@ -161,7 +162,7 @@ def test_memory_is_measured_in_a_fresh_process_with_the_engines_retention() -> N
 
 
 def test_event_store_appends_are_timed_against_put_item_and_read_back() -> None:
-    from infra.bench import measure_appends, moto_dynamodb
+    from infra.bench._eventstore import measure_appends, moto_dynamodb
 
     # GIVEN more appends than fit one table batch  WHEN they are timed
     with moto_dynamodb() as client:
@@ -177,7 +178,7 @@ def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
     loaded = load_engine()
     if isinstance(loaded, str):
         pytest.skip(loaded)
-    from infra.bench import measure_saga
+    from infra.bench._saga import measure_saga
 
     # GIVEN PlaceOrder on the engine with its handlers on moto  WHEN two orders succeed and
     # one is declined
@@ -189,8 +190,7 @@ def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
 
 
 def test_node_peer_agrees_when_installed() -> None:
-    from infra.bench import Budget, NodePeer
-    from infra.bench._node import node_peer_info
+    from infra.bench._node import NodePeer, node_peer_info
 
     info = node_peer_info()
     if not info.available:
