@@ -73,7 +73,10 @@ class Execution:
 
     @property
     def history(self) -> list[dict[str, Any]]:
-        """The events as ``get_execution_history()["events"]`` returns them (datetimes)."""
+        """The events as ``get_execution_history()["events"]`` returns them (datetimes).
+
+        Rendered on each read, as a new list: keep it rather than read it in a loop.
+        """
         return self._history.render()
 
     @property

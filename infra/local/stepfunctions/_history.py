@@ -4,6 +4,9 @@ Recording an event stores Python values; JSON text (``input``, ``output``, ``par
 ``assignedVariables``) is produced only when the history is read, so an execution nobody
 inspects pays nothing for serialisation. The engine never mutates a value after handing it to
 the history (paths and ResultPath copy on write), which is what makes the deferral safe.
+
+Each read renders anew and nothing rendered is kept: an engine retains many executions, and a
+kept rendering would double what each of them holds (and what dropping it costs later).
 """
 
 from __future__ import annotations
@@ -50,13 +53,12 @@ def _render_details(details: dict[str, Any]) -> dict[str, Any]:
 class History:
     """The events of one execution, in order, with AWS's ids and previousEventIds."""
 
-    __slots__ = ("_rendered", "events")
+    __slots__ = ("events",)
 
     def __init__(self) -> None:
         # (timestamp, type, id, previousEventId, details key, details); the interpreter's hot
         # path appends to this list directly (id == position + 1).
         self.events: list[tuple[datetime, str, int, int, str | None, dict[str, Any] | None]] = []
-        self._rendered: list[dict[str, Any]] | None = None
 
     @property
     def last_id(self) -> int:
@@ -93,18 +95,16 @@ class History:
         return [event[1] for event in self.events]
 
     def render(self) -> list[dict[str, Any]]:
-        """The events as boto3's ``get_execution_history()["events"]`` holds them."""
-        if self._rendered is None or len(self._rendered) != len(self.events):
-            rendered = []
-            for timestamp, event_type, event_id, previous, key, details in self.events:
-                event: dict[str, Any] = {
-                    "timestamp": timestamp,
-                    "type": event_type,
-                    "id": event_id,
-                    "previousEventId": previous,
-                }
-                if key is not None:
-                    event[key] = _render_details(details) if details else {}
-                rendered.append(event)
-            self._rendered = rendered
-        return self._rendered
+        """The events as boto3's ``get_execution_history()["events"]`` holds them (a new list)."""
+        rendered = []
+        for timestamp, event_type, event_id, previous, key, details in self.events:
+            event: dict[str, Any] = {
+                "timestamp": timestamp,
+                "type": event_type,
+                "id": event_id,
+                "previousEventId": previous,
+            }
+            if key is not None:
+                event[key] = _render_details(details) if details else {}
+            rendered.append(event)
+        return rendered
