@@ -59,3 +59,24 @@ def find_state(node: Any, name: str) -> dict[str, Any] | None:
 def parsed(value: Any) -> Any:
     """A recorded value that may be JSON text, parsed."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def entered_states(
+    record: dict[str, Any], event_type: str
+) -> Iterator[tuple[int, dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    """Each state of a recorded history entered with ``event_type`` (e.g. ``PassStateEntered``).
+
+    Yields ``(index of the event, its stateEnteredEventDetails, the state's definition, the
+    variables assigned before it)``, the variables as a fresh dict for the caller to keep.
+    """
+    variables: dict[str, Any] = {}
+    for index, event in enumerate(record["history"]):
+        details = event.get("stateExitedEventDetails") or {}
+        for name, value in (details.get("assignedVariables") or {}).items():
+            variables[name] = parsed(value)
+        if event["type"] != event_type:
+            continue
+        entered = event["stateEnteredEventDetails"]
+        state = find_state(record["definition"], entered["name"])
+        assert state is not None, f"{record['id']}: no state {entered['name']!r}"
+        yield index, entered, state, dict(variables)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.expressions._conformance import find_state, parsed, records
+from tests.expressions._conformance import entered_states, parsed, records
 from workflows.expressions import (
     OPERATORS,
     EvaluationError,
@@ -234,16 +234,7 @@ def test_choice_decisions_in_aws_histories() -> None:
     mismatches: list[str] = []
     for record in records("jsonpath.jsonl"):
         history = record["history"]
-        variables: dict[str, Any] = {}
-        for index, event in enumerate(history):
-            details = event.get("stateExitedEventDetails") or {}
-            for name, value in (details.get("assignedVariables") or {}).items():
-                variables[name] = parsed(value)
-            if event["type"] != "ChoiceStateEntered":
-                continue
-            entered = event["stateEnteredEventDetails"]
-            state = find_state(record["definition"], entered["name"])
-            assert state is not None
+        for index, entered, state, variables in entered_states(record, "ChoiceStateEntered"):
             if "$$" in json.dumps(state):
                 continue  # the context object holds values the recorder replaced
             later = history[index + 1 :]
@@ -256,7 +247,7 @@ def test_choice_decisions_in_aws_histories() -> None:
             after = history[history.index(exited) + 1 :]
             taken = next(e for e in after if e["type"].endswith("StateEntered"))
             # WHEN its rules are evaluated on the input it received
-            scope = Scope(variables=dict(variables))
+            scope = Scope(variables=variables)
             chosen = state.get("Default")
             try:
                 for rule in state["Choices"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.expressions._conformance import find_state, parsed, records
+from tests.expressions._conformance import entered_states, parsed, records
 from workflows.expressions import EvaluationError, Scope, compile_jsonata_template
 
 
@@ -20,20 +20,11 @@ def test_pass_outputs_assignments_and_failures_match_aws() -> None:
         if any("output" in (t.get("jsonpath") or "") for t in record["transformers"]):
             continue  # the recorder replaced the values we would compare
         history = record["history"]
-        variables: dict[str, Any] = {}
-        for index, event in enumerate(history):
-            details = event.get("stateExitedEventDetails") or {}
-            for name, value in (details.get("assignedVariables") or {}).items():
-                variables[name] = parsed(value)
-            if event["type"] != "PassStateEntered":
-                continue
-            entered = event["stateEnteredEventDetails"]
-            state = find_state(record["definition"], entered["name"])
-            assert state is not None
+        for index, entered, state, variables in entered_states(record, "PassStateEntered"):
             if _language(record, state) != "JSONata" or "context" in json.dumps(state):
                 continue  # the context object holds values the recorder replaced
             states = {"input": parsed(entered["input"])}
-            scope = Scope(variables=dict(variables))
+            scope = Scope(variables=variables)
             outcome = next(
                 e
                 for e in history[index + 1 :]
@@ -80,16 +71,7 @@ def test_choice_conditions_match_aws() -> None:
     mismatches: list[str] = []
     for record in records("jsonata.jsonl"):
         history = record["history"]
-        variables: dict[str, Any] = {}
-        for index, event in enumerate(history):
-            details = event.get("stateExitedEventDetails") or {}
-            for name, value in (details.get("assignedVariables") or {}).items():
-                variables[name] = parsed(value)
-            if event["type"] != "ChoiceStateEntered":
-                continue
-            entered = event["stateEnteredEventDetails"]
-            state = find_state(record["definition"], entered["name"])
-            assert state is not None
+        for index, entered, state, variables in entered_states(record, "ChoiceStateEntered"):
             if _language(record, state) != "JSONata":
                 continue
             taken = next(
@@ -98,7 +80,7 @@ def test_choice_conditions_match_aws() -> None:
             if taken is None:
                 continue
             states = {"input": parsed(entered["input"])}
-            scope = Scope(variables=dict(variables))
+            scope = Scope(variables=variables)
             chosen = state.get("Default")
             for rule in state["Choices"]:
                 condition = compile_jsonata_template(rule["Condition"], "Condition")

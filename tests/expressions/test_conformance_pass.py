@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from tests.expressions._conformance import find_state, parsed, records
+from tests.expressions._conformance import entered_states, parsed, records
 from workflows.expressions import (
     EvaluationError,
     Scope,
@@ -68,19 +68,12 @@ def test_pass_states_reproduce_aws_outputs_and_failures() -> None:
         # Outputs the recorder replaced (random numbers) cannot be compared.
         replaced = any("output" in (t.get("jsonpath") or "") for t in record["transformers"])
         history = record["history"]
-        variables: dict[str, Any] = {}
-        for index, event in enumerate(history):
-            details = event.get("stateExitedEventDetails") or {}
-            for name, value in (details.get("assignedVariables") or {}).items():
-                variables[name] = parsed(value)
-            if event["type"] != "PassStateEntered" or replaced:
-                continue
-            entered = event["stateEnteredEventDetails"]
-            state = find_state(record["definition"], entered["name"])
-            assert state is not None
+        if replaced:
+            continue
+        for index, entered, state, variables in entered_states(record, "PassStateEntered"):
             if "$$" in json.dumps(state):
                 continue  # the context object holds values the recorder replaced
-            scope = Scope(variables=dict(variables))
+            scope = Scope(variables=variables)
             try:
                 ours: Any = run_pass(state, parsed(entered["input"]), scope)
                 error: EvaluationError | None = None
