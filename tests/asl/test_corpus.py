@@ -6,43 +6,19 @@ definition, the validator must accept it, and emitting the parsed model must giv
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conformance import MISSING, conformance_dir, records
 from workflows.asl import ASLValidationError, parse_definition, parse_state
 
-REPO = Path(__file__).resolve().parents[2]
 FILES = ("jsonpath", "jsonata", "choice_operators", "services", "test_state")
 
 
-def _corpus_dir() -> Path | None:
-    configured = os.environ.get("STEPSAGA_CONFORMANCE")
-    for candidate in (
-        Path(configured) if configured else None,
-        REPO / ".." / "shared" / "conformance",
-    ):
-        if candidate is not None and candidate.is_dir():
-            return candidate.resolve()
-    return None
-
-
-CORPUS = _corpus_dir()
-needs_corpus = pytest.mark.skipif(
-    CORPUS is None, reason="conformance corpus not found (set STEPSAGA_CONFORMANCE)"
-)
-
-
-def _records(name: str) -> Iterator[dict[str, Any]]:
-    assert CORPUS is not None
-    with (CORPUS / f"{name}.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
+CORPUS = conformance_dir()
+needs_corpus = pytest.mark.skipif(CORPUS is None, reason=MISSING)
 
 
 def _refused_as_invalid(record: dict[str, Any]) -> str | None:
@@ -59,7 +35,7 @@ def _accepted_definitions() -> Iterator[tuple[str, dict[str, Any]]]:
     if CORPUS is None:
         return
     for name in FILES:
-        for record in _records(name):
+        for record in records(f"{name}.jsonl"):
             if name == "test_state":
                 if _refused_as_invalid(record) is None:
                     yield record["id"], record["request"]["definition"]
@@ -127,7 +103,7 @@ def test_definitions_aws_refused_are_refused_at_the_same_pointer() -> None:
     # GIVEN the TestState calls AWS refused with SCHEMA_VALIDATION_FAILED
     refused = [
         (record["request"]["definition"], message)
-        for record in _records("test_state")
+        for record in records("test_state.jsonl")
         if (message := _refused_as_invalid(record)) is not None
     ]
     assert refused, "the corpus holds refused definitions; did its layout change?"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.expressions._conformance import entered_states, parsed, records
+from tests.conformance import entered_states, parsed, records
 from workflows.expressions import (
     OPERATORS,
     EvaluationError,

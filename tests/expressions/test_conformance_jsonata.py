@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.expressions._conformance import entered_states, parsed, records
+from tests.conformance import entered_states, parsed, records
 from workflows.expressions import EvaluationError, Scope, compile_jsonata_template
 
 

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from tests.expressions._conformance import entered_states, parsed, records
+from tests.conformance import entered_states, parsed, records
 from workflows.expressions import (
     EvaluationError,
     Scope,

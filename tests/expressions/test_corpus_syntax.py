@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.expressions._conformance import records
+from tests.conformance import records
 from workflows.expressions import (
     ExpressionSyntaxError,
     check_jsonata,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from examples.orders.sagas import PLACE_ORDER
+from tests.conformance import MISSING, conformance_dir
 from workflows.asl import parse_definition
 from workflows.render import build_graph, render, to_asl_json, to_dot, to_mermaid
 from workflows.saga import compile_saga
@@ -160,17 +159,10 @@ def test_unknown_format_is_refused_naming_the_choices() -> None:
         render(BRANCHY, "svg")
 
 
-def _conformance_dir() -> Path | None:
-    configured = os.environ.get("STEPSAGA_CONFORMANCE")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(Path(__file__).resolve().parents[2].parent / "shared" / "conformance")
-    return next((c for c in candidates if c.is_dir()), None)
-
-
 def test_every_recorded_definition_renders_with_edges_between_drawn_states() -> None:
-    folder = _conformance_dir()
+    folder = conformance_dir()
     if folder is None:
-        pytest.skip("no conformance recordings (set STEPSAGA_CONFORMANCE or ../shared/conformance)")
+        pytest.skip(MISSING)
     seen = 0
     for path in sorted(folder.glob("*.jsonl")):
         for line in path.read_text().splitlines():

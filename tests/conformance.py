@@ -1,4 +1,9 @@
-"""Locate the AWS conformance recordings (``STEPSAGA_CONFORMANCE`` or ``../shared/conformance``)."""
+"""Where the AWS conformance recordings are, for every test that reads them.
+
+A user's clone has no `../shared/`: the recordings are found through `STEPSAGA_CONFORMANCE`,
+else `<repo>/../shared/conformance`, and tests that need them skip, saying so, when neither
+exists.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +15,30 @@ from typing import Any
 
 import pytest
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+MISSING = (
+    "conformance recordings not found: set STEPSAGA_CONFORMANCE or provide ../shared/conformance"
+)
+
+
+def conformance_dir() -> Path | None:
+    """The folder of recordings, or None when there is none."""
+    configured = os.environ.get("STEPSAGA_CONFORMANCE")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(_REPO_ROOT.parent / "shared" / "conformance")
+    return next((folder.resolve() for folder in candidates if folder.is_dir()), None)
 
 
 def conformance_file(name: str) -> Path:
-    """The path of a recordings file; skips the calling test when no recordings are available."""
-    candidates = []
-    configured = os.environ.get("STEPSAGA_CONFORMANCE")
-    if configured:
-        candidates.append(Path(configured))
-    candidates.append(_REPO_ROOT.parent / "shared" / "conformance")
-    for folder in candidates:
-        if (folder / name).is_file():
-            return folder / name
-    pytest.skip(
-        f"conformance recordings not found: set STEPSAGA_CONFORMANCE or provide "
-        f"../shared/conformance/{name}"
-    )
+    """The path of one recordings file; skips the calling test when it is not there."""
+    folder = conformance_dir()
+    if folder is None or not (folder / name).is_file():
+        pytest.skip(f"{MISSING} (looking for {name})")
+    return folder / name
 
 
 def records(name: str) -> Iterator[dict[str, Any]]:
-    """Yield the recorded executions of a ``.jsonl`` file."""
+    """The recorded executions of a `.jsonl` file, one dict per line."""
     with conformance_file(name).open(encoding="utf-8") as lines:
         for line in lines:
             if line.strip():
