@@ -17,12 +17,13 @@ from domain._ids import (
     StreamId,
     TenantId,
 )
-from domain._model import Command, DomainEvent, Event, RecordedEvent
+from domain._model import WIRE_MODEL_CONFIG, Command, DomainEvent, Event, RecordedEvent
 
 __all__ = (
     "MAX_AGGREGATE_ID_LENGTH",
     "MAX_AGGREGATE_TYPE_LENGTH",
     "MAX_TENANT_LENGTH",
+    "WIRE_MODEL_CONFIG",
     "BusinessFailure",
     "Command",
     "ConcurrencyError",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field
 
-from domain import BusinessFailure, Command
+from domain import WIRE_MODEL_CONFIG, BusinessFailure, Command
 
 #: The payment token the reference payment handler declines, to show a compensating saga.
 DECLINED_PAYMENT_TOKEN = "tok_decline"
@@ -22,14 +21,7 @@ class OrderLine(BaseModel):
         unit_price: Price of one unit, a decimal amount (JSON `unitPrice`).
     """
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-        extra="forbid",
-    )
+    model_config = WIRE_MODEL_CONFIG
 
     # A SKU names its own stock stream, so it obeys the stream-id rules (no `#`, no spaces).
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")

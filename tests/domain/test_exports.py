@@ -11,6 +11,7 @@ PUBLIC = {
         "MAX_AGGREGATE_ID_LENGTH",
         "MAX_AGGREGATE_TYPE_LENGTH",
         "MAX_TENANT_LENGTH",
+        "WIRE_MODEL_CONFIG",
         "BusinessFailure",
         "Command",
         "ConcurrencyError",
