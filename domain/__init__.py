@@ -1,6 +1,6 @@
 """The pure domain model of a stepsaga service: commands, events, tenants, stream ids, errors."""
 
-from domain._errors import (
+from stepsaga.domain._errors import (
     BusinessFailure,
     ConcurrencyError,
     DomainError,
@@ -10,14 +10,14 @@ from domain._errors import (
     RetryableError,
     TenantMismatchError,
 )
-from domain._ids import (
+from stepsaga.domain._ids import (
     MAX_AGGREGATE_ID_LENGTH,
     MAX_AGGREGATE_TYPE_LENGTH,
     MAX_TENANT_LENGTH,
     StreamId,
     TenantId,
 )
-from domain._model import WIRE_MODEL_CONFIG, Command, DomainEvent, Event, RecordedEvent
+from stepsaga.domain._model import WIRE_MODEL_CONFIG, Command, DomainEvent, Event, RecordedEvent
 
 __all__ = (
     "MAX_AGGREGATE_ID_LENGTH",

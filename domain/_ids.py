@@ -8,7 +8,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, field_validator
 from pydantic_core import core_schema
 
-from domain._errors import InvalidIdentifierError
+from stepsaga.domain._errors import InvalidIdentifierError
 
 __all__ = (
     "MAX_AGGREGATE_ID_LENGTH",

@@ -15,8 +15,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from domain._errors import InvalidIdentifierError
-from domain._ids import StreamId, TenantId, validate_key_part
+from stepsaga.domain._errors import InvalidIdentifierError
+from stepsaga.domain._ids import StreamId, TenantId, validate_key_part
 
 __all__ = ("Command", "DomainEvent", "Event", "RecordedEvent")
 

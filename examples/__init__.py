@@ -1,3 +1,3 @@
-"""Reference services built with stepsaga (`examples.orders`)."""
+"""Reference services built with stepsaga (`stepsaga.examples.orders`)."""
 
 __all__: tuple[str, ...] = ()

@@ -1,5 +1,6 @@
-"""Infrastructure: `infra.aws` (adapters on AWS), `infra.local` (the embedded engine, replay, local
-services), `infra.bench` (benchmarks) and `infra.cli` (the `stepsaga` command).
+"""Infrastructure: `stepsaga.infra.aws` (adapters on AWS), `stepsaga.infra.local` (the embedded
+engine, replay, local
+services), `stepsaga.infra.bench` (benchmarks) and `stepsaga.infra.cli` (the `stepsaga` command).
 
 Import from the subpackage that holds a name; this package re-exports nothing.
 """

@@ -5,7 +5,7 @@ validated against its pydantic model (the annotation of the first parameter), th
 gives the tenant-scoped event store and notifier, earlier results and, for compensations and
 failure notifications, the caught error.
 
-**How steps map to Lambda functions.** The saga compiler (`workflows.saga`) gives every
+**How steps map to Lambda functions.** The saga compiler (`stepsaga.workflows.saga`) gives every
 *handler* (an action, a compensation or a notification, e.g. `ReserveStock`,
 `ReleaseStock`, `NotifyCustomer`) its own Lambda function, invoked with the step envelope as
 its payload. `TaskRuntime.handler(step)` turns one step function into that Lambda handler;
@@ -19,7 +19,7 @@ the exception's class name, so the runtime raises exceptions whose class *is* th
 - it raises `BusinessFailure` (e.g. `PaymentDeclined`): the failure's `name`
   (`PaymentDeclined`); not retried, the saga compensates;
 - it raises `RetryableError` or `ConcurrencyError`: `Saga.Retryable` (`RETRYABLE_ERROR`);
-  retried under the step's policy (the AWS adapters in `infra.aws` report throttling,
+  retried under the step's policy (the AWS adapters in `stepsaga.infra.aws` report throttling,
   service-side and connection errors as `RetryableError`);
 - the envelope or the command does not validate, or the tenant is invalid:
   `InvalidStepInput`, raised before the step runs;
@@ -39,12 +39,12 @@ for good too (its work may have landed before the failure: a late answer, a cras
 append), and receives the caught error as `ctx.error`. It must decide from the event store, not
 from the step's result (a failed step has none): undo only what the store shows this execution
 did (its events carry the execution id as their `correlation_id`), and do nothing when nothing
-happened. See the saga contract in `workflows.saga`.
+happened. See the saga contract in `stepsaga.workflows.saga`.
 """
 
-from tasks._context import Decider, StepContext, event_id_for
-from tasks._email import EmailTemplate, TemplateError
-from tasks._limits import (
+from stepsaga.tasks._context import Decider, StepContext, event_id_for
+from stepsaga.tasks._email import EmailTemplate, TemplateError
+from stepsaga.tasks._limits import (
     MAX_EVENTS_PER_APPEND,
     MAX_ITEM_BYTES,
     MAX_STEP_PAYLOAD_BYTES,
@@ -52,9 +52,9 @@ from tasks._limits import (
     encode_payload,
     event_item_size,
 )
-from tasks._memory import InMemoryEventStore, InMemoryNotifier
-from tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
-from tasks._runtime import (
+from stepsaga.tasks._memory import InMemoryEventStore, InMemoryNotifier
+from stepsaga.tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
+from stepsaga.tasks._runtime import (
     InvalidStepInput,
     LambdaHandler,
     StepFunction,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from domain import (
+from stepsaga.domain import (
     ConcurrencyError,
     DomainEvent,
     Event,
@@ -20,7 +20,7 @@ from domain import (
     TenantId,
     TenantMismatchError,
 )
-from tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
+from stepsaga.tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         AmazonCloudWatchEMFProvider,
     )
 
-    from workflows.saga import CommandMeta, ExecutionContext, StateContext, StepError
+    from stepsaga.workflows.saga import CommandMeta, ExecutionContext, StateContext, StepError
 
 __all__ = ("Decider", "StepContext", "event_id_for")
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from tasks._ports import EmailMessage
+from stepsaga.tasks._ports import EmailMessage
 
 __all__ = ("EmailTemplate", "TemplateError")
 

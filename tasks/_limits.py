@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from domain import Event, EventTooLargeError, StreamId, TenantMismatchError
+from stepsaga.domain import Event, EventTooLargeError, StreamId, TenantMismatchError
 
 __all__ = (
     "MAX_EVENTS_PER_APPEND",

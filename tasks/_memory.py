@@ -6,9 +6,9 @@ import hashlib
 import threading
 from collections.abc import Sequence
 
-from domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
-from tasks._limits import check_append
-from tasks._ports import EmailMessage, SentEmail
+from stepsaga.domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
+from stepsaga.tasks._limits import check_append
+from stepsaga.tasks._ports import EmailMessage, SentEmail
 
 __all__ = ("InMemoryEventStore", "InMemoryNotifier")
 

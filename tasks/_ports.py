@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain import Event, RecordedEvent, StreamId, TenantId
+from stepsaga.domain import Event, RecordedEvent, StreamId, TenantId
 
 __all__ = ("EmailMessage", "EventStore", "Notifier", "SentEmail")
 

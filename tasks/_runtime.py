@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from pydantic import BaseModel, ValidationError
 
-from domain import (
+from stepsaga.domain import (
     BusinessFailure,
     ConcurrencyError,
     DomainError,
@@ -25,10 +25,10 @@ from domain import (
     RetryableError,
     TenantId,
 )
-from tasks._context import StepContext
-from tasks._limits import MAX_STEP_PAYLOAD_BYTES
-from tasks._ports import EventStore, Notifier
-from workflows.saga import RETRYABLE_ERROR, StepEnvelope
+from stepsaga.tasks._context import StepContext
+from stepsaga.tasks._limits import MAX_STEP_PAYLOAD_BYTES
+from stepsaga.tasks._ports import EventStore, Notifier
+from stepsaga.workflows.saga import RETRYABLE_ERROR, StepEnvelope
 
 __all__ = (
     "InvalidStepInput",

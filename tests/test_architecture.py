@@ -46,7 +46,23 @@ def _imported(path: Path) -> Iterator[str]:
 
 
 def _top(name: str) -> str:
-    return name.split(".", 1)[0]
+    """The project layer an import names (`stepsaga.tasks._x` -> `tasks`), else its top name."""
+    parts = name.split(".")
+    if parts[0] == "stepsaga" and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
+def test_project_modules_are_imported_only_under_stepsaga() -> None:
+    # A bare `import domain` would pick up a user's own `domain/` package (issue 7).
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for layer in PROJECT_PACKAGES
+        for path in _modules(ROOT / layer)
+        for name in _imported(path)
+        if name.split(".", 1)[0] in PROJECT_PACKAGES
+    ]
+    assert wrong == []
 
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED))
@@ -69,7 +85,7 @@ def test_engine_imports_nothing_from_domain_tasks_or_examples() -> None:
         for path in _modules(ENGINE)
         for name in _imported(path)
         if _top(name) in {"domain", "tasks", "examples"}
-        or (_top(name) == "infra" and not name.startswith("infra.local.stepfunctions"))
+        or (_top(name) == "infra" and not name.startswith("stepsaga.infra.local.stepfunctions"))
     ]
     assert wrong == []
 
@@ -80,6 +96,8 @@ def test_domain_is_pure() -> None:
         f"{path.relative_to(ROOT)} imports {name}"
         for path in _modules(ROOT / "domain")
         for name in _imported(path)
-        if _top(name) not in stdlib and _top(name) not in DOMAIN_THIRD_PARTY | {"domain"}
+        if _top(name) not in stdlib
+        and _top(name) not in DOMAIN_THIRD_PARTY | {"domain"}
+        and not name.startswith("stepsaga.domain")
     ]
     assert wrong == []

@@ -14,19 +14,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = sorted(
-    ".".join(init.parent.relative_to(ROOT).parts)
+    ".".join(("stepsaga", *init.parent.relative_to(ROOT).parts))
     for top in ("domain", "workflows", "tasks", "infra", "examples")
     for init in (ROOT / top).rglob("__init__.py")
     if "__pycache__" not in init.parts
 )
 
 PINNED: dict[str, tuple[str, ...]] = {
-    "workflows": (),
-    "infra": (),
-    "examples": (),
-    "examples.orders": ("SAGAS",),
-    "infra.cli": ("cli", "main"),
-    "infra.local.replay": (
+    "stepsaga.workflows": (),
+    "stepsaga.infra": (),
+    "stepsaga.examples": (),
+    "stepsaga.examples.orders": ("SAGAS",),
+    "stepsaga.infra.cli": ("cli", "main"),
+    "stepsaga.infra.local.replay": (
         "LEVELS",
         "CaseResult",
         "Record",
@@ -40,7 +40,8 @@ PINNED: dict[str, tuple[str, ...]] = {
 
 
 def test_every_package_is_found() -> None:
-    assert {"domain", "workflows.asl", "tasks", "infra.local.stepfunctions"} <= set(PACKAGES)
+    expected = {"domain", "workflows.asl", "tasks", "infra.local.stepfunctions"}
+    assert {f"stepsaga.{name}" for name in expected} <= set(PACKAGES)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -1,10 +1,11 @@
 """Workflows: what a state machine is, before anything runs it.
 
-- `workflows.asl`: the typed Amazon States Language model (parse, validate, emit);
-- `workflows.expressions`: the languages inside a definition (JSONPath, reference paths,
+- `stepsaga.workflows.asl`: the typed Amazon States Language model (parse, validate, emit);
+- `stepsaga.workflows.expressions`: the languages inside a definition (JSONPath, reference paths,
   payload templates, intrinsic functions, Choice rules, JSONata);
-- `workflows.saga`: sagas written in Python, the step-envelope contract, the compiler to ASL;
-- `workflows.render`: Mermaid, DOT and ASL renderings of a definition.
+- `stepsaga.workflows.saga`: sagas written in Python, the step-envelope contract, the compiler to
+ASL;
+- `stepsaga.workflows.render`: Mermaid, DOT and ASL renderings of a definition.
 
 Import from the subpackage that holds a name; this package re-exports nothing.
 """

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from domain import WIRE_MODEL_CONFIG, BusinessFailure, Command
+from stepsaga.domain import WIRE_MODEL_CONFIG, BusinessFailure, Command
 
 #: The payment token the reference payment handler declines, to show a compensating saga.
 DECLINED_PAYMENT_TOKEN = "tok_decline"

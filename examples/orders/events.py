@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from domain import DomainEvent, RecordedEvent
-from examples.orders.commands import OrderLine
+from stepsaga.domain import DomainEvent, RecordedEvent
+from stepsaga.examples.orders.commands import OrderLine
 
 __all__ = (
     "ORDER",

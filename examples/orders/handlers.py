@@ -22,9 +22,9 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from domain import BusinessFailure, DomainEvent, Event, RecordedEvent, StreamId
-from examples.orders.commands import DECLINED_PAYMENT_TOKEN, PaymentDeclined, PlaceOrder
-from examples.orders.events import (
+from stepsaga.domain import BusinessFailure, DomainEvent, Event, RecordedEvent, StreamId
+from stepsaga.examples.orders.commands import DECLINED_PAYMENT_TOKEN, PaymentDeclined, PlaceOrder
+from stepsaga.examples.orders.events import (
     ORDER,
     PAYMENT,
     STOCK,
@@ -39,7 +39,14 @@ from examples.orders.events import (
     available_stock,
     held_by,
 )
-from tasks import Decider, EmailTemplate, EventStore, InvalidStepInput, StepContext, StepFunction
+from stepsaga.tasks import (
+    Decider,
+    EmailTemplate,
+    EventStore,
+    InvalidStepInput,
+    StepContext,
+    StepFunction,
+)
 
 __all__ = (
     "CONFIRMATION_MAIL",

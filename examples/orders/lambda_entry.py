@@ -1,14 +1,14 @@
 """The reference service's deployed Lambda handlers: one per saga handler name.
 
 Configure each Lambda function with Handler `examples.orders.lambda_entry.<HandlerName>`
-(`examples.orders.lambda_entry.ReserveStock`, ...) and the environment variables documented
-in `infra.aws.lambda_entry_points`. Clients are built on the first invocation.
+(`stepsaga.examples.orders.lambda_entry.ReserveStock`, ...) and the environment variables documented
+in `stepsaga.infra.aws.lambda_entry_points`. Clients are built on the first invocation.
 """
 
 from __future__ import annotations
 
-from examples.orders.handlers import HANDLERS
-from infra.aws import lambda_entry_points
+from stepsaga.examples.orders.handlers import HANDLERS
+from stepsaga.infra.aws import lambda_entry_points
 
 _ENTRY_POINTS = lambda_entry_points(HANDLERS, service="orders")
 

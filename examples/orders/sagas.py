@@ -12,8 +12,8 @@ the original error. Every handler is idempotent, so timed-out attempts are retri
 
 from __future__ import annotations
 
-from examples.orders.commands import PlaceOrder
-from workflows.saga import UNTIL_SUCCESS, Notification, RetryPolicy, Saga, Step
+from stepsaga.examples.orders.commands import PlaceOrder
+from stepsaga.workflows.saga import UNTIL_SUCCESS, Notification, RetryPolicy, Saga, Step
 
 PLACE_ORDER = Saga(
     name="PlaceOrder",

@@ -1,9 +1,13 @@
 """Adapters and entry points on real AWS APIs (DynamoDB, SES, Step Functions, API Gateway)."""
 
-from infra.aws._event_store import HEAD_SORT_KEY, DynamoDBEventStore
-from infra.aws._lambda import MissingSettingError, lambda_entry_points, runtime_from_environment
-from infra.aws._notifier import CLAIM_AGGREGATE_TYPE, IdempotencyConflictError, SesNotifier
-from infra.aws._table import (
+from stepsaga.infra.aws._event_store import HEAD_SORT_KEY, DynamoDBEventStore
+from stepsaga.infra.aws._lambda import (
+    MissingSettingError,
+    lambda_entry_points,
+    runtime_from_environment,
+)
+from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, IdempotencyConflictError, SesNotifier
+from stepsaga.infra.aws._table import (
     EXPIRY_ATTRIBUTE,
     create_event_store_table,
     event_store_policy_statement,

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
-from infra.aws._transient import error_code, transient_as_retryable
-from tasks import check_append, encode_payload
+from stepsaga.domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
+from stepsaga.infra.aws._transient import error_code, transient_as_retryable
+from stepsaga.tasks import check_append, encode_payload
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -126,7 +126,7 @@ class DynamoDBEventStore:
     def append(
         self, stream: StreamId, events: Sequence[Event], expected_version: int
     ) -> list[RecordedEvent]:
-        """See `tasks.EventStore.append`; one `TransactWriteItems` call per append."""
+        """See `stepsaga.tasks.EventStore.append`; one `TransactWriteItems` call per append."""
         check_append(stream, events, expected_version)
         if not events:
             return []
@@ -162,7 +162,8 @@ class DynamoDBEventStore:
     def read(
         self, stream: StreamId, *, from_version: int = 1, limit: int | None = None
     ) -> list[RecordedEvent]:
-        """See `tasks.EventStore.read`; strongly consistent, following `LastEvaluatedKey`."""
+        """See `stepsaga.tasks.EventStore.read`; strongly consistent, following
+        `LastEvaluatedKey`."""
         start = max(from_version, 1)
         found: list[RecordedEvent] = []
         request: QueryInputTypeDef = {
@@ -184,7 +185,7 @@ class DynamoDBEventStore:
         return found
 
     def version(self, stream: StreamId) -> int:
-        """See `tasks.EventStore.version`; a strongly consistent read of the stream head."""
+        """See `stepsaga.tasks.EventStore.version`; a consistent read of the stream head."""
         with transient_as_retryable("GetItem", stream.key):
             head = self._client.get_item(
                 TableName=self._table,

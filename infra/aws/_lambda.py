@@ -2,8 +2,8 @@
 
 A service's Lambda module exposes one handler per saga handler name:
 
-    from examples.orders.handlers import HANDLERS
-    from infra.aws import lambda_entry_points
+    from stepsaga.examples.orders.handlers import HANDLERS
+    from stepsaga.infra.aws import lambda_entry_points
 
     globals().update(lambda_entry_points(HANDLERS, service="orders"))
     # the function for `ReserveStock` is configured with Handler `<module>.ReserveStock`
@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tasks import LambdaHandler, Notifier, StepFunction, TaskRuntime
+from stepsaga.tasks import LambdaHandler, Notifier, StepFunction, TaskRuntime
 
 __all__ = ("MissingSettingError", "lambda_entry_points", "runtime_from_environment")
 
@@ -62,8 +62,8 @@ def runtime_from_environment(
     """
     import boto3
 
-    from infra.aws._event_store import DynamoDBEventStore
-    from infra.aws._notifier import SesNotifier
+    from stepsaga.infra.aws._event_store import DynamoDBEventStore
+    from stepsaga.infra.aws._notifier import SesNotifier
 
     env = os.environ if environ is None else environ
     table = env.get(TABLE_VARIABLE)

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from domain import DomainError, RetryableError, StreamId, TenantId
-from infra.aws._table import EXPIRY_ATTRIBUTE
-from infra.aws._transient import TRANSIENT_ERROR_CODES, error_code, transient_as_retryable
-from tasks import EmailMessage, SentEmail
+from stepsaga.domain import DomainError, RetryableError, StreamId, TenantId
+from stepsaga.infra.aws._table import EXPIRY_ATTRIBUTE
+from stepsaga.infra.aws._transient import TRANSIENT_ERROR_CODES, error_code, transient_as_retryable
+from stepsaga.tasks import EmailMessage, SentEmail
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -130,7 +130,7 @@ class SesNotifier:
         return request
 
     def send(self, tenant: TenantId, message: EmailMessage, *, idempotency_key: str) -> SentEmail:
-        """See `tasks.Notifier.send`.
+        """See `stepsaga.tasks.Notifier.send`.
 
         Raises:
             RetryableError: A live claim by another attempt, or a transient SES error.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain import TenantId
+from stepsaga.domain import TenantId
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -13,7 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from domain import RetryableError
+from stepsaga.domain import RetryableError
 
 __all__ = ("TRANSIENT_ERROR_CODES", "error_code", "transient_as_retryable")
 

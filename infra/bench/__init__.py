@@ -5,11 +5,11 @@ report holds, and the constants are the bars it judges a run against. Peers, tim
 and the individual measurements are machinery, in the private modules.
 """
 
-from infra.bench._eventstore import APPENDS_PER_TABLE, AppendResult
-from infra.bench._machines import BenchMachine, machine_named
-from infra.bench._peers import Outcome
-from infra.bench._profile import profile_engine
-from infra.bench._report import (
+from stepsaga.infra.bench._eventstore import APPENDS_PER_TABLE, AppendResult
+from stepsaga.infra.bench._machines import BenchMachine, machine_named
+from stepsaga.infra.bench._peers import Outcome
+from stepsaga.infra.bench._profile import profile_engine
+from stepsaga.infra.bench._report import (
     CHAIN_RATIO_TARGET,
     LONG_WAIT_WALL_TARGET_SECONDS,
     MEMORY_BAR_BYTES,
@@ -23,8 +23,8 @@ from infra.bench._report import (
     PeerResult,
     Timing,
 )
-from infra.bench._runner import BenchOptions, bench
-from infra.bench._saga import SagaResult
+from stepsaga.infra.bench._runner import BenchOptions, bench
+from stepsaga.infra.bench._saga import SagaResult
 
 __all__ = (
     "APPENDS_PER_TABLE",

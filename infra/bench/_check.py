@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.bench._machines import JSON, BenchMachine
-from infra.bench._peers import Outcome
+from stepsaga.infra.bench._machines import JSON, BenchMachine
+from stepsaga.infra.bench._peers import Outcome
 
 
 def first_difference(expected: JSON, actual: JSON, path: str = "$") -> str | None:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from infra.bench._machines import JSON
-from infra.bench._report import Timing
+from stepsaga.infra.bench._machines import JSON
+from stepsaga.infra.bench._report import Timing
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from domain import Event
+    from stepsaga.domain import Event
 
 _TABLE = "stepsaga-bench-events"
 _TENANT = "bench"
@@ -82,7 +82,7 @@ def moto_dynamodb() -> Iterator[DynamoDBClient]:
 
 
 def _events(count: int) -> list[Event]:
-    from domain import Event
+    from stepsaga.domain import Event
 
     when = datetime(2026, 1, 1, tzinfo=UTC)
     return [
@@ -102,8 +102,8 @@ def _events(count: int) -> list[Event]:
 def _batch(
     client: DynamoDBClient, table: str, events: list[Event], appended: list[float], put: list[float]
 ) -> str | None:
-    from domain import StreamId
-    from infra.aws import DynamoDBEventStore, create_event_store_table
+    from stepsaga.domain import StreamId
+    from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table
 
     create_event_store_table(client, table)
     store = DynamoDBEventStore(client, table)

@@ -15,10 +15,10 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from infra.bench._check import check_outcome
-from infra.bench._machines import BenchMachine
-from infra.bench._peers import EngineFacade, EnginePeer
-from infra.bench._report import MemoryResult
+from stepsaga.infra.bench._check import check_outcome
+from stepsaga.infra.bench._machines import BenchMachine
+from stepsaga.infra.bench._peers import EngineFacade, EnginePeer
+from stepsaga.infra.bench._report import MemoryResult
 
 #: Executions traced with tracemalloc to split the cost (tracemalloc is slow).
 TRACED_SAMPLE = 2000
@@ -121,7 +121,7 @@ def measure_memory(machine: BenchMachine, count: int, timeout: float = 600.0) ->
     command = [
         sys.executable,
         "-m",
-        "infra.bench._memory_process",
+        "stepsaga.infra.bench._memory_process",
         machine.name,
         str(count),
         str(min(count, TRACED_SAMPLE)),

@@ -10,9 +10,9 @@ import json
 import sys
 from collections.abc import Sequence
 
-from infra.bench._machines import machine_named
-from infra.bench._memory import measure_here
-from infra.bench._peers import load_engine
+from stepsaga.infra.bench._machines import machine_named
+from stepsaga.infra.bench._memory import measure_here
+from stepsaga.infra.bench._peers import load_engine
 
 
 def main(argv: Sequence[str] | None = None) -> None:

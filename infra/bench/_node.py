@@ -12,10 +12,10 @@ import shutil
 import subprocess
 from typing import Any
 
-from infra.bench._check import check_outcome
-from infra.bench._machines import BenchMachine
-from infra.bench._peers import Outcome
-from infra.bench._report import NODE_PEER, Budget, PeerInfo, PeerResult, Timing
+from stepsaga.infra.bench._check import check_outcome
+from stepsaga.infra.bench._machines import BenchMachine
+from stepsaga.infra.bench._peers import Outcome
+from stepsaga.infra.bench._report import NODE_PEER, Budget, PeerInfo, PeerResult, Timing
 
 # Reads a job on stdin, times executions within the budget, prints the samples and the last
 # outcome. Task states are answered locally, shaped like a lambda:invoke response.

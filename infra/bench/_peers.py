@@ -12,12 +12,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from infra.bench._machines import BENCH_STEP_FUNCTION, JSON, BenchMachine, bench_step_handler
+from stepsaga.infra.bench._machines import (
+    BENCH_STEP_FUNCTION,
+    JSON,
+    BenchMachine,
+    bench_step_handler,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
-    from infra.bench._report import Budget, PeerResult
+    from stepsaga.infra.bench._report import Budget, PeerResult
 
 ENGINE = "engine"
 MOTO = "moto"
@@ -126,7 +131,7 @@ class EngineExecution(Protocol):
 
 
 class EngineFacade(Protocol):
-    """`infra.local.LocalStepFunctions` as the bench uses it."""
+    """`stepsaga.infra.local.LocalStepFunctions` as the bench uses it."""
 
     def register_lambda(self, name: str, handler: Callable[..., Any], /) -> Any:
         """Make `handler` answer invocations of function `name`."""
@@ -138,11 +143,11 @@ class EngineFacade(Protocol):
 def load_engine() -> Callable[[], EngineFacade] | str:
     """The engine facade's constructor, or why it cannot be used yet.
 
-    The engine is built alongside the bench; until `infra.local` exports a working
+    The engine is built alongside the bench; until `stepsaga.infra.local` exports a working
     `LocalStepFunctions`, the bench reports that plainly instead of failing.
     """
     try:
-        module = importlib.import_module("infra.local")
+        module = importlib.import_module("stepsaga.infra.local")
     except Exception as exc:  # the engine package is mid-build; report, don't crash
         return f"infra.local does not import: {type(exc).__name__}: {exc}"
     factory = getattr(module, "LocalStepFunctions", None)

@@ -6,8 +6,8 @@ import cProfile
 import io
 import pstats
 
-from infra.bench._machines import BenchMachine
-from infra.bench._peers import EnginePeer, load_engine
+from stepsaga.infra.bench._machines import BenchMachine
+from stepsaga.infra.bench._peers import EnginePeer, load_engine
 
 
 def profile_engine(machine: BenchMachine, runs: int = 1000, top: int = 25) -> str:

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from infra.bench._machines import JSON, BenchMachine
-from infra.bench._peers import ENGINE, MOTO, Outcome
+from stepsaga.infra.bench._machines import JSON, BenchMachine
+from stepsaga.infra.bench._peers import ENGINE, MOTO, Outcome
 
 if TYPE_CHECKING:
-    from infra.bench._eventstore import AppendResult
-    from infra.bench._saga import SagaResult
+    from stepsaga.infra.bench._eventstore import AppendResult
+    from stepsaga.infra.bench._saga import SagaResult
 
 #: The issue's bars.
 CHAIN_RATIO_TARGET = 100.0

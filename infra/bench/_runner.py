@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from infra.bench._check import check_outcome
-from infra.bench._eventstore import AppendResult, run_appends
-from infra.bench._machines import (
+from stepsaga.infra.bench._check import check_outcome
+from stepsaga.infra.bench._eventstore import AppendResult, run_appends
+from stepsaga.infra.bench._machines import (
     LONG_WAIT_PAUSE_SECONDS,
     BenchMachine,
     all_machines,
@@ -19,9 +19,9 @@ from infra.bench._machines import (
     machine_named,
     wait_retry_expected,
 )
-from infra.bench._memory import measure_memory
-from infra.bench._node import NodePeer, node_peer_info
-from infra.bench._peers import (
+from stepsaga.infra.bench._memory import measure_memory
+from stepsaga.infra.bench._node import NodePeer, node_peer_info
+from stepsaga.infra.bench._peers import (
     ENGINE,
     MOTO,
     EngineFacade,
@@ -33,7 +33,7 @@ from infra.bench._peers import (
     load_engine,
     moto_stepfunctions,
 )
-from infra.bench._report import (
+from stepsaga.infra.bench._report import (
     NODE_PEER,
     BenchReport,
     Budget,
@@ -44,7 +44,7 @@ from infra.bench._report import (
     PeerResult,
     Timing,
 )
-from infra.bench._saga import SagaResult, run_saga
+from stepsaga.infra.bench._saga import SagaResult, run_saga
 
 #: The memory benchmark runs the saga-shaped Lambda machine: what stepsaga users run most.
 MEMORY_MACHINE = "tasks"

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.bench._machines import JSON
-from infra.bench._peers import EngineFacade
-from infra.bench._report import Timing
+from stepsaga.infra.bench._machines import JSON
+from stepsaga.infra.bench._peers import EngineFacade
+from stepsaga.infra.bench._report import Timing
 
 _TABLE = "stepsaga-bench-saga"
 _SENDER = "orders@example.com"
@@ -96,7 +96,7 @@ def measure_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
     """Run `count` successful `PlaceOrder` executions, then one declined (compensated) one.
 
     Everything runs in process: the engine from `factory`, the handlers of
-    `examples.orders` through `TaskRuntime` on moto's DynamoDB (event store) and SES v2.
+    `stepsaga.examples.orders` through `TaskRuntime` on moto's DynamoDB (event store) and SES v2.
 
     Args:
         factory: Builds a fresh `LocalStepFunctions`.
@@ -108,11 +108,11 @@ def measure_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
     import boto3
     from moto import mock_aws
 
-    from examples.orders.handlers import HANDLERS, seed_stock, stock_level
-    from examples.orders.sagas import PLACE_ORDER
-    from infra.aws import DynamoDBEventStore, SesNotifier, create_event_store_table
-    from tasks import TaskRuntime
-    from workflows.saga import compile_saga
+    from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
+    from stepsaga.examples.orders.sagas import PLACE_ORDER
+    from stepsaga.infra.aws import DynamoDBEventStore, SesNotifier, create_event_store_table
+    from stepsaga.tasks import TaskRuntime
+    from stepsaga.workflows.saga import compile_saga
 
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"

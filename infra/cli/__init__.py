@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from infra.cli._bench import bench
-from infra.cli._demo import demo
-from infra.cli._local import local
-from infra.cli._render import render
-from infra.cli._replay import replay
-from infra.cli._serve import serve
-from infra.cli._synth import synth
+from stepsaga.infra.cli._bench import bench
+from stepsaga.infra.cli._demo import demo
+from stepsaga.infra.cli._local import local
+from stepsaga.infra.cli._render import render
+from stepsaga.infra.cli._replay import replay
+from stepsaga.infra.cli._serve import serve
+from stepsaga.infra.cli._synth import synth
 
 __all__ = ("cli", "main")
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from infra.bench import (
+from stepsaga.infra.bench import (
     APPENDS_PER_TABLE,
     CHAIN_RATIO_TARGET,
     LONG_WAIT_WALL_TARGET_SECONDS,
@@ -22,7 +22,7 @@ from infra.bench import (
     machine_named,
     profile_engine,
 )
-from infra.bench import bench as run_benchmarks
+from stepsaga.infra.bench import bench as run_benchmarks
 
 ENGINE_MISSING_EXIT = 2
 _SHORT = {"aws-local-stepfunctions": "node"}

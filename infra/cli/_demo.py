@@ -8,10 +8,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from examples.orders.sagas import PLACE_ORDER
-from infra.cli._render import compile_or_exit
-from infra.local.service import demo_json, print_demo, run_demo
-from workflows.saga import (
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.infra.cli._render import compile_or_exit
+from stepsaga.infra.local.service import demo_json, print_demo, run_demo
+from stepsaga.workflows.saga import (
     COMPENSATION_RETRY,
     DEFAULT_RETRY,
     UNTIL_SUCCESS,

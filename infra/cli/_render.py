@@ -1,7 +1,8 @@
 """`stepsaga render`: draw a saga, or any ASL definition, as ASL JSON, Mermaid or DOT.
 
 Also where the command line finds a service's sagas: the service module (`--service`, else
-`[tool.stepsaga] service` in the nearest `pyproject.toml`, else `examples.orders`) exposes a
+`[tool.stepsaga] service` in the nearest `pyproject.toml`, else `stepsaga.examples.orders`) exposes
+a
 `SAGAS` tuple, itself or in its `sagas` submodule.
 """
 
@@ -16,12 +17,12 @@ from typing import Any
 
 import click
 
-from workflows.asl import ASLValidationError, StateMachine, parse_definition
-from workflows.render import FORMATS
-from workflows.render import render as render_definition
-from workflows.saga import FunctionNames, Saga, SagaCompileError, compile_saga
+from stepsaga.workflows.asl import ASLValidationError, StateMachine, parse_definition
+from stepsaga.workflows.render import FORMATS
+from stepsaga.workflows.render import render as render_definition
+from stepsaga.workflows.saga import FunctionNames, Saga, SagaCompileError, compile_saga
 
-DEFAULT_SERVICE = "examples.orders"
+DEFAULT_SERVICE = "stepsaga.examples.orders"
 
 
 def _project_root(start: Path) -> Path | None:
@@ -34,7 +35,7 @@ def _project_root(start: Path) -> Path | None:
 def configured_service(start: Path | None = None) -> str:
     """The service module named by `[tool.stepsaga] service` in the nearest `pyproject.toml`.
 
-    Falls back to the reference service, `examples.orders`.
+    Falls back to the reference service, `stepsaga.examples.orders`.
     """
     root = _project_root(start or Path.cwd())
     if root is None:

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from infra.local.replay import LEVELS, Record, ReplayReport, load_records
-from infra.local.replay import replay as run_replay
+from stepsaga.infra.local.replay import LEVELS, Record, ReplayReport, load_records
+from stepsaga.infra.local.replay import replay as run_replay
 
 
 @click.command()

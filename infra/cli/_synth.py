@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from infra.cli._unavailable import not_available_yet
+from stepsaga.infra.cli._unavailable import not_available_yet
 
 
 @click.command()

@@ -1,6 +1,6 @@
 """Local execution: the embedded Step Functions engine, local endpoints and moto wiring."""
 
-from infra.local.stepfunctions import (
+from stepsaga.infra.local.stepfunctions import (
     DefinitionError,
     Execution,
     LambdaContext,

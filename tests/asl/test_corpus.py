@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from stepsaga.workflows.asl import ASLValidationError, parse_definition, parse_state
 from tests.conformance import MISSING, conformance_dir, records
-from workflows.asl import ASLValidationError, parse_definition, parse_state
 
 FILES = ("jsonpath", "jsonata", "choice_operators", "services", "test_state")
 

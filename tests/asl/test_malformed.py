@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from workflows.asl import ASLValidationError, Problem, parse_definition, parse_state, validate
+from stepsaga.workflows.asl import (
+    ASLValidationError,
+    Problem,
+    parse_definition,
+    parse_state,
+    validate,
+)
 
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 TARGET = "MISSING_TRANSITION_TARGET"

@@ -7,7 +7,7 @@ import json
 import pydantic
 import pytest
 
-from workflows.asl import (
+from stepsaga.workflows.asl import (
     COMPARISON_OPERATORS,
     ChoiceState,
     MapState,

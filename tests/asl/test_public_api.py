@@ -1,8 +1,9 @@
-"""The public surface of workflows.asl is pinned: changing it is a visible, reviewed change."""
+"""The public surface of stepsaga.workflows.asl is pinned: changing it is a visible, reviewed
+change."""
 
 from __future__ import annotations
 
-import workflows.asl
+import stepsaga.workflows.asl
 
 EXPECTED = {
     "ASLValidationError",
@@ -41,21 +42,21 @@ EXPECTED = {
 
 
 def test_public_names_are_pinned() -> None:
-    assert isinstance(workflows.asl.__all__, tuple)
-    assert set(workflows.asl.__all__) == EXPECTED
-    assert len(workflows.asl.__all__) == len(EXPECTED)
+    assert isinstance(stepsaga.workflows.asl.__all__, tuple)
+    assert set(stepsaga.workflows.asl.__all__) == EXPECTED
+    assert len(stepsaga.workflows.asl.__all__) == len(EXPECTED)
 
 
 def test_every_public_name_resolves() -> None:
-    for name in workflows.asl.__all__:
-        assert getattr(workflows.asl, name) is not None, name
+    for name in stepsaga.workflows.asl.__all__:
+        assert getattr(stepsaga.workflows.asl, name) is not None, name
 
 
 def test_core_does_not_import_the_sdk() -> None:
     import subprocess
     import sys
 
-    code = "import sys, workflows.asl; print('stepfunctions' in sys.modules)"
+    code = "import sys, stepsaga.workflows.asl; print('stepfunctions' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.asl import ASLValidationError, parse_definition
+from stepsaga.workflows.asl import ASLValidationError, parse_definition
 
 BASE: dict[str, Any] = {
     "Comment": "every state type, both query languages",

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflows.asl import parse_definition
+from stepsaga.workflows.asl import parse_definition
 
 Json = Any
 

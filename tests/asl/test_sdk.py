@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from workflows.asl import ChoiceState, MapState, ParallelState, TaskState, from_sdk_graph
+from stepsaga.workflows.asl import ChoiceState, MapState, ParallelState, TaskState, from_sdk_graph
 
 steps = pytest.importorskip("stepfunctions.steps")
 

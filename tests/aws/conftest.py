@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.aws import create_event_store_table
+from stepsaga.infra.aws import create_event_store_table
 
 REGION = "us-east-1"
 TABLE = "stepsaga-events"

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.aws import DynamoDBEventStore, create_event_store_table
-from tasks import EventStore, event_item_size
+from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table
+from stepsaga.tasks import EventStore, event_item_size
 from tests.aws.conftest import REGION, TABLE
 from tests.eventstore.contract import ORDER, EventStoreContract, event
 
@@ -75,7 +75,7 @@ def test_a_stream_head_left_by_another_writer_is_a_conflict(dynamodb: Any) -> No
     one.append(ORDER, [event("a")], expected_version=0)
 
     # WHEN the second writes at the version it read before the first wrote
-    from domain import ConcurrencyError
+    from stepsaga.domain import ConcurrencyError
 
     with pytest.raises(ConcurrencyError) as raised:
         two.append(ORDER, [event("b")], expected_version=0)
@@ -112,8 +112,8 @@ def test_create_table_enables_expiry_for_claims() -> None:
 
 
 def test_streams_lists_one_tenants_streams_and_not_mail_claims(dynamodb: Any) -> None:
-    from domain import StreamId
-    from infra.aws import SesNotifier
+    from stepsaga.domain import StreamId
+    from stepsaga.infra.aws import SesNotifier
 
     store = DynamoDBEventStore(dynamodb, TABLE)
     other = StreamId.of("acme", "Stock", "SKU-1")

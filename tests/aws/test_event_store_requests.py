@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from domain import ConcurrencyError, RetryableError
-from infra.aws import DynamoDBEventStore
+from stepsaga.domain import ConcurrencyError, RetryableError
+from stepsaga.infra.aws import DynamoDBEventStore
 from tests.eventstore.contract import ORDER, event
 
 TABLE = "events"

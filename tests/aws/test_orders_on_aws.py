@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from domain import StreamId
-from examples.orders.handlers import seed_stock, stock_level
-from infra.aws import (
+from stepsaga.domain import StreamId
+from stepsaga.examples.orders.handlers import seed_stock, stock_level
+from stepsaga.infra.aws import (
     DynamoDBEventStore,
     MissingSettingError,
     event_store_policy_statement,
@@ -37,10 +37,10 @@ def command(token: str) -> dict[str, Any]:
 def handlers(dynamodb: Any, sesv2: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("STEPSAGA_EVENT_STORE_TABLE", TABLE)
     monkeypatch.setenv("STEPSAGA_MAIL_FROM", SENDER)
-    import examples.orders.lambda_entry as entry
+    import stepsaga.examples.orders.lambda_entry as entry
 
     # fresh entry points: the module's runtime is built once per process
-    from examples.orders.handlers import HANDLERS
+    from stepsaga.examples.orders.handlers import HANDLERS
 
     points = lambda_entry_points(HANDLERS, service="orders")
     assert set(points) == set(entry.__all__)

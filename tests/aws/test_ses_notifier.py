@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from domain import RetryableError, TenantId
-from infra.aws import IdempotencyConflictError, SesNotifier
-from tasks import EmailMessage, EmailTemplate
+from stepsaga.domain import RetryableError, TenantId
+from stepsaga.infra.aws import IdempotencyConflictError, SesNotifier
+from stepsaga.tasks import EmailMessage, EmailTemplate
 from tests.aws.conftest import REGION, SENDER, TABLE, sent_messages
 
 ACME = TenantId("acme")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from infra.bench import (
+from stepsaga.infra.bench import (
     BenchMachine,
     BenchOptions,
     Budget,
@@ -17,10 +17,10 @@ from infra.bench import (
     Timing,
     machine_named,
 )
-from infra.bench._check import first_difference
-from infra.bench._peers import load_engine
-from infra.bench._runner import run_bench
-from infra.cli import cli
+from stepsaga.infra.bench._check import first_difference
+from stepsaga.infra.bench._peers import load_engine
+from stepsaga.infra.bench._runner import run_bench
+from stepsaga.infra.cli import cli
 
 QUICK_CHAIN = [
     *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
@@ -134,8 +134,8 @@ def test_timing_uses_the_median_and_nearest_rank_p95() -> None:
 def test_machines_expect_what_moto_computes() -> None:
     # moto is an independent reading of ASL: each machine's expected output must hold there,
     # so a disagreement with the engine points at the engine, not at the bench
-    from infra.bench._peers import MotoPeer, moto_stepfunctions
-    from infra.bench._runner import time_machine
+    from stepsaga.infra.bench._peers import MotoPeer, moto_stepfunctions
+    from stepsaga.infra.bench._runner import time_machine
 
     with moto_stepfunctions() as client:
         peer = MotoPeer(client)
@@ -148,7 +148,7 @@ def test_memory_is_measured_in_a_fresh_process_with_the_engines_retention() -> N
     loaded = load_engine()
     if isinstance(loaded, str):
         pytest.skip(loaded)
-    from infra.bench._memory import measure_memory
+    from stepsaga.infra.bench._memory import measure_memory
 
     # GIVEN a few saga executions, measured in a fresh process
     memory = measure_memory(machine_named("tasks"), count=30)
@@ -162,7 +162,7 @@ def test_memory_is_measured_in_a_fresh_process_with_the_engines_retention() -> N
 
 
 def test_event_store_appends_are_timed_against_put_item_and_read_back() -> None:
-    from infra.bench._eventstore import measure_appends, moto_dynamodb
+    from stepsaga.infra.bench._eventstore import measure_appends, moto_dynamodb
 
     # GIVEN more appends than fit one table batch  WHEN they are timed
     with moto_dynamodb() as client:
@@ -178,7 +178,7 @@ def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
     loaded = load_engine()
     if isinstance(loaded, str):
         pytest.skip(loaded)
-    from infra.bench._saga import measure_saga
+    from stepsaga.infra.bench._saga import measure_saga
 
     # GIVEN PlaceOrder on the engine with its handlers on moto  WHEN two orders succeed and
     # one is declined
@@ -190,7 +190,7 @@ def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
 
 
 def test_node_peer_agrees_when_installed() -> None:
-    from infra.bench._node import NodePeer, node_peer_info
+    from stepsaga.infra.bench._node import NodePeer, node_peer_info
 
     info = node_peer_info()
     if not info.available:
@@ -203,7 +203,7 @@ def test_without_the_engine_the_bench_says_so_and_still_measures_moto(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN an engine that is not built yet
-    import infra.bench._runner as runner
+    import stepsaga.infra.bench._runner as runner
 
     monkeypatch.setattr(runner, "load_engine", lambda: "the embedded engine is not built yet")
     # WHEN the bench runs for humans

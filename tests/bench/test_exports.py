@@ -1,12 +1,12 @@
-"""The public surface of `infra.bench` is pinned: a change here is a reviewed change."""
+"""The public surface of `stepsaga.infra.bench` is pinned: a change here is a reviewed change."""
 
 from __future__ import annotations
 
 import ast
 import inspect
 
-import infra.bench
-import infra.cli._bench
+import stepsaga.infra.bench
+import stepsaga.infra.cli._bench
 
 PUBLIC = (
     "APPENDS_PER_TABLE",
@@ -34,26 +34,28 @@ PUBLIC = (
 
 
 def test_the_public_names_are_pinned_and_resolve() -> None:
-    assert tuple(infra.bench.__all__) == PUBLIC
+    assert tuple(stepsaga.infra.bench.__all__) == PUBLIC
     for name in PUBLIC:
-        value = getattr(infra.bench, name)
+        value = getattr(stepsaga.infra.bench, name)
         if name.isupper():
             # the bars and sizes a report is judged and described by
             assert isinstance(value, int | float), name
         else:
-            assert value.__module__.startswith("infra.bench"), name
+            assert value.__module__.startswith("stepsaga.infra.bench"), name
 
 
 def test_the_cli_uses_only_the_public_surface() -> None:
-    # GIVEN the `stepsaga bench` command's source  WHEN its imports from infra.bench are read
-    tree = ast.parse(inspect.getsource(infra.cli._bench))
+    # GIVEN the `stepsaga bench` command's source  WHEN its imports from stepsaga.infra.bench are
+    # read
+    tree = ast.parse(inspect.getsource(stepsaga.infra.cli._bench))
     imported = [
         (node.module, alias.name)
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("infra.bench")
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").startswith("stepsaga.infra.bench")
         for alias in node.names
     ]
     # THEN they name only public names of the package itself, never its private modules
     assert imported
-    assert {module for module, _ in imported} == {"infra.bench"}
+    assert {module for module, _ in imported} == {"stepsaga.infra.bench"}
     assert {name for _, name in imported} <= set(PUBLIC)

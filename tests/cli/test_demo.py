@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from infra.cli import cli
+from stepsaga.infra.cli import cli
 
 
 @pytest.fixture(scope="module")

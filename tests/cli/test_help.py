@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from infra.cli import cli
+from stepsaga.infra.cli import cli
 
 SUBCOMMANDS = ("demo", "render", "replay", "bench", "local", "serve", "synth")
 

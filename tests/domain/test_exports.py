@@ -53,7 +53,7 @@ PUBLIC = {
         "on_lambda",
         "task_error",
     ),
-    "infra.aws": (
+    "stepsaga.infra.aws": (
         "CLAIM_AGGREGATE_TYPE",
         "EXPIRY_ATTRIBUTE",
         "HEAD_SORT_KEY",

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from domain import InvalidIdentifierError, StreamId, TenantId
+from stepsaga.domain import InvalidIdentifierError, StreamId, TenantId
 
 
 @pytest.mark.parametrize("code", ["acme", "a", "acme-eu-1", "0a", "a" * 63])

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from domain import (
+from stepsaga.domain import (
     BusinessFailure,
     Command,
     ConcurrencyError,

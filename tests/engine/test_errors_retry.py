@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from infra.local import LambdaContext, LocalStepFunctions, TaskCall, TaskOutcome
+from stepsaga.infra.local import LambdaContext, LocalStepFunctions, TaskCall, TaskOutcome
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 

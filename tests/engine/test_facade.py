@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from infra.local import LocalStepFunctions
-from infra.local.stepfunctions import TaskOutcome
+from stepsaga.infra.local import LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import TaskOutcome
 
 
 def _random_machine() -> dict[str, Any]:
@@ -83,11 +83,11 @@ def test_mock_can_be_removed() -> None:
 
 
 def test_public_surface_is_pinned() -> None:
-    import infra.local
-    import infra.local.replay
-    import infra.local.stepfunctions
+    import stepsaga.infra.local
+    import stepsaga.infra.local.replay
+    import stepsaga.infra.local.stepfunctions
 
-    assert infra.local.__all__ == (
+    assert stepsaga.infra.local.__all__ == (
         "DefinitionError",
         "Execution",
         "LambdaContext",
@@ -95,7 +95,11 @@ def test_public_surface_is_pinned() -> None:
         "TaskCall",
         "TaskOutcome",
     )
-    for module in (infra.local, infra.local.stepfunctions, infra.local.replay):
+    for module in (
+        stepsaga.infra.local,
+        stepsaga.infra.local.stepfunctions,
+        stepsaga.infra.local.replay,
+    ):
         for name in module.__all__:
             assert getattr(module, name) is not None
             assert not name.startswith("_")
@@ -111,7 +115,7 @@ def test_equal_definitions_share_one_compiled_plan() -> None:
 
 
 def test_an_asl_model_runs_directly() -> None:
-    from workflows.asl import parse_definition
+    from stepsaga.workflows.asl import parse_definition
 
     model = parse_definition({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     sfn = LocalStepFunctions()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infra.local import DefinitionError, LocalStepFunctions
-from infra.local.stepfunctions import MockConfig
+from stepsaga.infra.local import DefinitionError, LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import MockConfig
 
 DEFINITION: dict[str, Any] = {
     "StartAt": "Reserve",

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import (
+from stepsaga.domain import (
     ConcurrencyError,
     Event,
     EventTooLargeError,
     StreamId,
     TenantMismatchError,
 )
-from tasks import MAX_ITEM_BYTES, EventStore
+from stepsaga.tasks import MAX_ITEM_BYTES, EventStore
 
 ORDER = StreamId.of("acme", "Order", "o-1")
 STREAMS = (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain import StreamId
-from tasks import EventStore, InMemoryEventStore
+from stepsaga.domain import StreamId
+from stepsaga.tasks import EventStore, InMemoryEventStore
 from tests.eventstore.contract import ORDER, EventStoreContract, event
 
 

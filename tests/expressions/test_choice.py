@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.conformance import entered_states, parsed, records
-from workflows.expressions import (
+from stepsaga.workflows.expressions import (
     OPERATORS,
     EvaluationError,
     ExpressionSyntaxError,
     Scope,
     compile_choice_rule,
 )
+from tests.conformance import entered_states, parsed, records
 
 
 def holds(operator: str, operand: Any, value: Any) -> bool:

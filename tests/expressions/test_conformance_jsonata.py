@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from stepsaga.workflows.expressions import EvaluationError, Scope, compile_jsonata_template
 from tests.conformance import entered_states, parsed, records
-from workflows.expressions import EvaluationError, Scope, compile_jsonata_template
 
 
 def _language(record: dict[str, Any], state: dict[str, Any]) -> str:

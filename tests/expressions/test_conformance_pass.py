@@ -12,14 +12,14 @@ import json
 import re
 from typing import Any
 
-from tests.conformance import entered_states, parsed, records
-from workflows.expressions import (
+from stepsaga.workflows.expressions import (
     EvaluationError,
     Scope,
     compile_path,
     compile_reference_path,
     compile_template,
 )
+from tests.conformance import entered_states, parsed, records
 
 # Recorded causes hide some text behind placeholders such as '<json-input:1>'.
 _PLACEHOLDER = re.compile(r"<json-input:\d+>")

@@ -12,14 +12,14 @@ import json
 import re
 from typing import Any
 
-from tests.conformance import find_state, parsed, records
-from workflows.expressions import (
+from stepsaga.workflows.expressions import (
     EvaluationError,
     Scope,
     compile_path,
     compile_reference_path,
     compile_template,
 )
+from tests.conformance import find_state, parsed, records
 
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT[0-9:.]+Z")
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance import records
-from workflows.expressions import (
+from stepsaga.workflows.expressions import (
     ExpressionSyntaxError,
     check_jsonata,
     compile_choice_rule,
@@ -24,6 +23,7 @@ from workflows.expressions import (
     parse_intrinsic,
     strip_jsonata,
 )
+from tests.conformance import records
 
 FILES = ("jsonpath.jsonl", "jsonata.jsonl", "services.jsonl", "test_state.jsonl")
 _TEMPLATES = ("Parameters", "ResultSelector", "ItemSelector", "Assign")

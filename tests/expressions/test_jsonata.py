@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from workflows.expressions import (
+from stepsaga.workflows.expressions import (
     EvaluationError,
     ExpressionSyntaxError,
     Scope,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.expressions import (
+from stepsaga.workflows.expressions import (
     EvaluationError,
     ExpressionSyntaxError,
     PathNotFoundError,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import workflows.expressions as expressions
+import stepsaga.workflows.expressions as expressions
 
 EXPECTED = {
     "OPERATORS",
@@ -48,6 +48,6 @@ def test_all_lists_exactly_the_public_names() -> None:
 def test_every_public_name_resolves_and_none_is_private() -> None:
     for name in expressions.__all__:
         value = getattr(expressions, name)
-        module = getattr(value, "__module__", "workflows.expressions")
-        assert module.startswith("workflows.expressions")
+        module = getattr(value, "__module__", "stepsaga.workflows.expressions")
+        assert module.startswith("stepsaga.workflows.expressions")
         assert not name.startswith("_")

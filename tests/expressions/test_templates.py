@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.expressions.test_paths import existing_routes, path_text, read
-from workflows.expressions import (
+from stepsaga.workflows.expressions import (
     EvaluationError,
     ExpressionSyntaxError,
     Scope,
     compile_template,
 )
+from tests.expressions.test_paths import existing_routes, path_text, read
 
 SCOPE = Scope(
     context={"Execution": {"Id": "arn:exec", "Input": {"k": 1}}, "State": {"Name": "S"}},

@@ -31,14 +31,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from domain import RecordedEvent, StreamId
-from examples.orders.events import held_by
-from examples.orders.handlers import seed_stock
-from examples.orders.sagas import PLACE_ORDER
-from infra.local.service import LocalService, ServiceRun
-from infra.local.stepfunctions import TaskCall, TaskOutcome
-from tasks import LambdaHandler
-from workflows.saga import DEFAULT_RETRY, RETRYABLE_ERROR, TRANSIENT_RETRY
+from stepsaga.domain import RecordedEvent, StreamId
+from stepsaga.examples.orders.events import held_by
+from stepsaga.examples.orders.handlers import seed_stock
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.infra.local.service import LocalService, ServiceRun
+from stepsaga.infra.local.stepfunctions import TaskCall, TaskOutcome
+from stepsaga.tasks import LambdaHandler
+from stepsaga.workflows.saga import DEFAULT_RETRY, RETRYABLE_ERROR, TRANSIENT_RETRY
 
 ACTIONS = ("ReserveStock", "ChargePayment", "ConfirmOrder", "NotifyCustomer")
 COMPENSABLE = {"ReserveStock": "CompensateReserveStock", "ChargePayment": "CompensateChargePayment"}

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from domain import StreamId
-from examples.orders.events import available_stock
-from examples.orders.handlers import seed_stock
-from infra.local.service import LocalService, ServiceRun, load_service
-from tasks import InMemoryEventStore, InMemoryNotifier
+from stepsaga.domain import StreamId
+from stepsaga.examples.orders.events import available_stock
+from stepsaga.examples.orders.handlers import seed_stock
+from stepsaga.infra.local.service import LocalService, ServiceRun, load_service
+from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier
 
 ORDERS = 100
 STOCK = 40
@@ -82,7 +82,7 @@ def _check(service: LocalService, runs: list[ServiceRun]) -> None:
 
 @pytest.fixture
 def on_dynamodb() -> Iterator[LocalService]:
-    with LocalService.start("examples.orders") as service:
+    with LocalService.start("stepsaga.examples.orders") as service:
         yield service
 
 
@@ -92,7 +92,7 @@ def test_concurrent_orders_on_dynamodb_never_oversell(on_dynamodb: LocalService)
 
 
 def test_concurrent_orders_in_memory_never_oversell() -> None:
-    sagas, steps = load_service("examples.orders")
+    sagas, steps = load_service("stepsaga.examples.orders")
     service = LocalService(
         sagas, steps, event_store=InMemoryEventStore(), notifier=InMemoryNotifier()
     )

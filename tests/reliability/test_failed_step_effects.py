@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import pytest
 
-from domain import StreamId
-from examples.orders.handlers import HANDLERS, seed_stock, stock_level
-from examples.orders.sagas import PLACE_ORDER
-from infra.local.service import LocalService, load_service
-from tasks import InMemoryEventStore, InMemoryNotifier, TaskRuntime
+from stepsaga.domain import StreamId
+from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.infra.local.service import LocalService, load_service
+from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, TaskRuntime
 from tests.reliability.faults import (
     EVERY,
     QUANTITY,
@@ -41,7 +41,7 @@ from tests.tasks.envelopes import EXECUTION, envelope
 
 
 def _service() -> LocalService:
-    sagas, steps = load_service("examples.orders")
+    sagas, steps = load_service("stepsaga.examples.orders")
     return LocalService(sagas, steps, event_store=InMemoryEventStore(), notifier=InMemoryNotifier())
 
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import StreamId
-from infra.local.service import LocalService, ServiceRun, load_service
-from tasks import InMemoryEventStore, InMemoryNotifier, LambdaHandler
+from stepsaga.domain import StreamId
+from stepsaga.infra.local.service import LocalService, ServiceRun, load_service
+from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, LambdaHandler
 from tests.reliability.faults import (
     EVERY,
     FINITE_RETRIES,
@@ -105,7 +105,7 @@ def report() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def memory_service() -> tuple[LocalService, dict[str, LambdaHandler]]:
-    sagas, steps = load_service("examples.orders")
+    sagas, steps = load_service("stepsaga.examples.orders")
     service = LocalService(
         sagas, steps, event_store=InMemoryEventStore(), notifier=InMemoryNotifier(), seed=3
     )
@@ -114,7 +114,7 @@ def memory_service() -> tuple[LocalService, dict[str, LambdaHandler]]:
 
 @pytest.fixture(scope="module")
 def moto_service() -> Iterator[tuple[LocalService, dict[str, LambdaHandler]]]:
-    with LocalService.start("examples.orders", seed=5) as service:
+    with LocalService.start("stepsaga.examples.orders", seed=5) as service:
         yield service, dict(service.handlers)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from examples.orders.sagas import PLACE_ORDER
-from infra.cli import cli
-from workflows.saga import compile_saga
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.infra.cli import cli
+from stepsaga.workflows.saga import compile_saga
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -27,7 +27,7 @@ def test_registered_saga_renders_as_mermaid() -> None:
 
 
 def test_module_attribute_renders_the_compiled_asl() -> None:
-    code, out, _ = _run("examples.orders.sagas:PLACE_ORDER", "--format", "asl")
+    code, out, _ = _run("stepsaga.examples.orders.sagas:PLACE_ORDER", "--format", "asl")
     assert code == 0
     assert json.loads(out) == compile_saga(PLACE_ORDER).to_dict()
 
@@ -52,7 +52,7 @@ def _write_service(root: Path, package: str, step_name: str) -> None:
         textwrap.dedent(
             f"""
             from pydantic import BaseModel
-            from workflows.saga import Saga, Step
+            from stepsaga.workflows.saga import Saga, Step
 
             class Ship(BaseModel):
                 id: str

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from examples.orders.sagas import PLACE_ORDER
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.workflows.asl import parse_definition
+from stepsaga.workflows.render import build_graph, render, to_asl_json, to_dot, to_mermaid
+from stepsaga.workflows.saga import compile_saga
 from tests.conformance import MISSING, conformance_dir
-from workflows.asl import parse_definition
-from workflows.render import build_graph, render, to_asl_json, to_dot, to_mermaid
-from workflows.saga import compile_saga
 
 MERMAID_EDGE = re.compile(r"^\s+(\S+) (-->|-\.->|==>)(?:\|\"([^\"]*)\"\|)? (\S+)$")
 DOT_EDGE = re.compile(r'^\s+"([^"]+)" -> "([^"]+)"(?: \[(.*)\])?;$')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.local.replay import load_records, replay
+from stepsaga.infra.local.replay import load_records, replay
 
 
 def test_jsonpath_recordings_meet_the_floors(conformance: Path) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.local.replay._normalise import json_equal, normalise_history, order_parallel_events
+from stepsaga.infra.local.replay._normalise import (
+    json_equal,
+    normalise_history,
+    order_parallel_events,
+)
 
 
 def _event(event_id: int, kind: str, **details: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from infra.cli import cli
+from stepsaga.infra.cli import cli
 
 
 def _recording(tmp_path: Path) -> Path:

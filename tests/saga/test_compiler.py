@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from examples.orders.sagas import PLACE_ORDER
-from workflows.saga import (
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.workflows.saga import (
     COMPENSATION_FAILED,
     RETRYABLE_ERROR,
     TRANSIENT_LAMBDA_ERRORS,

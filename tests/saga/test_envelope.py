@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from workflows.saga import CommandMeta, ExecutionInput, StepEnvelope
+from stepsaga.workflows.saga import CommandMeta, ExecutionInput, StepEnvelope
 
 META = {
     "tenant": "acme",

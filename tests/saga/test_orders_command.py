@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from examples.orders.commands import PaymentDeclined, PlaceOrder
+from stepsaga.examples.orders.commands import PaymentDeclined, PlaceOrder
 
 
 def _order(**changes: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The public names of `workflows.saga` and `workflows.render` are pinned: changes are reviewed."""
+"""The public names of `stepsaga.workflows.saga` and `stepsaga.workflows.render` are pinned:
+changes are reviewed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import importlib
 import pytest
 
 PUBLIC = {
-    "workflows.saga": (
+    "stepsaga.workflows.saga": (
         "COMPENSATION_FAILED",
         "COMPENSATION_RETRY",
         "DEFAULT_RETRY",
@@ -33,7 +34,7 @@ PUBLIC = {
         "compensation_state",
         "compile_saga",
     ),
-    "workflows.render": (
+    "stepsaga.workflows.render": (
         "FORMATS",
         "Edge",
         "Graph",
@@ -57,7 +58,7 @@ def test_public_names_are_pinned_and_resolve(package: str) -> None:
 
 
 def test_error_names_are_the_documented_contract() -> None:
-    saga = importlib.import_module("workflows.saga")
+    saga = importlib.import_module("stepsaga.workflows.saga")
     assert saga.RETRYABLE_ERROR == "Saga.Retryable"
     assert saga.COMPENSATION_FAILED == "Saga.CompensationFailed"
     assert set(saga.TRANSIENT_LAMBDA_ERRORS) == {

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from workflows.saga import (
+from stepsaga.workflows.saga import (
     FunctionNames,
     Notification,
     RetryPolicy,
@@ -213,7 +213,7 @@ def test_definition_the_asl_model_rejects_is_refused_not_returned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN a compiler bug that emits a dangling Next (simulated)
-    from workflows.saga import _compiler
+    from stepsaga.workflows.saga import _compiler
 
     def broken(self: Any) -> dict[str, Any]:
         return {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}

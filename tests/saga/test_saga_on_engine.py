@@ -9,10 +9,9 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from examples.orders.sagas import PLACE_ORDER
-from infra.local.stepfunctions import LocalStepFunctions
-from tests.saga.test_saga_property import _Case, sagas
-from workflows.saga import (
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
+from stepsaga.workflows.saga import (
     COMPENSATION_FAILED,
     RetryPolicy,
     Saga,
@@ -20,6 +19,7 @@ from workflows.saga import (
     StepEnvelope,
     compile_saga,
 )
+from tests.saga.test_saga_property import _Case, sagas
 
 INPUT = {
     "command": {"orderId": "o-1"},

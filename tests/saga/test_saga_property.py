@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from workflows.saga import (
+from stepsaga.workflows.saga import (
     COMPENSATION_FAILED,
     FunctionNames,
     Notification,

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-import infra.local.service as service_api
-from domain import StreamId
-from examples.orders.handlers import seed_stock, stock_level
-from infra.local.service import LocalService, load_service
-from infra.local.stepfunctions import TaskOutcome
-from tasks import InMemoryEventStore, InMemoryNotifier
+import stepsaga.infra.local.service as service_api
+from stepsaga.domain import StreamId
+from stepsaga.examples.orders.handlers import seed_stock, stock_level
+from stepsaga.infra.local.service import LocalService, load_service
+from stepsaga.infra.local.stepfunctions import TaskOutcome
+from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier
 
 SKU = "SKU-1"
 
@@ -29,7 +29,7 @@ def order(order_id: str, token: str = "tok_visa", quantity: int = 2) -> dict[str
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[LocalService]:
-    with LocalService.start("examples.orders") as running:
+    with LocalService.start("stepsaga.examples.orders") as running:
         seed_stock(running.event_store, "acme", SKU, 100)
         yield running
 
@@ -58,7 +58,7 @@ def test_the_public_names_are_pinned_and_resolve() -> None:
     for name in service_api.__all__:
         value = getattr(service_api, name)
         if callable(value):  # nothing from elsewhere leaks into the surface
-            assert value.__module__.startswith("infra.local.service."), name
+            assert value.__module__.startswith("stepsaga.infra.local.service."), name
 
 
 def test_a_successful_order_reports_path_events_and_mail(service: LocalService) -> None:
@@ -133,7 +133,7 @@ def test_an_unknown_saga_names_the_known_ones(service: LocalService) -> None:
 
 def test_the_same_service_runs_on_in_memory_stores_with_faults_injected() -> None:
     # GIVEN the service on in-memory adapters, with ChargePayment's first attempt throttled
-    sagas, steps = load_service("examples.orders")
+    sagas, steps = load_service("stepsaga.examples.orders")
     notifier = InMemoryNotifier()
     local = LocalService(sagas, steps, event_store=InMemoryEventStore(), notifier=notifier)
     seed_stock(local.event_store, "acme", SKU, 5)
@@ -164,7 +164,7 @@ def test_start_hides_real_credentials_and_restores_the_environment(
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://example.invalid")
     before = dict(os.environ)
     # WHEN the service runs THEN neither is visible to boto3, and both are back afterwards
-    with LocalService.start("examples.orders", table="other-events") as running:
+    with LocalService.start("stepsaga.examples.orders", table="other-events") as running:
         assert os.environ["AWS_ACCESS_KEY_ID"] != "AKIAREALACCOUNTKEY"
         assert "AWS_ENDPOINT_URL" not in os.environ
         assert running.event_store.version(StreamId.of("acme", "Stock", "none")) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks import EmailTemplate, TemplateError
+from stepsaga.tasks import EmailTemplate, TemplateError
 
 TEMPLATE = EmailTemplate(
     subject="Order $order confirmed",

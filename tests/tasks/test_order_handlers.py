@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from domain import StreamId
-from examples.orders.handlers import HANDLERS, seed_stock, stock_level
-from examples.orders.sagas import PLACE_ORDER
-from tasks import (
+from stepsaga.domain import StreamId
+from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
+from stepsaga.examples.orders.sagas import PLACE_ORDER
+from stepsaga.tasks import (
     InMemoryEventStore,
     InMemoryNotifier,
     InvalidStepInput,

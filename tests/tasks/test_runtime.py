@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
-from domain import (
+from stepsaga.domain import (
     BusinessFailure,
     Command,
     ConcurrencyError,
@@ -19,7 +19,7 @@ from domain import (
     RetryableError,
     StreamId,
 )
-from tasks import (
+from stepsaga.tasks import (
     InMemoryEventStore,
     InMemoryNotifier,
     InvalidStepInput,
@@ -29,8 +29,8 @@ from tasks import (
     event_id_for,
     task_error,
 )
+from stepsaga.workflows.saga import RETRYABLE_ERROR
 from tests.tasks.envelopes import EXECUTION, envelope
-from workflows.saga import RETRYABLE_ERROR
 
 
 class Deposit(Command):
@@ -295,7 +295,7 @@ def test_steps_cannot_reach_another_tenants_streams(runtime: TaskRuntime) -> Non
 
 
 def test_mail_is_sent_once_per_execution_and_state(runtime: TaskRuntime) -> None:
-    from tasks import EmailMessage
+    from stepsaga.tasks import EmailMessage
 
     notifier = runtime.notifier
     assert isinstance(notifier, InMemoryNotifier)

@@ -5,7 +5,7 @@ structure and (by default) every semantic rule; ``validate`` lists the problems 
 machine; ``StateMachine.to_dict`` / ``to_json`` emit it back unchanged.
 """
 
-from workflows.asl._models import (
+from stepsaga.workflows.asl._models import (
     COMPARISON_OPERATORS,
     STATE_TYPES,
     AslModel,
@@ -32,10 +32,10 @@ from workflows.asl._models import (
     TaskState,
     WaitState,
 )
-from workflows.asl._parse import parse_definition, parse_state
-from workflows.asl._problems import ASLValidationError, Problem
-from workflows.asl._sdk import from_sdk_graph
-from workflows.asl._validate import validate, validate_state
+from stepsaga.workflows.asl._parse import parse_definition, parse_state
+from stepsaga.workflows.asl._problems import ASLValidationError, Problem
+from stepsaga.workflows.asl._sdk import from_sdk_graph
+from stepsaga.workflows.asl._validate import validate, validate_state
 
 __all__ = (
     "COMPARISON_OPERATORS",

@@ -450,7 +450,8 @@ State = Annotated[
 class StateMachine(Graph):
     """A whole state machine definition.
 
-    Build it with :func:`workflows.asl.parse_definition`; :meth:`to_dict` and :meth:`to_json`
+    Build it with :func:`stepsaga.workflows.asl.parse_definition`; :meth:`to_dict` and
+    :meth:`to_json`
     emit it back unchanged.
     """
 

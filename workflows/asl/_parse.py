@@ -9,7 +9,7 @@ from typing import Any, Final
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from workflows.asl._models import (
+from stepsaga.workflows.asl._models import (
     _OPERAND_KEY,
     _OPERATOR_KEY,
     COMPARISON_OPERATORS,
@@ -18,9 +18,9 @@ from workflows.asl._models import (
     State,
     StateMachine,
 )
-from workflows.asl._problems import ASLValidationError, Problem, pointer_of
-from workflows.asl._validate import validate as _validate_machine
-from workflows.asl._validate import validate_state as _validate_state
+from stepsaga.workflows.asl._problems import ASLValidationError, Problem, pointer_of
+from stepsaga.workflows.asl._validate import validate as _validate_machine
+from stepsaga.workflows.asl._validate import validate_state as _validate_state
 
 __all__ = ("parse_definition", "parse_state")
 

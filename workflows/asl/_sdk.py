@@ -7,8 +7,8 @@ The SDK is an optional extra (``pip install 'stepsaga[sdk]'``, the sagemaker-fre
 
 from __future__ import annotations
 
-from workflows.asl._models import StateMachine
-from workflows.asl._parse import parse_definition
+from stepsaga.workflows.asl._models import StateMachine
+from stepsaga.workflows.asl._parse import parse_definition
 
 __all__ = ("SDK_MISSING_MESSAGE", "from_sdk_graph")
 
@@ -25,7 +25,7 @@ def from_sdk_graph(graph: object, *, validate: bool = True) -> StateMachine:
         graph: a ``stepfunctions.steps.Graph`` (or ``FrozenGraph``), a ``Chain`` or single
             ``State`` (wrapped in a graph the way ``Workflow`` does), or a
             ``stepfunctions.workflow.Workflow`` (its ``definition`` is used).
-        validate: passed to :func:`workflows.asl.parse_definition`.
+        validate: passed to :func:`stepsaga.workflows.asl.parse_definition`.
 
     Returns:
         The state machine the SDK would deploy.

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from workflows.asl._models import (
+from stepsaga.workflows.asl._models import (
     AslModel,
     Catcher,
     ChoiceRule,
@@ -30,8 +30,8 @@ from workflows.asl._models import (
     TaskState,
     WaitState,
 )
-from workflows.asl._problems import Problem, pointer_of
-from workflows.expressions import (
+from stepsaga.workflows.asl._problems import Problem, pointer_of
+from stepsaga.workflows.expressions import (
     ExpressionSyntaxError,
     check_jsonata,
     compile_path,
@@ -919,7 +919,7 @@ def validate(machine: StateMachine) -> list[Problem]:
     """Check the rules a schema cannot express; an empty list means AWS would accept it.
 
     Args:
-        machine: a parsed definition (see :func:`workflows.asl.parse_definition`).
+        machine: a parsed definition (see :func:`stepsaga.workflows.asl.parse_definition`).
 
     Returns:
         Every problem found, each naming the JSON pointer of the offending value.

@@ -7,43 +7,43 @@ failures raise :class:`EvaluationError` carrying AWS's error name and cause text
 "An error occurred while executing the state ..." prefix, which the engine adds).
 """
 
-from workflows.expressions._choice import (
+from stepsaga.workflows.expressions._choice import (
     OPERATORS,
     ChoiceRule,
     compile_choice_rule,
     parse_timestamp,
 )
-from workflows.expressions._errors import (
+from stepsaga.workflows.expressions._errors import (
     QUERY_EVALUATION_ERROR,
     RUNTIME,
     EvaluationError,
     ExpressionSyntaxError,
 )
-from workflows.expressions._intrinsic_syntax import (
+from stepsaga.workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
     PathArgument,
     is_intrinsic,
     parse_intrinsic,
 )
-from workflows.expressions._intrinsics import compile_intrinsic, evaluate_intrinsic
-from workflows.expressions._json_text import compact_json, java_text, json_type
-from workflows.expressions._jsonata import (
+from stepsaga.workflows.expressions._intrinsics import compile_intrinsic, evaluate_intrinsic
+from stepsaga.workflows.expressions._json_text import compact_json, java_text, json_type
+from stepsaga.workflows.expressions._jsonata import (
     JsonataTemplate,
     check_jsonata,
     compile_jsonata,
     compile_jsonata_template,
     strip_jsonata,
 )
-from workflows.expressions._paths import (
+from stepsaga.workflows.expressions._paths import (
     Path,
     PathNotFoundError,
     ReferencePath,
     compile_path,
     compile_reference_path,
 )
-from workflows.expressions._scope import Scope
-from workflows.expressions._templates import Template, compile_template
+from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._templates import Template, compile_template
 
 __all__ = (
     "OPERATORS",

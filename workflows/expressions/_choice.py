@@ -15,9 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
-from workflows.expressions._paths import Path, PathNotFoundError
-from workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
+from stepsaga.workflows.expressions._scope import Scope
 
 Test = Callable[[Any, Scope], bool]
 

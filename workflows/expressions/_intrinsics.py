@@ -19,15 +19,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from workflows.expressions._errors import RUNTIME, EvaluationError
-from workflows.expressions._intrinsic_syntax import (
+from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError
+from stepsaga.workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
     PathArgument,
     parse_intrinsic,
 )
-from workflows.expressions._json_text import compact_json, java_text, json_type
-from workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._json_text import compact_json, java_text, json_type
+from stepsaga.workflows.expressions._scope import Scope
 
 Evaluator = Callable[[Any, Scope], Any]
 

@@ -18,20 +18,20 @@ from typing import Any, Final
 import jsonata
 from jsonata.utils import Utils as _JsonataUtils
 
-from workflows.expressions._errors import (
+from stepsaga.workflows.expressions._errors import (
     QUERY_EVALUATION_ERROR,
     RUNTIME,
     EvaluationError,
     ExpressionSyntaxError,
 )
-from workflows.expressions._intrinsics import (
+from stepsaga.workflows.expressions._intrinsics import (
     ArgumentRuleError,
     array_partition,
     array_range,
     hash_text,
 )
-from workflows.expressions._json_text import compact_json, json_type
-from workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._json_text import compact_json, json_type
+from stepsaga.workflows.expressions._scope import Scope
 
 _NULL: Final = _JsonataUtils.NULL_VALUE
 

@@ -17,14 +17,14 @@ from typing import Any, Final, Literal
 
 from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 
-from workflows.expressions._errors import (
+from stepsaga.workflows.expressions._errors import (
     REFERENCE_PATH_CONFLICT,
     RUNTIME,
     EvaluationError,
     ExpressionSyntaxError,
 )
-from workflows.expressions._json_text import compact_json
-from workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._json_text import compact_json
+from stepsaga.workflows.expressions._scope import Scope
 
 RootKind = Literal["input", "context", "variable"]
 Key = str | int

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
-from workflows.expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
-from workflows.expressions._intrinsics import compile_intrinsic
-from workflows.expressions._json_text import compact_json
-from workflows.expressions._paths import Path, PathNotFoundError
-from workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows.expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
+from stepsaga.workflows.expressions._intrinsics import compile_intrinsic
+from stepsaga.workflows.expressions._json_text import compact_json
+from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
+from stepsaga.workflows.expressions._scope import Scope
 
 Evaluator = Callable[[Any, Scope], Any]
 

@@ -1,14 +1,15 @@
 """Drawings of ASL definitions: Mermaid, Graphviz DOT, and canonical ASL JSON.
 
-Every renderer takes a definition as a `workflows.asl.StateMachine` (anything with `to_dict()`)
+Every renderer takes a definition as a `stepsaga.workflows.asl.StateMachine` (anything with
+`to_dict()`)
 or as its JSON dict. Catch edges and compensation paths are drawn apart from the happy path;
 Map and Parallel branches are nested groups.
 """
 
-from workflows.render._asl import FORMATS, render, to_asl_json
-from workflows.render._dot import to_dot
-from workflows.render._graph import Edge, Graph, Node, Scope, build_graph
-from workflows.render._mermaid import to_mermaid
+from stepsaga.workflows.render._asl import FORMATS, render, to_asl_json
+from stepsaga.workflows.render._dot import to_dot
+from stepsaga.workflows.render._graph import Edge, Graph, Node, Scope, build_graph
+from stepsaga.workflows.render._mermaid import to_mermaid
 
 __all__ = (
     "FORMATS",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from workflows.render._dot import to_dot
-from workflows.render._graph import Definition, as_dict
-from workflows.render._mermaid import to_mermaid
+from stepsaga.workflows.render._dot import to_dot
+from stepsaga.workflows.render._graph import Definition, as_dict
+from stepsaga.workflows.render._mermaid import to_mermaid
 
 Format = Literal["asl", "mermaid", "dot"]
 #: The formats `render` knows.

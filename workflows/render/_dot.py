@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from workflows.render._graph import END_ID, START_ID, Definition, Edge, Node, Scope, build_graph
+from stepsaga.workflows.render._graph import (
+    END_ID,
+    START_ID,
+    Definition,
+    Edge,
+    Node,
+    Scope,
+    build_graph,
+)
 
 _RED = "#c62828"
 _SHAPES = {

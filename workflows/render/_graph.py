@@ -38,7 +38,7 @@ _LABEL_MAX = 48
 
 
 class HasToDict(Protocol):
-    """Anything that gives its canonical ASL JSON, like `workflows.asl.StateMachine`."""
+    """Anything that gives its canonical ASL JSON, like `stepsaga.workflows.asl.StateMachine`."""
 
     def to_dict(self) -> dict[str, Any]: ...
 

@@ -69,13 +69,13 @@ A compensation that still fails after its retries ends the execution with `COMPE
 (`Saga.CompensationFailed`), for an operator to see.
 """
 
-from workflows.saga._compiler import (
+from stepsaga.workflows.saga._compiler import (
     SagaCompileError,
     SagaProblem,
     compensation_state,
     compile_saga,
 )
-from workflows.saga._dsl import (
+from stepsaga.workflows.saga._dsl import (
     COMPENSATION_RETRY,
     DEFAULT_RETRY,
     TRANSIENT_RETRY,
@@ -86,7 +86,7 @@ from workflows.saga._dsl import (
     Saga,
     Step,
 )
-from workflows.saga._envelope import (
+from stepsaga.workflows.saga._envelope import (
     COMPENSATION_FAILED,
     RESULT_PAYLOAD_KEY,
     RETRYABLE_ERROR,

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from workflows.asl import ASLValidationError, StateMachine, parse_definition
-from workflows.saga._dsl import (
+from stepsaga.workflows.asl import ASLValidationError, StateMachine, parse_definition
+from stepsaga.workflows.saga._dsl import (
     COMPENSATION_RETRY,
     DEFAULT_RETRY,
     MAX_ATTEMPTS_LIMIT,
@@ -23,7 +23,7 @@ from workflows.saga._dsl import (
     Saga,
     Step,
 )
-from workflows.saga._envelope import COMPENSATION_FAILED, RESULT_PAYLOAD_KEY
+from stepsaga.workflows.saga._envelope import COMPENSATION_FAILED, RESULT_PAYLOAD_KEY
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 #: The Pass state that creates `$.results` before the first task reads it.

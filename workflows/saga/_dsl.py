@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from workflows.saga._envelope import RETRYABLE_ERROR, TRANSIENT_LAMBDA_ERRORS
+from stepsaga.workflows.saga._envelope import RETRYABLE_ERROR, TRANSIENT_LAMBDA_ERRORS
 
 Jitter = Literal["FULL", "NONE"]
 

@@ -6,7 +6,7 @@ with the recorded one at four levels: status, output (or error and cause), event
 events after normalisation.
 """
 
-from infra.local.replay._replay import (
+from stepsaga.infra.local.replay._replay import (
     LEVELS,
     CaseResult,
     Record,

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from infra.local.replay._normalise import first_difference, json_equal, normalise_history
-from infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
+from stepsaga.infra.local.replay._normalise import first_difference, json_equal, normalise_history
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
 
 LEVELS: Final = ("status", "output", "types", "full")
 

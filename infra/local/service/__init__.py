@@ -1,8 +1,8 @@
 """Run a stepsaga service locally: its sagas on the embedded engine, its steps in-process.
 
-    from infra.local.service import LocalService
+    from stepsaga.infra.local.service import LocalService
 
-    with LocalService.start("examples.orders") as service:    # moto's DynamoDB and SES v2
+    with LocalService.start("stepsaga.examples.orders") as service:    # moto's DynamoDB and SES v2
         seed_stock(service.event_store, "acme", "SKU-1", 5)
         run = service.execute("PlaceOrder", {"orderId": "o-1", ...})
         run.status, run.path, run.events, run.emails
@@ -13,9 +13,9 @@ through the injected notifier. `LocalService.start` wires moto in-process with f
 credentials; construct `LocalService` directly to use other stores (the in-memory ones).
 """
 
-from infra.local.service._demo import DEMO_SKU, DemoRun, demo_json, print_demo, run_demo
-from infra.local.service._moto import moto_service
-from infra.local.service._service import (
+from stepsaga.infra.local.service._demo import DEMO_SKU, DemoRun, demo_json, print_demo, run_demo
+from stepsaga.infra.local.service._moto import moto_service
+from stepsaga.infra.local.service._service import (
     LocalService,
     SentMail,
     ServiceRun,

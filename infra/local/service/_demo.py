@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from infra.local.service._service import LocalService, ServiceRun
+from stepsaga.infra.local.service._service import LocalService, ServiceRun
 
 __all__ = ("DEMO_SKU", "DemoRun", "demo_json", "print_demo", "run_demo")
 
@@ -47,10 +47,10 @@ def run_demo() -> list[DemoRun]:
     released and the customer told. Execution names are fixed, so event ids are the same on
     every run.
     """
-    from examples.orders.handlers import seed_stock, stock_level
+    from stepsaga.examples.orders.handlers import seed_stock, stock_level
 
     runs: list[DemoRun] = []
-    with LocalService.start("examples.orders") as service:
+    with LocalService.start("stepsaga.examples.orders") as service:
         seed_stock(service.event_store, str(service.tenant), DEMO_SKU, 10)
         for scenario, order_id, token in _SCENARIOS:
             command = {

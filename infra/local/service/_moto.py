@@ -12,8 +12,8 @@ from unittest import mock
 
 import boto3
 
-from infra.aws import DynamoDBEventStore, SesNotifier, create_event_store_table
-from infra.local.service._service import LocalService, load_service
+from stepsaga.infra.aws import DynamoDBEventStore, SesNotifier, create_event_store_table
+from stepsaga.infra.local.service._service import LocalService, load_service
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -57,7 +57,7 @@ class _Atomic:
 
 @contextmanager
 def moto_service(
-    service: str | ModuleType = "examples.orders",
+    service: str | ModuleType = "stepsaga.examples.orders",
     *,
     tenant: str = "acme",
     table: str = "stepsaga-events",

@@ -13,9 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from domain import Event, RecordedEvent, StreamId, TenantId
-from infra.local.stepfunctions import Execution, LocalStepFunctions, TaskCall, TaskMock, TaskOutcome
-from tasks import (
+from stepsaga.domain import Event, RecordedEvent, StreamId, TenantId
+from stepsaga.infra.local.stepfunctions import (
+    Execution,
+    LocalStepFunctions,
+    TaskCall,
+    TaskMock,
+    TaskOutcome,
+)
+from stepsaga.tasks import (
     EmailMessage,
     EventStore,
     LambdaHandler,
@@ -24,7 +30,7 @@ from tasks import (
     StepFunction,
     TaskRuntime,
 )
-from workflows.saga import CommandMeta, ExecutionInput, FunctionNames, Saga, compile_saga
+from stepsaga.workflows.saga import CommandMeta, ExecutionInput, FunctionNames, Saga, compile_saga
 
 __all__ = ("LocalService", "SentMail", "ServiceRun", "execution_path", "load_service")
 
@@ -151,7 +157,7 @@ def load_service(service: str | ModuleType) -> tuple[tuple[Saga, ...], dict[str,
     """A service package's sagas (`SAGAS`) and step functions (`handlers.HANDLERS`).
 
     Args:
-        service: The service package or its module name (e.g. `examples.orders`), laid out
+        service: The service package or its module name (e.g. `stepsaga.examples.orders`), laid out
             like the reference service: `SAGAS` on the package or its `sagas` submodule, and
             `HANDLERS` (handler name to step function) in its `handlers` submodule.
 
@@ -178,7 +184,8 @@ def load_service(service: str | ModuleType) -> tuple[tuple[Saga, ...], dict[str,
 class LocalService:
     """A service's sagas running locally, on the embedded engine with in-process steps.
 
-    Use `LocalService.start("examples.orders")` (a context manager) to run on moto's DynamoDB
+    Use `LocalService.start("stepsaga.examples.orders")` (a context manager) to run on moto's
+    DynamoDB
     and SES v2; construct one directly to run on stores of your own (the in-memory ones, for
     fast tests).
 
@@ -238,14 +245,14 @@ class LocalService:
 
     @classmethod
     def start(
-        cls, service: str | ModuleType = "examples.orders", **options: Any
+        cls, service: str | ModuleType = "stepsaga.examples.orders", **options: Any
     ) -> AbstractContextManager[LocalService]:
         """Run `service` on moto's DynamoDB and SES v2, in-process (a context manager).
 
         Fake AWS credentials are set while it runs, so no real account is reachable. See
-        `infra.local.service.moto_service` for the options.
+        `stepsaga.infra.local.service.moto_service` for the options.
         """
-        from infra.local.service._moto import moto_service
+        from stepsaga.infra.local.service._moto import moto_service
 
         return moto_service(service, **options)
 

@@ -25,11 +25,11 @@ ResultWriter. ``.waitForTaskToken`` and ``.sync`` tasks are answered by a mock (
 ``TaskCall.task_token``; ``TaskOutcome(submitted=...)`` records the TaskSubmitted event).
 """
 
-from infra.local.stepfunctions._clock import RealClock, VirtualClock
-from infra.local.stepfunctions._errors import DefinitionError, StatesError
-from infra.local.stepfunctions._facade import Execution, LocalStepFunctions
-from infra.local.stepfunctions._mock_config import MockConfig
-from infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
+from stepsaga.infra.local.stepfunctions._clock import RealClock, VirtualClock
+from stepsaga.infra.local.stepfunctions._errors import DefinitionError, StatesError
+from stepsaga.infra.local.stepfunctions._facade import Execution, LocalStepFunctions
+from stepsaga.infra.local.stepfunctions._mock_config import MockConfig
+from stepsaga.infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
 
 __all__ = (
     "DefinitionError",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Final
 
 # The names of evaluation failures come from the expression languages, which report them.
-from workflows.expressions import QUERY_EVALUATION_ERROR as QUERY_EVALUATION_ERROR
-from workflows.expressions import RUNTIME as RUNTIME
+from stepsaga.workflows.expressions import QUERY_EVALUATION_ERROR as QUERY_EVALUATION_ERROR
+from stepsaga.workflows.expressions import RUNTIME as RUNTIME
 
 ALL: Final = "States.ALL"
 TASK_FAILED: Final = "States.TaskFailed"

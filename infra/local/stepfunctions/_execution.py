@@ -16,11 +16,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from infra.local.stepfunctions import _errors as E
-from infra.local.stepfunctions._clock import VirtualClock
-from infra.local.stepfunctions._errors import StatesError
-from infra.local.stepfunctions._history import History, to_json
-from infra.local.stepfunctions._plan import (
+from stepsaga.infra.local.stepfunctions import _errors as E
+from stepsaga.infra.local.stepfunctions._clock import VirtualClock
+from stepsaga.infra.local.stepfunctions._errors import StatesError
+from stepsaga.infra.local.stepfunctions._history import History, to_json
+from stepsaga.infra.local.stepfunctions._plan import (
     KEEP,
     ChoiceState,
     FailState,
@@ -31,8 +31,8 @@ from infra.local.stepfunctions._plan import (
     TaskState,
     WaitState,
 )
-from infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
-from workflows.expressions import (
+from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
+from stepsaga.workflows.expressions import (
     EvaluationError,
     JsonataTemplate,
     Scope,

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from infra.local.stepfunctions import _errors as E
-from infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
-from infra.local.stepfunctions._errors import DefinitionError
-from infra.local.stepfunctions._execution import Run
-from infra.local.stepfunctions._history import History, to_json
-from infra.local.stepfunctions._plan import Graph, compile_graph
-from infra.local.stepfunctions._tasks import (
+from stepsaga.infra.local.stepfunctions import _errors as E
+from stepsaga.infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
+from stepsaga.infra.local.stepfunctions._errors import DefinitionError
+from stepsaga.infra.local.stepfunctions._execution import Run
+from stepsaga.infra.local.stepfunctions._history import History, to_json
+from stepsaga.infra.local.stepfunctions._plan import Graph, compile_graph
+from stepsaga.infra.local.stepfunctions._tasks import (
     HttpLambdaInvoker,
     LambdaContext,
     LambdaHandler,
@@ -37,7 +37,7 @@ DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
 
 
 class SupportsToDict(Protocol):
-    """An ASL model that renders its definition (``workflows.asl.StateMachine``)."""
+    """An ASL model that renders its definition (``stepsaga.workflows.asl.StateMachine``)."""
 
     def to_dict(self) -> Mapping[str, Any]: ...
 
@@ -172,7 +172,7 @@ class LocalStepFunctions:
 
         Args:
             definition: a dict, JSON text, or an ASL model (anything with ``to_dict()``, such
-                as ``workflows.asl.StateMachine`` or a compiled saga).
+                as ``stepsaga.workflows.asl.StateMachine`` or a compiled saga).
 
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
@@ -480,7 +480,7 @@ def uuid4(rng: random.Random) -> str:
 def _validate(spec: Mapping[str, Any]) -> None:
     """Validate with the ASL model, as AWS validates a definition before it runs it."""
     # Imported here: the ASL model costs its import only to callers that run definitions.
-    from workflows.asl import ASLValidationError, parse_definition
+    from stepsaga.workflows.asl import ASLValidationError, parse_definition
 
     try:
         parse_definition(spec)

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
-from infra.local.stepfunctions._errors import PAYLOAD_LIMIT_BYTES
+from stepsaga.infra.local.stepfunctions._errors import PAYLOAD_LIMIT_BYTES
 
 # Fields whose value is JSON text in the API; their "<field>Details" carries `truncated`.
 _JSON_FIELDS: Final = frozenset({"input", "output", "parameters"})

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.local.stepfunctions._errors import DefinitionError
-from infra.local.stepfunctions._tasks import TaskCall, TaskMock, TaskOutcome
+from stepsaga.infra.local.stepfunctions._errors import DefinitionError
+from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskMock, TaskOutcome
 
 
 class MockConfig:

@@ -1,6 +1,7 @@
 """A definition compiled into an execution plan: states resolved to objects, paths parsed once.
 
-Nothing here is validated per step: the ASL model (``workflows.asl``) validates a definition
+Nothing here is validated per step: the ASL model (``stepsaga.workflows.asl``) validates a
+definition
 once, then :func:`compile_graph` turns it into plain objects the interpreter walks.
 """
 
@@ -10,8 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from infra.local.stepfunctions._errors import ALL, DefinitionError
-from workflows.expressions import (
+from stepsaga.infra.local.stepfunctions._errors import ALL, DefinitionError
+from stepsaga.workflows.expressions import (
     JsonataTemplate,
     Path,
     Template,

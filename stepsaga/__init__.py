@@ -1,0 +1,1 @@
+"""stepsaga: CQRS sagas in Python, compiled to AWS Step Functions, tested in-process."""
