@@ -1,6 +1,6 @@
 """Every definition AWS accepted in the conformance recordings parses, validates, round-trips.
 
-The recordings are real AWS executions (see ``../shared/conformance/README.md``): if AWS ran a
+The recordings are real AWS executions (``tests/conformance/recordings/README.md``): if AWS ran a
 definition, the validator must accept it, and emitting the parsed model must give it back.
 """
 

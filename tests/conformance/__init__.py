@@ -1,8 +1,9 @@
 """Where the AWS conformance recordings are, for every test that reads them.
 
-A user's clone has no `../shared/`: the recordings are found through `STEPSAGA_CONFORMANCE`,
-else `<repo>/../shared/conformance`, and tests that need them skip, saying so, when neither
-exists.
+The recordings live in the project (`tests/conformance/recordings/`, with their README and
+NOTICE), so every clone runs the conformance tests. `STEPSAGA_CONFORMANCE` points the tests at
+another folder of recordings laid out the same way (a newer copy, say); tests that need a file
+the folder lacks skip, saying so.
 """
 
 from __future__ import annotations
@@ -15,18 +16,15 @@ from typing import Any
 
 import pytest
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
-MISSING = (
-    "conformance recordings not found: set STEPSAGA_CONFORMANCE or provide ../shared/conformance"
-)
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+MISSING = "conformance recordings not found (tests/conformance/recordings, or STEPSAGA_CONFORMANCE)"
 
 
 def conformance_dir() -> Path | None:
     """The folder of recordings, or None when there is none."""
     configured = os.environ.get("STEPSAGA_CONFORMANCE")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(_REPO_ROOT.parent / "shared" / "conformance")
-    return next((folder.resolve() for folder in candidates if folder.is_dir()), None)
+    folder = Path(configured) if configured else RECORDINGS
+    return folder.resolve() if folder.is_dir() else None
 
 
 def conformance_file(name: str) -> Path:
