@@ -9,7 +9,7 @@ STAMP := $(VENV)/.stepsaga-installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,sdk]'
+	$(BIN)/python -m pip install --quiet -e '.[local,dev,sdk]'
 	touch $(STAMP)
 
 install: $(STAMP)

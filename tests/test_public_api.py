@@ -24,7 +24,7 @@ PINNED: dict[str, tuple[str, ...]] = {
     "stepsaga.workflows": (),
     "stepsaga.infra": (),
     "stepsaga.examples": (),
-    "stepsaga.examples.orders": ("SAGAS",),
+    "stepsaga.examples.orders": (),
     "stepsaga.infra.cli": ("cli", "main"),
     "stepsaga.infra.local.replay": (
         "LEVELS",

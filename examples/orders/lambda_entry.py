@@ -1,6 +1,6 @@
 """The reference service's deployed Lambda handlers: one per saga handler name.
 
-Configure each Lambda function with Handler `examples.orders.lambda_entry.<HandlerName>`
+Configure each Lambda function with Handler `stepsaga.examples.orders.lambda_entry.<HandlerName>`
 (`stepsaga.examples.orders.lambda_entry.ReserveStock`, ...) and the environment variables documented
 in `stepsaga.infra.aws.lambda_entry_points`. Clients are built on the first invocation.
 """

@@ -69,12 +69,8 @@ A compensation that still fails after its retries ends the execution with `COMPE
 (`Saga.CompensationFailed`), for an operator to see.
 """
 
-from stepsaga.workflows.saga._compiler import (
-    SagaCompileError,
-    SagaProblem,
-    compensation_state,
-    compile_saga,
-)
+from typing import TYPE_CHECKING
+
 from stepsaga.workflows.saga._dsl import (
     COMPENSATION_RETRY,
     DEFAULT_RETRY,
@@ -99,6 +95,14 @@ from stepsaga.workflows.saga._envelope import (
     StepError,
     StepResult,
 )
+
+if TYPE_CHECKING:
+    from stepsaga.workflows.saga._compiler import (
+        SagaCompileError,
+        SagaProblem,
+        compensation_state,
+        compile_saga,
+    )
 
 __all__ = (
     "COMPENSATION_FAILED",
@@ -126,3 +130,30 @@ __all__ = (
     "compensation_state",
     "compile_saga",
 )
+
+# A task Lambda imports this package for the envelope contract alone; the compiler loads the ASL
+# model and, through its validator, the expression libraries, none of which a Lambda ships. So
+# the compiler's names are imported on first use (PEP 562), and cached here.
+_COMPILER_NAMES = frozenset(
+    {"SagaCompileError", "SagaProblem", "compensation_state", "compile_saga"}
+)
+
+
+def _compiler_name(name: str) -> object:
+    if name not in _COMPILER_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from stepsaga.workflows.saga import _compiler
+
+    value = getattr(_compiler, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_COMPILER_NAMES})
+
+
+# Hidden from type checkers, which would otherwise accept any attribute of this module; they read
+# the compiler's names from the imports under TYPE_CHECKING instead.
+if not TYPE_CHECKING:
+    __getattr__ = _compiler_name
