@@ -21,6 +21,23 @@ PACKAGES = sorted(
 )
 
 PINNED: dict[str, tuple[str, ...]] = {
+    "stepsaga": (
+        "BusinessFailure",
+        "Command",
+        "DomainEvent",
+        "InMemoryEventStore",
+        "InMemoryNotifier",
+        "LocalService",
+        "LocalStepFunctions",
+        "Notification",
+        "RetryPolicy",
+        "RetryableError",
+        "Saga",
+        "Step",
+        "StepContext",
+        "TaskRuntime",
+        "compile_saga",
+    ),
     "stepsaga.workflows": (),
     "stepsaga.infra": (),
     "stepsaga.examples": (),
