@@ -2,7 +2,7 @@
 
     from stepsaga.infra.local.service import LocalService
 
-    with LocalService.start("stepsaga.examples.orders") as service:    # moto's DynamoDB and SES v2
+    with LocalService.start("stepsaga.examples.orders") as service:  # moto's DynamoDB, SES v2
         seed_stock(service.event_store, "acme", "SKU-1", 5)
         run = service.execute("PlaceOrder", {"orderId": "o-1", ...})
         run.status, run.path, run.events, run.emails
@@ -20,7 +20,6 @@ from stepsaga.infra.local.service._service import (
     SentMail,
     ServiceRun,
     execution_path,
-    load_service,
 )
 
 __all__ = (
@@ -31,7 +30,6 @@ __all__ = (
     "ServiceRun",
     "demo_json",
     "execution_path",
-    "load_service",
     "moto_service",
     "print_demo",
     "run_demo",
