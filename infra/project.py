@@ -4,7 +4,19 @@ A service is a package laid out like the reference service `stepsaga.examples.or
 
 - `<service>.sagas` exposes `SAGAS`, a sequence of `Saga` (names unique);
 - `<service>.handlers` exposes `HANDLERS`, a mapping of handler name to step function, holding
-  every handler its sagas name.
+  every handler its sagas name;
+- optionally, `<service>.demo` exposes `DEMO`, a `Demo`: the scenarios `stepsaga demo` runs.
+
+The reference service's `demo.py` shows the shape::
+
+    DEMO = Demo(
+        scenarios=(
+            Scenario("order-succeeds", "PlaceOrder", {"orderId": "o-1001", ...}),
+            Scenario("payment-declined", "PlaceOrder", {..., "paymentToken": "tok_decline"}),
+        ),
+        seed=lambda store, tenant: seed_stock(store, tenant, "KEYBOARD-42", 10),
+        summary=lambda store, tenant: f"stock of KEYBOARD-42 now {stock_level(...)}",
+    )
 
 `load_service()` picks the service from, in order: the name it is given (the command line's
 `--service MODULE`), `service = "..."` in the `[tool.stepsaga]` table of the nearest
@@ -21,19 +33,24 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 import sys
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any
 
-from stepsaga.tasks import StepFunction
+from pydantic import ValidationError
+
+from stepsaga.tasks import EventStore, StepFunction
 from stepsaga.workflows.saga import Notification, Saga, Step
 
 __all__ = (
     "REFERENCE_SERVICE",
+    "Demo",
+    "Scenario",
     "Service",
     "ServiceError",
     "import_project_module",
@@ -44,10 +61,50 @@ REFERENCE_SERVICE = "stepsaga.examples.orders"
 """The service used when neither `--service` nor `[tool.stepsaga] service` names one."""
 
 _TABLE_KEYS = ("service",)
+# The scenario's execution is named `demo-<name>`; Step Functions allows 80 such characters.
+_SCENARIO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}")
 
 
 class ServiceError(Exception):
     """A service cannot be found or is not laid out as a service must be; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One execution of a service's demo.
+
+    Attributes:
+        name: The scenario's name (letters, digits, `-`, `_`): the run's title, `scenario` in
+            `stepsaga demo --json`, and its execution's name `demo-<name>`, fixed so that event
+            ids are the same on every run.
+        saga: The name of the saga it runs.
+        command: The command, as the saga's command model reads it from JSON (checked when the
+            service loads).
+    """
+
+    name: str
+    saga: str
+    command: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    """What `stepsaga demo` runs for a service: its `demo` module's `DEMO`.
+
+    The scenarios run in order on one event store, for one tenant (`acme`).
+
+    Attributes:
+        scenarios: The executions to run (at least one, names unique).
+        seed: Called once with the event store and the tenant before the first scenario, to
+            set up what the scenarios need (the reference service adds stock); None for nothing.
+        summary: Called with the event store and the tenant after each scenario; the line it
+            returns is shown under that run (the reference service: the stock left). None
+            shows nothing.
+    """
+
+    scenarios: Sequence[Scenario]
+    seed: Callable[[EventStore, str], object] | None = None
+    summary: Callable[[EventStore, str], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +115,13 @@ class Service:
         module: The service package's module name (`stepsaga.examples.orders`).
         sagas: Saga name to saga, in the order `SAGAS` lists them.
         handlers: Handler name to step function (`HANDLERS`); holds every handler the sagas name.
+        demo: The demo's scenarios (`<module>.demo.DEMO`), or None when the service has none.
     """
 
     module: str
     sagas: Mapping[str, Saga]
     handlers: Mapping[str, StepFunction]
+    demo: Demo | None = None
 
     @property
     def name(self) -> str:
@@ -95,12 +154,14 @@ def load_service(name: str | None = None, *, start: Path | None = None) -> Servi
             default the working directory.
 
     Returns:
-        The service, checked: every saga's handlers are in `HANDLERS`.
+        The service, checked: every saga's handlers are in `HANDLERS`, and every demo scenario
+        names a saga of the service and a command its model accepts.
 
     Raises:
         ServiceError: The `[tool.stepsaga]` table is malformed; the module, or its `sagas` or
             `handlers` submodule, is missing or fails to import; `SAGAS` or `HANDLERS` is
-            missing or of the wrong shape; a saga names a handler `HANDLERS` lacks.
+            missing or of the wrong shape; a saga names a handler `HANDLERS` lacks; the `demo`
+            module fails to import or its `DEMO` is not a valid `Demo`.
     """
     folder = (start or Path.cwd()).resolve()
     module = name if name is not None else _configured_service(folder)
@@ -110,7 +171,8 @@ def load_service(name: str | None = None, *, start: Path | None = None) -> Servi
     sagas = _sagas(module, _submodule(package, "sagas", "SAGAS"))
     handlers = _handlers(module, _submodule(package, "handlers", "HANDLERS"))
     _check_handlers(module, sagas.values(), handlers)
-    return Service(module, MappingProxyType(sagas), MappingProxyType(handlers))
+    demo = _demo(module, sagas)
+    return Service(module, MappingProxyType(sagas), MappingProxyType(handlers), demo)
 
 
 def _configured_service(start: Path | None = None) -> str:
@@ -209,6 +271,58 @@ def _submodule(package: ModuleType, part: str, attribute: str) -> Any:
     if not hasattr(module, attribute):
         raise ServiceError(f"{name} defines no {attribute}")
     return getattr(module, attribute)
+
+
+def _demo(module: str, sagas: Mapping[str, Saga]) -> Demo | None:
+    name = f"{module}.demo"
+    try:
+        demo = _import(name)
+    except _Missing:
+        return None  # the demo is optional
+    if not hasattr(demo, "DEMO"):
+        raise ServiceError(f"{name} defines no DEMO")
+    value = demo.DEMO
+    where = f"{name}.DEMO"
+    if not isinstance(value, Demo):
+        raise ServiceError(
+            f"{where} must be a stepsaga.infra.project.Demo, got {type(value).__name__}"
+        )
+    for field_name in ("seed", "summary"):
+        hook = getattr(value, field_name)
+        if hook is not None and not callable(hook):
+            raise ServiceError(f"{where}.{field_name} must be a function or None")
+    if isinstance(value.scenarios, str | bytes) or not value.scenarios:
+        raise ServiceError(f"{where}.scenarios must list at least one Scenario")
+    seen: set[str] = set()
+    for index, scenario in enumerate(value.scenarios):
+        at = f"{where}.scenarios[{index}]"
+        if not isinstance(scenario, Scenario):
+            raise ServiceError(f"{at} is a {type(scenario).__name__}, not a Scenario")
+        if not isinstance(scenario.name, str) or not _SCENARIO_NAME.fullmatch(scenario.name):
+            raise ServiceError(
+                f"{at}.name must be 1 to 75 letters, digits, '-' or '_', got {scenario.name!r}"
+            )
+        if scenario.name in seen:
+            raise ServiceError(f"{where} names the scenario {scenario.name!r} twice")
+        seen.add(scenario.name)
+        saga = sagas.get(scenario.saga)
+        if saga is None:
+            raise ServiceError(
+                f"scenario {scenario.name!r} runs saga {scenario.saga!r}, which {module} "
+                f"does not have{_did_you_mean(str(scenario.saga), sagas)}"
+            )
+        try:
+            saga.command.model_validate(scenario.command)
+        except ValidationError as invalid:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'command'}: {error['msg']}"
+                for error in invalid.errors()
+            )
+            raise ServiceError(
+                f"scenario {scenario.name!r}: its command is not a valid "
+                f"{saga.command.__name__}: {problems}"
+            ) from invalid
+    return Demo(tuple(value.scenarios), value.seed, value.summary)
 
 
 def _sagas(module: str, value: object) -> dict[str, Saga]:

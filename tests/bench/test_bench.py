@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from stepsaga.examples.orders.commands import PlaceOrder
+from stepsaga.examples.orders.handlers import HANDLERS
 from stepsaga.infra.bench import (
     BenchMachine,
     BenchOptions,
@@ -21,6 +23,7 @@ from stepsaga.infra.bench._check import first_difference
 from stepsaga.infra.bench._peers import load_engine
 from stepsaga.infra.bench._runner import run_bench
 from stepsaga.infra.cli import cli
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 QUICK_CHAIN = [
     *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
@@ -183,10 +186,27 @@ def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
     # GIVEN PlaceOrder on the engine with its handlers on moto  WHEN two orders succeed and
     # one is declined
     result = measure_saga(loaded, count=2)
-    # THEN stock went down by two, the declined order was compensated, and it was timed
+    # THEN each order left the same stock, the declined one was compensated, and it was timed
     assert result.problem is None
     assert result.timing is not None and result.timing.runs == 2
     assert result.to_json()["executions_per_second"] > 0
+
+
+def test_a_compensation_that_undoes_nothing_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stepsaga.infra.bench._saga import measure_saga
+
+    # GIVEN a reference service whose stock release does nothing
+    def release_nothing(command: PlaceOrder, ctx: object) -> dict[str, object]:
+        return {}
+
+    monkeypatch.setitem(HANDLERS, "ReleaseStock", release_nothing)
+    # WHEN the declined order runs after the timed ones
+    result = measure_saga(LocalStepFunctions, count=1)
+    # THEN the bench says the failed order left the stock changed
+    assert result.problem == (
+        "payment-declined failed but left 'stock of KEYBOARD-42 now 8', "
+        "not 'stock of KEYBOARD-42 now 10'"
+    )
 
 
 def test_node_peer_agrees_when_installed() -> None:

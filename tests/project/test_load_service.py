@@ -192,8 +192,78 @@ def test_the_public_names_are_pinned() -> None:
 
     assert project.__all__ == (
         "REFERENCE_SERVICE",
+        "Demo",
+        "Scenario",
         "Service",
         "ServiceError",
         "import_project_module",
         "load_service",
     )
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+DEMO = """
+from stepsaga.infra.project import Demo, Scenario
+DEMO = {demo}
+"""
+
+
+def test_the_reference_service_brings_its_demo_scenarios(tmp_path: Path) -> None:
+    demo = load_service(start=tmp_path).demo
+    assert demo is not None
+    assert [(s.name, s.saga) for s in demo.scenarios] == [
+        ("order-succeeds", "PlaceOrder"),
+        ("payment-declined", "PlaceOrder"),
+    ]
+    assert demo.seed is not None and demo.summary is not None
+
+
+def test_a_service_without_a_demo_module_has_no_demo(tmp_path: Path) -> None:
+    write_service(tmp_path, "svc_no_demo")
+    sys.path.insert(0, str(tmp_path))
+    assert load_service("svc_no_demo", start=tmp_path).demo is None
+
+
+@pytest.mark.parametrize(
+    ("demo", "message"),
+    [
+        (None, "{package}.demo defines no DEMO"),
+        ("[]", "{package}.demo.DEMO must be a stepsaga.infra.project.Demo, got list"),
+        ("Demo(scenarios=())", "DEMO.scenarios must list at least one Scenario"),
+        ("Demo(scenarios=('x',))", "DEMO.scenarios[0] is a str, not a Scenario"),
+        (
+            "Demo(scenarios=(Scenario('a b', 'ShipIt', {'id': '1'}),))",
+            "DEMO.scenarios[0].name must be 1 to 75 letters, digits, '-' or '_', got 'a b'",
+        ),
+        (
+            "Demo(scenarios=(Scenario('a', 'ShipIt', {'id': '1'}),) * 2)",
+            "names the scenario 'a' twice",
+        ),
+        (
+            "Demo(scenarios=(Scenario('a', 'Shipit', {'id': '1'}),))",
+            "scenario 'a' runs saga 'Shipit', which {package} does not have "
+            "(did you mean 'ShipIt'?)",
+        ),
+        (
+            "Demo(scenarios=(Scenario('a', 'ShipIt', {'id': 3}),))",
+            "scenario 'a': its command is not a valid Ship: id: Input should be a valid string",
+        ),
+        (
+            "Demo(scenarios=(Scenario('a', 'ShipIt', {'id': '1'}),), seed=3)",
+            "DEMO.seed must be a function or None",
+        ),
+    ],
+)
+def test_a_malformed_demo_is_named(tmp_path: Path, demo: str | None, message: str) -> None:
+    package = f"svc_{tmp_path.name}"
+    source = "X = 1\n" if demo is None else DEMO.format(demo=demo)
+    write_service(tmp_path, package, demo=source)
+    sys.path.insert(0, str(tmp_path))
+    assert message.format(package=package) in _error(package, tmp_path)
+
+
+def test_an_import_error_in_the_demo_module_is_named(tmp_path: Path) -> None:
+    write_service(tmp_path, "svc_demo_dep", demo="import not_installed_lib\n")
+    sys.path.insert(0, str(tmp_path))
+    assert "importing 'svc_demo_dep.demo' failed" in _error("svc_demo_dep", tmp_path)

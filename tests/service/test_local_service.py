@@ -48,15 +48,12 @@ def sent_by_moto() -> dict[str, Any]:
 
 def test_the_public_names_are_pinned_and_resolve() -> None:
     assert service_api.__all__ == (
-        "DEMO_SKU",
         "DemoRun",
         "LocalService",
         "SentMail",
         "ServiceRun",
-        "demo_json",
         "execution_path",
         "moto_service",
-        "print_demo",
         "run_demo",
     )
     for name in service_api.__all__:
