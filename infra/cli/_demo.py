@@ -173,10 +173,10 @@ def print_demo(console: Console, runs: Sequence[DemoRun]) -> None:
 )
 @service_option
 def demo(as_json: bool, service: str | None) -> None:
-    """Run a service's demo scenarios locally (by default the reference PlaceOrder saga: one
-    order succeeds, one is compensated).
+    """Run a service's demo scenarios locally and show what each execution did.
 
-    The sagas run on the embedded Step Functions engine, their steps in-process, with moto's
+    By default the reference PlaceOrder saga: one order succeeds, one is compensated. The sagas
+    run on the embedded Step Functions engine, their steps in-process, with moto's
     DynamoDB and SES v2 (no AWS account needed). Shows each run's path through the state
     machine, the events appended per stream and the mails sent. The scenarios are the
     service's `demo.DEMO` (see stepsaga.infra.project.Demo).
