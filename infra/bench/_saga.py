@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from stepsaga.infra.bench._machines import JSON
-from stepsaga.infra.bench._peers import EngineFacade
 from stepsaga.infra.bench._report import Timing
 from stepsaga.infra.local.service import moto_service
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 from stepsaga.infra.project import REFERENCE_SERVICE, Scenario, load_service
 from stepsaga.workflows.saga import Saga, compile_saga
 
@@ -92,10 +92,10 @@ def _timed(handler: Callable[[Any, Any], Any], spent: list[float]) -> Callable[[
     return run
 
 
-def measure_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
+def measure_saga(count: int) -> SagaResult:
     """Time the reference service's first demo scenario `count` times, then run the others.
 
-    Everything runs in process: the engine from `factory`, the service's handlers (found
+    Everything runs in process: the embedded engine, the service's handlers (found
     through `load_service`, like any service's) on moto's DynamoDB (event store) and SES v2.
     Each execution gets a fresh tenant, seeded by the demo's `seed`, so every run starts from
     the same state. The first scenario (the reference: an order that succeeds) must succeed
@@ -103,7 +103,6 @@ def measure_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
     must leave the `summary` as it found it: its compensations undid everything.
 
     Args:
-        factory: Builds a fresh `LocalStepFunctions`.
         count: Executions of the first scenario to time (at least 1).
 
     Returns:
@@ -116,7 +115,7 @@ def measure_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
     timed, *others = demo.scenarios
     with moto_service(service, table=_TABLE) as local:
         spent = [0.0]
-        sfn = factory()
+        sfn = LocalStepFunctions()
         for name, handler in local.handlers.items():
             sfn.register_lambda(name, _timed(handler, spent))
         definitions = {name: compile_saga(saga).to_dict() for name, saga in service.sagas.items()}
@@ -156,13 +155,13 @@ def measure_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
     return SagaResult(count, Timing.of(samples), handler_seconds, problem)
 
 
-def run_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
+def run_saga(count: int) -> SagaResult:
     """`measure_saga`, reporting instead of raising when the reference service cannot run."""
     # TaskRuntime switches Powertools off outside Lambda through these variables; keep the
     # bench process as it was.
     saved = {name: os.environ.get(name) for name in _POWERTOOLS}
     try:
-        return measure_saga(factory, count)
+        return measure_saga(count)
     except Exception as exc:  # the reference service is built alongside: report, don't crash
         return SagaResult(count, None, problem=f"raised {type(exc).__name__}: {exc}")
     finally:
