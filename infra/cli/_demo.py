@@ -14,9 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from stepsaga.infra.cli._render import compile_or_exit
-from stepsaga.infra.cli._service import load_or_exit, service_option
+from stepsaga.infra.cli._service import load_or_exit, service_errors, service_option
 from stepsaga.infra.local.service import DemoRun, ServiceRun, run_demo
-from stepsaga.infra.project import ServiceError
 from stepsaga.workflows.asl import StateMachine
 from stepsaga.workflows.saga import (
     COMPENSATION_RETRY,
@@ -183,10 +182,8 @@ def demo(as_json: bool, service: str | None) -> None:
     """
     loaded = load_or_exit(service)
     machines = {name: compile_or_exit(saga) for name, saga in loaded.sagas.items()}
-    try:
+    with service_errors():  # e.g. the service has no demo scenarios
         runs = run_demo(loaded)
-    except ServiceError as error:  # e.g. the service has no demo scenarios
-        raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(demo_json(runs), indent=2))
         return

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from stepsaga.infra.cli._service import load_or_exit, service_option
-from stepsaga.infra.project import ServiceError, import_project_module
+from stepsaga.infra.cli._service import service_errors, service_option
+from stepsaga.infra.project import import_project_module, load_service
 from stepsaga.workflows.asl import ASLValidationError, StateMachine, parse_definition
 from stepsaga.workflows.render import FORMATS
 from stepsaga.workflows.render import render as render_definition
@@ -21,22 +21,14 @@ def find_saga(reference: str, service: str | None) -> Saga:
         click.ClickException: Nothing by that name (with the names that exist), or the service
             or module cannot be loaded.
     """
-    if ":" in reference:
+    with service_errors():
+        if ":" not in reference:
+            return load_service(service).saga(reference)
         module_name, _, attribute = reference.partition(":")
-        try:
-            module = import_project_module(module_name)
-        except ServiceError as error:
-            raise click.ClickException(str(error)) from error
-        target = getattr(module, attribute, None)
-        if not isinstance(target, Saga):
-            raise click.ClickException(
-                f"{reference!r} is not a Saga (found {type(target).__name__})"
-            )
-        return target
-    try:
-        return load_or_exit(service).saga(reference)
-    except ServiceError as error:
-        raise click.ClickException(str(error)) from error
+        target = getattr(import_project_module(module_name), attribute, None)
+    if not isinstance(target, Saga):
+        raise click.ClickException(f"{reference!r} is not a Saga (found {type(target).__name__})")
+    return target
 
 
 def compile_or_exit(saga: Saga, functions: FunctionNames | None = None) -> StateMachine:

@@ -1,6 +1,9 @@
-"""The `--service` option and loading the service it names, shared by the commands."""
+"""The `--service` option, and service errors shown as click's one-line errors."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -14,9 +17,16 @@ service_option = click.option(
 )
 
 
-def load_or_exit(service: str | None) -> Service:
-    """The service `--service` names (or the configured one), or a clear error and exit 1."""
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Report a `ServiceError` as one line on stderr and exit status 1, not a traceback."""
     try:
-        return load_service(service)
+        yield
     except ServiceError as error:
         raise click.ClickException(str(error)) from error
+
+
+def load_or_exit(service: str | None) -> Service:
+    """The service `--service` names (or the configured one), or a clear error and exit 1."""
+    with service_errors():
+        return load_service(service)
