@@ -22,7 +22,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "domain": frozenset(),
     "workflows": frozenset({"domain"}),
     "tasks": frozenset({"domain", "workflows"}),
-    "infra": frozenset({"domain", "workflows", "tasks", "examples"}),
+    # Not examples: the demo and the bench find the reference service through the loader.
+    "infra": frozenset({"domain", "workflows", "tasks"}),
 }
 ENGINE = ROOT / "infra" / "local" / "stepfunctions"
 # Third-party libraries the domain model may use: it is pure (no AWS, no I/O).

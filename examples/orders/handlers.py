@@ -20,9 +20,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.alias_generators import to_camel
 
-from stepsaga.domain import BusinessFailure, DomainEvent, Event, RecordedEvent, StreamId
+from stepsaga.domain import (
+    WIRE_MODEL_CONFIG,
+    BusinessFailure,
+    DomainEvent,
+    Event,
+    RecordedEvent,
+    StreamId,
+)
 from stepsaga.examples.orders.commands import DECLINED_PAYMENT_TOKEN, PaymentDeclined, PlaceOrder
 from stepsaga.examples.orders.events import (
     ORDER,
@@ -80,13 +86,9 @@ class OutOfStock(BusinessFailure):
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-    )
+    # The commands' wire format, except that a field this version does not know is ignored:
+    # a result may come from a newer version of the step, during a deployment.
+    model_config = WIRE_MODEL_CONFIG | ConfigDict(extra="ignore")
 
 
 class ReservedLine(_Result):

@@ -1,7 +1,8 @@
 """Memory held by many finished executions with their histories, on the engine.
 
-Measured in a fresh Python process (`python -m infra.bench._memory_process`), so the resident-set
-growth is the executions' own and not what moto and the other benchmarks left behind.
+Measured in a fresh Python process (`python -m stepsaga.infra.bench._memory_process`), so the
+resident-set growth is the executions' own and not what moto and the other benchmarks left
+behind.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
 
 from stepsaga.infra.bench._check import check_outcome
 from stepsaga.infra.bench._machines import BenchMachine
-from stepsaga.infra.bench._peers import EngineFacade, EnginePeer
+from stepsaga.infra.bench._peers import EnginePeer
 from stepsaga.infra.bench._report import MemoryResult
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 #: Executions traced with tracemalloc to split the cost (tracemalloc is slow).
 TRACED_SAMPLE = 2000
@@ -40,12 +41,9 @@ def _rss_bytes() -> int | None:
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # macOS: bytes
 
 
-def _retention(sfn: EngineFacade, count: int) -> str | None:
+def _retention(sfn: LocalStepFunctions, count: int) -> str:
     """What the engine kept of `count` executions, from its public `executions` list."""
-    kept = getattr(sfn, "executions", None)
-    if kept is None:
-        return None
-    retained = len(kept)
+    retained = len(sfn.executions)
     if retained >= count:
         return f"the engine keeps all {count:,} executions"
     return (
@@ -54,9 +52,7 @@ def _retention(sfn: EngineFacade, count: int) -> str | None:
     )
 
 
-def measure_here(
-    factory: Callable[[], EngineFacade], machine: BenchMachine, count: int, sample: int
-) -> MemoryResult:
+def measure_here(machine: BenchMachine, count: int, sample: int) -> MemoryResult:
     """Measure in this process (meant for a fresh one: see `measure_memory`).
 
     First `count` untraced executions whose results the caller holds: the growth of the
@@ -64,7 +60,7 @@ def measure_here(
     Then `sample` executions under tracemalloc on a fresh engine: bytes per held execution,
     and the bytes still held once the caller drops its results (what the engine retains).
     """
-    sfn = factory()
+    sfn = LocalStepFunctions()
     prepared = EnginePeer(sfn).prepare(machine)
     prepared.outcome(prepared.execute())
     gc.collect()
@@ -81,7 +77,7 @@ def measure_here(
     tracemalloc.start()
     try:
         baseline = tracemalloc.get_traced_memory()[0]
-        sfn = factory()
+        sfn = LocalStepFunctions()
         prepared = EnginePeer(sfn).prepare(machine)
         held = [prepared.execute() for _ in range(sample)]
         gc.collect()

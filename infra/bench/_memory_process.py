@@ -12,20 +12,16 @@ from collections.abc import Sequence
 
 from stepsaga.infra.bench._machines import machine_named
 from stepsaga.infra.bench._memory import measure_here
-from stepsaga.infra.bench._peers import load_engine
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the measuring process: prints a `MemoryResult` as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m infra.bench._memory_process")
+    parser = argparse.ArgumentParser(prog="python -m stepsaga.infra.bench._memory_process")
     parser.add_argument("machine")
     parser.add_argument("count", type=int)
     parser.add_argument("sample", type=int)
     args = parser.parse_args(argv)
-    loaded = load_engine()
-    if isinstance(loaded, str):
-        raise SystemExit(loaded)
-    result = measure_here(loaded, machine_named(args.machine), args.count, args.sample)
+    result = measure_here(machine_named(args.machine), args.count, args.sample)
     sys.stdout.write(json.dumps(result.to_json()) + "\n")
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import itertools
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
@@ -18,6 +17,7 @@ from stepsaga.infra.bench._machines import (
     BenchMachine,
     bench_step_handler,
 )
+from stepsaga.infra.local.stepfunctions import Execution, LocalStepFunctions
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -106,79 +106,14 @@ class SelfTimedPeer(Protocol):
 # --- the embedded engine -----------------------------------------------------------------
 
 
-class EngineExecution(Protocol):
-    """What the engine facade's `run` returns (the names the bars use)."""
-
-    @property
-    def status(self) -> Any:
-        """Final status (a string or a string-valued enum)."""
-
-    @property
-    def output(self) -> Any:
-        """Final output, as JSON text or already parsed."""
-
-    @property
-    def error(self) -> Any:
-        """Error name of a failed execution."""
-
-    @property
-    def cause(self) -> Any:
-        """Cause of a failed execution."""
-
-    @property
-    def history(self) -> Any:
-        """`GetExecutionHistory` events (dicts with `timestamp`)."""
-
-
-class EngineFacade(Protocol):
-    """`stepsaga.infra.local.LocalStepFunctions` as the bench uses it."""
-
-    def register_lambda(self, name: str, handler: Callable[..., Any], /) -> Any:
-        """Make `handler` answer invocations of function `name`."""
-
-    def run(self, definition: Any, input: Any, /) -> EngineExecution:
-        """Run `definition` on `input` to completion."""
-
-
-def load_engine() -> Callable[[], EngineFacade] | str:
-    """The engine facade's constructor, or why it cannot be used yet.
-
-    The engine is built alongside the bench; until `stepsaga.infra.local` exports a working
-    `LocalStepFunctions`, the bench reports that plainly instead of failing.
-    """
-    try:
-        module = importlib.import_module("stepsaga.infra.local")
-    except Exception as exc:  # the engine package is mid-build; report, don't crash
-        return f"infra.local does not import: {type(exc).__name__}: {exc}"
-    factory = getattr(module, "LocalStepFunctions", None)
-    if factory is None:
-        return "the embedded engine is not built yet (infra.local has no LocalStepFunctions)"
-    return cast("Callable[[], EngineFacade]", factory)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
-
-
-def _parsed(value: Any) -> JSON:
-    if isinstance(value, str | bytes):
-        return json.loads(value)
-    return value
-
-
-def _virtual_seconds(history: Any) -> float | None:
+def _virtual_seconds(history: list[dict[str, Any]]) -> float | None:
     if not history:
         return None
-    first, last = history[0].get("timestamp"), history[-1].get("timestamp")
-    if first is None or last is None:
-        return None
-    return float((last - first).total_seconds())
+    return float((history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds())
 
 
 class _EnginePrepared:
-    def __init__(self, sfn: EngineFacade, machine: BenchMachine) -> None:
+    def __init__(self, sfn: LocalStepFunctions, machine: BenchMachine) -> None:
         self._sfn = sfn
         self._definition = machine.definition
         self._input = machine.input
@@ -187,15 +122,14 @@ class _EnginePrepared:
         return self._sfn.run(self._definition, self._input)
 
     def outcome(self, raw: object) -> Outcome:
-        execution = cast(EngineExecution, raw)
-        status = _text(execution.status) or "UNKNOWN"
+        execution = cast(Execution, raw)
         history = execution.history
         return Outcome(
-            status=status,
-            output=_parsed(execution.output) if status == "SUCCEEDED" else None,
-            error=_text(execution.error),
-            cause=_text(execution.cause),
-            history_events=len(history) if history is not None else None,
+            status=execution.status,
+            output=execution.output,
+            error=execution.error,
+            cause=execution.cause,
+            history_events=len(history),
             virtual_seconds=_virtual_seconds(history),
         )
 
@@ -210,7 +144,7 @@ class EnginePeer:
 
     name = ENGINE
 
-    def __init__(self, sfn: EngineFacade) -> None:
+    def __init__(self, sfn: LocalStepFunctions) -> None:
         self._sfn = sfn
         sfn.register_lambda(BENCH_STEP_FUNCTION, bench_step_handler)
 

@@ -6,25 +6,27 @@ import cProfile
 import io
 import pstats
 
-from stepsaga.infra.bench._machines import BenchMachine
-from stepsaga.infra.bench._peers import EnginePeer, load_engine
+from stepsaga.infra.bench._machines import machine_named
+from stepsaga.infra.bench._peers import EnginePeer
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 
-def profile_engine(machine: BenchMachine, runs: int = 1000, top: int = 25) -> str:
-    """Run `machine` `runs` times on a fresh engine under cProfile.
+def profile_engine(name: str, runs: int = 1000, top: int = 25) -> str:
+    """Run the bench machine `name` `runs` times on a fresh engine under cProfile.
 
     Args:
-        machine: The machine to profile.
+        name: The machine to profile (`chain`, `loop`, `map`, `parallel`, `wait_retry`, `tasks`).
         runs: Profiled executions (after ten unprofiled warm-up runs).
         top: How many functions to list, by their own time.
 
     Returns:
-        The pstats listing, or why the engine could not be profiled.
+        The pstats listing.
+
+    Raises:
+        KeyError: No machine is called `name` (the message lists the known ones).
     """
-    loaded = load_engine()
-    if isinstance(loaded, str):
-        return loaded
-    prepared = EnginePeer(loaded()).prepare(machine)
+    machine = machine_named(name)
+    prepared = EnginePeer(LocalStepFunctions()).prepare(machine)
     for _ in range(10):
         prepared.execute()
     profiler = cProfile.Profile()

@@ -328,11 +328,6 @@ class BenchReport:
     seconds: float = 0.0
 
     @property
-    def engine_available(self) -> bool:
-        """Whether the embedded engine took part."""
-        return any(peer.name == ENGINE and peer.available for peer in self.peers)
-
-    @property
     def all_correct(self) -> bool:
         """Every peer that ran every machine returned the expected output."""
         runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
@@ -365,7 +360,7 @@ class BenchReport:
     def to_json(self) -> dict[str, JSON]:
         """The JSON document `stepsaga bench --json` prints.
 
-        Top level: `quick`, `engine_available`, `all_correct`, `peers` (`name`,
+        Top level: `quick`, `all_correct`, `peers` (`name`,
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
         `reference_saga`, `targets` (each bar: true, false, or null when not measured),
         `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
@@ -377,7 +372,6 @@ class BenchReport:
         """
         return {
             "quick": self.quick,
-            "engine_available": self.engine_available,
             "all_correct": self.all_correct,
             "peers": [peer.to_json() for peer in self.peers],
             "machines": [machine.to_json() for machine in self.machines],

@@ -24,13 +24,11 @@ from stepsaga.infra.bench._node import NodePeer, node_peer_info
 from stepsaga.infra.bench._peers import (
     ENGINE,
     MOTO,
-    EngineFacade,
     EnginePeer,
     MotoPeer,
     Outcome,
     Peer,
     SelfTimedPeer,
-    load_engine,
     moto_stepfunctions,
 )
 from stepsaga.infra.bench._report import (
@@ -45,6 +43,7 @@ from stepsaga.infra.bench._report import (
     Timing,
 )
 from stepsaga.infra.bench._saga import SagaResult, run_saga
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 #: The memory benchmark runs the saga-shaped Lambda machine: what stepsaga users run most.
 MEMORY_MACHINE = "tasks"
@@ -179,7 +178,7 @@ def time_machine(peer: Peer | SelfTimedPeer, machine: BenchMachine, budget: Budg
     )
 
 
-def run_long_wait(sfn: EngineFacade) -> LongWaitResult:
+def run_long_wait(sfn: LocalStepFunctions) -> LongWaitResult:
     """Run an hour's Wait plus retry back-off on the engine and time it on the wall clock."""
     definition = long_wait_definition()
     expected_virtual = long_wait_virtual_seconds()
@@ -229,17 +228,14 @@ def run_bench(
     peers: Sequence[Peer | SelfTimedPeer],
     options: BenchOptions,
     *,
-    engine_factory: Callable[[], EngineFacade] | None,
     peer_info: Sequence[PeerInfo],
     progress: ProgressHook | None = None,
 ) -> BenchReport:
     """Run the selected machines on `peers`, then the engine-only benchmarks.
 
     Args:
-        peers: The peers to compare (engine first when present).
+        peers: The peers to compare (engine first).
         options: What to run.
-        engine_factory: Builds a fresh engine for the long Wait and the memory benchmark
-            (None when the engine is unavailable: both are skipped).
         peer_info: Which peers took part and why others did not, for the report.
         progress: Told what runs now and how far along the run is.
 
@@ -248,14 +244,11 @@ def run_bench(
     """
     started = time.perf_counter()
     machines = options.selected()
-    memory_count = options.memory_count() if engine_factory else 0
+    memory_count = options.memory_count()
     append_count = options.append_count()
-    saga_count = options.saga_count() if engine_factory else 0
+    saga_count = options.saga_count()
     extra = (
-        int(bool(engine_factory and options.long_wait))
-        + int(memory_count > 0)
-        + int(append_count > 0)
-        + int(saga_count > 0)
+        int(options.long_wait) + int(memory_count > 0) + int(append_count > 0) + int(saga_count > 0)
     )
     steps = _Steps(len(machines) * len(peers) + extra, progress)
     results: list[MachineResult] = []
@@ -271,15 +264,15 @@ def run_bench(
         with steps.step(f"event store: {append_count} appends vs put_item"):
             appends = run_appends(append_count)
     saga: SagaResult | None = None
-    if engine_factory is not None and saga_count > 0:
+    if saga_count > 0:
         with steps.step(f"reference saga: {saga_count} orders on moto"):
-            saga = run_saga(engine_factory, saga_count)
+            saga = run_saga(saga_count)
     long_wait: LongWaitResult | None = None
-    if engine_factory is not None and options.long_wait:
+    if options.long_wait:
         with steps.step("an hour's Wait on the engine"):
-            long_wait = run_long_wait(engine_factory())
+            long_wait = run_long_wait(LocalStepFunctions())
     memory: MemoryResult | None = None
-    if engine_factory is not None and memory_count > 0:
+    if memory_count > 0:
         measured = machine_named(MEMORY_MACHINE)
         with steps.step(f"memory: {memory_count:,} executions"):
             memory = measure_memory(measured, memory_count)
@@ -296,29 +289,17 @@ def run_bench(
 
 
 def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchReport:
-    """Run `stepsaga bench`: the engine (when built) against moto, in this process.
+    """Run `stepsaga bench`: the embedded engine against moto (and Node, if installed).
 
     Args:
         options: What to run.
         progress: Told what runs now and how far along the run is.
 
     Returns:
-        The report; `report.engine_available` is False (with the reason in `peers`) while
-        the engine is not built, and moto's figures are still measured.
+        The report.
     """
-    loaded = load_engine()
-    info: list[PeerInfo] = []
-    peers: list[Peer | SelfTimedPeer] = []
-    factory: Callable[[], EngineFacade] | None = None
-    if isinstance(loaded, str):
-        info.append(PeerInfo(ENGINE, available=False, note=loaded))
-    else:
-        try:
-            peers.append(EnginePeer(loaded()))
-            factory = loaded
-            info.append(PeerInfo(ENGINE, available=True))
-        except Exception as exc:  # an engine that cannot even start is reported, not raised
-            info.append(PeerInfo(ENGINE, False, f"LocalStepFunctions() raised {exc!r}"))
+    info = [PeerInfo(ENGINE, available=True)]
+    peers: list[Peer | SelfTimedPeer] = [EnginePeer(LocalStepFunctions())]
     with moto_stepfunctions() as client:
         peers.append(MotoPeer(client))
         info.append(PeerInfo(MOTO, available=True, note="moto's ASL parser via boto3"))
@@ -326,4 +307,4 @@ def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchR
         info.append(node)
         if node.available:
             peers.append(NodePeer())
-        return run_bench(peers, options, engine_factory=factory, peer_info=info, progress=progress)
+        return run_bench(peers, options, peer_info=info, progress=progress)

@@ -1,5 +1,9 @@
 """The reference saga end to end: `PlaceOrder` on the engine, its handlers on moto's DynamoDB
-and SES, in executions per second."""
+and SES, in executions per second.
+
+The orders are the reference service's demo scenarios (`stepsaga.examples.orders.demo`), found
+through the service loader like any service.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from stepsaga.infra.bench._machines import JSON
-from stepsaga.infra.bench._peers import EngineFacade
 from stepsaga.infra.bench._report import Timing
+from stepsaga.infra.local.service import moto_service
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
+from stepsaga.infra.project import REFERENCE_SERVICE, Scenario, load_service
+from stepsaga.workflows.saga import Saga, compile_saga
 
 _TABLE = "stepsaga-bench-saga"
-_SENDER = "orders@example.com"
-_TENANT = "acme"
-_SKU = "SKU-1"
-_STOCK = 1_000_000
 
 
 @dataclass(frozen=True)
 class SagaResult:
-    """Reference `PlaceOrder` executions, succeeded one after another on one table.
+    """Reference `PlaceOrder` executions, succeeded one after another on one table, each for a
+    fresh tenant.
 
     Attributes:
         executions: Successful orders timed.
@@ -63,18 +67,14 @@ class SagaResult:
         }
 
 
-def _order(number: int, token: str) -> dict[str, JSON]:
+def _input(saga: Saga, scenario: Scenario, tenant: str, number: int) -> dict[str, JSON]:
+    command = saga.command.model_validate(scenario.command)
     return {
-        "command": {
-            "orderId": f"o-{number}",
-            "customerEmail": "ann@example.com",
-            "items": [{"sku": _SKU, "quantity": 1, "unitPrice": "2.50"}],
-            "paymentToken": token,
-        },
+        "command": command.model_dump(mode="json", by_alias=True),
         "meta": {
-            "tenant": _TENANT,
+            "tenant": tenant,
             "commandId": f"c-{number}",
-            "commandType": "PlaceOrder",
+            "commandType": saga.command.__name__,
             "requestedBy": "bench",
             "idempotencyKey": f"k-{number}",
         },
@@ -92,78 +92,76 @@ def _timed(handler: Callable[[Any, Any], Any], spent: list[float]) -> Callable[[
     return run
 
 
-def measure_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
-    """Run `count` successful `PlaceOrder` executions, then one declined (compensated) one.
+def measure_saga(count: int) -> SagaResult:
+    """Time the reference service's first demo scenario `count` times, then run the others.
 
-    Everything runs in process: the engine from `factory`, the handlers of
-    `stepsaga.examples.orders` through `TaskRuntime` on moto's DynamoDB (event store) and SES v2.
+    Everything runs in process: the embedded engine, the service's handlers (found
+    through `load_service`, like any service's) on moto's DynamoDB (event store) and SES v2.
+    Each execution gets a fresh tenant, seeded by the demo's `seed`, so every run starts from
+    the same state. The first scenario (the reference: an order that succeeds) must succeed
+    and leave the same `summary` every time; a later one that fails (the declined payment)
+    must leave the `summary` as it found it: its compensations undid everything.
 
     Args:
-        factory: Builds a fresh `LocalStepFunctions`.
-        count: Successful executions to time (at least 1).
+        count: Executions of the first scenario to time (at least 1).
 
     Returns:
         The timings, or the problem met.
     """
-    import boto3
-    from moto import mock_aws
-
-    from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
-    from stepsaga.examples.orders.sagas import PLACE_ORDER
-    from stepsaga.infra.aws import DynamoDBEventStore, SesNotifier, create_event_store_table
-    from stepsaga.tasks import TaskRuntime
-    from stepsaga.workflows.saga import compile_saga
-
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    with mock_aws():
-        dynamodb = session.client("dynamodb")
-        sesv2 = session.client("sesv2")
-        create_event_store_table(dynamodb, _TABLE)
-        sesv2.create_email_identity(EmailIdentity=_SENDER)
-        store = DynamoDBEventStore(dynamodb, _TABLE)
-        runtime = TaskRuntime(
-            event_store=store,
-            notifier=SesNotifier(sesv2, dynamodb, _TABLE, from_address=_SENDER),
-            service="orders",
-        )
-        handlers = runtime.handlers(HANDLERS)
+    service = load_service(REFERENCE_SERVICE)
+    demo = service.demo
+    if demo is None:
+        return SagaResult(count, None, problem=f"{service.module} has no demo scenarios")
+    timed, *others = demo.scenarios
+    with moto_service(service, table=_TABLE) as local:
         spent = [0.0]
-        sfn = factory()
-        for name in PLACE_ORDER.handlers():
-            sfn.register_lambda(name, _timed(handlers[name], spent))
-        definition = compile_saga(PLACE_ORDER).to_dict()
-        seed_stock(store, _TENANT, _SKU, _STOCK)
+        sfn = LocalStepFunctions()
+        for name, handler in local.handlers.items():
+            sfn.register_lambda(name, _timed(handler, spent))
+        definitions = {name: compile_saga(saga).to_dict() for name, saga in service.sagas.items()}
+
+        def state(tenant: str) -> str | None:
+            return None if demo.summary is None else demo.summary(local.event_store, tenant)
+
+        def run(scenario: Scenario, number: int) -> tuple[Any, str | None, str | None, float]:
+            """(execution, summary before, summary after, seconds) on a fresh tenant."""
+            tenant = f"bench-{number}"
+            if demo.seed is not None:
+                demo.seed(local.event_store, tenant)
+            before = state(tenant)
+            saga = service.saga(scenario.saga)
+            execution_input = _input(saga, scenario, tenant, number)
+            started = time.perf_counter()
+            execution = sfn.run(definitions[saga.name], execution_input)
+            seconds = time.perf_counter() - started  # the execution alone, not the summary
+            return execution, before, state(tenant), seconds
 
         samples: list[float] = []
         problem: str | None = None
+        expected: str | None = None
         for number in range(count):
-            order = _order(number, "tok_visa")
-            started = time.perf_counter()
-            execution = sfn.run(definition, order)
-            samples.append(time.perf_counter() - started)
-            if execution.status != "SUCCEEDED" and problem is None:
-                problem = f"order {number}: {execution.status} {execution.error}"
+            execution, _, after, seconds = run(timed, number)
+            samples.append(seconds)
+            expected = after if number == 0 else expected
+            if problem is None and execution.status != "SUCCEEDED":
+                problem = f"{timed.name} {number}: {execution.status} {execution.error}"
+            if problem is None and after != expected:
+                problem = f"{timed.name} {number} left {after!r}, the first one {expected!r}"
         handler_seconds = spent[0]
-        left = stock_level(store, _TENANT, _SKU)
-        if problem is None and left != _STOCK - count:
-            problem = f"stock {left} after {count} orders of one unit, expected {_STOCK - count}"
-        declined = sfn.run(definition, _order(count, "tok_decline"))
-        if problem is None and (declined.status, declined.error) != ("FAILED", "PaymentDeclined"):
-            problem = f"a declined payment ended {declined.status} {declined.error}"
-        if problem is None and stock_level(store, _TENANT, _SKU) != left:
-            problem = "the declined order's stock was not released"
+        for number, scenario in enumerate(others, start=count):
+            execution, before, after, _ = run(scenario, number)
+            if problem is None and execution.status == "FAILED" and after != before:
+                problem = f"{scenario.name} failed but left {after!r}, not {before!r}"
     return SagaResult(count, Timing.of(samples), handler_seconds, problem)
 
 
-def run_saga(factory: Callable[[], EngineFacade], count: int) -> SagaResult:
+def run_saga(count: int) -> SagaResult:
     """`measure_saga`, reporting instead of raising when the reference service cannot run."""
     # TaskRuntime switches Powertools off outside Lambda through these variables; keep the
     # bench process as it was.
     saved = {name: os.environ.get(name) for name in _POWERTOOLS}
     try:
-        return measure_saga(factory, count)
+        return measure_saga(count)
     except Exception as exc:  # the reference service is built alongside: report, don't crash
         return SagaResult(count, None, problem=f"raised {type(exc).__name__}: {exc}")
     finally:

@@ -1,30 +1,42 @@
-"""The `stepsaga` command line. Each subcommand lives in its own module beside this one."""
+"""The `stepsaga` command line. Each subcommand lives in its own module beside this one.
+
+The command line needs the `stepsaga[local]` extra (click, rich, the engine's libraries), which
+a Lambda's runtime install lacks; so this package imports none of it until it is used: `main`
+says what to install instead of failing with a traceback, and `cli` (the click group, for
+`click.testing`) is imported on first access.
+"""
 
 from __future__ import annotations
 
-import click
+import sys
+from typing import TYPE_CHECKING
 
-from stepsaga.infra.cli._bench import bench
-from stepsaga.infra.cli._demo import demo
-from stepsaga.infra.cli._local import local
-from stepsaga.infra.cli._render import render
-from stepsaga.infra.cli._replay import replay
-from stepsaga.infra.cli._serve import serve
-from stepsaga.infra.cli._synth import synth
+if TYPE_CHECKING:
+    import click
 
 __all__ = ("cli", "main")
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="stepsaga")
-def cli() -> None:
-    """stepsaga: CQRS sagas in Python, compiled to AWS Step Functions and run locally."""
-
-
-for _command in (demo, render, replay, bench, local, serve, synth):
-    cli.add_command(_command)
+_MISSING_EXTRA = "stepsaga's command line needs the local extra: pip install 'stepsaga[local]'"
+"""What `main` prints, and exits 2 with, when click or rich is not installed."""
 
 
 def main() -> None:
     """Console-script entry point."""
+    try:
+        import click  # noqa: F401  (only checked for here)
+        import rich  # noqa: F401
+    except ImportError:
+        sys.stderr.write(_MISSING_EXTRA + "\n")
+        raise SystemExit(2) from None
+    from stepsaga.infra.cli._app import cli
+
     cli()
+
+
+def __getattr__(name: str) -> click.Group:
+    # `from stepsaga.infra.cli import cli` imports click then, not when `main` is looked up.
+    if name == "cli":
+        from stepsaga.infra.cli._app import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

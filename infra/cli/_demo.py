@@ -1,16 +1,22 @@
-"""`stepsaga demo`: the reference saga run locally, once succeeding and once compensated."""
+"""`stepsaga demo`: a service's demo scenarios run locally (the reference: one order succeeds,
+one is compensated), shown as tables and panels or as JSON."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
-from stepsaga.examples.orders.sagas import PLACE_ORDER
 from stepsaga.infra.cli._render import compile_or_exit
-from stepsaga.infra.local.service import demo_json, print_demo, run_demo
+from stepsaga.infra.cli._service import load_or_exit, service_errors, service_option
+from stepsaga.infra.local.service import DemoRun, ServiceRun, run_demo
+from stepsaga.workflows.asl import StateMachine
 from stepsaga.workflows.saga import (
     COMPENSATION_RETRY,
     DEFAULT_RETRY,
@@ -20,6 +26,8 @@ from stepsaga.workflows.saga import (
     Saga,
     Step,
 )
+
+_STATUS_STYLE = {"SUCCEEDED": "bold green", "FAILED": "bold red", "TIMED_OUT": "bold yellow"}
 
 
 def _policy(policy: RetryPolicy) -> str:
@@ -57,6 +65,104 @@ def _steps_table(saga: Saga) -> Table:
     return table
 
 
+def _print_saga(console: Console, saga: Saga, machine: StateMachine) -> None:
+    console.print(_steps_table(saga))
+    retry = _policy(COMPENSATION_RETRY).replace("\n", " on ")
+    console.print(
+        "On failure: the failed step's own compensation, then the completed steps', "
+        f"latest first ({retry})"
+    )
+    if saga.on_failure is not None:
+        console.print(f"then the failure notification [bold]{saga.on_failure.name}[/bold]")
+    states = machine.to_dict()["States"]
+    console.print(f"[green]✓[/green] compiled and validated: {len(states)} states\n")
+
+
+def demo_json(runs: Sequence[DemoRun]) -> dict[str, Any]:
+    """The `stepsaga demo --json` document.
+
+    Shape: `{"runs": [{"scenario", "execution", "status", "path": [...], "events": [{"stream",
+    "version", "type", "event_id"}], "emails": [{"to", "subject"}]}]}`; `execution` is the
+    execution ARN, `stream` the stream's key (`tenant#type#id`), `to` a list of addresses.
+    """
+    return {
+        "runs": [
+            {
+                "scenario": demo.scenario,
+                "execution": demo.run.execution.arn,
+                "status": demo.run.status,
+                "path": list(demo.run.path),
+                "events": [
+                    {
+                        "stream": recorded.stream.key,
+                        "version": recorded.version,
+                        "type": recorded.event.type,
+                        "event_id": recorded.event.event_id,
+                    }
+                    for recorded in demo.run.events
+                ],
+                "emails": [
+                    {"to": list(mail.to), "subject": mail.subject} for mail in demo.run.emails
+                ],
+            }
+            for demo in runs
+        ]
+    }
+
+
+def _path(run: ServiceRun) -> Text:
+    path = Text()
+    for index, state in enumerate(run.path):
+        if index:
+            path.append(" → ", style="dim")
+        compensating = state.startswith("Compensate") or state in ("Failed", "CompensationFailed")
+        path.append(state, style="yellow" if compensating else "cyan")
+    return path
+
+
+def _events(run: ServiceRun) -> Table:
+    table = Table(title="Events appended", title_justify="left", expand=False)
+    for column in ("stream", "version", "type", "event id"):
+        table.add_column(column, no_wrap=column != "type")
+    for recorded in run.events:
+        table.add_row(
+            recorded.stream.key,
+            str(recorded.version),
+            recorded.event.type,
+            recorded.event.event_id[:8] + "…",
+        )
+    return table
+
+
+def _emails(run: ServiceRun) -> Table:
+    table = Table(title="Mails sent (moto SES)", title_justify="left", expand=False)
+    for column in ("to", "subject", "sent by"):
+        table.add_column(column)
+    for mail in run.emails:
+        table.add_row(", ".join(mail.to), mail.subject, mail.state)
+    return table
+
+
+def print_demo(console: Console, runs: Sequence[DemoRun]) -> None:
+    """Show each run readably: its status, path through the machine, events and mails."""
+    for demo in runs:
+        run = demo.run
+        status = Text(run.status, style=_STATUS_STYLE.get(run.status, "bold"))
+        if run.execution.error:
+            status.append(f"  {run.execution.error}", style="red")
+        lines: list[RenderableType] = [
+            Text.assemble(("execution ", "bold"), run.execution.name),
+            Text.assemble(("status    ", "bold"), status),
+            Text.assemble(("path      ", "bold"), _path(run)),
+            Text(""),
+            _events(run),
+            _emails(run),
+        ]
+        if demo.summary is not None:
+            lines.append(Text(demo.summary, style="dim"))
+        console.print(Panel(Group(*lines), title=f"[bold]{demo.scenario}[/bold]"))
+
+
 @click.command()
 @click.option(
     "--json",
@@ -64,31 +170,30 @@ def _steps_table(saga: Saga) -> Table:
     is_flag=True,
     help='Print {"runs": [{"scenario", "execution", "status", "path", "events", "emails"}]}.',
 )
-def demo(as_json: bool) -> None:
-    """Run the reference PlaceOrder saga locally: one order succeeds, one is compensated.
+@service_option
+def demo(as_json: bool, service: str | None) -> None:
+    """Run a service's demo scenarios locally and show what each execution did.
 
-    The saga runs on the embedded Step Functions engine, its steps in-process, with moto's
+    By default the reference PlaceOrder saga: one order succeeds, one is compensated. The sagas
+    run on the embedded Step Functions engine, their steps in-process, with moto's
     DynamoDB and SES v2 (no AWS account needed). Shows each run's path through the state
-    machine, the events appended per stream and the mails sent.
+    machine, the events appended per stream and the mails sent. The scenarios are the
+    service's `demo.DEMO` (see stepsaga.infra.project.Demo).
     """
-    machine = compile_or_exit(PLACE_ORDER)
-    runs = run_demo()
+    loaded = load_or_exit(service)
+    machines = {name: compile_or_exit(saga) for name, saga in loaded.sagas.items()}
+    with service_errors():  # e.g. the service has no demo scenarios
+        runs = run_demo(loaded)
     if as_json:
         click.echo(json.dumps(demo_json(runs), indent=2))
         return
     console = Console()
-    console.print(_steps_table(PLACE_ORDER))
-    retry = _policy(COMPENSATION_RETRY).replace("\n", " on ")
-    console.print(
-        "On failure: the failed step's own compensation, then the completed steps', "
-        f"latest first ({retry})"
-    )
-    if PLACE_ORDER.on_failure is not None:
-        console.print(f"then the failure notification [bold]{PLACE_ORDER.on_failure.name}[/bold]")
-    states = machine.to_dict()["States"]
-    console.print(f"[green]✓[/green] compiled and validated: {len(states)} states\n")
+    shown = list(dict.fromkeys(demo.run.saga for demo in runs))
+    for name in shown:
+        _print_saga(console, loaded.sagas[name], machines[name])
     print_demo(console, runs)
+    hint = "" if service is None else f" --service {service}"
     console.print(
-        "Render it: [bold]stepsaga render PlaceOrder --format mermaid[/bold]; "
-        "as JSON: [bold]stepsaga demo --json[/bold]"
+        f"Render it: [bold]stepsaga render {shown[0]}{hint} --format mermaid[/bold]; "
+        f"as JSON: [bold]stepsaga demo{hint} --json[/bold]"
     )

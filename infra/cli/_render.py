@@ -1,104 +1,34 @@
-"""`stepsaga render`: draw a saga, or any ASL definition, as ASL JSON, Mermaid or DOT.
-
-Also where the command line finds a service's sagas: the service module (`--service`, else
-`[tool.stepsaga] service` in the nearest `pyproject.toml`, else `stepsaga.examples.orders`) exposes
-a
-`SAGAS` tuple, itself or in its `sagas` submodule.
-"""
+"""`stepsaga render`: draw a saga, or any ASL definition, as ASL JSON, Mermaid or DOT."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-import tomllib
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
+from stepsaga.infra.cli._service import service_errors, service_option
+from stepsaga.infra.project import import_project_module, load_service
 from stepsaga.workflows.asl import ASLValidationError, StateMachine, parse_definition
 from stepsaga.workflows.render import FORMATS
 from stepsaga.workflows.render import render as render_definition
 from stepsaga.workflows.saga import FunctionNames, Saga, SagaCompileError, compile_saga
 
-DEFAULT_SERVICE = "stepsaga.examples.orders"
-
-
-def _project_root(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    return None
-
-
-def configured_service(start: Path | None = None) -> str:
-    """The service module named by `[tool.stepsaga] service` in the nearest `pyproject.toml`.
-
-    Falls back to the reference service, `stepsaga.examples.orders`.
-    """
-    root = _project_root(start or Path.cwd())
-    if root is None:
-        return DEFAULT_SERVICE
-    with (root / "pyproject.toml").open("rb") as handle:
-        table = tomllib.load(handle).get("tool", {}).get("stepsaga", {})
-    service = table.get("service")
-    return service if isinstance(service, str) and service else DEFAULT_SERVICE
-
-
-def _import(module: str) -> Any:
-    # A user's service lives in their project, which the console script's sys.path lacks.
-    root = _project_root(Path.cwd())
-    for folder in (str(Path.cwd()), str(root) if root else None):
-        if folder and folder not in sys.path:
-            sys.path.insert(0, folder)
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise click.ClickException(f"cannot import module {module!r}: {error}") from error
-
-
-def service_sagas(service: str) -> tuple[Saga, ...]:
-    """The sagas a service module exposes as `SAGAS` (on itself or its `sagas` submodule).
-
-    Raises:
-        click.ClickException: The module cannot be imported or exposes no `SAGAS`.
-    """
-    module = _import(service)
-    sagas = getattr(module, "SAGAS", None)
-    if sagas is None:
-        try:
-            sagas = getattr(importlib.import_module(f"{service}.sagas"), "SAGAS", None)
-        except ModuleNotFoundError:
-            sagas = None
-    if not isinstance(sagas, Sequence) or not all(isinstance(s, Saga) for s in sagas):
-        raise click.ClickException(
-            f"service {service!r} exposes no SAGAS tuple of Saga (in {service} or {service}.sagas)"
-        )
-    return tuple(sagas)
-
 
 def find_saga(reference: str, service: str | None) -> Saga:
-    """Resolve `reference`: a saga name registered by the service, or `module:attribute`.
+    """Resolve `reference`: a saga name of the service, or `module:attribute`.
 
     Raises:
-        click.ClickException: Nothing by that name, with the names that exist.
+        click.ClickException: Nothing by that name (with the names that exist), or the service
+            or module cannot be loaded.
     """
-    if ":" in reference:
+    with service_errors():
+        if ":" not in reference:
+            return load_service(service).saga(reference)
         module_name, _, attribute = reference.partition(":")
-        target = getattr(_import(module_name), attribute, None)
-        if not isinstance(target, Saga):
-            raise click.ClickException(
-                f"{reference!r} is not a Saga (found {type(target).__name__})"
-            )
-        return target
-    name = service or configured_service()
-    sagas = service_sagas(name)
-    for saga in sagas:
-        if saga.name == reference:
-            return saga
-    known = ", ".join(s.name for s in sagas) or "none"
-    raise click.ClickException(f"service {name!r} has no saga {reference!r}; it has: {known}")
+        target = getattr(import_project_module(module_name), attribute, None)
+    if not isinstance(target, Saga):
+        raise click.ClickException(f"{reference!r} is not a Saga (found {type(target).__name__})")
+    return target
 
 
 def compile_or_exit(saga: Saga, functions: FunctionNames | None = None) -> StateMachine:
@@ -134,12 +64,7 @@ def _load_file(path: Path) -> StateMachine:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Render this ASL definition (JSON) instead of a saga; it is validated first.",
 )
-@click.option(
-    "--service",
-    metavar="MODULE",
-    help="Service module whose SAGAS to search (default: [tool.stepsaga] service in "
-    "pyproject.toml, else examples.orders).",
-)
+@service_option
 @click.option(
     "--deployment",
     is_flag=True,

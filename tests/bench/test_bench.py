@@ -8,17 +8,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from stepsaga.infra.bench import (
-    BenchMachine,
-    BenchOptions,
-    Budget,
-    Outcome,
-    PeerInfo,
-    Timing,
-    machine_named,
-)
+from stepsaga.examples.orders.commands import PlaceOrder
+from stepsaga.examples.orders.handlers import HANDLERS
+from stepsaga.infra.bench import BenchOptions
 from stepsaga.infra.bench._check import first_difference
-from stepsaga.infra.bench._peers import load_engine
+from stepsaga.infra.bench._machines import BenchMachine, machine_named
+from stepsaga.infra.bench._peers import Outcome
+from stepsaga.infra.bench._report import Budget, PeerInfo, Timing
 from stepsaga.infra.bench._runner import run_bench
 from stepsaga.infra.cli import cli
 
@@ -38,7 +34,7 @@ def test_quick_json_report_has_the_documented_shape() -> None:
     # GIVEN a quick run of the chain  WHEN it reports as JSON
     exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait"])
     # THEN moto ran it, got the right answer, and the figures are where tools look for them
-    assert set(report) >= {"quick", "engine_available", "all_correct", "peers", "machines"}
+    assert set(report) >= {"quick", "all_correct", "peers", "machines"}
     assert report["quick"] is True
     assert {peer["name"] for peer in report["peers"]} >= {"engine", "moto"}
     [chain] = report["machines"]
@@ -47,17 +43,10 @@ def test_quick_json_report_has_the_documented_shape() -> None:
     assert moto["ran"] and moto["correct"] and moto["status"] == "SUCCEEDED"
     assert moto["runs"] == 2
     assert 0 < moto["min_us"] <= moto["median_us"] <= moto["p95_us"]
-    if not report["engine_available"]:
-        # the engine is still being built: the bench says so and exits non-zero
-        assert exit_code == 2
-        [engine] = [peer for peer in report["peers"] if peer["name"] == "engine"]
-        assert engine["note"]
+    assert exit_code == 0
 
 
 def test_engine_and_moto_agree_on_the_chain() -> None:
-    loaded = load_engine()
-    if isinstance(loaded, str):
-        pytest.skip(loaded)
     exit_code, report = _bench_json(QUICK_CHAIN)
     [chain] = report["machines"]
     engine, moto = chain["peers"]["engine"], chain["peers"]["moto"]
@@ -89,11 +78,16 @@ class _WrongPeer:
 
 def test_a_peer_with_a_wrong_answer_is_reported_not_ranked() -> None:
     # GIVEN a peer that returns a wrong output
-    options = BenchOptions(machines=("chain",), appends=0, budgets={"engine": Budget(3, 3, 0.0, 0)})
-    # WHEN the bench runs it
-    report = run_bench(
-        [_WrongPeer()], options, engine_factory=None, peer_info=[PeerInfo("engine", True)]
+    options = BenchOptions(
+        machines=("chain",),
+        memory_executions=0,
+        long_wait=False,
+        appends=0,
+        sagas=0,
+        budgets={"engine": Budget(3, 3, 0.0, 0)},
     )
+    # WHEN the bench runs it
+    report = run_bench([_WrongPeer()], options, peer_info=[PeerInfo("engine", True)])
     # THEN its result is flagged with the first difference, and the run is not all correct
     [chain] = report.machines
     result = chain.results["engine"]
@@ -145,9 +139,6 @@ def test_machines_expect_what_moto_computes() -> None:
 
 
 def test_memory_is_measured_in_a_fresh_process_with_the_engines_retention() -> None:
-    loaded = load_engine()
-    if isinstance(loaded, str):
-        pytest.skip(loaded)
     from stepsaga.infra.bench._memory import measure_memory
 
     # GIVEN a few saga executions, measured in a fresh process
@@ -175,18 +166,32 @@ def test_event_store_appends_are_timed_against_put_item_and_read_back() -> None:
 
 
 def test_the_reference_saga_runs_end_to_end_and_compensates() -> None:
-    loaded = load_engine()
-    if isinstance(loaded, str):
-        pytest.skip(loaded)
     from stepsaga.infra.bench._saga import measure_saga
 
     # GIVEN PlaceOrder on the engine with its handlers on moto  WHEN two orders succeed and
     # one is declined
-    result = measure_saga(loaded, count=2)
-    # THEN stock went down by two, the declined order was compensated, and it was timed
+    result = measure_saga(count=2)
+    # THEN each order left the same stock, the declined one was compensated, and it was timed
     assert result.problem is None
     assert result.timing is not None and result.timing.runs == 2
     assert result.to_json()["executions_per_second"] > 0
+
+
+def test_a_compensation_that_undoes_nothing_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stepsaga.infra.bench._saga import measure_saga
+
+    # GIVEN a reference service whose stock release does nothing
+    def release_nothing(command: PlaceOrder, ctx: object) -> dict[str, object]:
+        return {}
+
+    monkeypatch.setitem(HANDLERS, "ReleaseStock", release_nothing)
+    # WHEN the declined order runs after the timed ones
+    result = measure_saga(count=1)
+    # THEN the bench says the failed order left the stock changed
+    assert result.problem == (
+        "payment-declined failed but left 'stock of KEYBOARD-42 now 8', "
+        "not 'stock of KEYBOARD-42 now 10'"
+    )
 
 
 def test_node_peer_agrees_when_installed() -> None:
@@ -199,25 +204,7 @@ def test_node_peer_agrees_when_installed() -> None:
     assert result.correct, result.problem
 
 
-def test_without_the_engine_the_bench_says_so_and_still_measures_moto(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # GIVEN an engine that is not built yet
-    import stepsaga.infra.bench._runner as runner
-
-    monkeypatch.setattr(runner, "load_engine", lambda: "the embedded engine is not built yet")
-    # WHEN the bench runs for humans
-    result = CliRunner().invoke(cli, [arg for arg in QUICK_CHAIN if arg != "--json"])
-    # THEN it says so, shows moto's figures, and exits non-zero
-    assert result.exit_code == 2
-    assert "engine: not run — the embedded engine is not built yet" in result.stdout
-    assert "chain" in result.stdout and "ms" in result.stdout
-
-
 def test_profile_lists_where_the_engine_spends_its_time() -> None:
-    loaded = load_engine()
-    if isinstance(loaded, str):
-        pytest.skip(loaded)
     result = CliRunner().invoke(cli, ["bench", "--profile", "parallel", "--runs", "5"])
     assert result.exit_code == 0, result.output
     assert "parallel: 5 executions on the engine under cProfile" in result.stdout

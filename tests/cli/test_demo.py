@@ -1,14 +1,17 @@
-"""`stepsaga demo`: the reference saga run locally, succeeding and compensated."""
+"""`stepsaga demo`: a service's scenarios run locally; the reference saga succeeds, compensates."""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from stepsaga.infra.cli import cli
+from tests.project.services import write_service
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +85,58 @@ def test_the_readable_output_shows_paths_events_and_mails() -> None:
         "Order o-1002 could not be placed",
     ):
         assert text in result.stdout
+
+
+SHIP_DEMO = """
+from stepsaga.infra.project import Demo, Scenario
+
+DEMO = Demo(
+    scenarios=(Scenario("ship-one", "ShipIt", {"id": "p-1"}),),
+    summary=lambda store, tenant: f"summary for {tenant}",
+)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_service_option_runs_that_services_scenarios(project: Path) -> None:
+    # GIVEN a service of the user's own with one demo scenario
+    write_service(project, "svc_demo", demo=SHIP_DEMO)
+    # WHEN the demo runs it, as JSON and for people
+    result = CliRunner().invoke(cli, ["demo", "--service", "svc_demo", "--json"])
+    readable = CliRunner().invoke(cli, ["demo", "--service", "svc_demo"])
+    # THEN its scenario ran, not the reference service's
+    assert result.exit_code == 0, result.output
+    [run] = json.loads(result.stdout)["runs"]
+    assert (run["scenario"], run["status"], run["path"]) == (
+        "ship-one",
+        "SUCCEEDED",
+        ["Begin", "Pack"],
+    )
+    assert readable.exit_code == 0, readable.output
+    for text in ("Saga ShipIt (command Ship)", "ship-one", "summary for acme"):
+        assert text in readable.stdout
+    assert "stepsaga render ShipIt --service svc_demo --format mermaid" in readable.stdout
+
+
+def test_the_pyproject_names_the_demos_service(project: Path) -> None:
+    write_service(project, "svc_demo_configured", demo=SHIP_DEMO)
+    (project / "pyproject.toml").write_text('[tool.stepsaga]\nservice = "svc_demo_configured"\n')
+    result = CliRunner().invoke(cli, ["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [run["scenario"] for run in json.loads(result.stdout)["runs"]] == ["ship-one"]
+
+
+def test_a_service_without_scenarios_is_told_how_to_add_them(project: Path) -> None:
+    write_service(project, "svc_without_demo")
+    result = CliRunner().invoke(cli, ["demo", "--service", "svc_without_demo"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "service 'svc_without_demo' has no demo scenarios: add svc_without_demo.demo" in (
+        result.stderr
+    )

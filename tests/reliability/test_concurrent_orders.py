@@ -15,8 +15,9 @@ import pytest
 
 from stepsaga.domain import StreamId
 from stepsaga.examples.orders.events import available_stock
-from stepsaga.examples.orders.handlers import seed_stock
-from stepsaga.infra.local.service import LocalService, ServiceRun, load_service
+from stepsaga.examples.orders.handlers import HANDLERS, seed_stock
+from stepsaga.examples.orders.sagas import SAGAS
+from stepsaga.infra.local.service import LocalService, ServiceRun
 from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier
 
 ORDERS = 100
@@ -92,9 +93,8 @@ def test_concurrent_orders_on_dynamodb_never_oversell(on_dynamodb: LocalService)
 
 
 def test_concurrent_orders_in_memory_never_oversell() -> None:
-    sagas, steps = load_service("stepsaga.examples.orders")
     service = LocalService(
-        sagas, steps, event_store=InMemoryEventStore(), notifier=InMemoryNotifier()
+        SAGAS, HANDLERS, event_store=InMemoryEventStore(), notifier=InMemoryNotifier()
     )
     runs = _place_all_at_once(service)
     _check(service, runs)

@@ -22,8 +22,8 @@ import pytest
 
 from stepsaga.domain import StreamId
 from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
-from stepsaga.examples.orders.sagas import PLACE_ORDER
-from stepsaga.infra.local.service import LocalService, load_service
+from stepsaga.examples.orders.sagas import PLACE_ORDER, SAGAS
+from stepsaga.infra.local.service import LocalService
 from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, TaskRuntime
 from tests.reliability.faults import (
     EVERY,
@@ -41,8 +41,9 @@ from tests.tasks.envelopes import EXECUTION, envelope
 
 
 def _service() -> LocalService:
-    sagas, steps = load_service("stepsaga.examples.orders")
-    return LocalService(sagas, steps, event_store=InMemoryEventStore(), notifier=InMemoryNotifier())
+    return LocalService(
+        SAGAS, HANDLERS, event_store=InMemoryEventStore(), notifier=InMemoryNotifier()
+    )
 
 
 def test_a_timeout_is_a_real_states_timeout_on_the_virtual_clock() -> None:

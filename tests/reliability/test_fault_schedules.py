@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stepsaga.domain import StreamId
-from stepsaga.infra.local.service import LocalService, ServiceRun, load_service
+from stepsaga.examples.orders.handlers import HANDLERS as ORDER_HANDLERS
+from stepsaga.examples.orders.sagas import SAGAS
+from stepsaga.infra.local.service import LocalService, ServiceRun
 from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, LambdaHandler
 from tests.reliability.faults import (
     EVERY,
@@ -105,9 +107,8 @@ def report() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def memory_service() -> tuple[LocalService, dict[str, LambdaHandler]]:
-    sagas, steps = load_service("stepsaga.examples.orders")
     service = LocalService(
-        sagas, steps, event_store=InMemoryEventStore(), notifier=InMemoryNotifier(), seed=3
+        SAGAS, ORDER_HANDLERS, event_store=InMemoryEventStore(), notifier=InMemoryNotifier(), seed=3
     )
     return service, dict(service.handlers)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 from stepsaga.examples.orders.sagas import PLACE_ORDER
 from stepsaga.infra.cli import cli
 from stepsaga.workflows.saga import compile_saga
+from tests.project.services import SAGAS, write_service
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -47,20 +47,8 @@ def test_unknown_saga_lists_the_known_ones() -> None:
 
 
 def _write_service(root: Path, package: str, step_name: str) -> None:
-    (root / package).mkdir()
-    (root / package / "__init__.py").write_text(
-        textwrap.dedent(
-            f"""
-            from pydantic import BaseModel
-            from stepsaga.workflows.saga import Saga, Step
-
-            class Ship(BaseModel):
-                id: str
-
-            SAGAS = (Saga("ShipIt", Ship, [Step("{step_name}", action="Pack")]),)
-            """
-        )
-    )
+    sagas = SAGAS.replace('Step("Pack"', f'Step("{step_name}"')
+    write_service(root, package, sagas=sagas)
 
 
 def test_service_option_picks_the_module_that_exposes_sagas(
@@ -92,12 +80,29 @@ def test_refused_saga_exits_non_zero_naming_step_and_rule(
 ) -> None:
     _write_service(tmp_path, "svc_broken", "bad name")
     monkeypatch.syspath_prepend(str(tmp_path))
-    code, out, err = _run("svc_broken:SAGAS", "--format", "asl")
+    code, out, err = _run("svc_broken.sagas:SAGAS", "--format", "asl")
     assert code != 0  # not a Saga
     code, out, err = _run("ShipIt", "--service", "svc_broken")
     assert code == 1
     assert out == ""
     assert "step 'bad name': [step-name]" in err
+
+
+def test_a_service_that_cannot_load_is_one_clear_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a project whose pyproject.toml misspells the table's key
+    (tmp_path / "pyproject.toml").write_text('[tool.stepsaga]\nservise = "x"\n')
+    monkeypatch.chdir(tmp_path)
+    # WHEN rendering by name  THEN the command exits 1 naming the file and the key
+    code, out, err = _run("ShipIt")
+    assert (code, out) == (1, "")
+    assert "unknown key 'servise' (did you mean 'service'?)" in err
+    assert "Traceback" not in err
+    # ... and a --service that does not exist is named as such
+    code, _, err = _run("ShipIt", "--service", "no_such_service")
+    assert code == 1
+    assert "no module named 'no_such_service'" in err
 
 
 def test_file_renders_any_valid_definition(tmp_path: Path) -> None:

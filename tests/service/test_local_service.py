@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,10 +12,13 @@ from pydantic import ValidationError
 
 import stepsaga.infra.local.service as service_api
 from stepsaga.domain import StreamId
-from stepsaga.examples.orders.handlers import seed_stock, stock_level
-from stepsaga.infra.local.service import LocalService, load_service
+from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
+from stepsaga.examples.orders.sagas import SAGAS
+from stepsaga.infra.local.service import LocalService
 from stepsaga.infra.local.stepfunctions import TaskOutcome
+from stepsaga.infra.project import ServiceError
 from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier
+from tests.project.services import write_service
 
 SKU = "SKU-1"
 
@@ -43,16 +48,12 @@ def sent_by_moto() -> dict[str, Any]:
 
 def test_the_public_names_are_pinned_and_resolve() -> None:
     assert service_api.__all__ == (
-        "DEMO_SKU",
         "DemoRun",
         "LocalService",
         "SentMail",
         "ServiceRun",
-        "demo_json",
         "execution_path",
-        "load_service",
         "moto_service",
-        "print_demo",
         "run_demo",
     )
     for name in service_api.__all__:
@@ -133,9 +134,8 @@ def test_an_unknown_saga_names_the_known_ones(service: LocalService) -> None:
 
 def test_the_same_service_runs_on_in_memory_stores_with_faults_injected() -> None:
     # GIVEN the service on in-memory adapters, with ChargePayment's first attempt throttled
-    sagas, steps = load_service("stepsaga.examples.orders")
     notifier = InMemoryNotifier()
-    local = LocalService(sagas, steps, event_store=InMemoryEventStore(), notifier=notifier)
+    local = LocalService(SAGAS, HANDLERS, event_store=InMemoryEventStore(), notifier=notifier)
     seed_stock(local.event_store, "acme", SKU, 5)
     local.task_mock = lambda call: (
         TaskOutcome.failure("Lambda.TooManyRequestsException")
@@ -169,3 +169,24 @@ def test_start_hides_real_credentials_and_restores_the_environment(
         assert "AWS_ENDPOINT_URL" not in os.environ
         assert running.event_store.version(StreamId.of("acme", "Stock", "none")) == 0
     assert dict(os.environ) == before
+
+
+def test_start_finds_the_service_through_the_project_loader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a project naming its own service in pyproject.toml, started from its folder
+    write_service(tmp_path, "svc_started")
+    (tmp_path / "pyproject.toml").write_text('[tool.stepsaga]\nservice = "svc_started"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    # WHEN the service starts without a name  THEN that service's saga runs
+    with LocalService.start(table="ship-events") as running:
+        run = running.execute("ShipIt", {"id": "p-1"})
+    assert run.status == "SUCCEEDED"
+    assert run.path == ("Begin", "Pack")
+    assert "svc_started-Pack" in str(running.definitions["ShipIt"])
+
+
+def test_start_refuses_a_broken_service_before_moto_starts() -> None:
+    with pytest.raises(ServiceError, match="no module named 'no_such_service'"):
+        LocalService.start("no_such_service").__enter__()

@@ -2,7 +2,7 @@
 
     from stepsaga.infra.local.service import LocalService
 
-    with LocalService.start("stepsaga.examples.orders") as service:    # moto's DynamoDB and SES v2
+    with LocalService.start() as service:  # the configured service, on moto's DynamoDB, SES v2
         seed_stock(service.event_store, "acme", "SKU-1", 5)
         run = service.execute("PlaceOrder", {"orderId": "o-1", ...})
         run.status, run.path, run.events, run.emails
@@ -10,29 +10,26 @@
 The sagas are compiled with concrete local function names (`<service>-<Handler>`), each
 handler is registered in-process, and the steps write to the injected event store and send
 through the injected notifier. `LocalService.start` wires moto in-process with fake
-credentials; construct `LocalService` directly to use other stores (the in-memory ones).
+credentials and finds the service as the command line does (`stepsaga.infra.project`);
+construct `LocalService` directly to use other stores (the in-memory ones). `run_demo` runs a
+service's demo scenarios (its `demo.DEMO`) that way.
 """
 
-from stepsaga.infra.local.service._demo import DEMO_SKU, DemoRun, demo_json, print_demo, run_demo
+from stepsaga.infra.local.service._demo import DemoRun, run_demo
 from stepsaga.infra.local.service._moto import moto_service
 from stepsaga.infra.local.service._service import (
     LocalService,
     SentMail,
     ServiceRun,
     execution_path,
-    load_service,
 )
 
 __all__ = (
-    "DEMO_SKU",
     "DemoRun",
     "LocalService",
     "SentMail",
     "ServiceRun",
-    "demo_json",
     "execution_path",
-    "load_service",
     "moto_service",
-    "print_demo",
     "run_demo",
 )

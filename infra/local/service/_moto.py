@@ -6,14 +6,14 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 from unittest import mock
 
 import boto3
 
 from stepsaga.infra.aws import DynamoDBEventStore, SesNotifier, create_event_store_table
-from stepsaga.infra.local.service._service import LocalService, load_service
+from stepsaga.infra.local.service._service import LocalService
+from stepsaga.infra.project import Service, load_service
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -57,7 +57,7 @@ class _Atomic:
 
 @contextmanager
 def moto_service(
-    service: str | ModuleType = "stepsaga.examples.orders",
+    service: str | Service | None = None,
     *,
     tenant: str = "acme",
     table: str = "stepsaga-events",
@@ -72,7 +72,9 @@ def moto_service(
     goes to moto.
 
     Args:
-        service: The service package or its module name (see `load_service`).
+        service: The service, or its module name; None finds it as the command line does
+            (`[tool.stepsaga] service`, else the reference service; see
+            `stepsaga.infra.project.load_service`).
         tenant: The tenant of commands executed without explicit metadata.
         table: The event store table's name.
         sender: The mail sender (verified in moto's SES).
@@ -84,8 +86,7 @@ def moto_service(
     """
     from moto import mock_aws
 
-    sagas, steps = load_service(service)
-    module = service if isinstance(service, str) else service.__name__
+    loaded = service if isinstance(service, Service) else load_service(service)
     environment = {**_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region}
     with mock.patch.dict(os.environ, environment), mock_aws():
         # An endpoint override would send the clients past moto to a real endpoint, and a
@@ -100,11 +101,11 @@ def moto_service(
         create_event_store_table(dynamodb, table)
         sesv2.create_email_identity(EmailIdentity=sender)
         yield LocalService(
-            sagas,
-            steps,
+            tuple(loaded.sagas.values()),
+            loaded.handlers,
             event_store=DynamoDBEventStore(dynamodb, table),
             notifier=SesNotifier(sesv2, dynamodb, table, from_address=sender),
             tenant=tenant,
-            service=module.rsplit(".", 1)[-1],
+            service=loaded.name,
             seed=seed,
         )

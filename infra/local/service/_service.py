@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,6 +19,7 @@ from stepsaga.infra.local.stepfunctions import (
     TaskMock,
     TaskOutcome,
 )
+from stepsaga.infra.project import Service
 from stepsaga.tasks import (
     EmailMessage,
     EventStore,
@@ -32,7 +31,7 @@ from stepsaga.tasks import (
 )
 from stepsaga.workflows.saga import CommandMeta, ExecutionInput, FunctionNames, Saga, compile_saga
 
-__all__ = ("LocalService", "SentMail", "ServiceRun", "execution_path", "load_service")
+__all__ = ("LocalService", "SentMail", "ServiceRun", "execution_path")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,41 +152,12 @@ class _Recorder:
         return sent
 
 
-def load_service(service: str | ModuleType) -> tuple[tuple[Saga, ...], dict[str, StepFunction]]:
-    """A service package's sagas (`SAGAS`) and step functions (`handlers.HANDLERS`).
-
-    Args:
-        service: The service package or its module name (e.g. `stepsaga.examples.orders`), laid out
-            like the reference service: `SAGAS` on the package or its `sagas` submodule, and
-            `HANDLERS` (handler name to step function) in its `handlers` submodule.
-
-    Raises:
-        ImportError: The package or its `handlers` submodule cannot be imported.
-        TypeError: `SAGAS` or `HANDLERS` is missing or of the wrong shape (names which).
-    """
-    module = importlib.import_module(service) if isinstance(service, str) else service
-    name = module.__name__
-    sagas = getattr(module, "SAGAS", None)
-    if sagas is None:
-        sagas = getattr(importlib.import_module(f"{name}.sagas"), "SAGAS", None)
-    if not isinstance(sagas, Sequence) or not all(isinstance(s, Saga) for s in sagas):
-        raise TypeError(f"{name}.SAGAS must be a tuple of Saga, got {sagas!r}")
-    steps = getattr(importlib.import_module(f"{name}.handlers"), "HANDLERS", None)
-    if not isinstance(steps, Mapping) or not all(callable(s) for s in steps.values()):
-        raise TypeError(f"{name}.handlers.HANDLERS must map handler names to step functions")
-    missing = sorted({h for saga in sagas for h in saga.handlers()} - set(steps))
-    if missing:
-        raise TypeError(f"{name}.handlers.HANDLERS lacks handlers: {', '.join(missing)}")
-    return tuple(sagas), dict(steps)
-
-
 class LocalService:
     """A service's sagas running locally, on the embedded engine with in-process steps.
 
-    Use `LocalService.start("stepsaga.examples.orders")` (a context manager) to run on moto's
-    DynamoDB
-    and SES v2; construct one directly to run on stores of your own (the in-memory ones, for
-    fast tests).
+    Use `LocalService.start()` (a context manager) to run a service on moto's DynamoDB and
+    SES v2; construct one directly to run on stores of your own (the in-memory ones, for fast
+    tests).
 
     `execute` may be called from several threads at once: each thread runs its executions on
     its own engine, because an engine's virtual clock and seeded randomness follow one
@@ -215,7 +185,7 @@ class LocalService:
 
     def __init__(
         self,
-        sagas: Sequence[Saga],
+        sagas: Iterable[Saga],
         steps: Mapping[str, StepFunction],
         *,
         event_store: EventStore,
@@ -245,12 +215,12 @@ class LocalService:
 
     @classmethod
     def start(
-        cls, service: str | ModuleType = "stepsaga.examples.orders", **options: Any
+        cls, service: str | Service | None = None, **options: Any
     ) -> AbstractContextManager[LocalService]:
         """Run `service` on moto's DynamoDB and SES v2, in-process (a context manager).
 
         Fake AWS credentials are set while it runs, so no real account is reachable. See
-        `stepsaga.infra.local.service.moto_service` for the options.
+        `stepsaga.infra.local.service.moto_service` for the service and the options.
         """
         from stepsaga.infra.local.service._moto import moto_service
 

@@ -1,0 +1,22 @@
+"""The `stepsaga` command group: every subcommand that works, each from its own module."""
+
+from __future__ import annotations
+
+import click
+
+from stepsaga.infra.cli._bench import bench
+from stepsaga.infra.cli._demo import demo
+from stepsaga.infra.cli._render import render
+from stepsaga.infra.cli._replay import replay
+
+__all__ = ("cli",)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="stepsaga")
+def cli() -> None:
+    """stepsaga: CQRS sagas in Python, compiled to AWS Step Functions and run locally."""
+
+
+for _command in (demo, render, replay, bench):
+    cli.add_command(_command)
