@@ -10,21 +10,23 @@ from stepsaga.domain import Event, EventTooLargeError, StreamId, TenantMismatchE
 __all__ = (
     "MAX_EVENTS_PER_APPEND",
     "MAX_ITEM_BYTES",
-    "MAX_STEP_PAYLOAD_BYTES",
     "check_append",
     "encode_payload",
     "event_item_size",
 )
 
+# The event store's limits are DynamoDB's (Step Functions' own are in `stepsaga.workflows.facts`).
+
 MAX_ITEM_BYTES = 400_000
 """DynamoDB's 400 KB item limit, read as 400,000 bytes to stay clear of the boundary (AWS
-measures it at 409,600, moto rejects items over 405,000); an event is one item."""
+measures it at 409,600, moto rejects items over 405,000); an event is one item.
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html"""
 
-MAX_EVENTS_PER_APPEND = 99
-"""TransactWriteItems takes 100 actions; one of them is the stream head."""
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+_MAX_TRANSACT_ACTIONS = 100
 
-MAX_STEP_PAYLOAD_BYTES = 256 * 1024
-"""Step Functions' limit on a state's input or output."""
+MAX_EVENTS_PER_APPEND = _MAX_TRANSACT_ACTIONS - 1
+"""One TransactWriteItems per append: one of its actions is the stream head."""
 
 # DynamoDB sizes a Number by its significant digits; 21 bytes is the documented ceiling.
 _NUMBER_BYTES = 21
@@ -67,7 +69,7 @@ def check_append(stream: StreamId, events: Sequence[Event], expected_version: in
         ValueError: Negative `expected_version`, too many events, or an event id repeated in
             the batch (the message names `events[i].event_id`).
         TenantMismatchError: An event's tenant is not the stream's (`events[i].tenant`).
-        EventTooLargeError: An event's item is over 400 KB (`events[i]`).
+        EventTooLargeError: An event's item is over `MAX_ITEM_BYTES` (`events[i]`).
     """
     if expected_version < 0:
         raise ValueError(f"expected_version must be >= 0, got {expected_version}")

@@ -1,5 +1,7 @@
 """Workflows: what a state machine is, before anything runs it.
 
+- `stepsaga.workflows.facts`: what AWS fixes (error names, quotas, integration resources), each
+  written once and importing nothing but the standard library;
 - `stepsaga.workflows.asl`: the typed Amazon States Language model (parse, validate, emit);
 - `stepsaga.workflows.expressions`: the languages inside a definition (JSONPath, reference paths,
   payload templates, intrinsic functions, Choice rules, JSONata);

@@ -9,7 +9,6 @@ EXPECTED = {
     "ASLValidationError",
     "AslModel",
     "Branch",
-    "COMPARISON_OPERATORS",
     "Catcher",
     "ChoiceRule",
     "ChoiceState",

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from stepsaga.workflows.expressions import (
-    OPERATORS,
     EvaluationError,
     ExpressionSyntaxError,
     Scope,
     compile_choice_rule,
 )
+from stepsaga.workflows.facts import CHOICE_OPERATORS
 from tests.conformance import entered_states, parsed, records
 
 
@@ -182,7 +182,7 @@ AWS_OPERATORS = [
 
 
 def test_the_operator_set_is_the_one_the_aws_documentation_lists() -> None:
-    assert set(AWS_OPERATORS) == OPERATORS
+    assert set(AWS_OPERATORS) == CHOICE_OPERATORS
 
 
 @pytest.mark.parametrize(

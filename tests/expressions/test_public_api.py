@@ -5,9 +5,6 @@ from __future__ import annotations
 import stepsaga.workflows.expressions as expressions
 
 EXPECTED = {
-    "OPERATORS",
-    "QUERY_EVALUATION_ERROR",
-    "RUNTIME",
     "ChoiceRule",
     "EvaluationError",
     "ExpressionSyntaxError",

@@ -6,7 +6,6 @@ machine; ``StateMachine.to_dict`` / ``to_json`` emit it back unchanged.
 """
 
 from stepsaga.workflows.asl._models import (
-    COMPARISON_OPERATORS,
     STATE_TYPES,
     AslModel,
     Branch,
@@ -38,7 +37,6 @@ from stepsaga.workflows.asl._sdk import from_sdk_graph
 from stepsaga.workflows.asl._validate import validate, validate_state
 
 __all__ = (
-    "COMPARISON_OPERATORS",
     "STATE_TYPES",
     "ASLValidationError",
     "AslModel",

@@ -32,8 +32,9 @@ from pydantic import (
 from pydantic.alias_generators import to_pascal
 from pydantic_core import PydanticCustomError
 
+from stepsaga.workflows.facts import CHOICE_OPERATORS
+
 __all__ = (
-    "COMPARISON_OPERATORS",
     "STATE_TYPES",
     "AslModel",
     "Branch",
@@ -65,32 +66,6 @@ QueryLanguage = Literal["JSONPath", "JSONata"]
 
 STATE_TYPES: Final = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
 """Every ``Type`` a state may have, in the order AWS lists them."""
-
-_COMPARISONS: Final = (
-    "BooleanEquals",
-    "NumericEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "StringEquals",
-    "StringGreaterThan",
-    "StringGreaterThanEquals",
-    "StringLessThan",
-    "StringLessThanEquals",
-    "StringMatches",
-    "TimestampEquals",
-    "TimestampGreaterThan",
-    "TimestampGreaterThanEquals",
-    "TimestampLessThan",
-    "TimestampLessThanEquals",
-)
-COMPARISON_OPERATORS: Final = frozenset(
-    _COMPARISONS
-    + tuple(name + "Path" for name in _COMPARISONS if name != "StringMatches")
-    + ("IsBoolean", "IsNull", "IsNumeric", "IsPresent", "IsString", "IsTimestamp")
-)
-"""Every JSONPath-mode Choice comparison operator (``StringEquals``, ``NumericLessThanPath``…)."""
 
 Number = StrictInt | StrictFloat
 # A field that is a number in JSONPath mode and may be a "{% %}" expression in JSONata mode.
@@ -184,7 +159,7 @@ class ChoiceRule(AslModel):
             raise PydanticCustomError(
                 "asl_unknown_field", "Field '{name}' is not supported", {"name": _OPERATOR_KEY}
             )
-        operators = [key for key in data if key in COMPARISON_OPERATORS]
+        operators = [key for key in data if key in CHOICE_OPERATORS]
         if not operators:
             return data
         if len(operators) > 1:

@@ -12,7 +12,6 @@ from pydantic_core import ErrorDetails
 from stepsaga.workflows.asl._models import (
     _OPERAND_KEY,
     _OPERATOR_KEY,
-    COMPARISON_OPERATORS,
     STATE_TYPES,
     QueryLanguage,
     State,
@@ -21,6 +20,7 @@ from stepsaga.workflows.asl._models import (
 from stepsaga.workflows.asl._problems import ASLValidationError, Problem, pointer_of
 from stepsaga.workflows.asl._validate import validate as _validate_machine
 from stepsaga.workflows.asl._validate import validate_state as _validate_state
+from stepsaga.workflows.facts import CHOICE_OPERATORS
 
 __all__ = ("parse_definition", "parse_state")
 
@@ -70,7 +70,7 @@ def _locate(error: ErrorDetails, raw: Any) -> tuple[list[str | int], Any, Any]:
     for index, item in enumerate(loc):
         if isinstance(node, Mapping) and isinstance(item, str):
             if item in (_OPERATOR_KEY, _OPERAND_KEY):
-                item = next((key for key in node if key in COMPARISON_OPERATORS), item)
+                item = next((key for key in node if key in CHOICE_OPERATORS), item)
             if item in node:
                 tokens.append(item)
                 node, parent = node[item], node

@@ -7,18 +7,8 @@ failures raise :class:`EvaluationError` carrying AWS's error name and cause text
 "An error occurred while executing the state ..." prefix, which the engine adds).
 """
 
-from stepsaga.workflows.expressions._choice import (
-    OPERATORS,
-    ChoiceRule,
-    compile_choice_rule,
-    parse_timestamp,
-)
-from stepsaga.workflows.expressions._errors import (
-    QUERY_EVALUATION_ERROR,
-    RUNTIME,
-    EvaluationError,
-    ExpressionSyntaxError,
-)
+from stepsaga.workflows.expressions._choice import ChoiceRule, compile_choice_rule, parse_timestamp
+from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
@@ -46,9 +36,6 @@ from stepsaga.workflows.expressions._scope import Scope
 from stepsaga.workflows.expressions._templates import Template, compile_template
 
 __all__ = (
-    "OPERATORS",
-    "QUERY_EVALUATION_ERROR",
-    "RUNTIME",
     "ChoiceRule",
     "EvaluationError",
     "ExpressionSyntaxError",

@@ -15,9 +15,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
 from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.facts import CHOICE_OPERATORS, STATES_RUNTIME
 
 Test = Callable[[Any, Scope], bool]
 
@@ -25,26 +26,8 @@ _TIMESTAMP: Final = re.compile(
     r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})\Z"
 )
 _RULE_KEYS: Final = frozenset({"Next", "Comment", "Assign", "Output", "Variable"})
+# The operand types a comparison operator starts with (`NumericLessThan`...).
 _TYPES: Final = ("String", "Numeric", "Boolean", "Timestamp")
-_COMPARISONS: Final = ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")
-_IS_TESTS: Final = ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
-
-#: Every data-test operator a rule may use.
-OPERATORS: Final[frozenset[str]] = frozenset(
-    [
-        f"{kind}{cmp}"
-        for kind in _TYPES
-        for cmp in _COMPARISONS
-        if kind != "Boolean" or cmp == "Equals"
-    ]
-    + [
-        f"{kind}{cmp}Path"
-        for kind in _TYPES
-        for cmp in _COMPARISONS
-        if kind != "Boolean" or cmp == "Equals"
-    ]
-    + ["StringMatches", *_IS_TESTS]
-)
 
 
 def parse_timestamp(value: Any) -> tuple[datetime, Decimal] | None:
@@ -176,7 +159,7 @@ def _compile_rule(rule: Mapping[str, Any]) -> Test:
             raise _fail("Not needs one rule (an object)", rule)
         inner = _compile_rule(operand)
         return lambda data, scope: not inner(data, scope)
-    if operator not in OPERATORS:
+    if operator not in CHOICE_OPERATORS:
         raise _fail(f"unknown Choice operator {operator!r}", rule)
     variable_text = rule.get("Variable")
     if not isinstance(variable_text, str):
@@ -202,7 +185,7 @@ def _condition_selector(path: Path) -> Callable[[Any, Scope], Any]:
         try:
             return select(data, scope)
         except PathNotFoundError:
-            raise EvaluationError(RUNTIME, cause) from None
+            raise EvaluationError(STATES_RUNTIME, cause) from None
 
     return selected
 

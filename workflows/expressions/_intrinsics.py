@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError
+from stepsaga.workflows.expressions._errors import EvaluationError
 from stepsaga.workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
@@ -28,6 +28,7 @@ from stepsaga.workflows.expressions._intrinsic_syntax import (
 )
 from stepsaga.workflows.expressions._json_text import compact_json, java_text, json_type
 from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.facts import STATES_RUNTIME
 
 Evaluator = Callable[[Any, Scope], Any]
 
@@ -320,7 +321,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
     text = call.text
 
     def fail(exc: ArgumentRuleError) -> EvaluationError:
-        return EvaluationError(RUNTIME, f"The function {text} failed: {exc}")
+        return EvaluationError(STATES_RUNTIME, f"The function {text} failed: {exc}")
 
     if name == "States.Format":
         first = call.args[0]

@@ -18,12 +18,7 @@ from typing import Any, Final
 import jsonata
 from jsonata.utils import Utils as _JsonataUtils
 
-from stepsaga.workflows.expressions._errors import (
-    QUERY_EVALUATION_ERROR,
-    RUNTIME,
-    EvaluationError,
-    ExpressionSyntaxError,
-)
+from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._intrinsics import (
     ArgumentRuleError,
     array_partition,
@@ -32,6 +27,7 @@ from stepsaga.workflows.expressions._intrinsics import (
 )
 from stepsaga.workflows.expressions._json_text import compact_json, json_type
 from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.facts import STATES_QUERY_EVALUATION_ERROR, STATES_RUNTIME
 
 _NULL: Final = _JsonataUtils.NULL_VALUE
 
@@ -111,19 +107,22 @@ def _aws_function(function: Callable[[list[Any]], Any], name: str) -> Callable[.
         try:
             return function(list(args))
         except ArgumentRuleError as exc:
-            raise EvaluationError(RUNTIME, f"The function ${name} failed: {exc}") from None
+            raise EvaluationError(STATES_RUNTIME, f"The function ${name} failed: {exc}") from None
 
     return call
 
 
 def _parse(text: Any) -> Any:
     if not isinstance(text, str):
-        raise EvaluationError(RUNTIME, "The function $parse failed: the argument must be a string")
+        raise EvaluationError(
+            STATES_RUNTIME, "The function $parse failed: the argument must be a string"
+        )
     try:
         return json.loads(text)
     except ValueError:
         raise EvaluationError(
-            RUNTIME, f"The function $parse failed: the argument is not valid JSON text: {text}"
+            STATES_RUNTIME,
+            f"The function $parse failed: the argument is not valid JSON text: {text}",
         ) from None
 
 
@@ -161,7 +160,7 @@ def _scope_functions(scope: Scope) -> dict[str, Any]:
 
 def _failure(shown: str, where: str, what: str) -> EvaluationError:
     return EvaluationError(
-        QUERY_EVALUATION_ERROR,
+        STATES_QUERY_EVALUATION_ERROR,
         f"The JSONata expression '{shown}' specified for the field '{where}' {what}",
         field=where,
     )

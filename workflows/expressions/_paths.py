@@ -17,14 +17,10 @@ from typing import Any, Final, Literal
 
 from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 
-from stepsaga.workflows.expressions._errors import (
-    REFERENCE_PATH_CONFLICT,
-    RUNTIME,
-    EvaluationError,
-    ExpressionSyntaxError,
-)
+from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._json_text import compact_json
 from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.facts import STATES_REFERENCE_PATH_CONFLICT, STATES_RUNTIME
 
 RootKind = Literal["input", "context", "variable"]
 Key = str | int
@@ -53,7 +49,7 @@ class PathNotFoundError(EvaluationError):
         path: str,
         normalized: str,
         *,
-        error: str = RUNTIME,
+        error: str = STATES_RUNTIME,
         cause: str | None = None,
     ) -> None:
         if cause is None:
@@ -192,7 +188,7 @@ def _with_function(walk: Callable[[Any], Any], name: str, text: str) -> Callable
     def fail(value: Any) -> EvaluationError:
         kind = type(value).__name__ if value is not None else "null"
         return EvaluationError(
-            RUNTIME, f"Invalid path '{text}': {name}() cannot be applied to {kind}"
+            STATES_RUNTIME, f"Invalid path '{text}': {name}() cannot be applied to {kind}"
         )
 
     def apply(node: Any) -> Any:
@@ -295,7 +291,7 @@ class Path:
                 value = variables[name]
             except KeyError:
                 raise EvaluationError(
-                    RUNTIME,
+                    STATES_RUNTIME,
                     f"Invalid path '{text}': The variable '{name}' is not defined.",
                 ) from None
             return walk(value)
@@ -392,7 +388,7 @@ class ReferencePath(Path):
                     raise PathNotFoundError(
                         self.text,
                         self.normalized,
-                        error=REFERENCE_PATH_CONFLICT,
+                        error=STATES_REFERENCE_PATH_CONFLICT,
                         cause=_conflict_cause(key, whole),
                     ) from None
             raise
@@ -439,7 +435,7 @@ class ReferencePath(Path):
         return items
 
     def _conflict(self, key: Key, target: Any) -> EvaluationError:
-        return EvaluationError(REFERENCE_PATH_CONFLICT, _conflict_cause(key, target))
+        return EvaluationError(STATES_REFERENCE_PATH_CONFLICT, _conflict_cause(key, target))
 
     def __repr__(self) -> str:
         return f"ReferencePath({self.text!r})"

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
 from stepsaga.workflows.expressions._intrinsics import compile_intrinsic
 from stepsaga.workflows.expressions._json_text import compact_json
 from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
 from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.facts import STATES_RUNTIME
 
 Evaluator = Callable[[Any, Scope], Any]
 
@@ -84,7 +85,7 @@ def _dynamic(key: str, text: Any, field: str) -> Evaluator:
 
 def _not_found(path: str, key: str, data: Any) -> EvaluationError:
     return EvaluationError(
-        RUNTIME,
+        STATES_RUNTIME,
         f"The JSONPath '{path}' specified for the field '{key}' could not be found in the input "
         f"'{compact_json(data)}'",
     )

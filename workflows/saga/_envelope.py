@@ -8,17 +8,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# Re-exported by `stepsaga.workflows.saga`: every saga task retries these, whatever its policy.
+from stepsaga.workflows.facts import TRANSIENT_LAMBDA_ERRORS as TRANSIENT_LAMBDA_ERRORS
+
 #: Error name a task raises for a failure worth retrying; every action retries it by default.
 RETRYABLE_ERROR = "Saga.Retryable"
 #: Error name of the execution when a compensation still fails after its retries.
 COMPENSATION_FAILED = "Saga.CompensationFailed"
-#: Lambda service errors that every saga task retries, whatever its policy says.
-TRANSIENT_LAMBDA_ERRORS: tuple[str, ...] = (
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-)
 #: Key under which a step's result keeps the Lambda's returned JSON (`$.results.<Step>.Payload`).
 RESULT_PAYLOAD_KEY = "Payload"
 

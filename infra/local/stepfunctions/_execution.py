@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from stepsaga.infra.local.stepfunctions import _errors as E
 from stepsaga.infra.local.stepfunctions._clock import VirtualClock
 from stepsaga.infra.local.stepfunctions._errors import StatesError
 from stepsaga.infra.local.stepfunctions._history import History, to_json
@@ -32,6 +31,7 @@ from stepsaga.infra.local.stepfunctions._plan import (
     WaitState,
 )
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
+from stepsaga.workflows import facts
 from stepsaga.workflows.expressions import (
     EvaluationError,
     JsonataTemplate,
@@ -42,7 +42,12 @@ from stepsaga.workflows.expressions import (
 ENTERED: Final = "stateEnteredEventDetails"
 EXITED: Final = "stateExitedEventDetails"
 
-_LAMBDA_INVOKE: Final = re.compile(r"^arn:[^:]+:states:::lambda:invoke(\.waitForTaskToken)?$")
+# The Lambda integration in any partition (its ARN past `arn:aws:`), waiting for a token or not.
+_LAMBDA_INVOKE: Final = re.compile(
+    r"^arn:[^:]+:"
+    + re.escape(facts.LAMBDA_INVOKE.removeprefix("arn:aws:"))
+    + f"({re.escape(facts.WAIT_FOR_TASK_TOKEN)})?$"
+)
 _LAMBDA_ARN: Final = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:.+$")
 _SERVICE: Final = re.compile(r"^arn:[^:]+:states:::(aws-sdk:[^:]+|[^:]+):(.+)$")
 
@@ -165,9 +170,9 @@ class Run:
                 "ExecutionTimedOut",
                 thread,
                 "executionTimedOutEventDetails",
-                {"error": E.TIMEOUT},
+                {"error": facts.STATES_TIMEOUT},
             )
-            self.error = E.TIMEOUT
+            self.error = facts.STATES_TIMEOUT
         else:
             self.output = output
             self._close(
@@ -226,11 +231,11 @@ class Run:
                 break
             except EvaluationError as exc:
                 failure = self._runtime(state, entered, exc.error, exc.cause)
-                if exc.error == E.QUERY_EVALUATION_ERROR:
+                if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
                     self._evaluation_failed(state, failure, exc.field, before, thread)
             except StatesError as exc:
                 failure = exc
-            if failure.error == E.RUNTIME:
+            if failure.error == facts.STATES_RUNTIME:
                 raise failure
             if state.retriers:
                 if attempts is None:
@@ -272,7 +277,7 @@ class Run:
         )
 
     def _runtime(self, state: State, entered: int, error: str, cause: str) -> StatesError:
-        if error in (E.RUNTIME, E.QUERY_EVALUATION_ERROR):
+        if error in (facts.STATES_RUNTIME, facts.STATES_QUERY_EVALUATION_ERROR):
             cause = (
                 f"An error occurred while executing the state '{state.name}' "
                 f"(entered at the event id #{entered}). {cause}"
@@ -300,7 +305,10 @@ class Run:
         for catcher in state.catchers:
             if _matches(catcher.errors, catcher.matches_all, failure.error, state.kind):
                 cause = failure.cause
-                if cause is None and failure.error in (E.TIMEOUT, E.HEARTBEAT_TIMEOUT):
+                if cause is None and failure.error in (
+                    facts.STATES_TIMEOUT,
+                    facts.STATES_HEARTBEAT_TIMEOUT,
+                ):
                     cause = ""
                 error_output: dict[str, Any] = {"Error": failure.error}
                 if cause is not None:
@@ -467,7 +475,7 @@ class Run:
         else:
             target = state.default_state
             if target is None:
-                raise StatesError(E.NO_CHOICE_MATCHED, "No Matches!")
+                raise StatesError(facts.STATES_NO_CHOICE_MATCHED, "No Matches!")
         assigned = None
         if state.assign is not None:
             assigned = state.assign.evaluate(effective, scope)
@@ -485,7 +493,7 @@ class Run:
             verdict = condition.evaluate(states, scope)
             if not isinstance(verdict, bool):
                 raise EvaluationError(
-                    E.QUERY_EVALUATION_ERROR,
+                    facts.STATES_QUERY_EVALUATION_ERROR,
                     f"The Condition of a Choice rule must be a boolean, but was: {_show(verdict)}",
                 )
             if verdict:
@@ -494,7 +502,7 @@ class Run:
         else:
             target, rule_assign, rule_output = state.default_state, None, None
             if target is None:
-                raise StatesError(E.NO_CHOICE_MATCHED, "No Matches!")
+                raise StatesError(facts.STATES_NO_CHOICE_MATCHED, "No Matches!")
         assigned = None if state.assign is None else state.assign.evaluate(states, scope)
         if rule_assign is not None:
             extra = rule_assign.evaluate(states, scope)
@@ -515,17 +523,18 @@ class Run:
             where = f"{_field_text(state.seconds_path)} == {_show(value)}"
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise EvaluationError(
-                    E.RUNTIME,
+                    facts.STATES_RUNTIME,
                     f"The SecondsPath parameter cannot be parsed as a long value: {where}",
                 )
             if isinstance(value, float) and not value.is_integer():
                 raise EvaluationError(
-                    E.RUNTIME,
+                    facts.STATES_RUNTIME,
                     f"The SecondsPath parameter cannot be parsed as a long value: {where}",
                 )
             if value < 0:
                 raise EvaluationError(
-                    E.RUNTIME, f"The SecondsPath parameter references a negative value: {where}"
+                    facts.STATES_RUNTIME,
+                    f"The SecondsPath parameter references a negative value: {where}",
                 )
             seconds = value
         else:
@@ -538,7 +547,7 @@ class Run:
             target = _parse_timestamp(text)
             if target is None:
                 raise EvaluationError(
-                    E.RUNTIME,
+                    facts.STATES_RUNTIME,
                     "The TimestampPath parameter does not reference a valid ISO-8601 "
                     f"extended offset date-time format string: {where}",
                 )
@@ -556,7 +565,7 @@ class Run:
         scope = thread.scope
         history = self.history
         token = None
-        if state.resource.endswith(".waitForTaskToken"):
+        if state.resource.endswith(facts.WAIT_FOR_TASK_TOKEN):
             token = self.task_token()
             context = dict(scope.context) if scope.context else {}
             context["Task"] = {"Token": token}
@@ -635,14 +644,14 @@ class Run:
         timed_out = outcome.timed_out or outcome.seconds > limit
         self.sleep(min(outcome.seconds, float(limit)))
         if timed_out:
-            timeout_error = E.TIMEOUT
+            timeout_error = facts.STATES_TIMEOUT
             if (
                 heartbeat is not None
                 and not outcome.timed_out
                 and outcome.seconds > heartbeat
                 and (timeout is None or heartbeat < timeout)
             ):
-                timeout_error = E.HEARTBEAT_TIMEOUT
+                timeout_error = facts.STATES_HEARTBEAT_TIMEOUT
             thread.cursor = history.add(
                 self.clock.now(),
                 f"{prefix}TimedOut",
@@ -655,7 +664,7 @@ class Run:
         cause = outcome.cause
         result = outcome.output
         if error is None and _exceeds_payload_limit(outcome):
-            error = E.DATA_LIMIT_EXCEEDED
+            error = facts.STATES_DATA_LIMIT_EXCEEDED
             task_name = "lambda" if kind == "lambda-invoke" else state.resource
             cause = (
                 f"The state/task '{task_name}' returned a result with a size exceeding the "
@@ -720,7 +729,9 @@ class Run:
             )
             if not isinstance(items, list):
                 path = "$" if state.items_path is KEEP else state.items_path.text
-                raise EvaluationError(E.RUNTIME, f'Reference path "{path}" must point to array.')
+                raise EvaluationError(
+                    facts.STATES_RUNTIME, f'Reference path "{path}" must point to array.'
+                )
         concurrency = state.max_concurrency
         if state.max_concurrency_path is not None:
             concurrency = _count_field(
@@ -744,7 +755,7 @@ class Run:
                 "ToleratedFailureCountPath",
             )
         if tolerated_count is not None and tolerated_count < 0:
-            raise EvaluationError(E.RUNTIME, "ToleratedFailureCount cannot be negative.")
+            raise EvaluationError(facts.STATES_RUNTIME, "ToleratedFailureCount cannot be negative.")
         tolerated_percentage = state.tolerated_percentage
         if state.tolerated_percentage_path is not None:
             tolerated_percentage = _percentage_field(
@@ -812,7 +823,7 @@ class Run:
         if state.items_path is KEEP or state.items_path is None:
             if not isinstance(data, list):
                 raise EvaluationError(
-                    E.QUERY_EVALUATION_ERROR,
+                    facts.STATES_QUERY_EVALUATION_ERROR,
                     f"Map state input must be an array but was: {to_json(data)}",
                 )
             return data
@@ -875,7 +886,7 @@ class Run:
         if failures and _exceeds(failures, len(items), tolerated_count, tolerated_percentage):
             history.add(self.clock.now(), "MapRunFailed", run_started)
             raise StatesError(
-                E.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                facts.STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD,
                 "The specified tolerated failure threshold was exceeded",
             )
         run_succeeded = history.add(self.clock.now(), "MapRunSucceeded", run_started)
@@ -901,9 +912,9 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 def _exceeds_payload_limit(outcome: TaskOutcome) -> bool:
     """Whether a task's result is over the 256 KiB limit (its compact UTF-8 JSON)."""
     bound = outcome.output_bytes_at_most
-    if bound is not None and bound <= E.PAYLOAD_LIMIT_BYTES:
+    if bound is not None and bound <= facts.MAX_PAYLOAD_BYTES:
         return False  # the integration vouches for a size within the limit: skip serialising
-    return len(to_json(outcome.output).encode()) > E.PAYLOAD_LIMIT_BYTES
+    return len(to_json(outcome.output).encode()) > facts.MAX_PAYLOAD_BYTES
 
 
 def _filter(path: Any, data: Any, scope: Scope) -> Any:
@@ -927,11 +938,11 @@ def _place(path: Any, raw_input: Any, result: Any) -> Any:
 def _matches(errors: frozenset[str], matches_all: bool, error: str, kind: str) -> bool:
     if error in errors:
         return True
-    if error == E.RUNTIME or error == E.DATA_LIMIT_EXCEEDED:
+    if error == facts.STATES_RUNTIME or error == facts.STATES_DATA_LIMIT_EXCEEDED:
         return False
     if matches_all:
         return True
-    return kind == "Task" and E.TASK_FAILED in errors and error != E.TIMEOUT
+    return kind == "Task" and facts.STATES_TASK_FAILED in errors and error != facts.STATES_TIMEOUT
 
 
 def _exceeds(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
@@ -966,7 +977,7 @@ def _count_field(value: Any, path: Any, field: str) -> int:
     parsed = _as_int(value)
     if parsed is None:
         raise EvaluationError(
-            E.RUNTIME,
+            facts.STATES_RUNTIME,
             f'The {field} field refers to value "{_show(value)}" which is not a valid integer: '
             f"{_field_text(path)}",
         )
@@ -982,12 +993,14 @@ def _percentage_field(value: Any, path: Any) -> float:
             parsed = None
     if parsed is None:
         raise EvaluationError(
-            E.RUNTIME,
+            facts.STATES_RUNTIME,
             f'The ToleratedFailurePercentagePath field refers to value "{_show(value)}" which is '
             f"not a valid float: {_field_text(path)}",
         )
     if not 0 <= parsed <= 100:
-        raise EvaluationError(E.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+        raise EvaluationError(
+            facts.STATES_RUNTIME, "ToleratedFailurePercentage must be between 0 and 100."
+        )
     return parsed
 
 
@@ -1010,6 +1023,7 @@ def _positive_int(value: Any, field: str) -> int:
     parsed = _as_int(value)
     if parsed is None or parsed <= 0:
         raise EvaluationError(
-            E.RUNTIME, f"The {field} field must be a positive integer, got: {json.dumps(value)}"
+            facts.STATES_RUNTIME,
+            f"The {field} field must be a positive integer, got: {json.dumps(value)}",
         )
     return parsed

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from stepsaga.infra.local.stepfunctions import _errors as E
 from stepsaga.infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
 from stepsaga.infra.local.stepfunctions._errors import DefinitionError
 from stepsaga.infra.local.stepfunctions._execution import Run
@@ -29,6 +28,7 @@ from stepsaga.infra.local.stepfunctions._tasks import (
     json_copy,
     lambda_error_cause,
 )
+from stepsaga.workflows import facts
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -279,7 +279,7 @@ class LocalStepFunctions:
         if kind == "lambda-arn":
             return self._lambda_arn(call)
         return TaskOutcome.failure(
-            E.RUNTIME,
+            facts.STATES_RUNTIME,
             f"The resource '{call.resource}' has no local integration; answer it with "
             "LocalStepFunctions.mock_tasks().",
         )
@@ -291,7 +291,7 @@ class LocalStepFunctions:
         params = call.parameters
         if not isinstance(params, Mapping) or not isinstance(params.get("FunctionName"), str):
             return TaskOutcome.failure(
-                E.RUNTIME, "lambda:invoke needs Parameters with a FunctionName string"
+                facts.STATES_RUNTIME, "lambda:invoke needs Parameters with a FunctionName string"
             )
         function = params["FunctionName"]
         name, qualifier = function_name_of(function)

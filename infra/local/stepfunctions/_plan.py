@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from stepsaga.infra.local.stepfunctions._errors import ALL, DefinitionError
+from stepsaga.infra.local.stepfunctions._errors import DefinitionError
 from stepsaga.workflows.expressions import (
     JsonataTemplate,
     Path,
@@ -23,6 +23,7 @@ from stepsaga.workflows.expressions import (
     compile_template,
     strip_jsonata,
 )
+from stepsaga.workflows.facts import STATES_ALL
 
 _ENTERED: Final = {
     "Pass": "PassStateEntered",
@@ -58,7 +59,7 @@ class Retrier:
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.errors: frozenset[str] = frozenset(spec.get("ErrorEquals", ()))
-        self.matches_all = ALL in self.errors
+        self.matches_all = STATES_ALL in self.errors
         self.interval = float(spec.get("IntervalSeconds", 1))
         self.max_attempts = int(spec.get("MaxAttempts", 3))
         self.backoff_rate = float(spec.get("BackoffRate", 2.0))
@@ -82,7 +83,7 @@ class Catcher:
 
     def __init__(self, spec: Mapping[str, Any], jsonata: bool) -> None:
         self.errors: frozenset[str] = frozenset(spec.get("ErrorEquals", ()))
-        self.matches_all = ALL in self.errors
+        self.matches_all = STATES_ALL in self.errors
         self.next_name: str = spec["Next"]
         self.next_state: State | None = None
         if jsonata:
