@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from stepsaga.domain import Event, EventTooLargeError, StreamId, TenantMismatchError
+from stepsaga.domain import EventTooLargeError, StoredEvent, StreamId, TenantMismatchError
 
 __all__ = (
     "MAX_EVENTS_PER_APPEND",
@@ -32,7 +32,7 @@ MAX_EVENTS_PER_APPEND = _MAX_TRANSACT_ACTIONS - 1
 _NUMBER_BYTES = 21
 
 
-def encode_payload(event: Event) -> str:
+def encode_payload(event: StoredEvent) -> str:
     """The payload as stored: compact JSON, keys in insertion order."""
     return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
 
@@ -41,7 +41,7 @@ def _utf8(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def event_item_size(stream: StreamId, event: Event) -> int:
+def event_item_size(stream: StreamId, event: StoredEvent) -> int:
     """The size in bytes of the DynamoDB item that stores `event` (DESIGN.md's layout).
 
     Attribute names count, strings count their UTF-8 bytes, numbers their 21-byte ceiling.
@@ -62,7 +62,7 @@ def event_item_size(stream: StreamId, event: Event) -> int:
     )
 
 
-def check_append(stream: StreamId, events: Sequence[Event], expected_version: int) -> None:
+def check_append(stream: StreamId, events: Sequence[StoredEvent], expected_version: int) -> None:
     """Refuse an append that no store may write, before anything is written.
 
     Raises:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from stepsaga.domain import BusinessFailure, DomainEvent, Event, RecordedEvent, StreamId
+from stepsaga.domain import BusinessFailure, DomainEvent, RecordedEvent, StoredEvent, StreamId
 from stepsaga.examples.orders.commands import DECLINED_PAYMENT_TOKEN, PaymentDeclined, PlaceOrder
 from stepsaga.examples.orders.events import (
     ORDER,
@@ -407,7 +407,7 @@ def seed_stock(store: EventStore, tenant: str, sku: str, quantity: int) -> Recor
     """
     stream = StreamId.of(tenant, STOCK, sku)
     added = StockAdded(sku=sku, quantity=quantity)
-    event = Event(
+    event = StoredEvent(
         event_id=str(uuid.uuid4()),
         type=added.event_type,
         payload=added.model_dump(mode="json"),

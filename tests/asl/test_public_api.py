@@ -13,7 +13,7 @@ EXPECTED = {
     "ChoiceRule",
     "ChoiceState",
     "FailState",
-    "Graph",
+    "StateGraph",
     "ItemBatcher",
     "ItemProcessor",
     "ItemReader",

@@ -17,7 +17,7 @@ PUBLIC = {
         "ConcurrencyError",
         "DomainError",
         "DomainEvent",
-        "Event",
+        "StoredEvent",
         "EventTooLargeError",
         "InvalidIdentifierError",
         "PayloadTooLargeError",

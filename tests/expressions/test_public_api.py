@@ -5,7 +5,7 @@ from __future__ import annotations
 import stepsaga.workflows.expressions as expressions
 
 EXPECTED = {
-    "ChoiceRule",
+    "CompiledChoiceRule",
     "EvaluationError",
     "ExpressionSyntaxError",
     "IntrinsicCall",
@@ -15,7 +15,7 @@ EXPECTED = {
     "PathArgument",
     "PathNotFoundError",
     "ReferencePath",
-    "Scope",
+    "EvaluationScope",
     "Template",
     "check_jsonata",
     "compact_json",

@@ -42,7 +42,6 @@ __all__ = (
     "ChoiceRule",
     "ChoiceState",
     "FailState",
-    "Graph",
     "ItemBatcher",
     "ItemProcessor",
     "ItemReader",
@@ -55,6 +54,7 @@ __all__ = (
     "ResultWriter",
     "Retrier",
     "State",
+    "StateGraph",
     "StateMachine",
     "SucceedState",
     "TaskState",
@@ -191,7 +191,7 @@ class ChoiceRule(AslModel):
 # --- graphs ---------------------------------------------------------------------------------
 
 
-class Graph(AslModel):
+class StateGraph(AslModel):
     """A set of states and where to start: the state machine, a Parallel branch, a Map body."""
 
     comment: str | None = None
@@ -199,7 +199,7 @@ class Graph(AslModel):
     states: dict[str, State]
 
 
-class Branch(Graph):
+class Branch(StateGraph):
     """One ``Branches`` entry of a Parallel state."""
 
 
@@ -210,7 +210,7 @@ class ProcessorConfig(AslModel):
     execution_type: str | None = None
 
 
-class ItemProcessor(Graph):
+class ItemProcessor(StateGraph):
     """The body of a Map state (``ItemProcessor``, or the legacy ``Iterator``)."""
 
     processor_config: ProcessorConfig | None = None
@@ -422,7 +422,7 @@ State = Annotated[
 """Any ASL state, told apart by its ``Type``."""
 
 
-class StateMachine(Graph):
+class StateMachine(StateGraph):
     """A whole state machine definition.
 
     Build it with :func:`stepsaga.workflows.asl.parse_definition`; :meth:`to_dict` and
@@ -444,5 +444,13 @@ class StateMachine(Graph):
         return json.dumps(self.to_dict(), indent=indent, separators=separators, ensure_ascii=False)
 
 
-for _model in (ChoiceRule, Graph, Branch, ItemProcessor, ParallelState, MapState, StateMachine):
+for _model in (
+    ChoiceRule,
+    StateGraph,
+    Branch,
+    ItemProcessor,
+    ParallelState,
+    MapState,
+    StateMachine,
+):
     _model.model_rebuild()

@@ -19,13 +19,13 @@ from stepsaga.workflows.asl._models import (
     ChoiceRule,
     ChoiceState,
     FailState,
-    Graph,
     MapState,
     ParallelState,
     PassState,
     QueryLanguage,
     Retrier,
     State,
+    StateGraph,
     StateMachine,
     SucceedState,
     TaskState,
@@ -143,7 +143,7 @@ class _Checker:
 
     # --- names and graphs -------------------------------------------------------------------
 
-    def collect_names(self, graph: Graph, at: Tokens) -> None:
+    def collect_names(self, graph: StateGraph, at: Tokens) -> None:
         # This graph's names are registered before any nested graph's, so that a name reused
         # inside a branch is the one reported, not the outer state the user reads first.
         for name in graph.states:
@@ -161,7 +161,7 @@ class _Checker:
             for child, child_at in _children(state, (*at, "States", name)):
                 self.collect_names(child, child_at)
 
-    def graph(self, graph: Graph, at: Tokens, scope: str) -> None:
+    def graph(self, graph: StateGraph, at: Tokens, scope: str) -> None:
         states = graph.states
         if not states:
             self.add((*at, "States"), f"Value cannot be empty: {scope} needs at least one state")
@@ -205,7 +205,7 @@ class _Checker:
             message = f"{field} names '{target}', which is not a state of {scope}"
         self.add(tokens, message, "MISSING_TRANSITION_TARGET")
 
-    def reachability(self, graph: Graph, at: Tokens) -> None:
+    def reachability(self, graph: StateGraph, at: Tokens) -> None:
         states = graph.states
         if graph.start_at not in states:
             return
@@ -893,7 +893,7 @@ class _Checker:
             self.path(text, at, field)
 
 
-def _children(state: State, at: Tokens) -> Iterator[tuple[Graph, Tokens]]:
+def _children(state: State, at: Tokens) -> Iterator[tuple[StateGraph, Tokens]]:
     if isinstance(state, ParallelState):
         for index, branch in enumerate(state.branches):
             yield branch, (*at, "Branches", index)

@@ -7,7 +7,11 @@ failures raise :class:`EvaluationError` carrying AWS's error name and cause text
 "An error occurred while executing the state ..." prefix, which the engine adds).
 """
 
-from stepsaga.workflows.expressions._choice import ChoiceRule, compile_choice_rule, parse_timestamp
+from stepsaga.workflows.expressions._choice import (
+    CompiledChoiceRule,
+    compile_choice_rule,
+    parse_timestamp,
+)
 from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._intrinsic_syntax import (
     IntrinsicCall,
@@ -32,12 +36,13 @@ from stepsaga.workflows.expressions._paths import (
     compile_path,
     compile_reference_path,
 )
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._scope import EvaluationScope
 from stepsaga.workflows.expressions._templates import Template, compile_template
 
 __all__ = (
-    "ChoiceRule",
+    "CompiledChoiceRule",
     "EvaluationError",
+    "EvaluationScope",
     "ExpressionSyntaxError",
     "IntrinsicCall",
     "JsonataTemplate",
@@ -46,7 +51,6 @@ __all__ = (
     "PathArgument",
     "PathNotFoundError",
     "ReferencePath",
-    "Scope",
     "Template",
     "check_jsonata",
     "compact_json",

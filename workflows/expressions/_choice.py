@@ -17,10 +17,10 @@ from typing import Any, Final
 
 from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import CHOICE_OPERATORS, STATES_RUNTIME
 
-Test = Callable[[Any, Scope], bool]
+Test = Callable[[Any, EvaluationScope], bool]
 
 _TIMESTAMP: Final = re.compile(
     r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})\Z"
@@ -93,7 +93,7 @@ def _compare(kind: str, cmp: str) -> Callable[[Any, Any], bool]:
     return timestamps
 
 
-class ChoiceRule:
+class CompiledChoiceRule:
     """A compiled Choice rule.
 
     Attributes:
@@ -113,7 +113,7 @@ class ChoiceRule:
         self.next: str | None = nxt if top_level else None
         self._test = _compile_rule(rule)
 
-    def matches(self, data: Any, scope: Scope | None = None) -> bool:
+    def matches(self, data: Any, scope: EvaluationScope | None = None) -> bool:
         """Whether the rule holds for ``data`` (the Choice state's effective input).
 
         Raises:
@@ -123,10 +123,10 @@ class ChoiceRule:
         return self._test(data, scope if scope is not None else _EMPTY_SCOPE)
 
     def __repr__(self) -> str:
-        return f"ChoiceRule({dict(self.source)!r})"
+        return f"CompiledChoiceRule({dict(self.source)!r})"
 
 
-_EMPTY_SCOPE = Scope()
+_EMPTY_SCOPE = EvaluationScope()
 
 
 def _fail(message: str, rule: Mapping[str, Any]) -> ExpressionSyntaxError:
@@ -173,7 +173,7 @@ def _compile_rule(rule: Mapping[str, Any]) -> Test:
     return _compile_data_test(operator, operand, variable, rule)
 
 
-def _condition_selector(path: Path) -> Callable[[Any, Scope], Any]:
+def _condition_selector(path: Path) -> Callable[[Any, EvaluationScope], Any]:
     """The path's selector, failing with AWS's wording for a Choice condition path."""
     select = path._select
     cause = (
@@ -181,7 +181,7 @@ def _condition_selector(path: Path) -> Callable[[Any, Scope], Any]:
         "The choice state's condition path references an invalid value."
     )
 
-    def selected(data: Any, scope: Scope) -> Any:
+    def selected(data: Any, scope: EvaluationScope) -> Any:
         try:
             return select(data, scope)
         except PathNotFoundError:
@@ -213,7 +213,7 @@ def _compile_data_test(
             raise _fail("StringMatches takes a string pattern", rule)
         pattern = _wildcard(operand)
 
-        def matches(data: Any, scope: Scope) -> bool:
+        def matches(data: Any, scope: EvaluationScope) -> bool:
             value = select(data, scope)
             return isinstance(value, str) and pattern.fullmatch(value) is not None
 
@@ -252,7 +252,7 @@ def _check_operand(kind: str, operator: str, operand: Any, rule: Mapping[str, An
         raise _fail(f"{operator} takes {wanted}, got {operand!r}", rule)
 
 
-def compile_choice_rule(rule: Mapping[str, Any], *, top_level: bool = True) -> ChoiceRule:
+def compile_choice_rule(rule: Mapping[str, Any], *, top_level: bool = True) -> CompiledChoiceRule:
     """Compile one entry of a Choice state's ``Choices`` (JSONPath mode).
 
     Args:
@@ -262,4 +262,4 @@ def compile_choice_rule(rule: Mapping[str, Any], *, top_level: bool = True) -> C
     Raises:
         ExpressionSyntaxError: unknown or missing operator, wrong operand type, bad path.
     """
-    return ChoiceRule(rule, top_level=top_level)
+    return CompiledChoiceRule(rule, top_level=top_level)

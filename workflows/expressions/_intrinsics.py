@@ -27,10 +27,10 @@ from stepsaga.workflows.expressions._intrinsic_syntax import (
     parse_intrinsic,
 )
 from stepsaga.workflows.expressions._json_text import compact_json, java_text, json_type
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_RUNTIME
 
-Evaluator = Callable[[Any, Scope], Any]
+Evaluator = Callable[[Any, EvaluationScope], Any]
 
 MAX_ARRAY_RANGE: Final = 1000
 MAX_ENCODE_CHARS: Final = 10000
@@ -249,7 +249,7 @@ def _math_add(args: list[Any]) -> int:
     return total
 
 
-def _math_random(args: list[Any], scope: Scope) -> int:
+def _math_random(args: list[Any], scope: EvaluationScope) -> int:
     start = _integer(args[0], "the start")
     end = _integer(args[1], "the end")
     if start >= end:
@@ -276,7 +276,7 @@ def _string_split(args: list[Any]) -> list[str]:
     return tokens
 
 
-def _uuid(scope: Scope) -> str:
+def _uuid(scope: EvaluationScope) -> str:
     return str(uuid.UUID(int=scope.random.getrandbits(128), version=4))
 
 
@@ -327,7 +327,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
         first = call.args[0]
         raw = first.raw if isinstance(first, LiteralArgument) and first.raw is not None else None
 
-        def format_(data: Any, scope: Scope) -> Any:
+        def format_(data: Any, scope: EvaluationScope) -> Any:
             args = [evaluate(data, scope) for evaluate in arguments]
             try:
                 template = raw if raw is not None else _string(args[0], "the template")
@@ -338,7 +338,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
         return format_
     if name == "States.MathRandom":
 
-        def math_random(data: Any, scope: Scope) -> Any:
+        def math_random(data: Any, scope: EvaluationScope) -> Any:
             args = [evaluate(data, scope) for evaluate in arguments]
             try:
                 return _math_random(args, scope)
@@ -350,7 +350,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
         return lambda _data, scope: _uuid(scope)
     function = _SIMPLE[name]
 
-    def simple(data: Any, scope: Scope) -> Any:
+    def simple(data: Any, scope: EvaluationScope) -> Any:
         args = [evaluate(data, scope) for evaluate in arguments]
         try:
             return function(args)
@@ -360,7 +360,9 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
     return simple
 
 
-def evaluate_intrinsic(call: IntrinsicCall | str, data: Any, scope: Scope | None = None) -> Any:
+def evaluate_intrinsic(
+    call: IntrinsicCall | str, data: Any, scope: EvaluationScope | None = None
+) -> Any:
     """Parse (if needed), compile and evaluate an intrinsic function call in one go.
 
     Convenient for tests and one-off use; hot paths should keep :func:`compile_intrinsic`'s
@@ -379,4 +381,4 @@ def evaluate_intrinsic(call: IntrinsicCall | str, data: Any, scope: Scope | None
         EvaluationError: the function failed, with AWS's error name and cause.
     """
     parsed = parse_intrinsic(call) if isinstance(call, str) else call
-    return compile_intrinsic(parsed)(data, scope if scope is not None else Scope())
+    return compile_intrinsic(parsed)(data, scope if scope is not None else EvaluationScope())

@@ -26,7 +26,7 @@ from stepsaga.workflows.expressions._intrinsics import (
     hash_text,
 )
 from stepsaga.workflows.expressions._json_text import compact_json, json_type
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_QUERY_EVALUATION_ERROR, STATES_RUNTIME
 
 _NULL: Final = _JsonataUtils.NULL_VALUE
@@ -142,7 +142,7 @@ _STATIC_FUNCTIONS: Final[dict[str, Any]] = {
 }
 
 
-def _scope_functions(scope: Scope) -> dict[str, Any]:
+def _scope_functions(scope: EvaluationScope) -> dict[str, Any]:
     source = scope.random
 
     def random_number(*seed: Any) -> float:
@@ -224,7 +224,7 @@ class JsonataTemplate:
         self.field = field
         self._evaluate, self.is_constant = _compile_value(source, field)
 
-    def evaluate(self, states: Mapping[str, Any], scope: Scope | None = None) -> Any:
+    def evaluate(self, states: Mapping[str, Any], scope: EvaluationScope | None = None) -> Any:
         """Evaluate with ``$states`` bound to ``states`` and the scope's variables bound.
 
         Args:
@@ -239,7 +239,7 @@ class JsonataTemplate:
         """
         if self.is_constant:
             return self.source
-        scope = scope if scope is not None else Scope()
+        scope = scope if scope is not None else EvaluationScope()
         # A variable holding JSON null is JSONata's null, not "undefined": jsonata-python
         # reads a bound None as undefined, which AWS would report as "returned nothing".
         bindings: Bindings = {

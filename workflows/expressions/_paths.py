@@ -19,7 +19,7 @@ from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 
 from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows.expressions._json_text import compact_json
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_REFERENCE_PATH_CONFLICT, STATES_RUNTIME
 
 RootKind = Literal["input", "context", "variable"]
@@ -118,12 +118,12 @@ def _identity(node: Any) -> Any:
     return node
 
 
-def _first(data: Any, _scope: Scope | None) -> Any:
+def _first(data: Any, _scope: EvaluationScope | None) -> Any:
     return data
 
 
-Selector = Callable[[Any, "Scope | None"], Any]
-_EMPTY_SCOPE: Final = Scope()
+Selector = Callable[[Any, "EvaluationScope | None"], Any]
+_EMPTY_SCOPE: Final = EvaluationScope()
 _LOOKUP_ERRORS: Final = (KeyError, IndexError, TypeError)
 
 
@@ -285,7 +285,7 @@ class Path:
         name: str = self.variable
         text = self.text
 
-        def variable(_data: Any, scope: Scope | None) -> Any:
+        def variable(_data: Any, scope: EvaluationScope | None) -> Any:
             variables = (scope or _EMPTY_SCOPE).variables
             try:
                 value = variables[name]
@@ -308,7 +308,7 @@ class Path:
         """The path in Jayway's bracket notation (``$['a'][0]``), as AWS quotes it in causes."""
         return _normalized(self.keys) if self.keys is not None else self.text
 
-    def evaluate(self, data: Any, scope: Scope | None = None) -> Any:
+    def evaluate(self, data: Any, scope: EvaluationScope | None = None) -> Any:
         """Select from ``data`` (or the context / a variable, depending on the root).
 
         Args:
@@ -325,7 +325,7 @@ class Path:
         """
         return self._select(data, scope)
 
-    def exists(self, data: Any, scope: Scope | None = None) -> bool:
+    def exists(self, data: Any, scope: EvaluationScope | None = None) -> bool:
         """Whether the path selects something (``IsPresent``)."""
         try:
             found = self._select(data, scope)
@@ -359,7 +359,7 @@ class ReferencePath(Path):
                 expression=text,
             )
 
-    def get(self, data: Any, scope: Scope | None = None) -> Any:
+    def get(self, data: Any, scope: EvaluationScope | None = None) -> Any:
         """Read the node the path identifies (``ItemsPath`` and the other ``*Path`` fields).
 
         Raises:

@@ -17,10 +17,10 @@ from stepsaga.workflows.expressions._intrinsic_syntax import is_intrinsic, parse
 from stepsaga.workflows.expressions._intrinsics import compile_intrinsic
 from stepsaga.workflows.expressions._json_text import compact_json
 from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows.expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_RUNTIME
 
-Evaluator = Callable[[Any, Scope], Any]
+Evaluator = Callable[[Any, EvaluationScope], Any]
 
 
 class Template:
@@ -41,7 +41,7 @@ class Template:
         self.is_constant = constant
         self._evaluate = evaluate
 
-    def evaluate(self, data: Any, scope: Scope | None = None) -> Any:
+    def evaluate(self, data: Any, scope: EvaluationScope | None = None) -> Any:
         """Build the payload from ``data`` (``$``) and ``scope`` (``$$``, variables).
 
         Raises:
@@ -54,7 +54,7 @@ class Template:
         return f"Template({self.source!r}, field={self.field!r})"
 
 
-_EMPTY_SCOPE = Scope()
+_EMPTY_SCOPE = EvaluationScope()
 
 
 def _constant(value: Any) -> Evaluator:
@@ -92,7 +92,7 @@ def _not_found(path: str, key: str, data: Any) -> EvaluationError:
 
 
 def _object_builder(parts: tuple[tuple[str, Evaluator, str], ...]) -> Evaluator:
-    def build(data: Any, scope: Scope) -> Any:
+    def build(data: Any, scope: EvaluationScope) -> Any:
         result: dict[str, Any] = {}
         written = ""
         try:

@@ -120,7 +120,7 @@ def _definition(saga: Saga, functions: FunctionNames | None) -> dict[str, Any]:
     problems = list(_check(saga, names))
     if problems:
         raise SagaCompileError(saga.name, problems)
-    return _Builder(saga, names).build()
+    return _DefinitionBuilder(saga, names).build()
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ def _payload(with_error: bool) -> dict[str, Any]:
     return payload
 
 
-class _Builder:
+class _DefinitionBuilder:
     def __init__(self, saga: Saga, names: FunctionNames) -> None:
         self.saga = saga
         self.names = names

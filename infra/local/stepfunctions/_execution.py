@@ -21,21 +21,21 @@ from stepsaga.infra.local.stepfunctions._errors import StatesError
 from stepsaga.infra.local.stepfunctions._history import History, to_json
 from stepsaga.infra.local.stepfunctions._plan import (
     KEEP,
-    ChoiceState,
-    FailState,
-    Graph,
-    MapState,
-    ParallelState,
-    State,
-    TaskState,
-    WaitState,
+    ChoicePlan,
+    FailPlan,
+    GraphPlan,
+    MapPlan,
+    ParallelPlan,
+    StatePlan,
+    TaskPlan,
+    WaitPlan,
 )
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
 from stepsaga.workflows import facts
 from stepsaga.workflows.expressions import (
     EvaluationError,
+    EvaluationScope,
     JsonataTemplate,
-    Scope,
     parse_timestamp,
 )
 
@@ -95,7 +95,7 @@ class Thread:
     def __init__(self, cursor: int, variables: dict[str, Any], rng: random.Random) -> None:
         self.cursor = cursor
         self.variables = variables
-        self.scope = Scope(context={}, variables=variables, random=rng)
+        self.scope = EvaluationScope(context={}, variables=variables, random=rng)
 
 
 class Run:
@@ -103,7 +103,7 @@ class Run:
 
     def __init__(
         self,
-        graph: Graph,
+        graph: GraphPlan,
         input_value: Any,
         *,
         execution_arn: str,
@@ -191,9 +191,9 @@ class Run:
         self.stop_time = self.clock.now()
         self.history.add(self.stop_time, event, thread.cursor, key, details)
 
-    def run_graph(self, graph: Graph, data: Any, thread: Thread) -> Any:
+    def run_graph(self, graph: GraphPlan, data: Any, thread: Thread) -> Any:
         """Run states from ``graph.start`` until one ends the graph; return its output."""
-        state: State | None = graph.start
+        state: StatePlan | None = graph.start
         deadline = self.deadline
         while state is not None:
             if deadline is not None and self.clock.now() >= deadline:
@@ -203,7 +203,9 @@ class Run:
 
     # -- one state: events, retries, catchers ------------------------------------------------
 
-    def run_state(self, state: State, data: Any, thread: Thread) -> tuple[Any, State | None]:
+    def run_state(
+        self, state: StatePlan, data: Any, thread: Thread
+    ) -> tuple[Any, StatePlan | None]:
         """Run ``state`` on ``data``; return its output and the next state (None at the end)."""
         events = self.history.events  # appended to inline: this is the hottest path
         entered_time = self.clock.now()
@@ -265,7 +267,12 @@ class Run:
         return output, next_state
 
     def _evaluation_failed(
-        self, state: State, failure: StatesError, location: str | None, before: int, thread: Thread
+        self,
+        state: StatePlan,
+        failure: StatesError,
+        location: str | None,
+        before: int,
+        thread: Thread,
     ) -> None:
         """AWS records a failed JSONata evaluation as an event of its own."""
         details: dict[str, Any] = {"cause": failure.cause, "error": failure.error}
@@ -276,7 +283,7 @@ class Run:
             self.clock.now(), "EvaluationFailed", before, "evaluationFailedEventDetails", details
         )
 
-    def _runtime(self, state: State, entered: int, error: str, cause: str) -> StatesError:
+    def _runtime(self, state: StatePlan, entered: int, error: str, cause: str) -> StatesError:
         if error in (facts.STATES_RUNTIME, facts.STATES_QUERY_EVALUATION_ERROR):
             cause = (
                 f"An error occurred while executing the state '{state.name}' "
@@ -284,7 +291,9 @@ class Run:
             )
         return StatesError(error, cause)
 
-    def _retry_delay(self, state: State, failure: StatesError, attempts: list[int]) -> float | None:
+    def _retry_delay(
+        self, state: StatePlan, failure: StatesError, attempts: list[int]
+    ) -> float | None:
         for index, retrier in enumerate(state.retriers):
             if _matches(retrier.errors, retrier.matches_all, failure.error, state.kind):
                 count = attempts[index]
@@ -300,8 +309,8 @@ class Run:
         return None
 
     def _catch(
-        self, state: State, failure: StatesError, data: Any, thread: Thread
-    ) -> tuple[Any, State | None, Any] | None:
+        self, state: StatePlan, failure: StatesError, data: Any, thread: Thread
+    ) -> tuple[Any, StatePlan | None, Any] | None:
         for catcher in state.catchers:
             if _matches(catcher.errors, catcher.matches_all, failure.error, state.kind):
                 cause = failure.cause
@@ -329,7 +338,7 @@ class Run:
                 return output, catcher.next_state, assigned
         return None
 
-    def _state_failed(self, state: State, thread: Thread) -> None:
+    def _state_failed(self, state: StatePlan, thread: Thread) -> None:
         if state.kind == "Map":
             event = "MapStateFailed"
         elif state.kind == "Parallel":
@@ -350,7 +359,7 @@ class Run:
             raise _ExecutionTimedOut
         self.clock.advance(seconds)
 
-    def context(self, state: State, entered: datetime, retry_count: int) -> dict[str, Any]:
+    def context(self, state: StatePlan, entered: datetime, retry_count: int) -> dict[str, Any]:
         """The context object (``$$``) a state sees (RetryCount only where retries exist)."""
         state_context: dict[str, Any] = {"EnteredTime": iso_time(entered), "Name": state.name}
         if state.kind == "Task":
@@ -373,11 +382,11 @@ class Run:
     # -- input and output processing -----------------------------------------------------------
 
     @staticmethod
-    def _input(state: State, data: Any, scope: Scope) -> Any:
+    def _input(state: StatePlan, data: Any, scope: EvaluationScope) -> Any:
         return _filter(state.input_path, data, scope)
 
     @staticmethod
-    def _output(state: State, data: Any, scope: Scope) -> Any:
+    def _output(state: StatePlan, data: Any, scope: EvaluationScope) -> Any:
         return _filter(state.output_path, data, scope)
 
     @staticmethod
@@ -385,7 +394,7 @@ class Run:
         """``$states`` for a JSONata expression: input, context, and result / errorOutput."""
         return {"input": data, "context": thread.scope.context, **extra}
 
-    def _effective(self, state: State, data: Any, thread: Thread) -> Any:
+    def _effective(self, state: StatePlan, data: Any, thread: Thread) -> Any:
         """A Task's or Parallel's input: InputPath + Parameters, or JSONata's Arguments."""
         scope = thread.scope
         if state.jsonata:
@@ -403,7 +412,9 @@ class Run:
             return field.evaluate(self._states(data, thread), thread.scope)
         return field.evaluate(data, thread.scope)
 
-    def _complete(self, state: State, data: Any, result: Any, thread: Thread) -> tuple[Any, Any]:
+    def _complete(
+        self, state: StatePlan, data: Any, result: Any, thread: Thread
+    ) -> tuple[Any, Any]:
         """The state's output and assignments from its result, in either query language."""
         if state.jsonata:
             states = self._states(data, thread, result=result)
@@ -414,7 +425,9 @@ class Run:
             return output, assigned
         return self._finish(state, data, result, thread.scope)
 
-    def _finish(self, state: State, raw_input: Any, result: Any, scope: Scope) -> tuple[Any, Any]:
+    def _finish(
+        self, state: StatePlan, raw_input: Any, result: Any, scope: EvaluationScope
+    ) -> tuple[Any, Any]:
         """ResultSelector, Assign, ResultPath, OutputPath: (output, assigned variables)."""
         if state.result_selector is not None:
             result = state.result_selector.evaluate(result, scope)
@@ -423,7 +436,7 @@ class Run:
 
     # -- state types ---------------------------------------------------------------------------
 
-    def _pass(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+    def _pass(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         if state.jsonata:
             output, assigned = self._complete(state, data, data, thread)
             return output, state.next_state, assigned
@@ -435,7 +448,7 @@ class Run:
         output, assigned = self._finish(state, data, result, scope)
         return output, state.next_state, assigned
 
-    def _succeed(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+    def _succeed(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         if state.jsonata:
             output, assigned = self._complete(state, data, data, thread)
             return output, None, assigned
@@ -444,8 +457,8 @@ class Run:
         assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
         return self._output(state, effective, scope), None, assigned
 
-    def _fail(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, FailState)
+    def _fail(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, FailPlan)
         error = state.error
         cause = state.cause
         if state.jsonata:
@@ -460,13 +473,13 @@ class Run:
                 cause = state.cause_path.evaluate(data, thread.scope)["value"]
         raise StatesError(error if error is not None else "", cause)
 
-    def _choice(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, ChoiceState)
+    def _choice(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, ChoicePlan)
         if state.jsonata:
             return self._choice_jsonata(state, data, thread)
         scope = thread.scope
         effective = self._input(state, data, scope)
-        target: State | None = None
+        target: StatePlan | None = None
         rule_assign = None
         for rule, _name, assign, _output, next_state in state.choices:
             if rule.matches(effective, scope):
@@ -484,9 +497,7 @@ class Run:
             assigned = extra if assigned is None else {**assigned, **extra}
         return self._output(state, effective, scope), target, assigned
 
-    def _choice_jsonata(
-        self, state: ChoiceState, data: Any, thread: Thread
-    ) -> tuple[Any, Any, Any]:
+    def _choice_jsonata(self, state: ChoicePlan, data: Any, thread: Thread) -> tuple[Any, Any, Any]:
         scope = thread.scope
         states = self._states(data, thread)
         for condition, _name, assign, output, next_state in state.choices:
@@ -511,8 +522,8 @@ class Run:
         output = data if template is None else template.evaluate(states, scope)
         return output, target, assigned
 
-    def _wait(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, WaitState)
+    def _wait(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, WaitPlan)
         scope = thread.scope
         effective = data if state.jsonata else self._input(state, data, scope)
         seconds: float = 0.0
@@ -560,8 +571,10 @@ class Run:
         assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
         return self._output(state, effective, scope), state.next_state, assigned
 
-    def _task(self, state: State, data: Any, thread: Thread, retry: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, TaskState)
+    def _task(
+        self, state: StatePlan, data: Any, thread: Thread, retry: int
+    ) -> tuple[Any, Any, Any]:
+        assert isinstance(state, TaskPlan)
         scope = thread.scope
         history = self.history
         token = None
@@ -688,8 +701,10 @@ class Run:
         output, assigned = self._complete(state, data, result, thread)
         return output, state.next_state, assigned
 
-    def _parallel(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, ParallelState)
+    def _parallel(
+        self, state: StatePlan, data: Any, thread: Thread, _: int
+    ) -> tuple[Any, Any, Any]:
+        assert isinstance(state, ParallelPlan)
         history = self.history
         effective = self._effective(state, data, thread)
         started = history.add(self.clock.now(), "ParallelStateStarted", thread.cursor)
@@ -713,8 +728,8 @@ class Run:
         output, assigned = self._complete(state, data, outputs, thread)
         return output, state.next_state, assigned
 
-    def _map(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, MapState)
+    def _map(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, MapPlan)
         scope = thread.scope
         history = self.history
         if state.jsonata:
@@ -797,7 +812,7 @@ class Run:
         output, assigned = self._complete(state, data, results, thread)
         return output, state.next_state, assigned
 
-    def _iteration_event(self, outcome: str, previous: int, index: int, state: State) -> int:
+    def _iteration_event(self, outcome: str, previous: int, index: int, state: StatePlan) -> int:
         """Record MapIterationStarted / Failed / Succeeded; return its event id."""
         return self.history.add(
             self.clock.now(),
@@ -807,19 +822,21 @@ class Run:
             {"index": index, "name": state.name},
         )
 
-    def _item(self, state: MapState, effective: Any, index: int, item: Any, thread: Thread) -> Any:
+    def _item(self, state: MapPlan, effective: Any, index: int, item: Any, thread: Thread) -> Any:
         if state.item_selector is None:
             return item
         scope = thread.scope
         context = dict(scope.context) if scope.context else {}
         context["Map"] = {"Item": {"Index": index, "Value": item}}
-        item_scope = Scope(context=context, variables=scope.variables, random=scope.random)
+        item_scope = EvaluationScope(
+            context=context, variables=scope.variables, random=scope.random
+        )
         if state.jsonata:
             states = {"input": effective, "context": context}
             return state.item_selector.evaluate(states, item_scope)
         return state.item_selector.evaluate(effective, item_scope)
 
-    def _items_jsonata(self, state: MapState, data: Any, thread: Thread) -> list[Any]:
+    def _items_jsonata(self, state: MapPlan, data: Any, thread: Thread) -> list[Any]:
         if state.items_path is KEEP or state.items_path is None:
             if not isinstance(data, list):
                 raise EvaluationError(
@@ -836,7 +853,7 @@ class Run:
 
     def _map_run(
         self,
-        state: MapState,
+        state: MapPlan,
         data: Any,
         effective: Any,
         items: list[Any],
@@ -917,7 +934,7 @@ def _exceeds_payload_limit(outcome: TaskOutcome) -> bool:
     return len(to_json(outcome.output).encode()) > facts.MAX_PAYLOAD_BYTES
 
 
-def _filter(path: Any, data: Any, scope: Scope) -> Any:
+def _filter(path: Any, data: Any, scope: EvaluationScope) -> Any:
     """Apply InputPath or OutputPath: ``$`` (or absent) keeps ``data``, null gives ``{}``."""
     if path is KEEP:
         return data

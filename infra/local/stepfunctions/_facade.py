@@ -16,7 +16,7 @@ from stepsaga.infra.local.stepfunctions._clock import DEFAULT_START, RealClock, 
 from stepsaga.infra.local.stepfunctions._errors import DefinitionError
 from stepsaga.infra.local.stepfunctions._execution import Run
 from stepsaga.infra.local.stepfunctions._history import History, to_json
-from stepsaga.infra.local.stepfunctions._plan import Graph, compile_graph
+from stepsaga.infra.local.stepfunctions._plan import GraphPlan, compile_plan
 from stepsaga.infra.local.stepfunctions._tasks import (
     HttpLambdaInvoker,
     LambdaContext,
@@ -140,8 +140,8 @@ class LocalStepFunctions:
 
             lambda_client = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
         self._http = None if lambda_client is None else HttpLambdaInvoker(lambda_client)
-        self._plans: dict[int, tuple[Any, Graph]] = {}
-        self._by_content: dict[str, Graph] = {}
+        self._plans: dict[int, tuple[Any, GraphPlan]] = {}
+        self._by_content: dict[str, GraphPlan] = {}
         self._executions: deque[Execution] = deque(maxlen=max_retained_executions)
         self._counter = 0
         self._date_now: datetime | None = None  # see _date_texts
@@ -167,7 +167,7 @@ class LocalStepFunctions:
 
     # -- running -------------------------------------------------------------------------
 
-    def compile(self, definition: Mapping[str, Any] | str | SupportsToDict) -> Graph:
+    def compile(self, definition: Mapping[str, Any] | str | SupportsToDict) -> GraphPlan:
         """Validate a definition once and compile its execution plan (cached).
 
         Args:
@@ -203,7 +203,7 @@ class LocalStepFunctions:
         graph = self._by_content.get(content)
         if graph is None:
             _validate(spec)
-            graph = compile_graph(spec)
+            graph = compile_plan(spec)
             if len(self._by_content) > 256:
                 self._by_content.clear()
             self._by_content[content] = graph
