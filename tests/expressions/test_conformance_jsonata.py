@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
     EvaluationScope,
     compile_jsonata_template,

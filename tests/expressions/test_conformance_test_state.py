@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
     EvaluationScope,
     compile_path,

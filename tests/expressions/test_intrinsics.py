@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
     EvaluationScope,
     ExpressionSyntaxError,

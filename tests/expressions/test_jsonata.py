@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
     EvaluationScope,
     ExpressionSyntaxError,

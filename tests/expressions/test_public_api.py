@@ -1,8 +1,8 @@
-"""The public surface of workflows.expressions is pinned: changing it is a reviewed change."""
+"""The interface of workflows._expressions (validator ↔ engine) is pinned: a change is reviewed."""
 
 from __future__ import annotations
 
-import stepsaga.workflows.expressions as expressions
+import stepsaga.workflows._expressions as expressions
 
 EXPECTED = {
     "CompiledChoiceRule",
@@ -11,6 +11,7 @@ EXPECTED = {
     "IntrinsicCall",
     "JsonataTemplate",
     "LiteralArgument",
+    "MissingQueryLibraryError",
     "Path",
     "PathArgument",
     "PathNotFoundError",
@@ -45,6 +46,6 @@ def test_all_lists_exactly_the_public_names() -> None:
 def test_every_public_name_resolves_and_none_is_private() -> None:
     for name in expressions.__all__:
         value = getattr(expressions, name)
-        module = getattr(value, "__module__", "stepsaga.workflows.expressions")
-        assert module.startswith("stepsaga.workflows.expressions")
+        module = getattr(value, "__module__", "stepsaga.workflows._expressions")
+        assert module.startswith("stepsaga.workflows._expressions")
         assert not name.startswith("_")

@@ -213,6 +213,9 @@ def parse_definition(
 
     Raises:
         ASLValidationError: listing every problem found, each with its JSON pointer.
+        ImportError: validating a JSONata expression or a complex JSONPath (a filter, a
+            wildcard...) needs a query library this install lacks; the message says what to
+            install (``pip install 'stepsaga[local]'``).
     """
     raw = _load(source)
     try:
@@ -243,6 +246,9 @@ def parse_state(
 
     Raises:
         ASLValidationError: listing every problem found, each with its JSON pointer.
+        ImportError: validating a JSONata expression or a complex JSONPath (a filter, a
+            wildcard...) needs a query library this install lacks; the message says what to
+            install (``pip install 'stepsaga[local]'``).
     """
     raw = _load(source)
     try:

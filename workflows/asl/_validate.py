@@ -13,6 +13,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from stepsaga.workflows import facts
+from stepsaga.workflows._expressions import (
+    ExpressionSyntaxError,
+    check_jsonata,
+    compile_path,
+    compile_reference_path,
+    is_intrinsic,
+    parse_intrinsic,
+    strip_jsonata,
+)
 from stepsaga.workflows.asl._models import (
     AslModel,
     Catcher,
@@ -32,15 +41,6 @@ from stepsaga.workflows.asl._models import (
     WaitState,
 )
 from stepsaga.workflows.asl._problems import Problem, pointer_of
-from stepsaga.workflows.expressions import (
-    ExpressionSyntaxError,
-    check_jsonata,
-    compile_path,
-    compile_reference_path,
-    is_intrinsic,
-    parse_intrinsic,
-    strip_jsonata,
-)
 
 __all__ = ("validate", "validate_state")
 

@@ -32,7 +32,7 @@ from stepsaga.infra.local.stepfunctions._plan import (
 )
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
 from stepsaga.workflows import facts
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
     EvaluationScope,
     JsonataTemplate,

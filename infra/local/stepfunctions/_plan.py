@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from stepsaga.infra.local.stepfunctions._errors import DefinitionError
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     JsonataTemplate,
     Path,
     Template,

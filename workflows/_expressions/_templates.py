@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
-from stepsaga.workflows.expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
-from stepsaga.workflows.expressions._intrinsics import compile_intrinsic
-from stepsaga.workflows.expressions._json_text import compact_json
-from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
-from stepsaga.workflows.expressions._scope import EvaluationScope
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
+from stepsaga.workflows._expressions._intrinsics import compile_intrinsic
+from stepsaga.workflows._expressions._json_text import compact_json
+from stepsaga.workflows._expressions._paths import Path, PathNotFoundError
+from stepsaga.workflows._expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_RUNTIME
 
 Evaluator = Callable[[Any, EvaluationScope], Any]

@@ -15,11 +15,10 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, Literal
 
-from jsonpath_ng.ext.parser import parse as _jsonpath_parse
-
-from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
-from stepsaga.workflows.expressions._json_text import compact_json
-from stepsaga.workflows.expressions._scope import EvaluationScope
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._json_text import compact_json
+from stepsaga.workflows._expressions._libraries import load
+from stepsaga.workflows._expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_REFERENCE_PATH_CONFLICT, STATES_RUNTIME
 
 RootKind = Literal["input", "context", "variable"]
@@ -256,8 +255,13 @@ class Path:
         self.keys = _simple_keys(rest)
         walk: Callable[[Any], Any]
         if self.keys is None:
+            parse = load(
+                "jsonpath_ng.ext.parser",
+                "jsonpath-ng",
+                "JSONPath wildcards, filters, slices, recursive descent and unions",
+            ).parse
             try:
-                compiled = _jsonpath_parse("$" + rest)
+                compiled = parse("$" + rest)
             except Exception as exc:  # jsonpath-ng raises its own errors and plain ones alike
                 raise ExpressionSyntaxError(f"malformed JSONPath ({exc})", expression=text) from exc
 

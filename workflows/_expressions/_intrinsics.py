@@ -19,15 +19,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from stepsaga.workflows.expressions._errors import EvaluationError
-from stepsaga.workflows.expressions._intrinsic_syntax import (
+from stepsaga.workflows._expressions._errors import EvaluationError
+from stepsaga.workflows._expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
     PathArgument,
     parse_intrinsic,
 )
-from stepsaga.workflows.expressions._json_text import compact_json, java_text, json_type
-from stepsaga.workflows.expressions._scope import EvaluationScope
+from stepsaga.workflows._expressions._json_text import compact_json, java_text, json_type
+from stepsaga.workflows._expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_RUNTIME
 
 Evaluator = Callable[[Any, EvaluationScope], Any]

@@ -15,9 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from stepsaga.workflows.expressions._errors import EvaluationError, ExpressionSyntaxError
-from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
-from stepsaga.workflows.expressions._scope import EvaluationScope
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._paths import Path, PathNotFoundError
+from stepsaga.workflows._expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import CHOICE_OPERATORS, STATES_RUNTIME
 
 Test = Callable[[Any, EvaluationScope], bool]
