@@ -143,11 +143,11 @@ class EngineFacade(Protocol):
 def load_engine() -> Callable[[], EngineFacade] | str:
     """The engine facade's constructor, or why it cannot be used yet.
 
-    The engine is built alongside the bench; until `stepsaga.infra.local` exports a working
-    `LocalStepFunctions`, the bench reports that plainly instead of failing.
+    The engine is built alongside the bench; until `stepsaga.infra.local.stepfunctions` exports
+    a working `LocalStepFunctions`, the bench reports that plainly instead of failing.
     """
     try:
-        module = importlib.import_module("stepsaga.infra.local")
+        module = importlib.import_module("stepsaga.infra.local.stepfunctions")
     except Exception as exc:  # the engine package is mid-build; report, don't crash
         return f"infra.local does not import: {type(exc).__name__}: {exc}"
     factory = getattr(module, "LocalStepFunctions", None)
