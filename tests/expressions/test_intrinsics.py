@@ -15,13 +15,13 @@ from stepsaga.workflows._expressions import (
     EvaluationScope,
     ExpressionSyntaxError,
     PathNotFoundError,
-    evaluate_intrinsic,
     parse_intrinsic,
 )
+from stepsaga.workflows._expressions._intrinsics import compile_intrinsic
 
 
 def run(call: str, data: Any = None, scope: EvaluationScope | None = None) -> Any:
-    return evaluate_intrinsic(call, data, scope)
+    return compile_intrinsic(parse_intrinsic(call))(data, scope or EvaluationScope())
 
 
 def fails(call: str, data: Any = None) -> EvaluationError:

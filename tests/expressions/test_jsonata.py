@@ -13,10 +13,10 @@ from stepsaga.workflows._expressions import (
     EvaluationScope,
     ExpressionSyntaxError,
     check_jsonata,
-    compile_jsonata,
     compile_jsonata_template,
     strip_jsonata,
 )
+from stepsaga.workflows._expressions._jsonata import compile_jsonata
 
 
 @pytest.mark.parametrize(

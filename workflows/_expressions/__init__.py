@@ -25,12 +25,10 @@ from stepsaga.workflows._expressions._intrinsic_syntax import (
     is_intrinsic,
     parse_intrinsic,
 )
-from stepsaga.workflows._expressions._intrinsics import compile_intrinsic, evaluate_intrinsic
-from stepsaga.workflows._expressions._json_text import compact_json, java_text, json_type
+from stepsaga.workflows._expressions._json_text import pointer_of
 from stepsaga.workflows._expressions._jsonata import (
     JsonataTemplate,
     check_jsonata,
-    compile_jsonata,
     compile_jsonata_template,
     strip_jsonata,
 )
@@ -60,19 +58,14 @@ __all__ = (
     "ReferencePath",
     "Template",
     "check_jsonata",
-    "compact_json",
     "compile_choice_rule",
-    "compile_intrinsic",
-    "compile_jsonata",
     "compile_jsonata_template",
     "compile_path",
     "compile_reference_path",
     "compile_template",
-    "evaluate_intrinsic",
     "is_intrinsic",
-    "java_text",
-    "json_type",
     "parse_intrinsic",
     "parse_timestamp",
+    "pointer_of",
     "strip_jsonata",
 )

@@ -24,7 +24,6 @@ from stepsaga.workflows._expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
     PathArgument,
-    parse_intrinsic,
 )
 from stepsaga.workflows._expressions._json_text import compact_json, java_text, json_type
 from stepsaga.workflows._expressions._scope import EvaluationScope
@@ -358,27 +357,3 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
             raise fail(exc) from None
 
     return simple
-
-
-def evaluate_intrinsic(
-    call: IntrinsicCall | str, data: Any, scope: EvaluationScope | None = None
-) -> Any:
-    """Parse (if needed), compile and evaluate an intrinsic function call in one go.
-
-    Convenient for tests and one-off use; hot paths should keep :func:`compile_intrinsic`'s
-    result instead.
-
-    Args:
-        call: a parsed call or its text.
-        data: the document ``$`` refers to.
-        scope: the context object, variables and random source.
-
-    Returns:
-        The function's result.
-
-    Raises:
-        ExpressionSyntaxError: ``call`` is text that does not parse.
-        EvaluationError: the function failed, with AWS's error name and cause.
-    """
-    parsed = parse_intrinsic(call) if isinstance(call, str) else call
-    return compile_intrinsic(parsed)(data, scope if scope is not None else EvaluationScope())

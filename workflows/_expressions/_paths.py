@@ -303,11 +303,6 @@ class Path:
         return variable
 
     @property
-    def is_definite(self) -> bool:
-        """True when the path selects at most one node (no wildcard, filter, slice...)."""
-        return self.keys is not None
-
-    @property
     def normalized(self) -> str:
         """The path in Jayway's bracket notation (``$['a'][0]``), as AWS quotes it in causes."""
         return _normalized(self.keys) if self.keys is not None else self.text

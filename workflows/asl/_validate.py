@@ -20,6 +20,7 @@ from stepsaga.workflows._expressions import (
     compile_reference_path,
     is_intrinsic,
     parse_intrinsic,
+    pointer_of,
     strip_jsonata,
 )
 from stepsaga.workflows.asl._models import (
@@ -40,7 +41,7 @@ from stepsaga.workflows.asl._models import (
     TaskState,
     WaitState,
 )
-from stepsaga.workflows.asl._problems import Problem, pointer_of
+from stepsaga.workflows.asl._problems import Problem, json_kind
 
 __all__ = ("validate", "validate_state")
 
@@ -86,20 +87,6 @@ _JSONATA_ONLY: Final = (
     ("output", "Output", "use OutputPath or ResultSelector"),
     ("items", "Items", "use ItemsPath"),
 )
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _transitions(state: State) -> Iterator[tuple[str, Tokens]]:
@@ -533,17 +520,17 @@ class _Checker:
         operand = rule.operand
         if operator.endswith("Path"):
             if not isinstance(operand, str):
-                self.add(operand_at, f"{operator} takes a path string, got {_kind(operand)}")
+                self.add(operand_at, f"{operator} takes a path string, got {json_kind(operand)}")
             else:
                 self.path(operand, operand_at, operator)
         elif operator.startswith("Is") or operator == "BooleanEquals":
             if not isinstance(operand, bool):
-                self.add(operand_at, f"{operator} takes true or false, got {_kind(operand)}")
+                self.add(operand_at, f"{operator} takes true or false, got {json_kind(operand)}")
         elif operator.startswith("Numeric"):  # the ...Path forms are handled above
             if isinstance(operand, bool) or not isinstance(operand, int | float):
-                self.add(operand_at, f"{operator} takes a number, got {_kind(operand)}")
+                self.add(operand_at, f"{operator} takes a number, got {json_kind(operand)}")
         elif not isinstance(operand, str):
-            self.add(operand_at, f"{operator} takes a string, got {_kind(operand)}")
+            self.add(operand_at, f"{operator} takes a string, got {json_kind(operand)}")
 
     # --- Parallel and Map -------------------------------------------------------------------
 
@@ -636,7 +623,8 @@ class _Checker:
                 elif not isinstance(state.items, list):
                     self.add(
                         (*at, "Items"),
-                        f"Items must be an array or a {{% %}} expression, got {_kind(state.items)}",
+                        "Items must be an array or a {% %} expression, "
+                        f"got {json_kind(state.items)}",
                     )
                 else:
                     self.jsonata_template(state.items, (*at, "Items"))
@@ -825,7 +813,7 @@ class _Checker:
                         self.add(
                             (*at, key),
                             f"The value of '{key}' must be a path or an intrinsic function "
-                            f"string, got {_kind(item)}",
+                            f"string, got {json_kind(item)}",
                         )
                 else:
                     self.path_template(item, (*at, key))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -17,8 +17,6 @@ RETRYABLE_ERROR = "Saga.Retryable"
 COMPENSATION_FAILED = "Saga.CompensationFailed"
 #: Key under which a step's result keeps the Lambda's returned JSON (`$.results.<Step>.Payload`).
 RESULT_PAYLOAD_KEY = "Payload"
-
-_ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
 class _Wire(BaseModel):
@@ -130,19 +128,3 @@ class StepEnvelope(_Wire):
     error: StepError | None = None
     execution: ExecutionContext
     state: StateContext
-
-    def result_of(self, step: str) -> Any:
-        """Return the JSON that step `step` returned.
-
-        Raises:
-            KeyError: `step` has not completed (its name and the completed ones are in the message).
-        """
-        try:
-            return self.results[step].payload
-        except KeyError:
-            done = ", ".join(sorted(self.results)) or "none"
-            raise KeyError(f"step {step!r} has no result; completed steps: {done}") from None
-
-    def command_as(self, model: type[_ModelT]) -> _ModelT:
-        """Validate the command JSON against its pydantic model and return the instance."""
-        return model.model_validate(self.command)

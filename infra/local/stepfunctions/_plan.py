@@ -20,6 +20,7 @@ from stepsaga.workflows._expressions import (
     compile_path,
     compile_reference_path,
     compile_template,
+    pointer_of,
     strip_jsonata,
 )
 from stepsaga.workflows.facts import STATES_ALL
@@ -387,7 +388,7 @@ def compile_plan(
         raise DefinitionError("a state machine needs States", pointer=f"{pointer}/States")
     states: dict[str, StatePlan] = {}
     for name, state_spec in raw_states.items():
-        state_pointer = f"{pointer}/States/{_escape(name)}"
+        state_pointer = pointer + pointer_of(("States", name))
         state_language = state_spec.get("QueryLanguage", language)
         jsonata = state_language == "JSONata"
         kind = _KINDS.get(state_spec.get("Type", ""))
@@ -448,10 +449,6 @@ def _resolve(states: dict[str, StatePlan], name: str | None, pointer: str) -> St
     if state is None:
         raise DefinitionError(f"no state named {name!r}", pointer=pointer)
     return state
-
-
-def _escape(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _path_field(spec: Mapping[str, Any], key: str) -> Any:
