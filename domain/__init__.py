@@ -17,7 +17,13 @@ from stepsaga.domain._ids import (
     StreamId,
     TenantId,
 )
-from stepsaga.domain._model import WIRE_MODEL_CONFIG, Command, DomainEvent, Event, RecordedEvent
+from stepsaga.domain._model import (
+    WIRE_MODEL_CONFIG,
+    Command,
+    DomainEvent,
+    RecordedEvent,
+    StoredEvent,
+)
 
 __all__ = (
     "MAX_AGGREGATE_ID_LENGTH",
@@ -29,12 +35,12 @@ __all__ = (
     "ConcurrencyError",
     "DomainError",
     "DomainEvent",
-    "Event",
     "EventTooLargeError",
     "InvalidIdentifierError",
     "PayloadTooLargeError",
     "RecordedEvent",
     "RetryableError",
+    "StoredEvent",
     "StreamId",
     "TenantId",
     "TenantMismatchError",

@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 from stepsaga.domain._errors import InvalidIdentifierError
 from stepsaga.domain._ids import StreamId, TenantId, validate_key_part
 
-__all__ = ("Command", "DomainEvent", "Event", "RecordedEvent")
+__all__ = ("Command", "DomainEvent", "RecordedEvent", "StoredEvent")
 
 MAX_EVENT_ID_LENGTH = 128
 
@@ -68,7 +68,7 @@ class DomainEvent(BaseModel):
             cls.event_type = cls.__name__
 
     @classmethod
-    def from_event(cls, event: Event) -> Self:
+    def from_event(cls, event: StoredEvent) -> Self:
         """Rebuild the typed payload from a stored event of this type.
 
         Raises:
@@ -79,8 +79,11 @@ class DomainEvent(BaseModel):
         return cls.model_validate(event.payload)
 
 
-class Event(BaseModel):
-    """One domain event as the event store holds it.
+class StoredEvent(BaseModel):
+    """One domain event as the event store holds it: the envelope around a payload's JSON.
+
+    A service writes its events as `DomainEvent` subclasses; the store keeps each as a
+    `StoredEvent` (ids, type, tenant, correlation), and reads it back as a `RecordedEvent`.
 
     Attributes:
         event_id: Unique within its stream; deterministic per (execution, state, index) when
@@ -119,16 +122,16 @@ class Event(BaseModel):
 
 
 class RecordedEvent(BaseModel):
-    """An event at its place in a stream.
+    """A stored event at its place in a stream.
 
     Attributes:
         stream: The stream it belongs to.
         version: Its version in the stream, from 1 without gaps.
-        event: The event itself.
+        event: The stored event itself.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     stream: StreamId
     version: int = Field(ge=1)
-    event: Event
+    event: StoredEvent

@@ -23,7 +23,8 @@ the exception's class name, so the runtime raises exceptions whose class *is* th
   service-side and connection errors as `RetryableError`);
 - the envelope or the command does not validate, or the tenant is invalid:
   `InvalidStepInput`, raised before the step runs;
-- it returns a result over Step Functions' 256 KB payload limit: `PayloadTooLargeError`;
+- it returns a result over Step Functions' 256 KiB payload limit
+  (`stepsaga.workflows.facts.MAX_PAYLOAD_BYTES`): `PayloadTooLargeError`;
 - it raises anything else: that exception's own class name (`KeyError`, `ClientError`).
 
 Business and retryable outcomes raise a `TaskFailed` subclass whose `__cause__` is the
@@ -47,7 +48,6 @@ from stepsaga.tasks._email import EmailTemplate, TemplateError
 from stepsaga.tasks._limits import (
     MAX_EVENTS_PER_APPEND,
     MAX_ITEM_BYTES,
-    MAX_STEP_PAYLOAD_BYTES,
     check_append,
     encode_payload,
     event_item_size,
@@ -67,7 +67,6 @@ from stepsaga.tasks._runtime import (
 __all__ = (
     "MAX_EVENTS_PER_APPEND",
     "MAX_ITEM_BYTES",
-    "MAX_STEP_PAYLOAD_BYTES",
     "Decider",
     "EmailMessage",
     "EmailTemplate",

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from stepsaga.domain import (
     ConcurrencyError,
     DomainEvent,
-    Event,
     RecordedEvent,
+    StoredEvent,
     StreamId,
     TenantId,
     TenantMismatchError,
@@ -142,10 +142,10 @@ class StepContext:
         """The stream's current version (this tenant's streams only)."""
         return self._store.version(self._own(stream))
 
-    def _events(self, drafts: Sequence[DomainEvent], start: int) -> list[Event]:
+    def _events(self, drafts: Sequence[DomainEvent], start: int) -> list[StoredEvent]:
         now = self._clock()
         return [
-            Event(
+            StoredEvent(
                 event_id=event_id_for(self.execution.id, self.state.name, start + offset),
                 type=draft.event_type,
                 schema_version=draft.schema_version,

@@ -5,32 +5,34 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from stepsaga.domain import Event, EventTooLargeError, StreamId, TenantMismatchError
+from stepsaga.domain import EventTooLargeError, StoredEvent, StreamId, TenantMismatchError
 
 __all__ = (
     "MAX_EVENTS_PER_APPEND",
     "MAX_ITEM_BYTES",
-    "MAX_STEP_PAYLOAD_BYTES",
     "check_append",
     "encode_payload",
     "event_item_size",
 )
 
+# The event store's limits are DynamoDB's (Step Functions' own are in `stepsaga.workflows.facts`).
+
 MAX_ITEM_BYTES = 400_000
 """DynamoDB's 400 KB item limit, read as 400,000 bytes to stay clear of the boundary (AWS
-measures it at 409,600, moto rejects items over 405,000); an event is one item."""
+measures it at 409,600, moto rejects items over 405,000); an event is one item.
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html"""
 
-MAX_EVENTS_PER_APPEND = 99
-"""TransactWriteItems takes 100 actions; one of them is the stream head."""
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+_MAX_TRANSACT_ACTIONS = 100
 
-MAX_STEP_PAYLOAD_BYTES = 256 * 1024
-"""Step Functions' limit on a state's input or output."""
+MAX_EVENTS_PER_APPEND = _MAX_TRANSACT_ACTIONS - 1
+"""One TransactWriteItems per append: one of its actions is the stream head."""
 
 # DynamoDB sizes a Number by its significant digits; 21 bytes is the documented ceiling.
 _NUMBER_BYTES = 21
 
 
-def encode_payload(event: Event) -> str:
+def encode_payload(event: StoredEvent) -> str:
     """The payload as stored: compact JSON, keys in insertion order."""
     return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
 
@@ -39,7 +41,7 @@ def _utf8(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def event_item_size(stream: StreamId, event: Event) -> int:
+def event_item_size(stream: StreamId, event: StoredEvent) -> int:
     """The size in bytes of the DynamoDB item that stores `event` (DESIGN.md's layout).
 
     Attribute names count, strings count their UTF-8 bytes, numbers their 21-byte ceiling.
@@ -60,14 +62,14 @@ def event_item_size(stream: StreamId, event: Event) -> int:
     )
 
 
-def check_append(stream: StreamId, events: Sequence[Event], expected_version: int) -> None:
+def check_append(stream: StreamId, events: Sequence[StoredEvent], expected_version: int) -> None:
     """Refuse an append that no store may write, before anything is written.
 
     Raises:
         ValueError: Negative `expected_version`, too many events, or an event id repeated in
             the batch (the message names `events[i].event_id`).
         TenantMismatchError: An event's tenant is not the stream's (`events[i].tenant`).
-        EventTooLargeError: An event's item is over 400 KB (`events[i]`).
+        EventTooLargeError: An event's item is over `MAX_ITEM_BYTES` (`events[i]`).
     """
     if expected_version < 0:
         raise ValueError(f"expected_version must be >= 0, got {expected_version}")

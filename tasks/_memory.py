@@ -6,7 +6,7 @@ import hashlib
 import threading
 from collections.abc import Sequence
 
-from stepsaga.domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
+from stepsaga.domain import ConcurrencyError, RecordedEvent, StoredEvent, StreamId, TenantId
 from stepsaga.tasks._limits import check_append
 from stepsaga.tasks._ports import EmailMessage, SentEmail
 
@@ -25,7 +25,7 @@ class InMemoryEventStore:
         self._lock = threading.Lock()
 
     def append(
-        self, stream: StreamId, events: Sequence[Event], expected_version: int
+        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
     ) -> list[RecordedEvent]:
         """See `EventStore.append`."""
         check_append(stream, events, expected_version)

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stepsaga.domain import Event, RecordedEvent, StreamId, TenantId
+from stepsaga.domain import RecordedEvent, StoredEvent, StreamId, TenantId
 
 __all__ = ("EmailMessage", "EventStore", "Notifier", "SentEmail")
 
@@ -30,7 +30,7 @@ class EventStore(Protocol):
     """
 
     def append(
-        self, stream: StreamId, events: Sequence[Event], expected_version: int
+        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
     ) -> list[RecordedEvent]:
         """Append `events` to `stream` if it is at `expected_version`.
 

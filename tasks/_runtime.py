@@ -26,8 +26,8 @@ from stepsaga.domain import (
     TenantId,
 )
 from stepsaga.tasks._context import StepContext
-from stepsaga.tasks._limits import MAX_STEP_PAYLOAD_BYTES
 from stepsaga.tasks._ports import EventStore, Notifier
+from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
 from stepsaga.workflows.saga import RETRYABLE_ERROR, StepEnvelope
 
 __all__ = (
@@ -322,7 +322,7 @@ class TaskRuntime:
             self.logger.exception("step failed")
             raise
         size = len(json.dumps(result, separators=(",", ":")).encode())
-        if size > MAX_STEP_PAYLOAD_BYTES:
-            raise PayloadTooLargeError("result", size, MAX_STEP_PAYLOAD_BYTES)
+        if size > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError("result", size, MAX_PAYLOAD_BYTES)
         self.logger.info("step succeeded")
         return result

@@ -102,3 +102,33 @@ def test_domain_is_pure() -> None:
         and not name.startswith("stepsaga.domain")
     ]
     assert wrong == []
+
+
+def test_every_class_name_is_unique_in_the_library() -> None:
+    # Each name means one thing (issue 7): two `Graph`s, `Scope`s or `ChoiceRule`s make a reader
+    # (and an import completion) guess which one a module means.
+    defined: dict[str, list[str]] = {}
+    for layer in PROJECT_PACKAGES:
+        for path in _modules(ROOT / layer):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):
+                    defined.setdefault(node.name, []).append(
+                        f"{path.relative_to(ROOT)}:{node.lineno}"
+                    )
+    repeated = {name: places for name, places in defined.items() if len(places) > 1}
+    assert repeated == {}
+
+
+def test_the_query_libraries_are_loaded_only_on_demand_by_the_expression_languages() -> None:
+    # jsonata-python and jsonpath-ng belong to the `local` extra: a module importing them at its
+    # top would break `import stepsaga.workflows.asl` in the lean runtime. `_expressions`
+    # loads them by name (`_libraries.load`) on the first expression that needs one.
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for layer in PROJECT_PACKAGES
+        for path in _modules(ROOT / layer)
+        for name in _imported(path)
+        if name.split(".")[0] in {"jsonata", "jsonpath_ng"}
+    ]
+    assert wrong == []

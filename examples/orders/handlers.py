@@ -25,8 +25,8 @@ from stepsaga.domain import (
     WIRE_MODEL_CONFIG,
     BusinessFailure,
     DomainEvent,
-    Event,
     RecordedEvent,
+    StoredEvent,
     StreamId,
 )
 from stepsaga.examples.orders.commands import DECLINED_PAYMENT_TOKEN, PaymentDeclined, PlaceOrder
@@ -409,7 +409,7 @@ def seed_stock(store: EventStore, tenant: str, sku: str, quantity: int) -> Recor
     """
     stream = StreamId.of(tenant, STOCK, sku)
     added = StockAdded(sku=sku, quantity=quantity)
-    event = Event(
+    event = StoredEvent(
         event_id=str(uuid.uuid4()),
         type=added.event_type,
         payload=added.model_dump(mode="json"),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from stepsaga.domain import ConcurrencyError, Event, RecordedEvent, StreamId, TenantId
+from stepsaga.domain import ConcurrencyError, RecordedEvent, StoredEvent, StreamId, TenantId
 from stepsaga.infra.aws._transient import error_code, transient_as_retryable
 from stepsaga.tasks import check_append, encode_payload
 
@@ -67,7 +67,7 @@ class DynamoDBEventStore:
     # -- writing --------------------------------------------------------------------------
 
     def event_item(
-        self, stream: StreamId, version: int, event: Event
+        self, stream: StreamId, version: int, event: StoredEvent
     ) -> dict[str, AttributeValueTypeDef]:
         """The item that stores `event` at `version` of `stream`."""
         return {
@@ -84,7 +84,7 @@ class DynamoDBEventStore:
         }
 
     def append_request(
-        self, stream: StreamId, events: Sequence[Event], expected_version: int
+        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
     ) -> list[TransactWriteItemTypeDef]:
         """The `TransactItems` of one append: the events, then the guarded stream head."""
         items: list[TransactWriteItemTypeDef] = [
@@ -124,7 +124,7 @@ class DynamoDBEventStore:
         return items
 
     def append(
-        self, stream: StreamId, events: Sequence[Event], expected_version: int
+        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
     ) -> list[RecordedEvent]:
         """See `stepsaga.tasks.EventStore.append`; one `TransactWriteItems` call per append."""
         check_append(stream, events, expected_version)
@@ -148,7 +148,7 @@ class DynamoDBEventStore:
         ]
 
     def _resolve_conflict(
-        self, stream: StreamId, events: Sequence[Event], expected_version: int
+        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
     ) -> list[RecordedEvent]:
         # The transaction was cancelled, so nothing of ours was written by *this* call; but an
         # earlier attempt of the same task may have written these very events.
@@ -228,7 +228,7 @@ class DynamoDBEventStore:
         return RecordedEvent(
             stream=stream,
             version=int(item["sk"]["N"]),
-            event=Event(
+            event=StoredEvent(
                 event_id=item["event_id"]["S"],
                 type=item["event_type"]["S"],
                 schema_version=int(item["schema_version"]["N"]),

@@ -20,7 +20,7 @@ from stepsaga.infra.bench._report import Timing
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from stepsaga.domain import Event
+    from stepsaga.domain import StoredEvent
 
 _TABLE = "stepsaga-bench-events"
 _TENANT = "bench"
@@ -81,12 +81,12 @@ def moto_dynamodb() -> Iterator[DynamoDBClient]:
         )
 
 
-def _events(count: int) -> list[Event]:
-    from stepsaga.domain import Event
+def _events(count: int) -> list[StoredEvent]:
+    from stepsaga.domain import StoredEvent
 
     when = datetime(2026, 1, 1, tzinfo=UTC)
     return [
-        Event(
+        StoredEvent(
             event_id=f"bench-{n}",
             type="BenchAppended",
             payload={"n": n, "sku": "SKU-1", "quantity": 2},
@@ -100,7 +100,11 @@ def _events(count: int) -> list[Event]:
 
 
 def _batch(
-    client: DynamoDBClient, table: str, events: list[Event], appended: list[float], put: list[float]
+    client: DynamoDBClient,
+    table: str,
+    events: list[StoredEvent],
+    appended: list[float],
+    put: list[float],
 ) -> str | None:
     from stepsaga.domain import StreamId
     from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table

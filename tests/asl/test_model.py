@@ -8,7 +8,6 @@ import pydantic
 import pytest
 
 from stepsaga.workflows.asl import (
-    COMPARISON_OPERATORS,
     ChoiceState,
     MapState,
     ParallelState,
@@ -18,6 +17,7 @@ from stepsaga.workflows.asl import (
     TaskState,
     parse_definition,
 )
+from stepsaga.workflows.facts import CHOICE_OPERATORS
 
 DEFINITION = {
     "Comment": "typed access",
@@ -150,7 +150,7 @@ def _operand_for(operator: str) -> object:
     return "text*"
 
 
-@pytest.mark.parametrize("operator", sorted(COMPARISON_OPERATORS))
+@pytest.mark.parametrize("operator", sorted(CHOICE_OPERATORS))
 def test_every_choice_operator_is_typed_and_round_trips(operator: str) -> None:
     rule = {"Variable": "$.value", operator: _operand_for(operator), "Next": "Done"}
     definition = {

@@ -17,7 +17,7 @@ PUBLIC = {
         "ConcurrencyError",
         "DomainError",
         "DomainEvent",
-        "Event",
+        "StoredEvent",
         "EventTooLargeError",
         "InvalidIdentifierError",
         "PayloadTooLargeError",
@@ -30,7 +30,6 @@ PUBLIC = {
     "tasks": (
         "MAX_EVENTS_PER_APPEND",
         "MAX_ITEM_BYTES",
-        "MAX_STEP_PAYLOAD_BYTES",
         "Decider",
         "EmailMessage",
         "EmailTemplate",

@@ -12,9 +12,9 @@ from stepsaga.domain import (
     Command,
     ConcurrencyError,
     DomainEvent,
-    Event,
     InvalidIdentifierError,
     RetryableError,
+    StoredEvent,
 )
 
 
@@ -57,7 +57,7 @@ def test_event_types_default_to_the_class_name() -> None:
 
 
 def test_a_typed_event_round_trips_through_a_stored_event() -> None:
-    stored = Event(
+    stored = StoredEvent(
         event_id="e-1", type="AccountOpened", payload={"accountId": "a-1"}, tenant="acme"
     )
 
@@ -67,7 +67,7 @@ def test_a_typed_event_round_trips_through_a_stored_event() -> None:
 
 
 def test_events_are_stamped_with_an_aware_time_by_default() -> None:
-    stored = Event(event_id="e-1", type="AccountOpened", payload={}, tenant="acme")
+    stored = StoredEvent(event_id="e-1", type="AccountOpened", payload={}, tenant="acme")
 
     assert stored.occurred_at.tzinfo is not None
 
@@ -93,7 +93,7 @@ def test_invalid_events_name_the_field(field: str, value: object) -> None:
     }
 
     with pytest.raises(ValidationError) as raised:
-        Event(**fields)  # type: ignore[arg-type]
+        StoredEvent(**fields)  # type: ignore[arg-type]
 
     assert raised.value.errors()[0]["loc"] == (field,)
 

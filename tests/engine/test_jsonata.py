@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepsaga.infra.local import LocalStepFunctions, TaskCall, TaskOutcome
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
 
 
 def jsonata(**states: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import boto3
 import pytest
 
-from stepsaga.infra.local import LambdaContext, LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import LambdaContext, LocalStepFunctions
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:greet"

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stepsaga.infra.local import LambdaContext, LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import LambdaContext, LocalStepFunctions
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:f"

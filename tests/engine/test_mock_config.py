@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from stepsaga.infra.local import DefinitionError, LocalStepFunctions
-from stepsaga.infra.local.stepfunctions import MockConfig
+from stepsaga.infra.local.stepfunctions import DefinitionError, LocalStepFunctions, MockConfig
 
 DEFINITION: dict[str, Any] = {
     "StartAt": "Reserve",

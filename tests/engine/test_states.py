@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stepsaga.infra.local import DefinitionError, LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import DefinitionError, LocalStepFunctions
 
 
 def machine(**states: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from stepsaga.domain import (
     ConcurrencyError,
-    Event,
     EventTooLargeError,
+    StoredEvent,
     StreamId,
     TenantMismatchError,
 )
@@ -34,8 +34,8 @@ OFFSETS = {"current": 0, "stale": -1, "ahead": 1}
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def event(event_id: str, tenant: str = "acme", **payload: object) -> Event:
-    return Event(
+def event(event_id: str, tenant: str = "acme", **payload: object) -> StoredEvent:
+    return StoredEvent(
         event_id=event_id,
         type="Happened",
         payload={"n": event_id, **payload},
@@ -258,7 +258,7 @@ class EventStoreContract(abc.ABC):
     ) -> None:
         store = self.make_store()
         model: dict[StreamId, list[str]] = {stream: [] for stream in STREAMS}
-        last: dict[StreamId, tuple[int, list[Event]]] = {}
+        last: dict[StreamId, tuple[int, list[StoredEvent]]] = {}
         names = itertools.count()
 
         for stream, size, mode in operations:

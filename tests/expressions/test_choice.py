@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from stepsaga.workflows.expressions import (
-    OPERATORS,
+from stepsaga.workflows._expressions import (
     EvaluationError,
+    EvaluationScope,
     ExpressionSyntaxError,
-    Scope,
     compile_choice_rule,
 )
+from stepsaga.workflows.facts import CHOICE_OPERATORS
 from tests.conformance import entered_states, parsed, records
 
 
@@ -133,7 +133,7 @@ def test_and_or_not_combine_nested_rules() -> None:
 
 
 def test_variables_and_context_can_be_compared() -> None:
-    scope = Scope(context={"State": {"RetryCount": 2}}, variables={"limit": 3})
+    scope = EvaluationScope(context={"State": {"RetryCount": 2}}, variables={"limit": 3})
     rule = {"Variable": "$$.State.RetryCount", "NumericLessThanPath": "$limit", "Next": "X"}
     assert compile_choice_rule(rule).matches({}, scope)
 
@@ -182,7 +182,7 @@ AWS_OPERATORS = [
 
 
 def test_the_operator_set_is_the_one_the_aws_documentation_lists() -> None:
-    assert set(AWS_OPERATORS) == OPERATORS
+    assert set(AWS_OPERATORS) == CHOICE_OPERATORS
 
 
 @pytest.mark.parametrize(
@@ -247,7 +247,7 @@ def test_choice_decisions_in_aws_histories() -> None:
             after = history[history.index(exited) + 1 :]
             taken = next(e for e in after if e["type"].endswith("StateEntered"))
             # WHEN its rules are evaluated on the input it received
-            scope = Scope(variables=variables)
+            scope = EvaluationScope(variables=variables)
             chosen = state.get("Default")
             try:
                 for rule in state["Choices"]:

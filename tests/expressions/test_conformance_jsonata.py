@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stepsaga.workflows.expressions import EvaluationError, Scope, compile_jsonata_template
+from stepsaga.workflows._expressions import (
+    EvaluationError,
+    EvaluationScope,
+    compile_jsonata_template,
+)
 from tests.conformance import entered_states, parsed, records
 
 
@@ -24,7 +28,7 @@ def test_pass_outputs_assignments_and_failures_match_aws() -> None:
             if _language(record, state) != "JSONata" or "context" in json.dumps(state):
                 continue  # the context object holds values the recorder replaced
             states = {"input": parsed(entered["input"])}
-            scope = Scope(variables=variables)
+            scope = EvaluationScope(variables=variables)
             outcome = next(
                 e
                 for e in history[index + 1 :]
@@ -80,7 +84,7 @@ def test_choice_conditions_match_aws() -> None:
             if taken is None:
                 continue
             states = {"input": parsed(entered["input"])}
-            scope = Scope(variables=variables)
+            scope = EvaluationScope(variables=variables)
             chosen = state.get("Default")
             for rule in state["Choices"]:
                 condition = compile_jsonata_template(rule["Condition"], "Condition")

@@ -12,9 +12,9 @@ import json
 import re
 from typing import Any
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
-    Scope,
+    EvaluationScope,
     compile_path,
     compile_reference_path,
     compile_template,
@@ -36,7 +36,7 @@ def with_uuid_placeholders(value: Any) -> Any:
     return json.loads(_UUID.sub(replace, json.dumps(value)))
 
 
-def run_pass(state: dict[str, Any], data: Any, scope: Scope) -> Any:
+def run_pass(state: dict[str, Any], data: Any, scope: EvaluationScope) -> Any:
     """JSONPath-mode Pass processing, in the order the ASL specification gives."""
     input_path = state.get("InputPath", "$")
     effective = {} if input_path is None else compile_path(input_path).evaluate(data, scope)
@@ -73,7 +73,7 @@ def test_pass_states_reproduce_aws_outputs_and_failures() -> None:
         for index, entered, state, variables in entered_states(record, "PassStateEntered"):
             if "$$" in json.dumps(state):
                 continue  # the context object holds values the recorder replaced
-            scope = Scope(variables=variables)
+            scope = EvaluationScope(variables=variables)
             try:
                 ours: Any = run_pass(state, parsed(entered["input"]), scope)
                 error: EvaluationError | None = None

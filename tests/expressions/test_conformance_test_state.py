@@ -12,9 +12,9 @@ import json
 import re
 from typing import Any
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
-    Scope,
+    EvaluationScope,
     compile_path,
     compile_reference_path,
     compile_template,
@@ -34,7 +34,7 @@ def normalised(value: Any) -> Any:
 
 def steps(state: dict[str, Any], request: dict[str, Any], inspection: dict[str, Any]) -> Any:
     """Yield (inspection field, our value) for each processing step AWS reported."""
-    scope = Scope(
+    scope = EvaluationScope(
         context=json.loads(request.get("context") or "{}"),
         variables=json.loads(request.get("variables") or "{}"),
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     ExpressionSyntaxError,
     check_jsonata,
     compile_choice_rule,

@@ -10,18 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
+    EvaluationScope,
     ExpressionSyntaxError,
     PathNotFoundError,
-    Scope,
-    evaluate_intrinsic,
     parse_intrinsic,
 )
+from stepsaga.workflows._expressions._intrinsics import compile_intrinsic
 
 
-def run(call: str, data: Any = None, scope: Scope | None = None) -> Any:
-    return evaluate_intrinsic(call, data, scope)
+def run(call: str, data: Any = None, scope: EvaluationScope | None = None) -> Any:
+    return compile_intrinsic(parse_intrinsic(call))(data, scope or EvaluationScope())
 
 
 def fails(call: str, data: Any = None) -> EvaluationError:
@@ -264,15 +264,17 @@ def test_math_add_refuses_non_numbers_and_out_of_range() -> None:
 
 def test_math_random_is_within_bounds_and_reproducible_with_a_seed() -> None:
     seeded = {
-        run("States.MathRandom(0, 999, 3)", scope=Scope(random=random.Random(i))) for i in range(5)
+        run("States.MathRandom(0, 999, 3)", scope=EvaluationScope(random=random.Random(i)))
+        for i in range(5)
     }
     assert len(seeded) == 1  # the seed argument, not the scope, decides
     values = [
-        run("States.MathRandom(5, 8)", scope=Scope(random=random.Random(i))) for i in range(50)
+        run("States.MathRandom(5, 8)", scope=EvaluationScope(random=random.Random(i)))
+        for i in range(50)
     ]
     assert set(values) <= {5, 6, 7}
-    first = run("States.MathRandom(0, 1000000)", scope=Scope(random=random.Random(42)))
-    again = run("States.MathRandom(0, 1000000)", scope=Scope(random=random.Random(42)))
+    first = run("States.MathRandom(0, 1000000)", scope=EvaluationScope(random=random.Random(42)))
+    again = run("States.MathRandom(0, 1000000)", scope=EvaluationScope(random=random.Random(42)))
     assert first == again  # the execution's seeded random source makes runs reproducible
     fails("States.MathRandom(5, 5)")
 
@@ -298,8 +300,8 @@ def test_string_split_splits_on_each_separator_character(
 
 
 def test_uuid_is_version_4_and_follows_the_scope_random_source() -> None:
-    first = run("States.UUID()", scope=Scope(random=random.Random(7)))
-    second = run("States.UUID()", scope=Scope(random=random.Random(7)))
+    first = run("States.UUID()", scope=EvaluationScope(random=random.Random(7)))
+    second = run("States.UUID()", scope=EvaluationScope(random=random.Random(7)))
     assert first == second
     assert uuid.UUID(first).version == 4
 
@@ -309,7 +311,7 @@ def test_nested_calls_compose() -> None:
         "States.ArrayGetItem(States.StringSplit($$.StateMachine.Name, '-'), "
         "States.MathAdd(States.ArrayLength(States.StringSplit($$.StateMachine.Name, '-')), -1))"
     )
-    scope = Scope(context={"StateMachine": {"Name": "orders-place-v2"}})
+    scope = EvaluationScope(context={"StateMachine": {"Name": "orders-place-v2"}})
     assert run(call, None, scope) == "v2"
 
 

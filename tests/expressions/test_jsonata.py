@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
+    EvaluationScope,
     ExpressionSyntaxError,
-    Scope,
     check_jsonata,
-    compile_jsonata,
     compile_jsonata_template,
     strip_jsonata,
 )
+from stepsaga.workflows._expressions._jsonata import compile_jsonata
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_expressions_at_any_depth_see_states_and_variables() -> None:
         {"sum": "{% $sum($states.input.items) %}", "nested": ["{% $limit * 2 %}", "plain"]},
         "Output",
     )
-    result = template.evaluate(STATES, Scope(variables={"limit": 5}))
+    result = template.evaluate(STATES, EvaluationScope(variables={"limit": 5}))
     assert result == {"sum": 6, "nested": [10, "plain"]}
 
 
@@ -120,9 +120,9 @@ def test_a_variable_holding_null_is_null_not_undefined(assigned: Any) -> None:
     # Recorded on AWS: Items "{% $ItemsVar %}" with $ItemsVar null yields null (the Map then
     # fails on the type), not "returned nothing (undefined)".
     template = compile_jsonata_template("{% $ItemsVar %}", "Items")
-    assert template.evaluate(STATES, Scope(variables={"ItemsVar": assigned})) == assigned
+    assert template.evaluate(STATES, EvaluationScope(variables={"ItemsVar": assigned})) == assigned
     combined = compile_jsonata_template("{% [$ItemsVar = null, $exists($ItemsVar)] %}")
-    assert combined.evaluate(STATES, Scope(variables={"ItemsVar": None})) == [True, True]
+    assert combined.evaluate(STATES, EvaluationScope(variables={"ItemsVar": None})) == [True, True]
 
 
 def test_failing_expression_is_a_query_evaluation_error_naming_the_field() -> None:
@@ -149,8 +149,8 @@ def test_aws_jsonata_functions(expression: str, expected: Any) -> None:
 
 def test_random_and_uuid_follow_the_scope_random_source() -> None:
     template = compile_jsonata_template({"r": "{% $random() %}", "u": "{% $uuid() %}"})
-    first = template.evaluate(STATES, Scope(random=random.Random(3)))
-    again = template.evaluate(STATES, Scope(random=random.Random(3)))
+    first = template.evaluate(STATES, EvaluationScope(random=random.Random(3)))
+    again = template.evaluate(STATES, EvaluationScope(random=random.Random(3)))
     assert first == again
     assert 0 <= first["r"] < 1
     assert uuid.UUID(first["u"]).version == 4

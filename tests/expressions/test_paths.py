@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
+    EvaluationScope,
     ExpressionSyntaxError,
     PathNotFoundError,
-    Scope,
     compile_path,
     compile_reference_path,
 )
@@ -49,9 +49,7 @@ def test_definite_path_selects_one_node(path: str, expected: Any) -> None:
     ],
 )
 def test_indefinite_path_returns_list_of_matches(path: str, expected: Any) -> None:
-    compiled = compile_path(path)
-    assert not compiled.is_definite
-    assert compiled.evaluate(DOC) == expected
+    assert compile_path(path).evaluate(DOC) == expected
 
 
 def test_indefinite_path_with_no_match_is_an_empty_list_not_an_error() -> None:
@@ -84,7 +82,7 @@ def test_index_into_an_object_or_key_into_an_array_selects_nothing() -> None:
 
 
 def test_context_and_variable_roots() -> None:
-    scope = Scope(context={"Execution": {"Id": "arn:x"}}, variables={"order": {"id": 7}})
+    scope = EvaluationScope(context={"Execution": {"Id": "arn:x"}}, variables={"order": {"id": 7}})
     assert compile_path("$$.Execution.Id").evaluate(DOC, scope) == "arn:x"
     assert compile_path("$$").evaluate(DOC, scope) == scope.context
     assert compile_path("$order.id").evaluate(DOC, scope) == 7
@@ -94,7 +92,7 @@ def test_context_and_variable_roots() -> None:
 
 def test_undefined_variable_is_a_runtime_error() -> None:
     with pytest.raises(EvaluationError) as caught:
-        compile_path("$missing.x").evaluate(DOC, Scope())
+        compile_path("$missing.x").evaluate(DOC, EvaluationScope())
     assert caught.value.error == "States.Runtime"
     assert "missing" in caught.value.cause
 
@@ -102,7 +100,7 @@ def test_undefined_variable_is_a_runtime_error() -> None:
 def test_exists_reports_presence_without_raising() -> None:
     assert compile_path("$.n").exists(DOC)
     assert not compile_path("$.zz").exists(DOC)
-    assert not compile_path("$undefined").exists(DOC, Scope())
+    assert not compile_path("$undefined").exists(DOC, EvaluationScope())
 
 
 @pytest.mark.parametrize("text", ["a.b", "", "$.a[?(", "$.a.*.[", "$[", "$.a['b"])

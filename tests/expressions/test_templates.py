@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows._expressions import (
     EvaluationError,
+    EvaluationScope,
     ExpressionSyntaxError,
-    Scope,
     compile_template,
 )
 from tests.expressions.test_paths import existing_routes, path_text, read
 
-SCOPE = Scope(
+SCOPE = EvaluationScope(
     context={"Execution": {"Id": "arn:exec", "Input": {"k": 1}}, "State": {"Name": "S"}},
     variables={"total": 42, "order": {"id": "o-1"}},
     random=random.Random(1),

@@ -10,7 +10,7 @@ import pytest
 
 from stepsaga.examples.orders.sagas import PLACE_ORDER
 from stepsaga.workflows.asl import parse_definition
-from stepsaga.workflows.render import build_graph, render, to_asl_json, to_dot, to_mermaid
+from stepsaga.workflows.render import build_diagram, render, to_asl_json, to_dot, to_mermaid
 from stepsaga.workflows.saga import compile_saga
 from tests.conformance import MISSING, conformance_dir
 
@@ -173,15 +173,15 @@ def test_every_recorded_definition_renders_with_edges_between_drawn_states() -> 
             raw = json.loads(definition) if isinstance(definition, str) else definition
             if not isinstance(raw, dict) or "States" not in raw:
                 continue
-            graph = build_graph(raw)
+            diagram = build_diagram(raw)
             drawn = set()
-            scopes = [graph.root]
-            while scopes:
-                scope = scopes.pop()
-                drawn |= {n.id for n in scope.nodes}
-                scopes.extend(scope.children)
-            assert {e.source for e in graph.edges} - {"__start"} <= drawn, path.name
-            assert {e.target for e in graph.edges} - {"__end"} <= drawn, path.name
+            clusters = [diagram.root]
+            while clusters:
+                cluster = clusters.pop()
+                drawn |= {n.id for n in cluster.nodes}
+                clusters.extend(cluster.children)
+            assert {e.source for e in diagram.edges} - {"__start"} <= drawn, path.name
+            assert {e.target for e in diagram.edges} - {"__end"} <= drawn, path.name
             to_mermaid(raw)
             to_dot(raw)
             seen += 1

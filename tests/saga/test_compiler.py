@@ -168,7 +168,7 @@ def test_payload_builds_a_step_envelope() -> None:
     envelope = StepEnvelope.model_validate(resolve(payload))
     assert envelope.state.name == "CompensateReserveStock"
     assert envelope.error is not None and envelope.error.error == "PaymentDeclined"
-    assert envelope.result_of("ReserveStock") == {"ok": True}
+    assert envelope.results["ReserveStock"].payload == {"ok": True}
 
 
 if __name__ == "__main__":

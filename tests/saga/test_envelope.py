@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from stepsaga.workflows.saga import CommandMeta, ExecutionInput, StepEnvelope
 
@@ -47,16 +47,10 @@ def test_meta_rejects_an_empty_tenant_naming_the_field() -> None:
 
 def test_envelope_exposes_earlier_results_and_context() -> None:
     envelope = StepEnvelope.model_validate(_envelope())
-    assert envelope.result_of("ReserveStock") == {"reservationId": "r-9"}
+    assert envelope.results["ReserveStock"].payload == {"reservationId": "r-9"}
     assert envelope.state.retry_count == 2
     assert envelope.execution.name == "e-1"
     assert envelope.error is None
-
-
-def test_result_of_an_unfinished_step_names_it_and_the_finished_ones() -> None:
-    envelope = StepEnvelope.model_validate(_envelope())
-    with pytest.raises(KeyError, match=r"ChargePayment.*ReserveStock"):
-        envelope.result_of("ChargePayment")
 
 
 def test_compensation_envelope_carries_the_caught_error() -> None:
@@ -65,11 +59,3 @@ def test_compensation_envelope_carries_the_caught_error() -> None:
     assert envelope.error is not None
     assert envelope.error.error == "PaymentDeclined"
     assert envelope.error.cause == '{"errorMessage": "no"}'
-
-
-def test_command_as_validates_against_the_command_model() -> None:
-    class Order(BaseModel):
-        orderId: str
-
-    envelope = StepEnvelope.model_validate(_envelope())
-    assert envelope.command_as(Order).orderId == "o-1"

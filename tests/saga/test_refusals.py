@@ -218,7 +218,7 @@ def test_definition_the_asl_model_rejects_is_refused_not_returned(
     def broken(self: Any) -> dict[str, Any]:
         return {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}
 
-    monkeypatch.setattr(_compiler._Builder, "build", broken)
+    monkeypatch.setattr(_compiler._DefinitionBuilder, "build", broken)
     # WHEN compiling THEN the ASL model's problem surfaces as a refusal with its pointer
     error = _refusal(_saga(GOOD, PIVOT, pivot="Confirm"))
     assert error.problems[0].rule == "asl-invalid"

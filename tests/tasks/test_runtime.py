@@ -15,8 +15,8 @@ from stepsaga.domain import (
     Command,
     ConcurrencyError,
     DomainEvent,
-    Event,
     RetryableError,
+    StoredEvent,
     StreamId,
 )
 from stepsaga.tasks import (
@@ -266,7 +266,9 @@ def test_decide_decides_again_on_a_conflict(
     runtime: TaskRuntime, store: InMemoryEventStore
 ) -> None:
     stream = StreamId.of("acme", "Account", "acc-1")
-    competitor = Event(event_id="other", type="Deposited", payload={"amount": 100}, tenant="acme")
+    competitor = StoredEvent(
+        event_id="other", type="Deposited", payload={"amount": 100}, tenant="acme"
+    )
     histories: list[int] = []
 
     def racing(command: Deposit, ctx: StepContext) -> None:

@@ -6,7 +6,6 @@ machine; ``StateMachine.to_dict`` / ``to_json`` emit it back unchanged.
 """
 
 from stepsaga.workflows.asl._models import (
-    COMPARISON_OPERATORS,
     STATE_TYPES,
     AslModel,
     Branch,
@@ -14,7 +13,6 @@ from stepsaga.workflows.asl._models import (
     ChoiceRule,
     ChoiceState,
     FailState,
-    Graph,
     ItemBatcher,
     ItemProcessor,
     ItemReader,
@@ -27,6 +25,7 @@ from stepsaga.workflows.asl._models import (
     ResultWriter,
     Retrier,
     State,
+    StateGraph,
     StateMachine,
     SucceedState,
     TaskState,
@@ -38,7 +37,6 @@ from stepsaga.workflows.asl._sdk import from_sdk_graph
 from stepsaga.workflows.asl._validate import validate, validate_state
 
 __all__ = (
-    "COMPARISON_OPERATORS",
     "STATE_TYPES",
     "ASLValidationError",
     "AslModel",
@@ -47,7 +45,6 @@ __all__ = (
     "ChoiceRule",
     "ChoiceState",
     "FailState",
-    "Graph",
     "ItemBatcher",
     "ItemProcessor",
     "ItemReader",
@@ -61,6 +58,7 @@ __all__ = (
     "ResultWriter",
     "Retrier",
     "State",
+    "StateGraph",
     "StateMachine",
     "SucceedState",
     "TaskState",

@@ -32,8 +32,9 @@ from pydantic import (
 from pydantic.alias_generators import to_pascal
 from pydantic_core import PydanticCustomError
 
+from stepsaga.workflows.facts import CHOICE_OPERATORS
+
 __all__ = (
-    "COMPARISON_OPERATORS",
     "STATE_TYPES",
     "AslModel",
     "Branch",
@@ -41,7 +42,6 @@ __all__ = (
     "ChoiceRule",
     "ChoiceState",
     "FailState",
-    "Graph",
     "ItemBatcher",
     "ItemProcessor",
     "ItemReader",
@@ -54,6 +54,7 @@ __all__ = (
     "ResultWriter",
     "Retrier",
     "State",
+    "StateGraph",
     "StateMachine",
     "SucceedState",
     "TaskState",
@@ -65,32 +66,6 @@ QueryLanguage = Literal["JSONPath", "JSONata"]
 
 STATE_TYPES: Final = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
 """Every ``Type`` a state may have, in the order AWS lists them."""
-
-_COMPARISONS: Final = (
-    "BooleanEquals",
-    "NumericEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "StringEquals",
-    "StringGreaterThan",
-    "StringGreaterThanEquals",
-    "StringLessThan",
-    "StringLessThanEquals",
-    "StringMatches",
-    "TimestampEquals",
-    "TimestampGreaterThan",
-    "TimestampGreaterThanEquals",
-    "TimestampLessThan",
-    "TimestampLessThanEquals",
-)
-COMPARISON_OPERATORS: Final = frozenset(
-    _COMPARISONS
-    + tuple(name + "Path" for name in _COMPARISONS if name != "StringMatches")
-    + ("IsBoolean", "IsNull", "IsNumeric", "IsPresent", "IsString", "IsTimestamp")
-)
-"""Every JSONPath-mode Choice comparison operator (``StringEquals``, ``NumericLessThanPath``…)."""
 
 Number = StrictInt | StrictFloat
 # A field that is a number in JSONPath mode and may be a "{% %}" expression in JSONata mode.
@@ -184,7 +159,7 @@ class ChoiceRule(AslModel):
             raise PydanticCustomError(
                 "asl_unknown_field", "Field '{name}' is not supported", {"name": _OPERATOR_KEY}
             )
-        operators = [key for key in data if key in COMPARISON_OPERATORS]
+        operators = [key for key in data if key in CHOICE_OPERATORS]
         if not operators:
             return data
         if len(operators) > 1:
@@ -216,7 +191,7 @@ class ChoiceRule(AslModel):
 # --- graphs ---------------------------------------------------------------------------------
 
 
-class Graph(AslModel):
+class StateGraph(AslModel):
     """A set of states and where to start: the state machine, a Parallel branch, a Map body."""
 
     comment: str | None = None
@@ -224,7 +199,7 @@ class Graph(AslModel):
     states: dict[str, State]
 
 
-class Branch(Graph):
+class Branch(StateGraph):
     """One ``Branches`` entry of a Parallel state."""
 
 
@@ -235,7 +210,7 @@ class ProcessorConfig(AslModel):
     execution_type: str | None = None
 
 
-class ItemProcessor(Graph):
+class ItemProcessor(StateGraph):
     """The body of a Map state (``ItemProcessor``, or the legacy ``Iterator``)."""
 
     processor_config: ProcessorConfig | None = None
@@ -447,7 +422,7 @@ State = Annotated[
 """Any ASL state, told apart by its ``Type``."""
 
 
-class StateMachine(Graph):
+class StateMachine(StateGraph):
     """A whole state machine definition.
 
     Build it with :func:`stepsaga.workflows.asl.parse_definition`; :meth:`to_dict` and
@@ -469,5 +444,13 @@ class StateMachine(Graph):
         return json.dumps(self.to_dict(), indent=indent, separators=separators, ensure_ascii=False)
 
 
-for _model in (ChoiceRule, Graph, Branch, ItemProcessor, ParallelState, MapState, StateMachine):
+for _model in (
+    ChoiceRule,
+    StateGraph,
+    Branch,
+    ItemProcessor,
+    ParallelState,
+    MapState,
+    StateMachine,
+):
     _model.model_rebuild()

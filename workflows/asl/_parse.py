@@ -9,18 +9,19 @@ from typing import Any, Final
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from stepsaga.workflows._expressions import pointer_of
 from stepsaga.workflows.asl._models import (
     _OPERAND_KEY,
     _OPERATOR_KEY,
-    COMPARISON_OPERATORS,
     STATE_TYPES,
     QueryLanguage,
     State,
     StateMachine,
 )
-from stepsaga.workflows.asl._problems import ASLValidationError, Problem, pointer_of
+from stepsaga.workflows.asl._problems import ASLValidationError, Problem, json_kind
 from stepsaga.workflows.asl._validate import validate as _validate_machine
 from stepsaga.workflows.asl._validate import validate_state as _validate_state
+from stepsaga.workflows.facts import CHOICE_OPERATORS
 
 __all__ = ("parse_definition", "parse_state")
 
@@ -39,24 +40,6 @@ _KINDS: Final = {
 }
 
 
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, float) and not value.is_integer():
-        return f"the fractional number {value}"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "an object"
-    return type(value).__name__
-
-
 def _locate(error: ErrorDetails, raw: Any) -> tuple[list[str | int], Any, Any]:
     """Follow a pydantic error location through the raw input.
 
@@ -70,7 +53,7 @@ def _locate(error: ErrorDetails, raw: Any) -> tuple[list[str | int], Any, Any]:
     for index, item in enumerate(loc):
         if isinstance(node, Mapping) and isinstance(item, str):
             if item in (_OPERATOR_KEY, _OPERAND_KEY):
-                item = next((key for key in node if key in COMPARISON_OPERATORS), item)
+                item = next((key for key in node if key in CHOICE_OPERATORS), item)
             if item in node:
                 tokens.append(item)
                 node, parent = node[item], node
@@ -138,7 +121,7 @@ def _problems_from(exc: ValidationError, raw: Any, prefix: tuple[str | int, ...]
             pointer = pointer_of(prefix + tuple(tokens))
             expected_kinds.setdefault(pointer, []).append(_KINDS[kind])
             wanted = " or ".join(dict.fromkeys(expected_kinds[pointer]))
-            message = f"Expected {wanted}, got {_json_kind(value)}"
+            message = f"Expected {wanted}, got {json_kind(value)}"
         else:
             message = error["msg"]
         pointer = pointer_of(prefix + tuple(tokens))
@@ -167,7 +150,7 @@ def _load(source: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         message = f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise ASLValidationError([Problem("", message, "INVALID_JSON_DESCRIPTION")]) from exc
     if not isinstance(loaded, dict):
-        message = f"A definition must be a JSON object, got {_json_kind(loaded)}"
+        message = f"A definition must be a JSON object, got {json_kind(loaded)}"
         raise ASLValidationError([Problem("", message)])
     if duplicates:
         raise ASLValidationError(_duplicate_problems(loaded, duplicates))
@@ -213,6 +196,9 @@ def parse_definition(
 
     Raises:
         ASLValidationError: listing every problem found, each with its JSON pointer.
+        ImportError: validating a JSONata expression or a complex JSONPath (a filter, a
+            wildcard...) needs a query library this install lacks; the message says what to
+            install (``pip install 'stepsaga[local]'``).
     """
     raw = _load(source)
     try:
@@ -243,6 +229,7 @@ def parse_state(
 
     Raises:
         ASLValidationError: listing every problem found, each with its JSON pointer.
+        ImportError: a query library is missing, as for :func:`parse_definition`.
     """
     raw = _load(source)
     try:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ("ASLValidationError", "Problem", "pointer_of")
-
-
-def _escape(token: str | int) -> str:
-    # RFC 6901: "~" must be escaped before "/" so that "~1" written by the user survives.
-    return str(token).replace("~", "~0").replace("/", "~1")
+__all__ = ("ASLValidationError", "Problem", "json_kind")
 
 
-def pointer_of(tokens: Iterable[str | int]) -> str:
-    """Build an RFC 6901 JSON pointer from tokens: ``["States", "A/B"]`` → ``/States/A~1B``."""
-    return "".join("/" + _escape(token) for token in tokens)
+def json_kind(value: Any) -> str:
+    """How a problem names what it found: ``null``, ``a boolean``, ``an array``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float) and not value.is_integer():
+        return f"the fractional number {value}"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
 
 
 @dataclass(frozen=True, slots=True)

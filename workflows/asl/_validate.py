@@ -12,43 +12,41 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from stepsaga.workflows.asl._models import (
-    AslModel,
-    Catcher,
-    ChoiceRule,
-    ChoiceState,
-    FailState,
-    Graph,
-    MapState,
-    ParallelState,
-    PassState,
-    QueryLanguage,
-    Retrier,
-    State,
-    StateMachine,
-    SucceedState,
-    TaskState,
-    WaitState,
-)
-from stepsaga.workflows.asl._problems import Problem, pointer_of
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows import facts
+from stepsaga.workflows._expressions import (
     ExpressionSyntaxError,
     check_jsonata,
     compile_path,
     compile_reference_path,
     is_intrinsic,
     parse_intrinsic,
+    pointer_of,
     strip_jsonata,
 )
+from stepsaga.workflows.asl._models import (
+    AslModel,
+    Catcher,
+    ChoiceRule,
+    ChoiceState,
+    FailState,
+    MapState,
+    ParallelState,
+    PassState,
+    QueryLanguage,
+    Retrier,
+    State,
+    StateGraph,
+    StateMachine,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from stepsaga.workflows.asl._problems import Problem, json_kind
 
 __all__ = ("validate", "validate_state")
 
 Tokens = tuple[str | int, ...]
 
-MAX_STATE_NAME_LENGTH: Final = 80
-_MAX_RETRY_VALUE: Final = 99_999_999
-_MAX_DELAY_SECONDS: Final = 31_622_400  # one leap year, AWS's ceiling for MaxDelaySeconds
-_MAX_LABEL_LENGTH: Final = 40
 _VARIABLE_NAME: Final = re.compile(r"[^\W\d]\w*")
 _TIMESTAMP: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE
@@ -89,30 +87,6 @@ _JSONATA_ONLY: Final = (
     ("output", "Output", "use OutputPath or ResultSelector"),
     ("items", "Items", "use ItemsPath"),
 )
-_NUMERIC_OPERATORS: Final = frozenset(
-    name
-    for name in (
-        "NumericEquals",
-        "NumericGreaterThan",
-        "NumericGreaterThanEquals",
-        "NumericLessThan",
-        "NumericLessThanEquals",
-    )
-)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _transitions(state: State) -> Iterator[tuple[str, Tokens]]:
@@ -156,7 +130,7 @@ class _Checker:
 
     # --- names and graphs -------------------------------------------------------------------
 
-    def collect_names(self, graph: Graph, at: Tokens) -> None:
+    def collect_names(self, graph: StateGraph, at: Tokens) -> None:
         # This graph's names are registered before any nested graph's, so that a name reused
         # inside a branch is the one reported, not the outer state the user reads first.
         for name in graph.states:
@@ -174,7 +148,7 @@ class _Checker:
             for child, child_at in _children(state, (*at, "States", name)):
                 self.collect_names(child, child_at)
 
-    def graph(self, graph: Graph, at: Tokens, scope: str) -> None:
+    def graph(self, graph: StateGraph, at: Tokens, scope: str) -> None:
         states = graph.states
         if not states:
             self.add((*at, "States"), f"Value cannot be empty: {scope} needs at least one state")
@@ -184,11 +158,11 @@ class _Checker:
             state_at = (*at, "States", name)
             if not name:
                 self.add(state_at, "A state name cannot be empty", "INVALID_STATE_NAME")
-            elif len(name) > MAX_STATE_NAME_LENGTH:
+            elif len(name) > facts.MAX_STATE_NAME_LENGTH:
                 self.add(
                     state_at,
                     f"State name is {len(name)} characters long; the limit is "
-                    f"{MAX_STATE_NAME_LENGTH}",
+                    f"{facts.MAX_STATE_NAME_LENGTH}",
                     "INVALID_STATE_NAME",
                 )
             self.state(state, state_at)
@@ -218,7 +192,7 @@ class _Checker:
             message = f"{field} names '{target}', which is not a state of {scope}"
         self.add(tokens, message, "MISSING_TRANSITION_TARGET")
 
-    def reachability(self, graph: Graph, at: Tokens) -> None:
+    def reachability(self, graph: StateGraph, at: Tokens) -> None:
         states = graph.states
         if graph.start_at not in states:
             return
@@ -384,9 +358,11 @@ class _Checker:
             return
         if isinstance(value, str):
             self.number_expression(value, at, name, language)
-        elif not 1 <= value <= _MAX_RETRY_VALUE:
+        elif not 1 <= value <= facts.MAX_SECONDS_OR_ATTEMPTS:
             self.add(
-                at, f"{name} must be a positive integer (1 to {_MAX_RETRY_VALUE}), got {value}"
+                at,
+                f"{name} must be a positive integer "
+                f"(1 to {facts.MAX_SECONDS_OR_ATTEMPTS}), got {value}",
             )
 
     def number_expression(self, value: str, at: Tokens, name: str, language: QueryLanguage) -> None:
@@ -420,7 +396,7 @@ class _Checker:
             )
         if isinstance(state.seconds, str):
             self.number_expression(state.seconds, (*at, "Seconds"), "Seconds", language)
-        elif state.seconds is not None and not 0 <= state.seconds <= _MAX_RETRY_VALUE:
+        elif state.seconds is not None and not 0 <= state.seconds <= facts.MAX_SECONDS_OR_ATTEMPTS:
             self.add((*at, "Seconds"), f"Seconds must be 0 or more, got {state.seconds}")
         if state.timestamp is not None:
             if language == "JSONata" and strip_jsonata(state.timestamp) is not None:
@@ -544,17 +520,17 @@ class _Checker:
         operand = rule.operand
         if operator.endswith("Path"):
             if not isinstance(operand, str):
-                self.add(operand_at, f"{operator} takes a path string, got {_kind(operand)}")
+                self.add(operand_at, f"{operator} takes a path string, got {json_kind(operand)}")
             else:
                 self.path(operand, operand_at, operator)
         elif operator.startswith("Is") or operator == "BooleanEquals":
             if not isinstance(operand, bool):
-                self.add(operand_at, f"{operator} takes true or false, got {_kind(operand)}")
-        elif operator in _NUMERIC_OPERATORS:
+                self.add(operand_at, f"{operator} takes true or false, got {json_kind(operand)}")
+        elif operator.startswith("Numeric"):  # the ...Path forms are handled above
             if isinstance(operand, bool) or not isinstance(operand, int | float):
-                self.add(operand_at, f"{operator} takes a number, got {_kind(operand)}")
+                self.add(operand_at, f"{operator} takes a number, got {json_kind(operand)}")
         elif not isinstance(operand, str):
-            self.add(operand_at, f"{operator} takes a string, got {_kind(operand)}")
+            self.add(operand_at, f"{operator} takes a string, got {json_kind(operand)}")
 
     # --- Parallel and Map -------------------------------------------------------------------
 
@@ -647,7 +623,8 @@ class _Checker:
                 elif not isinstance(state.items, list):
                     self.add(
                         (*at, "Items"),
-                        f"Items must be an array or a {{% %}} expression, got {_kind(state.items)}",
+                        "Items must be an array or a {% %} expression, "
+                        f"got {json_kind(state.items)}",
                     )
                 else:
                     self.jsonata_template(state.items, (*at, "Items"))
@@ -672,8 +649,8 @@ class _Checker:
             0,
             100,
         )
-        if state.label is not None and len(state.label) > _MAX_LABEL_LENGTH:
-            self.add((*at, "Label"), f"Label is longer than {_MAX_LABEL_LENGTH} characters")
+        if state.label is not None and len(state.label) > facts.MAX_LABEL_LENGTH:
+            self.add((*at, "Label"), f"Label is longer than {facts.MAX_LABEL_LENGTH} characters")
         self.distributed_parts(state, at, language)
         self.retries(state.retry, (*at, "Retry"))
         self.catches(state.catch, (*at, "Catch"), language)
@@ -739,11 +716,11 @@ class _Checker:
     def error_equals(self, errors: list[str], at: Tokens, is_last: bool, what: str) -> None:
         if not errors:
             self.add(at, f"Value cannot be empty: a {what} needs at least one error name")
-        if "States.ALL" in errors:
+        if facts.STATES_ALL in errors:
             if len(errors) > 1:
-                self.add(at, "'States.ALL' must appear alone in ErrorEquals")
+                self.add(at, f"'{facts.STATES_ALL}' must appear alone in ErrorEquals")
             elif not is_last:
-                self.add(at, f"A {what} matching 'States.ALL' must be the last one")
+                self.add(at, f"A {what} matching '{facts.STATES_ALL}' must be the last one")
 
     def retries(self, retriers: list[Retrier], at: Tokens) -> None:
         for index, retrier in enumerate(retriers):
@@ -751,16 +728,16 @@ class _Checker:
             self.error_equals(
                 retrier.error_equals, (*here, "ErrorEquals"), index == len(retriers) - 1, "retrier"
             )
-            if not 1 <= retrier.interval_seconds <= _MAX_RETRY_VALUE:
+            if not 1 <= retrier.interval_seconds <= facts.MAX_SECONDS_OR_ATTEMPTS:
                 self.add(
                     (*here, "IntervalSeconds"),
-                    f"IntervalSeconds must be between 1 and {_MAX_RETRY_VALUE}, "
+                    f"IntervalSeconds must be between 1 and {facts.MAX_SECONDS_OR_ATTEMPTS}, "
                     f"got {retrier.interval_seconds}",
                 )
-            if not 0 <= retrier.max_attempts <= _MAX_RETRY_VALUE:
+            if not 0 <= retrier.max_attempts <= facts.MAX_SECONDS_OR_ATTEMPTS:
                 self.add(
                     (*here, "MaxAttempts"),
-                    f"MaxAttempts must be between 0 and {_MAX_RETRY_VALUE}, "
+                    f"MaxAttempts must be between 0 and {facts.MAX_SECONDS_OR_ATTEMPTS}, "
                     f"got {retrier.max_attempts}",
                 )
             if retrier.backoff_rate < 1:
@@ -769,12 +746,12 @@ class _Checker:
                     f"BackoffRate must be 1.0 or more, got {retrier.backoff_rate}",
                 )
             delay = retrier.max_delay_seconds
-            if delay is not None and not 1 <= delay <= _MAX_DELAY_SECONDS:
+            if delay is not None and not 1 <= delay <= facts.MAX_DELAY_SECONDS:
                 self.add(
                     (*here, "MaxDelaySeconds"),
-                    f"MaxDelaySeconds must be between 1 and {_MAX_DELAY_SECONDS}, got {delay}",
+                    f"MaxDelaySeconds must be between 1 and {facts.MAX_DELAY_SECONDS}, got {delay}",
                 )
-            if retrier.jitter_strategy not in ("FULL", "NONE"):
+            if retrier.jitter_strategy not in facts.JITTER_STRATEGIES:
                 self.add(
                     (*here, "JitterStrategy"),
                     f"JitterStrategy must be FULL or NONE, got '{retrier.jitter_strategy}'",
@@ -811,11 +788,11 @@ class _Checker:
             return
         for key in assign:
             name = key[:-2] if language == "JSONPath" and key.endswith(".$") else key
-            if not _VARIABLE_NAME.fullmatch(name) or len(name) > MAX_STATE_NAME_LENGTH:
+            if not _VARIABLE_NAME.fullmatch(name) or len(name) > facts.MAX_VARIABLE_NAME_LENGTH:
                 self.add(
                     (*at, key),
                     f"'{name}' is not a valid variable name: use a letter or '_' followed by "
-                    "letters, digits or '_' (at most 80 characters)",
+                    f"letters, digits or '_' (at most {facts.MAX_VARIABLE_NAME_LENGTH} characters)",
                 )
         self.template(dict(assign), at, language)
 
@@ -836,7 +813,7 @@ class _Checker:
                         self.add(
                             (*at, key),
                             f"The value of '{key}' must be a path or an intrinsic function "
-                            f"string, got {_kind(item)}",
+                            f"string, got {json_kind(item)}",
                         )
                 else:
                     self.path_template(item, (*at, key))
@@ -904,7 +881,7 @@ class _Checker:
             self.path(text, at, field)
 
 
-def _children(state: State, at: Tokens) -> Iterator[tuple[Graph, Tokens]]:
+def _children(state: State, at: Tokens) -> Iterator[tuple[StateGraph, Tokens]]:
     if isinstance(state, ParallelState):
         for index, branch in enumerate(state.branches):
             yield branch, (*at, "Branches", index)
@@ -926,7 +903,10 @@ def validate(machine: StateMachine) -> list[Problem]:
     """
     checker = _Checker(machine.query_language)
     checker.collect_names(machine, ())
-    if machine.timeout_seconds is not None and not 1 <= machine.timeout_seconds <= _MAX_RETRY_VALUE:
+    if (
+        machine.timeout_seconds is not None
+        and not 1 <= machine.timeout_seconds <= facts.MAX_SECONDS_OR_ATTEMPTS
+    ):
         checker.add(("TimeoutSeconds",), "TimeoutSeconds must be a positive integer")
     checker.graph(machine, (), "the state machine")
     return checker.problems

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Literal
 
+from stepsaga.workflows.render._diagram import Definition, as_dict
 from stepsaga.workflows.render._dot import to_dot
-from stepsaga.workflows.render._graph import Definition, as_dict
 from stepsaga.workflows.render._mermaid import to_mermaid
 
 Format = Literal["asl", "mermaid", "dot"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from stepsaga.workflows.render._graph import (
+from stepsaga.workflows.render._diagram import (
     END_ID,
     START_ID,
+    Cluster,
     Definition,
     Edge,
     Node,
-    Scope,
-    build_graph,
+    build_diagram,
 )
 
 _RED = "#c62828"
@@ -46,12 +46,12 @@ def _node(node: Node) -> str:
     return f"{_quote(node.id)} [{attrs}];"
 
 
-def _scope(scope: Scope, indent: str, lines: list[str]) -> None:
-    lines.extend(indent + _node(node) for node in scope.nodes)
-    for child in scope.children:
+def _cluster(cluster: Cluster, indent: str, lines: list[str]) -> None:
+    lines.extend(indent + _node(node) for node in cluster.nodes)
+    for child in cluster.children:
         lines.append(f"{indent}subgraph {_quote('cluster_' + child.id)} {{")
         lines.append(f'{indent}    label={_quote(child.label)}; style="rounded,dashed";')
-        _scope(child, indent + "    ", lines)
+        _cluster(child, indent + "    ", lines)
         lines.append(f"{indent}}}")
 
 
@@ -70,16 +70,16 @@ def to_dot(definition: Definition) -> str:
     between states only a `Catch` reaches (a saga's compensations) are dashed and red, and those
     states are filled pale red. Map and Parallel branches are clusters, entered by bold edges.
     """
-    graph = build_graph(definition)
+    diagram = build_diagram(definition)
     lines = [
-        f"digraph {_quote(graph.root.label)} {{",
+        f"digraph {_quote(diagram.root.label)} {{",
         "    rankdir=TB;",
         '    node [fontname="Helvetica"];',
         '    edge [fontname="Helvetica", fontsize=10];',
         f"    {_quote(START_ID)} [{_MARKER}, shape=circle, width=0.2];",
         f"    {_quote(END_ID)} [{_MARKER}, shape=doublecircle, width=0.15];",
     ]
-    _scope(graph.root, "    ", lines)
-    lines.extend(_edge(edge) for edge in graph.edges)
+    _cluster(diagram.root, "    ", lines)
+    lines.extend(_edge(edge) for edge in diagram.edges)
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from stepsaga.workflows.render._graph import (
+from stepsaga.workflows.render._diagram import (
     END_ID,
     START_ID,
+    Cluster,
     Definition,
     Edge,
     Node,
-    Scope,
-    build_graph,
+    build_diagram,
 )
 
 _SHAPES = {
@@ -43,12 +43,12 @@ def _node(node: Node) -> str:
     return f"{node.id}{opening}{_text(node.name)}{closing}"
 
 
-def _scope(scope: Scope, indent: str, lines: list[str]) -> None:
-    lines.extend(indent + _node(node) for node in scope.nodes)
-    for child in scope.children:
+def _cluster(cluster: Cluster, indent: str, lines: list[str]) -> None:
+    lines.extend(indent + _node(node) for node in cluster.nodes)
+    for child in cluster.children:
         lines.append(f'{indent}subgraph {child.id}["{_text(child.label)}"]')
         lines.append(f"{indent}    direction TB")
-        _scope(child, indent + "    ", lines)
+        _cluster(child, indent + "    ", lines)
         lines.append(f"{indent}end")
 
 
@@ -58,9 +58,9 @@ def _edge(edge: Edge) -> str:
     return f"    {edge.source} {arrow}{label} {edge.target}"
 
 
-def _all_nodes(scope: Scope) -> list[Node]:
-    nodes = list(scope.nodes)
-    for child in scope.children:
+def _all_nodes(cluster: Cluster) -> list[Node]:
+    nodes = list(cluster.nodes)
+    for child in cluster.children:
         nodes.extend(_all_nodes(child))
     return nodes
 
@@ -73,11 +73,11 @@ def to_mermaid(definition: Definition) -> str:
     states are filled red (`recovery` class). Map and Parallel branches are subgraphs, entered by
     thick arrows.
     """
-    graph = build_graph(definition)
+    diagram = build_diagram(definition)
     lines = ["flowchart TD", f"    {START_ID}((start))", f"    {END_ID}((end))"]
-    _scope(graph.root, "    ", lines)
-    lines.extend(_edge(edge) for edge in graph.edges)
-    nodes = _all_nodes(graph.root)
+    _cluster(diagram.root, "    ", lines)
+    lines.extend(_edge(edge) for edge in diagram.edges)
+    nodes = _all_nodes(diagram.root)
     lines.append("    classDef recovery fill:#fdecea,stroke:#c62828,color:#000")
     lines.append("    classDef fail fill:#c62828,stroke:#8e0000,color:#fff")
     recovery = [n.id for n in nodes if n.recovery and n.type != "Fail"]
@@ -87,7 +87,7 @@ def to_mermaid(definition: Definition) -> str:
     if fails:
         lines.append(f"    class {','.join(fails)} fail")
     # linkStyle counts links in the order they were written above.
-    red = [str(i) for i, e in enumerate(graph.edges) if e.kind in ("catch", "recovery")]
+    red = [str(i) for i, e in enumerate(diagram.edges) if e.kind in ("catch", "recovery")]
     if red:
         lines.append(f"    linkStyle {','.join(red)} {RECOVERY_LINK_STYLE}")
     return "\n".join(lines) + "\n"

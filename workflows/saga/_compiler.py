@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from stepsaga.workflows import facts
 from stepsaga.workflows.asl import ASLValidationError, StateMachine, parse_definition
 from stepsaga.workflows.saga._dsl import (
     COMPENSATION_RETRY,
     DEFAULT_RETRY,
-    MAX_ATTEMPTS_LIMIT,
     TRANSIENT_RETRY,
     UNTIL_SUCCESS,
     FunctionNames,
@@ -25,7 +25,6 @@ from stepsaga.workflows.saga._dsl import (
 )
 from stepsaga.workflows.saga._envelope import COMPENSATION_FAILED, RESULT_PAYLOAD_KEY
 
-LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 #: The Pass state that creates `$.results` before the first task reads it.
 BEGIN_STATE = "Begin"
 #: The Fail state that ends a failed saga with the original error.
@@ -40,13 +39,10 @@ COMPENSATION_ERROR_PATH = "$.compensationError"
 NOTIFICATION_ERROR_PATH = "$.failureNotificationError"
 
 _STEP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_STEP_NAME_MAX = 80 - len(COMPENSATE_PREFIX)
-_SAGA_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_STEP_NAME_MAX = facts.MAX_STATE_NAME_LENGTH - len(COMPENSATE_PREFIX)
+# A saga's name is its state machine's name.
+_SAGA_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{facts.MAX_NAME_LENGTH}}}")
 _HANDLER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_FUNCTION_NAME_MAX = 64
-_MAX_DELAY_LIMIT = 31_622_400
-_JITTERS = ("FULL", "NONE")
-_STATES_ALL = "States.ALL"
 
 
 @dataclass(frozen=True)
@@ -124,7 +120,7 @@ def _definition(saga: Saga, functions: FunctionNames | None) -> dict[str, Any]:
     problems = list(_check(saga, names))
     if problems:
         raise SagaCompileError(saga.name, problems)
-    return _Builder(saga, names).build()
+    return _DefinitionBuilder(saga, names).build()
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -140,7 +136,9 @@ def _pivot_index(saga: Saga) -> int | None:
 def _check(saga: Saga, names: FunctionNames) -> Iterator[SagaProblem]:
     if not isinstance(saga.name, str) or not _SAGA_NAME.fullmatch(saga.name):
         yield SagaProblem(
-            None, "saga-name", f"{saga.name!r} is not 1-80 letters, digits, '-' or '_'"
+            None,
+            "saga-name",
+            f"{saga.name!r} is not 1-{facts.MAX_NAME_LENGTH} letters, digits, '-' or '_'",
         )
     if not (isinstance(saga.command, type) and issubclass(saga.command, BaseModel)):
         yield SagaProblem(
@@ -211,13 +209,13 @@ def _check_step(
     if step.timeout is not None:
         yield from _check_timeout(label, step.timeout)
     committed = is_pivot or past_pivot
-    if committed and step.retry is not None and tuple(step.retry.errors) != (_STATES_ALL,):
+    if committed and step.retry is not None and tuple(step.retry.errors) != (facts.STATES_ALL,):
         where = "the pivot" if is_pivot else "a step past the pivot"
         yield SagaProblem(
             label,
             "retry-after-pivot",
             f"{where} must retry until it succeeds (it may have committed): its policy's "
-            "errors must be ('States.ALL',)",
+            f"errors must be ({facts.STATES_ALL!r},)",
         )
     yield from _check_policy(label, step.retry, "retry")
     if not isinstance(step, Step):
@@ -255,7 +253,8 @@ def _check_name(name: object) -> Iterator[SagaProblem]:
             label,
             "step-name",
             f"{len(name)} characters is too long: at most {_STEP_NAME_MAX}, since "
-            f"'{COMPENSATE_PREFIX}<Step>' must fit the 80-character state name limit",
+            f"'{COMPENSATE_PREFIX}<Step>' must fit the {facts.MAX_STATE_NAME_LENGTH}-character "
+            "state name limit",
         )
 
 
@@ -268,20 +267,25 @@ def _check_handler(
             "handler-name",
             f"{role} {handler!r} must start with a letter and hold only letters, digits and '_'",
         )
-    elif not names.placeholders and len(names.function_name(handler)) > _FUNCTION_NAME_MAX:
+    elif (
+        not names.placeholders
+        and len(names.function_name(handler)) > facts.MAX_LAMBDA_FUNCTION_NAME_LENGTH
+    ):
         yield SagaProblem(
             step,
             "handler-name",
             f"{role} function name {names.function_name(handler)!r} exceeds "
-            f"{_FUNCTION_NAME_MAX} characters",
+            f"{facts.MAX_LAMBDA_FUNCTION_NAME_LENGTH} characters",
         )
 
 
 def _check_timeout(step: str | None, timeout: object) -> Iterator[SagaProblem]:
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
         yield SagaProblem(step, "timeout", f"timeout {timeout!r} must be a whole number >= 1")
-    elif timeout > MAX_ATTEMPTS_LIMIT:
-        yield SagaProblem(step, "timeout", f"timeout {timeout} exceeds {MAX_ATTEMPTS_LIMIT}")
+    elif timeout > facts.MAX_SECONDS_OR_ATTEMPTS:
+        yield SagaProblem(
+            step, "timeout", f"timeout {timeout} exceeds {facts.MAX_SECONDS_OR_ATTEMPTS}"
+        )
 
 
 def _is_int(value: object) -> bool:
@@ -295,10 +299,15 @@ def _check_policy(step: str | None, policy: RetryPolicy | None, role: str) -> It
     def bad(message: str) -> SagaProblem:
         return SagaProblem(step, "retry-policy", f"{role}: {message}")
 
-    if not _is_int(policy.interval) or not 1 <= policy.interval <= MAX_ATTEMPTS_LIMIT:
+    if not _is_int(policy.interval) or not 1 <= policy.interval <= facts.MAX_SECONDS_OR_ATTEMPTS:
         yield bad(f"interval {policy.interval!r} must be a whole number of seconds >= 1")
-    if not _is_int(policy.max_attempts) or not 0 <= policy.max_attempts <= MAX_ATTEMPTS_LIMIT:
-        yield bad(f"max_attempts {policy.max_attempts!r} must be 0..{MAX_ATTEMPTS_LIMIT}")
+    if (
+        not _is_int(policy.max_attempts)
+        or not 0 <= policy.max_attempts <= facts.MAX_SECONDS_OR_ATTEMPTS
+    ):
+        yield bad(
+            f"max_attempts {policy.max_attempts!r} must be 0..{facts.MAX_SECONDS_OR_ATTEMPTS}"
+        )
     rate = policy.backoff_rate
     if (
         isinstance(rate, bool)
@@ -308,18 +317,18 @@ def _check_policy(step: str | None, policy: RetryPolicy | None, role: str) -> It
     ):
         yield bad(f"backoff_rate {rate!r} must be a number >= 1.0")
     if policy.max_delay is not None and (
-        not _is_int(policy.max_delay) or not 1 <= policy.max_delay <= _MAX_DELAY_LIMIT
+        not _is_int(policy.max_delay) or not 1 <= policy.max_delay <= facts.MAX_DELAY_SECONDS
     ):
-        yield bad(f"max_delay {policy.max_delay!r} must be 1..{_MAX_DELAY_LIMIT} seconds")
-    if policy.jitter is not None and policy.jitter not in _JITTERS:
+        yield bad(f"max_delay {policy.max_delay!r} must be 1..{facts.MAX_DELAY_SECONDS} seconds")
+    if policy.jitter is not None and policy.jitter not in facts.JITTER_STRATEGIES:
         yield bad(f"jitter {policy.jitter!r} must be 'FULL' or 'NONE'")
     errors = tuple(policy.errors)
     if not errors:
         yield bad("errors must name at least one error")
     elif not all(isinstance(e, str) and e for e in errors):
         yield bad(f"errors {errors!r} must be non-empty strings")
-    elif _STATES_ALL in errors and len(errors) > 1:
-        yield bad("'States.ALL' must be the only error of its retrier")
+    elif facts.STATES_ALL in errors and len(errors) > 1:
+        yield bad(f"'{facts.STATES_ALL}' must be the only error of its retrier")
     elif len(set(errors)) != len(errors):
         yield bad(f"errors {errors!r} repeat a name")
 
@@ -342,9 +351,9 @@ def _retrier(policy: RetryPolicy, errors: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
-    if tuple(policy.errors) == (_STATES_ALL,):
+    if tuple(policy.errors) == (facts.STATES_ALL,):
         # One retrier: a transient one first would end retrying once its own attempts ran out.
-        return [_retrier(policy, (_STATES_ALL,))]
+        return [_retrier(policy, (facts.STATES_ALL,))]
     own = tuple(e for e in policy.errors if e not in TRANSIENT_RETRY.errors)
     retriers = [_retrier(TRANSIENT_RETRY, TRANSIENT_RETRY.errors)]
     if own:
@@ -369,7 +378,7 @@ def _payload(with_error: bool) -> dict[str, Any]:
     return payload
 
 
-class _Builder:
+class _DefinitionBuilder:
     def __init__(self, saga: Saga, names: FunctionNames) -> None:
         self.saga = saga
         self.names = names
@@ -449,7 +458,7 @@ class _Builder:
         # Keys in the ASL model's canonical order, so the dict and its round trip print alike.
         task: dict[str, Any] = {
             "Type": "Task",
-            "Resource": LAMBDA_INVOKE,
+            "Resource": facts.LAMBDA_INVOKE,
             "Parameters": {
                 "FunctionName": self.names.function_name(handler),
                 "Payload": _payload(with_error),
@@ -460,7 +469,9 @@ class _Builder:
             task["TimeoutSeconds"] = timeout
         task["Retry"] = _retriers(policy)
         result_path, target = catch_into
-        task["Catch"] = [{"ErrorEquals": [_STATES_ALL], "ResultPath": result_path, "Next": target}]
+        task["Catch"] = [
+            {"ErrorEquals": [facts.STATES_ALL], "ResultPath": result_path, "Next": target}
+        ]
         if nxt is None:
             task["End"] = True
         else:

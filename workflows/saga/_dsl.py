@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pydantic import BaseModel
 
-from stepsaga.workflows.saga._envelope import RETRYABLE_ERROR, TRANSIENT_LAMBDA_ERRORS
-
-Jitter = Literal["FULL", "NONE"]
-
-#: The error Step Functions raises when a Task attempt overruns its `TimeoutSeconds`.
-TIMEOUT_ERROR = "States.Timeout"
-#: The Step Functions maximum for `MaxAttempts` and `IntervalSeconds`.
-MAX_ATTEMPTS_LIMIT = 99_999_999
+from stepsaga.workflows.facts import (
+    MAX_SECONDS_OR_ATTEMPTS,
+    STATES_ALL,
+    STATES_TIMEOUT,
+    TRANSIENT_LAMBDA_ERRORS,
+    JitterStrategy,
+)
+from stepsaga.workflows.saga._envelope import RETRYABLE_ERROR
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,8 @@ class RetryPolicy:
     max_attempts: int = 3
     backoff_rate: float = 2.0
     max_delay: int | None = None
-    jitter: Jitter | None = None
-    errors: tuple[str, ...] = (RETRYABLE_ERROR, TIMEOUT_ERROR)
+    jitter: JitterStrategy | None = None
+    errors: tuple[str, ...] = (RETRYABLE_ERROR, STATES_TIMEOUT)
 
 
 #: Policy of an action before the pivot when its step declares none.
@@ -52,17 +51,17 @@ COMPENSATION_RETRY = RetryPolicy(
     backoff_rate=2.0,
     max_delay=60,
     jitter="FULL",
-    errors=("States.ALL",),
+    errors=(STATES_ALL,),
 )
 #: Policy of the pivot and of a step past it when it declares none: every error, until it
 #: succeeds (or the saga times out).
 UNTIL_SUCCESS = RetryPolicy(
     interval=1,
-    max_attempts=MAX_ATTEMPTS_LIMIT,
+    max_attempts=MAX_SECONDS_OR_ATTEMPTS,
     backoff_rate=2.0,
     max_delay=300,
     jitter="FULL",
-    errors=("States.ALL",),
+    errors=(STATES_ALL,),
 )
 #: Policy applied to `TRANSIENT_LAMBDA_ERRORS` on every task whose own policy does not retry
 #: `States.ALL`.

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+# Re-exported by `stepsaga.workflows.saga`: every saga task retries these, whatever its policy.
+from stepsaga.workflows.facts import TRANSIENT_LAMBDA_ERRORS as TRANSIENT_LAMBDA_ERRORS
 
 #: Error name a task raises for a failure worth retrying; every action retries it by default.
 RETRYABLE_ERROR = "Saga.Retryable"
 #: Error name of the execution when a compensation still fails after its retries.
 COMPENSATION_FAILED = "Saga.CompensationFailed"
-#: Lambda service errors that every saga task retries, whatever its policy says.
-TRANSIENT_LAMBDA_ERRORS: tuple[str, ...] = (
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-)
 #: Key under which a step's result keeps the Lambda's returned JSON (`$.results.<Step>.Payload`).
 RESULT_PAYLOAD_KEY = "Payload"
-
-_ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
 class _Wire(BaseModel):
@@ -134,19 +128,3 @@ class StepEnvelope(_Wire):
     error: StepError | None = None
     execution: ExecutionContext
     state: StateContext
-
-    def result_of(self, step: str) -> Any:
-        """Return the JSON that step `step` returned.
-
-        Raises:
-            KeyError: `step` has not completed (its name and the completed ones are in the message).
-        """
-        try:
-            return self.results[step].payload
-        except KeyError:
-            done = ", ".join(sorted(self.results)) or "none"
-            raise KeyError(f"step {step!r} has no result; completed steps: {done}") from None
-
-    def command_as(self, model: type[_ModelT]) -> _ModelT:
-        """Validate the command JSON against its pydantic model and return the instance."""
-        return model.model_validate(self.command)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from stepsaga.domain import Event, RecordedEvent, StreamId, TenantId
+from stepsaga.domain import RecordedEvent, StoredEvent, StreamId, TenantId
 from stepsaga.infra.local.stepfunctions import (
     Execution,
     LocalStepFunctions,
@@ -119,7 +119,7 @@ class _Recorder:
     # -- EventStore -----------------------------------------------------------------------
 
     def append(
-        self, stream: StreamId, events: Sequence[Event], expected_version: int
+        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
     ) -> list[RecordedEvent]:
         record = self._record()
         first = record is not None and stream not in record.streams

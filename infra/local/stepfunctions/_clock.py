@@ -18,8 +18,6 @@ class VirtualClock:
 
     __slots__ = ("_now",)
 
-    real_time: bool = False
-
     def __init__(self, start: datetime = DEFAULT_START) -> None:
         self._now = start
 
@@ -41,8 +39,6 @@ class RealClock(VirtualClock):
     """The wall clock: advancing it sleeps. For demos, where a Wait should be seen waiting."""
 
     __slots__ = ()
-
-    real_time = True
 
     def __init__(self) -> None:
         super().__init__(datetime.now(UTC))

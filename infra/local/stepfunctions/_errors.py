@@ -1,23 +1,6 @@
-"""Failures raised while a state machine runs, named as AWS Step Functions names them."""
+"""Failures raised while a state machine runs (the names AWS gives them: `workflows.facts`)."""
 
 from __future__ import annotations
-
-from typing import Final
-
-# The names of evaluation failures come from the expression languages, which report them.
-from stepsaga.workflows.expressions import QUERY_EVALUATION_ERROR as QUERY_EVALUATION_ERROR
-from stepsaga.workflows.expressions import RUNTIME as RUNTIME
-
-ALL: Final = "States.ALL"
-TASK_FAILED: Final = "States.TaskFailed"
-TIMEOUT: Final = "States.Timeout"
-HEARTBEAT_TIMEOUT: Final = "States.HeartbeatTimeout"
-DATA_LIMIT_EXCEEDED: Final = "States.DataLimitExceeded"
-NO_CHOICE_MATCHED: Final = "States.NoChoiceMatched"
-EXCEED_TOLERATED_FAILURE_THRESHOLD: Final = "States.ExceedToleratedFailureThreshold"
-
-# The payload limit of Step Functions: 256 KiB of UTF-8 per input, output or result.
-PAYLOAD_LIMIT_BYTES: Final = 256 * 1024
 
 
 class StatesError(Exception):

@@ -16,33 +16,38 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from stepsaga.infra.local.stepfunctions import _errors as E
 from stepsaga.infra.local.stepfunctions._clock import VirtualClock
 from stepsaga.infra.local.stepfunctions._errors import StatesError
 from stepsaga.infra.local.stepfunctions._history import History, to_json
 from stepsaga.infra.local.stepfunctions._plan import (
     KEEP,
-    ChoiceState,
-    FailState,
-    Graph,
-    MapState,
-    ParallelState,
-    State,
-    TaskState,
-    WaitState,
+    ChoicePlan,
+    FailPlan,
+    GraphPlan,
+    MapPlan,
+    ParallelPlan,
+    StatePlan,
+    TaskPlan,
+    WaitPlan,
 )
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
-from stepsaga.workflows.expressions import (
+from stepsaga.workflows import facts
+from stepsaga.workflows._expressions import (
     EvaluationError,
+    EvaluationScope,
     JsonataTemplate,
-    Scope,
     parse_timestamp,
 )
 
 ENTERED: Final = "stateEnteredEventDetails"
 EXITED: Final = "stateExitedEventDetails"
 
-_LAMBDA_INVOKE: Final = re.compile(r"^arn:[^:]+:states:::lambda:invoke(\.waitForTaskToken)?$")
+# The Lambda integration in any partition (its ARN past `arn:aws:`), waiting for a token or not.
+_LAMBDA_INVOKE: Final = re.compile(
+    r"^arn:[^:]+:"
+    + re.escape(facts.LAMBDA_INVOKE.removeprefix("arn:aws:"))
+    + f"({re.escape(facts.WAIT_FOR_TASK_TOKEN)})?$"
+)
 _LAMBDA_ARN: Final = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:.+$")
 _SERVICE: Final = re.compile(r"^arn:[^:]+:states:::(aws-sdk:[^:]+|[^:]+):(.+)$")
 
@@ -90,7 +95,7 @@ class Thread:
     def __init__(self, cursor: int, variables: dict[str, Any], rng: random.Random) -> None:
         self.cursor = cursor
         self.variables = variables
-        self.scope = Scope(context={}, variables=variables, random=rng)
+        self.scope = EvaluationScope(context={}, variables=variables, random=rng)
 
 
 class Run:
@@ -98,7 +103,7 @@ class Run:
 
     def __init__(
         self,
-        graph: Graph,
+        graph: GraphPlan,
         input_value: Any,
         *,
         execution_arn: str,
@@ -165,9 +170,9 @@ class Run:
                 "ExecutionTimedOut",
                 thread,
                 "executionTimedOutEventDetails",
-                {"error": E.TIMEOUT},
+                {"error": facts.STATES_TIMEOUT},
             )
-            self.error = E.TIMEOUT
+            self.error = facts.STATES_TIMEOUT
         else:
             self.output = output
             self._close(
@@ -186,9 +191,9 @@ class Run:
         self.stop_time = self.clock.now()
         self.history.add(self.stop_time, event, thread.cursor, key, details)
 
-    def run_graph(self, graph: Graph, data: Any, thread: Thread) -> Any:
+    def run_graph(self, graph: GraphPlan, data: Any, thread: Thread) -> Any:
         """Run states from ``graph.start`` until one ends the graph; return its output."""
-        state: State | None = graph.start
+        state: StatePlan | None = graph.start
         deadline = self.deadline
         while state is not None:
             if deadline is not None and self.clock.now() >= deadline:
@@ -198,7 +203,9 @@ class Run:
 
     # -- one state: events, retries, catchers ------------------------------------------------
 
-    def run_state(self, state: State, data: Any, thread: Thread) -> tuple[Any, State | None]:
+    def run_state(
+        self, state: StatePlan, data: Any, thread: Thread
+    ) -> tuple[Any, StatePlan | None]:
         """Run ``state`` on ``data``; return its output and the next state (None at the end)."""
         events = self.history.events  # appended to inline: this is the hottest path
         entered_time = self.clock.now()
@@ -226,11 +233,11 @@ class Run:
                 break
             except EvaluationError as exc:
                 failure = self._runtime(state, entered, exc.error, exc.cause)
-                if exc.error == E.QUERY_EVALUATION_ERROR:
+                if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
                     self._evaluation_failed(state, failure, exc.field, before, thread)
             except StatesError as exc:
                 failure = exc
-            if failure.error == E.RUNTIME:
+            if failure.error == facts.STATES_RUNTIME:
                 raise failure
             if state.retriers:
                 if attempts is None:
@@ -260,7 +267,12 @@ class Run:
         return output, next_state
 
     def _evaluation_failed(
-        self, state: State, failure: StatesError, location: str | None, before: int, thread: Thread
+        self,
+        state: StatePlan,
+        failure: StatesError,
+        location: str | None,
+        before: int,
+        thread: Thread,
     ) -> None:
         """AWS records a failed JSONata evaluation as an event of its own."""
         details: dict[str, Any] = {"cause": failure.cause, "error": failure.error}
@@ -271,15 +283,17 @@ class Run:
             self.clock.now(), "EvaluationFailed", before, "evaluationFailedEventDetails", details
         )
 
-    def _runtime(self, state: State, entered: int, error: str, cause: str) -> StatesError:
-        if error in (E.RUNTIME, E.QUERY_EVALUATION_ERROR):
+    def _runtime(self, state: StatePlan, entered: int, error: str, cause: str) -> StatesError:
+        if error in (facts.STATES_RUNTIME, facts.STATES_QUERY_EVALUATION_ERROR):
             cause = (
                 f"An error occurred while executing the state '{state.name}' "
                 f"(entered at the event id #{entered}). {cause}"
             )
         return StatesError(error, cause)
 
-    def _retry_delay(self, state: State, failure: StatesError, attempts: list[int]) -> float | None:
+    def _retry_delay(
+        self, state: StatePlan, failure: StatesError, attempts: list[int]
+    ) -> float | None:
         for index, retrier in enumerate(state.retriers):
             if _matches(retrier.errors, retrier.matches_all, failure.error, state.kind):
                 count = attempts[index]
@@ -295,12 +309,15 @@ class Run:
         return None
 
     def _catch(
-        self, state: State, failure: StatesError, data: Any, thread: Thread
-    ) -> tuple[Any, State | None, Any] | None:
+        self, state: StatePlan, failure: StatesError, data: Any, thread: Thread
+    ) -> tuple[Any, StatePlan | None, Any] | None:
         for catcher in state.catchers:
             if _matches(catcher.errors, catcher.matches_all, failure.error, state.kind):
                 cause = failure.cause
-                if cause is None and failure.error in (E.TIMEOUT, E.HEARTBEAT_TIMEOUT):
+                if cause is None and failure.error in (
+                    facts.STATES_TIMEOUT,
+                    facts.STATES_HEARTBEAT_TIMEOUT,
+                ):
                     cause = ""
                 error_output: dict[str, Any] = {"Error": failure.error}
                 if cause is not None:
@@ -321,7 +338,7 @@ class Run:
                 return output, catcher.next_state, assigned
         return None
 
-    def _state_failed(self, state: State, thread: Thread) -> None:
+    def _state_failed(self, state: StatePlan, thread: Thread) -> None:
         if state.kind == "Map":
             event = "MapStateFailed"
         elif state.kind == "Parallel":
@@ -342,7 +359,7 @@ class Run:
             raise _ExecutionTimedOut
         self.clock.advance(seconds)
 
-    def context(self, state: State, entered: datetime, retry_count: int) -> dict[str, Any]:
+    def context(self, state: StatePlan, entered: datetime, retry_count: int) -> dict[str, Any]:
         """The context object (``$$``) a state sees (RetryCount only where retries exist)."""
         state_context: dict[str, Any] = {"EnteredTime": iso_time(entered), "Name": state.name}
         if state.kind == "Task":
@@ -365,11 +382,11 @@ class Run:
     # -- input and output processing -----------------------------------------------------------
 
     @staticmethod
-    def _input(state: State, data: Any, scope: Scope) -> Any:
+    def _input(state: StatePlan, data: Any, scope: EvaluationScope) -> Any:
         return _filter(state.input_path, data, scope)
 
     @staticmethod
-    def _output(state: State, data: Any, scope: Scope) -> Any:
+    def _output(state: StatePlan, data: Any, scope: EvaluationScope) -> Any:
         return _filter(state.output_path, data, scope)
 
     @staticmethod
@@ -377,7 +394,7 @@ class Run:
         """``$states`` for a JSONata expression: input, context, and result / errorOutput."""
         return {"input": data, "context": thread.scope.context, **extra}
 
-    def _effective(self, state: State, data: Any, thread: Thread) -> Any:
+    def _effective(self, state: StatePlan, data: Any, thread: Thread) -> Any:
         """A Task's or Parallel's input: InputPath + Parameters, or JSONata's Arguments."""
         scope = thread.scope
         if state.jsonata:
@@ -395,7 +412,9 @@ class Run:
             return field.evaluate(self._states(data, thread), thread.scope)
         return field.evaluate(data, thread.scope)
 
-    def _complete(self, state: State, data: Any, result: Any, thread: Thread) -> tuple[Any, Any]:
+    def _complete(
+        self, state: StatePlan, data: Any, result: Any, thread: Thread
+    ) -> tuple[Any, Any]:
         """The state's output and assignments from its result, in either query language."""
         if state.jsonata:
             states = self._states(data, thread, result=result)
@@ -406,7 +425,9 @@ class Run:
             return output, assigned
         return self._finish(state, data, result, thread.scope)
 
-    def _finish(self, state: State, raw_input: Any, result: Any, scope: Scope) -> tuple[Any, Any]:
+    def _finish(
+        self, state: StatePlan, raw_input: Any, result: Any, scope: EvaluationScope
+    ) -> tuple[Any, Any]:
         """ResultSelector, Assign, ResultPath, OutputPath: (output, assigned variables)."""
         if state.result_selector is not None:
             result = state.result_selector.evaluate(result, scope)
@@ -415,7 +436,7 @@ class Run:
 
     # -- state types ---------------------------------------------------------------------------
 
-    def _pass(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+    def _pass(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         if state.jsonata:
             output, assigned = self._complete(state, data, data, thread)
             return output, state.next_state, assigned
@@ -427,7 +448,7 @@ class Run:
         output, assigned = self._finish(state, data, result, scope)
         return output, state.next_state, assigned
 
-    def _succeed(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+    def _succeed(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
         if state.jsonata:
             output, assigned = self._complete(state, data, data, thread)
             return output, None, assigned
@@ -436,8 +457,8 @@ class Run:
         assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
         return self._output(state, effective, scope), None, assigned
 
-    def _fail(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, FailState)
+    def _fail(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, FailPlan)
         error = state.error
         cause = state.cause
         if state.jsonata:
@@ -452,13 +473,13 @@ class Run:
                 cause = state.cause_path.evaluate(data, thread.scope)["value"]
         raise StatesError(error if error is not None else "", cause)
 
-    def _choice(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, ChoiceState)
+    def _choice(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, ChoicePlan)
         if state.jsonata:
             return self._choice_jsonata(state, data, thread)
         scope = thread.scope
         effective = self._input(state, data, scope)
-        target: State | None = None
+        target: StatePlan | None = None
         rule_assign = None
         for rule, _name, assign, _output, next_state in state.choices:
             if rule.matches(effective, scope):
@@ -467,7 +488,7 @@ class Run:
         else:
             target = state.default_state
             if target is None:
-                raise StatesError(E.NO_CHOICE_MATCHED, "No Matches!")
+                raise StatesError(facts.STATES_NO_CHOICE_MATCHED, "No Matches!")
         assigned = None
         if state.assign is not None:
             assigned = state.assign.evaluate(effective, scope)
@@ -476,16 +497,14 @@ class Run:
             assigned = extra if assigned is None else {**assigned, **extra}
         return self._output(state, effective, scope), target, assigned
 
-    def _choice_jsonata(
-        self, state: ChoiceState, data: Any, thread: Thread
-    ) -> tuple[Any, Any, Any]:
+    def _choice_jsonata(self, state: ChoicePlan, data: Any, thread: Thread) -> tuple[Any, Any, Any]:
         scope = thread.scope
         states = self._states(data, thread)
         for condition, _name, assign, output, next_state in state.choices:
             verdict = condition.evaluate(states, scope)
             if not isinstance(verdict, bool):
                 raise EvaluationError(
-                    E.QUERY_EVALUATION_ERROR,
+                    facts.STATES_QUERY_EVALUATION_ERROR,
                     f"The Condition of a Choice rule must be a boolean, but was: {_show(verdict)}",
                 )
             if verdict:
@@ -494,7 +513,7 @@ class Run:
         else:
             target, rule_assign, rule_output = state.default_state, None, None
             if target is None:
-                raise StatesError(E.NO_CHOICE_MATCHED, "No Matches!")
+                raise StatesError(facts.STATES_NO_CHOICE_MATCHED, "No Matches!")
         assigned = None if state.assign is None else state.assign.evaluate(states, scope)
         if rule_assign is not None:
             extra = rule_assign.evaluate(states, scope)
@@ -503,8 +522,8 @@ class Run:
         output = data if template is None else template.evaluate(states, scope)
         return output, target, assigned
 
-    def _wait(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, WaitState)
+    def _wait(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, WaitPlan)
         scope = thread.scope
         effective = data if state.jsonata else self._input(state, data, scope)
         seconds: float = 0.0
@@ -515,17 +534,18 @@ class Run:
             where = f"{_field_text(state.seconds_path)} == {_show(value)}"
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise EvaluationError(
-                    E.RUNTIME,
+                    facts.STATES_RUNTIME,
                     f"The SecondsPath parameter cannot be parsed as a long value: {where}",
                 )
             if isinstance(value, float) and not value.is_integer():
                 raise EvaluationError(
-                    E.RUNTIME,
+                    facts.STATES_RUNTIME,
                     f"The SecondsPath parameter cannot be parsed as a long value: {where}",
                 )
             if value < 0:
                 raise EvaluationError(
-                    E.RUNTIME, f"The SecondsPath parameter references a negative value: {where}"
+                    facts.STATES_RUNTIME,
+                    f"The SecondsPath parameter references a negative value: {where}",
                 )
             seconds = value
         else:
@@ -538,7 +558,7 @@ class Run:
             target = _parse_timestamp(text)
             if target is None:
                 raise EvaluationError(
-                    E.RUNTIME,
+                    facts.STATES_RUNTIME,
                     "The TimestampPath parameter does not reference a valid ISO-8601 "
                     f"extended offset date-time format string: {where}",
                 )
@@ -551,12 +571,14 @@ class Run:
         assigned = None if state.assign is None else state.assign.evaluate(effective, scope)
         return self._output(state, effective, scope), state.next_state, assigned
 
-    def _task(self, state: State, data: Any, thread: Thread, retry: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, TaskState)
+    def _task(
+        self, state: StatePlan, data: Any, thread: Thread, retry: int
+    ) -> tuple[Any, Any, Any]:
+        assert isinstance(state, TaskPlan)
         scope = thread.scope
         history = self.history
         token = None
-        if state.resource.endswith(".waitForTaskToken"):
+        if state.resource.endswith(facts.WAIT_FOR_TASK_TOKEN):
             token = self.task_token()
             context = dict(scope.context) if scope.context else {}
             context["Task"] = {"Token": token}
@@ -635,14 +657,14 @@ class Run:
         timed_out = outcome.timed_out or outcome.seconds > limit
         self.sleep(min(outcome.seconds, float(limit)))
         if timed_out:
-            timeout_error = E.TIMEOUT
+            timeout_error = facts.STATES_TIMEOUT
             if (
                 heartbeat is not None
                 and not outcome.timed_out
                 and outcome.seconds > heartbeat
                 and (timeout is None or heartbeat < timeout)
             ):
-                timeout_error = E.HEARTBEAT_TIMEOUT
+                timeout_error = facts.STATES_HEARTBEAT_TIMEOUT
             thread.cursor = history.add(
                 self.clock.now(),
                 f"{prefix}TimedOut",
@@ -655,7 +677,7 @@ class Run:
         cause = outcome.cause
         result = outcome.output
         if error is None and _exceeds_payload_limit(outcome):
-            error = E.DATA_LIMIT_EXCEEDED
+            error = facts.STATES_DATA_LIMIT_EXCEEDED
             task_name = "lambda" if kind == "lambda-invoke" else state.resource
             cause = (
                 f"The state/task '{task_name}' returned a result with a size exceeding the "
@@ -679,8 +701,10 @@ class Run:
         output, assigned = self._complete(state, data, result, thread)
         return output, state.next_state, assigned
 
-    def _parallel(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, ParallelState)
+    def _parallel(
+        self, state: StatePlan, data: Any, thread: Thread, _: int
+    ) -> tuple[Any, Any, Any]:
+        assert isinstance(state, ParallelPlan)
         history = self.history
         effective = self._effective(state, data, thread)
         started = history.add(self.clock.now(), "ParallelStateStarted", thread.cursor)
@@ -704,8 +728,8 @@ class Run:
         output, assigned = self._complete(state, data, outputs, thread)
         return output, state.next_state, assigned
 
-    def _map(self, state: State, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
-        assert isinstance(state, MapState)
+    def _map(self, state: StatePlan, data: Any, thread: Thread, _: int) -> tuple[Any, Any, Any]:
+        assert isinstance(state, MapPlan)
         scope = thread.scope
         history = self.history
         if state.jsonata:
@@ -720,7 +744,9 @@ class Run:
             )
             if not isinstance(items, list):
                 path = "$" if state.items_path is KEEP else state.items_path.text
-                raise EvaluationError(E.RUNTIME, f'Reference path "{path}" must point to array.')
+                raise EvaluationError(
+                    facts.STATES_RUNTIME, f'Reference path "{path}" must point to array.'
+                )
         concurrency = state.max_concurrency
         if state.max_concurrency_path is not None:
             concurrency = _count_field(
@@ -744,7 +770,7 @@ class Run:
                 "ToleratedFailureCountPath",
             )
         if tolerated_count is not None and tolerated_count < 0:
-            raise EvaluationError(E.RUNTIME, "ToleratedFailureCount cannot be negative.")
+            raise EvaluationError(facts.STATES_RUNTIME, "ToleratedFailureCount cannot be negative.")
         tolerated_percentage = state.tolerated_percentage
         if state.tolerated_percentage_path is not None:
             tolerated_percentage = _percentage_field(
@@ -786,7 +812,7 @@ class Run:
         output, assigned = self._complete(state, data, results, thread)
         return output, state.next_state, assigned
 
-    def _iteration_event(self, outcome: str, previous: int, index: int, state: State) -> int:
+    def _iteration_event(self, outcome: str, previous: int, index: int, state: StatePlan) -> int:
         """Record MapIterationStarted / Failed / Succeeded; return its event id."""
         return self.history.add(
             self.clock.now(),
@@ -796,23 +822,25 @@ class Run:
             {"index": index, "name": state.name},
         )
 
-    def _item(self, state: MapState, effective: Any, index: int, item: Any, thread: Thread) -> Any:
+    def _item(self, state: MapPlan, effective: Any, index: int, item: Any, thread: Thread) -> Any:
         if state.item_selector is None:
             return item
         scope = thread.scope
         context = dict(scope.context) if scope.context else {}
         context["Map"] = {"Item": {"Index": index, "Value": item}}
-        item_scope = Scope(context=context, variables=scope.variables, random=scope.random)
+        item_scope = EvaluationScope(
+            context=context, variables=scope.variables, random=scope.random
+        )
         if state.jsonata:
             states = {"input": effective, "context": context}
             return state.item_selector.evaluate(states, item_scope)
         return state.item_selector.evaluate(effective, item_scope)
 
-    def _items_jsonata(self, state: MapState, data: Any, thread: Thread) -> list[Any]:
+    def _items_jsonata(self, state: MapPlan, data: Any, thread: Thread) -> list[Any]:
         if state.items_path is KEEP or state.items_path is None:
             if not isinstance(data, list):
                 raise EvaluationError(
-                    E.QUERY_EVALUATION_ERROR,
+                    facts.STATES_QUERY_EVALUATION_ERROR,
                     f"Map state input must be an array but was: {to_json(data)}",
                 )
             return data
@@ -825,7 +853,7 @@ class Run:
 
     def _map_run(
         self,
-        state: MapState,
+        state: MapPlan,
         data: Any,
         effective: Any,
         items: list[Any],
@@ -875,7 +903,7 @@ class Run:
         if failures and _exceeds(failures, len(items), tolerated_count, tolerated_percentage):
             history.add(self.clock.now(), "MapRunFailed", run_started)
             raise StatesError(
-                E.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                facts.STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD,
                 "The specified tolerated failure threshold was exceeded",
             )
         run_succeeded = history.add(self.clock.now(), "MapRunSucceeded", run_started)
@@ -901,12 +929,12 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 def _exceeds_payload_limit(outcome: TaskOutcome) -> bool:
     """Whether a task's result is over the 256 KiB limit (its compact UTF-8 JSON)."""
     bound = outcome.output_bytes_at_most
-    if bound is not None and bound <= E.PAYLOAD_LIMIT_BYTES:
+    if bound is not None and bound <= facts.MAX_PAYLOAD_BYTES:
         return False  # the integration vouches for a size within the limit: skip serialising
-    return len(to_json(outcome.output).encode()) > E.PAYLOAD_LIMIT_BYTES
+    return len(to_json(outcome.output).encode()) > facts.MAX_PAYLOAD_BYTES
 
 
-def _filter(path: Any, data: Any, scope: Scope) -> Any:
+def _filter(path: Any, data: Any, scope: EvaluationScope) -> Any:
     """Apply InputPath or OutputPath: ``$`` (or absent) keeps ``data``, null gives ``{}``."""
     if path is KEEP:
         return data
@@ -927,11 +955,11 @@ def _place(path: Any, raw_input: Any, result: Any) -> Any:
 def _matches(errors: frozenset[str], matches_all: bool, error: str, kind: str) -> bool:
     if error in errors:
         return True
-    if error == E.RUNTIME or error == E.DATA_LIMIT_EXCEEDED:
+    if error == facts.STATES_RUNTIME or error == facts.STATES_DATA_LIMIT_EXCEEDED:
         return False
     if matches_all:
         return True
-    return kind == "Task" and E.TASK_FAILED in errors and error != E.TIMEOUT
+    return kind == "Task" and facts.STATES_TASK_FAILED in errors and error != facts.STATES_TIMEOUT
 
 
 def _exceeds(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
@@ -966,7 +994,7 @@ def _count_field(value: Any, path: Any, field: str) -> int:
     parsed = _as_int(value)
     if parsed is None:
         raise EvaluationError(
-            E.RUNTIME,
+            facts.STATES_RUNTIME,
             f'The {field} field refers to value "{_show(value)}" which is not a valid integer: '
             f"{_field_text(path)}",
         )
@@ -982,12 +1010,14 @@ def _percentage_field(value: Any, path: Any) -> float:
             parsed = None
     if parsed is None:
         raise EvaluationError(
-            E.RUNTIME,
+            facts.STATES_RUNTIME,
             f'The ToleratedFailurePercentagePath field refers to value "{_show(value)}" which is '
             f"not a valid float: {_field_text(path)}",
         )
     if not 0 <= parsed <= 100:
-        raise EvaluationError(E.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+        raise EvaluationError(
+            facts.STATES_RUNTIME, "ToleratedFailurePercentage must be between 0 and 100."
+        )
     return parsed
 
 
@@ -1010,6 +1040,7 @@ def _positive_int(value: Any, field: str) -> int:
     parsed = _as_int(value)
     if parsed is None or parsed <= 0:
         raise EvaluationError(
-            E.RUNTIME, f"The {field} field must be a positive integer, got: {json.dumps(value)}"
+            facts.STATES_RUNTIME,
+            f"The {field} field must be a positive integer, got: {json.dumps(value)}",
         )
     return parsed

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from stepsaga.infra.local.stepfunctions import _errors as E
 from stepsaga.infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
 from stepsaga.infra.local.stepfunctions._errors import DefinitionError
 from stepsaga.infra.local.stepfunctions._execution import Run
 from stepsaga.infra.local.stepfunctions._history import History, to_json
-from stepsaga.infra.local.stepfunctions._plan import Graph, compile_graph
+from stepsaga.infra.local.stepfunctions._plan import GraphPlan, compile_plan
 from stepsaga.infra.local.stepfunctions._tasks import (
     HttpLambdaInvoker,
     LambdaContext,
@@ -29,6 +28,7 @@ from stepsaga.infra.local.stepfunctions._tasks import (
     json_copy,
     lambda_error_cause,
 )
+from stepsaga.workflows import facts
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -140,8 +140,8 @@ class LocalStepFunctions:
 
             lambda_client = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
         self._http = None if lambda_client is None else HttpLambdaInvoker(lambda_client)
-        self._plans: dict[int, tuple[Any, Graph]] = {}
-        self._by_content: dict[str, Graph] = {}
+        self._plans: dict[int, tuple[Any, GraphPlan]] = {}
+        self._by_content: dict[str, GraphPlan] = {}
         self._executions: deque[Execution] = deque(maxlen=max_retained_executions)
         self._counter = 0
         self._date_now: datetime | None = None  # see _date_texts
@@ -167,7 +167,7 @@ class LocalStepFunctions:
 
     # -- running -------------------------------------------------------------------------
 
-    def compile(self, definition: Mapping[str, Any] | str | SupportsToDict) -> Graph:
+    def compile(self, definition: Mapping[str, Any] | str | SupportsToDict) -> GraphPlan:
         """Validate a definition once and compile its execution plan (cached).
 
         Args:
@@ -203,7 +203,7 @@ class LocalStepFunctions:
         graph = self._by_content.get(content)
         if graph is None:
             _validate(spec)
-            graph = compile_graph(spec)
+            graph = compile_plan(spec)
             if len(self._by_content) > 256:
                 self._by_content.clear()
             self._by_content[content] = graph
@@ -279,7 +279,7 @@ class LocalStepFunctions:
         if kind == "lambda-arn":
             return self._lambda_arn(call)
         return TaskOutcome.failure(
-            E.RUNTIME,
+            facts.STATES_RUNTIME,
             f"The resource '{call.resource}' has no local integration; answer it with "
             "LocalStepFunctions.mock_tasks().",
         )
@@ -291,7 +291,7 @@ class LocalStepFunctions:
         params = call.parameters
         if not isinstance(params, Mapping) or not isinstance(params.get("FunctionName"), str):
             return TaskOutcome.failure(
-                E.RUNTIME, "lambda:invoke needs Parameters with a FunctionName string"
+                facts.STATES_RUNTIME, "lambda:invoke needs Parameters with a FunctionName string"
             )
         function = params["FunctionName"]
         name, qualifier = function_name_of(function)

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
-from stepsaga.infra.local.stepfunctions._errors import PAYLOAD_LIMIT_BYTES
+from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
 
 # Fields whose value is JSON text in the API; their "<field>Details" carries `truncated`.
 _JSON_FIELDS: Final = frozenset({"input", "output", "parameters"})
@@ -34,10 +34,10 @@ def _render_details(details: dict[str, Any]) -> dict[str, Any]:
             text = to_json(value)
             details_key = _DETAILS_OF.get(key)
             truncated = False
-            if len(text) * 4 > PAYLOAD_LIMIT_BYTES:
+            if len(text) * 4 > MAX_PAYLOAD_BYTES:
                 encoded = text.encode()
-                if len(encoded) > PAYLOAD_LIMIT_BYTES:
-                    text = encoded[:PAYLOAD_LIMIT_BYTES].decode(errors="ignore")
+                if len(encoded) > MAX_PAYLOAD_BYTES:
+                    text = encoded[:MAX_PAYLOAD_BYTES].decode(errors="ignore")
                     truncated = True
             rendered[key] = text
             if details_key is not None:

@@ -1,8 +1,7 @@
 """A definition compiled into an execution plan: states resolved to objects, paths parsed once.
 
 Nothing here is validated per step: the ASL model (``stepsaga.workflows.asl``) validates a
-definition
-once, then :func:`compile_graph` turns it into plain objects the interpreter walks.
+definition once, then :func:`compile_plan` turns it into plain objects the interpreter walks.
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from stepsaga.infra.local.stepfunctions._errors import ALL, DefinitionError
-from stepsaga.workflows.expressions import (
+from stepsaga.infra.local.stepfunctions._errors import DefinitionError
+from stepsaga.workflows._expressions import (
     JsonataTemplate,
     Path,
     Template,
@@ -21,8 +20,10 @@ from stepsaga.workflows.expressions import (
     compile_path,
     compile_reference_path,
     compile_template,
+    pointer_of,
     strip_jsonata,
 )
+from stepsaga.workflows.facts import STATES_ALL
 
 _ENTERED: Final = {
     "Pass": "PassStateEntered",
@@ -43,7 +44,7 @@ Dynamic = Path | JsonataTemplate | None
 _KEEP: Final = object()  # a path field left at its default "$": pass the value through
 
 
-class Retrier:
+class RetrierPlan:
     """One ``Retry`` entry."""
 
     __slots__ = (
@@ -58,7 +59,7 @@ class Retrier:
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.errors: frozenset[str] = frozenset(spec.get("ErrorEquals", ()))
-        self.matches_all = ALL in self.errors
+        self.matches_all = STATES_ALL in self.errors
         self.interval = float(spec.get("IntervalSeconds", 1))
         self.max_attempts = int(spec.get("MaxAttempts", 3))
         self.backoff_rate = float(spec.get("BackoffRate", 2.0))
@@ -67,7 +68,7 @@ class Retrier:
         self.jitter_full = spec.get("JitterStrategy") == "FULL"
 
 
-class Catcher:
+class CatcherPlan:
     """One ``Catch`` entry."""
 
     __slots__ = (
@@ -82,9 +83,9 @@ class Catcher:
 
     def __init__(self, spec: Mapping[str, Any], jsonata: bool) -> None:
         self.errors: frozenset[str] = frozenset(spec.get("ErrorEquals", ()))
-        self.matches_all = ALL in self.errors
+        self.matches_all = STATES_ALL in self.errors
         self.next_name: str = spec["Next"]
-        self.next_state: State | None = None
+        self.next_state: StatePlan | None = None
         if jsonata:
             self.result_path: Any = _KEEP
             self.output: JsonataTemplate | None = _jsonata_field(spec, "Output")
@@ -95,7 +96,7 @@ class Catcher:
             self.assign = _assign(spec)
 
 
-class State:
+class StatePlan:
     """A compiled state; the fields a type does not use stay None."""
 
     __slots__ = (
@@ -131,10 +132,10 @@ class State:
         self.entered_type = _ENTERED[self.kind]
         self.exited_type = self.entered_type.replace("Entered", "Exited")
         self.next_name: str | None = spec.get("Next")
-        self.next_state: State | None = None
+        self.next_state: StatePlan | None = None
         self.end = bool(spec.get("End", False))
-        self.retriers = tuple(Retrier(r) for r in spec.get("Retry", ()))
-        self.catchers = tuple(Catcher(c, jsonata) for c in spec.get("Catch", ()))
+        self.retriers = tuple(RetrierPlan(r) for r in spec.get("Retry", ()))
+        self.catchers = tuple(CatcherPlan(c, jsonata) for c in spec.get("Catch", ()))
         self.result: Any = spec.get("Result", _KEEP)
         self.input_path: Any = _KEEP
         self.output_path: Any = _KEEP
@@ -160,7 +161,7 @@ class State:
         self.uses_context = "$$" in json.dumps(spec)
 
 
-class TaskState(State):
+class TaskPlan(StatePlan):
     """A Task state."""
 
     __slots__ = (
@@ -190,7 +191,7 @@ class TaskState(State):
             self.credentials = _template_field(spec, "Credentials")
 
 
-class ChoiceState(State):
+class ChoicePlan(StatePlan):
     """A Choice state."""
 
     __slots__ = ("choices", "default_name", "default_state")
@@ -198,7 +199,7 @@ class ChoiceState(State):
     def __init__(self, name: str, spec: Mapping[str, Any], pointer: str, jsonata: bool) -> None:
         super().__init__(name, spec, pointer, jsonata)
         # (rule, next name, Assign, Output (JSONata), next state)
-        self.choices: list[tuple[Any, str, Any, Any, State | None]] = []
+        self.choices: list[tuple[Any, str, Any, Any, StatePlan | None]] = []
         for index, rule in enumerate(spec.get("Choices", ())):
             if jsonata:
                 condition = compile_jsonata_template(
@@ -218,10 +219,10 @@ class ChoiceState(State):
                     (compile_choice_rule(rule), rule["Next"], _assign(rule), None, None)
                 )
         self.default_name: str | None = spec.get("Default")
-        self.default_state: State | None = None
+        self.default_state: StatePlan | None = None
 
 
-class WaitState(State):
+class WaitPlan(StatePlan):
     """A Wait state."""
 
     __slots__ = ("seconds", "seconds_path", "timestamp", "timestamp_path")
@@ -241,7 +242,7 @@ class WaitState(State):
                 self.timestamp = None
 
 
-class FailState(State):
+class FailPlan(StatePlan):
     """A Fail state."""
 
     __slots__ = ("cause", "cause_path", "error", "error_path")
@@ -260,7 +261,7 @@ class FailState(State):
         self.cause_path = _single(spec, "CausePath")
 
 
-class ParallelState(State):
+class ParallelPlan(StatePlan):
     """A Parallel state."""
 
     __slots__ = ("branches",)
@@ -270,12 +271,12 @@ class ParallelState(State):
     ) -> None:
         super().__init__(name, spec, pointer, jsonata)
         self.branches = tuple(
-            compile_graph(branch, f"{pointer}/Branches/{i}", language)
+            compile_plan(branch, f"{pointer}/Branches/{i}", language)
             for i, branch in enumerate(spec.get("Branches", ()))
         )
 
 
-class MapState(State):
+class MapPlan(StatePlan):
     """A Map state (inline or distributed)."""
 
     __slots__ = (
@@ -307,7 +308,7 @@ class MapState(State):
         processor = spec.get(processor_key)
         if processor is None:
             raise DefinitionError("a Map state needs an ItemProcessor", pointer=pointer)
-        self.processor = compile_graph(processor, f"{pointer}/{processor_key}", language)
+        self.processor = compile_plan(processor, f"{pointer}/{processor_key}", language)
         config = processor.get("ProcessorConfig") or {}
         self.distributed = config.get("Mode") == "DISTRIBUTED"
         self.label: str | None = spec.get("Label")
@@ -337,19 +338,19 @@ class MapState(State):
                 self.tolerated_percentage = None
 
 
-_KINDS: Final[dict[str, type[State]]] = {
-    "Pass": State,
-    "Succeed": State,
-    "Task": TaskState,
-    "Choice": ChoiceState,
-    "Wait": WaitState,
-    "Fail": FailState,
-    "Parallel": ParallelState,
-    "Map": MapState,
+_KINDS: Final[dict[str, type[StatePlan]]] = {
+    "Pass": StatePlan,
+    "Succeed": StatePlan,
+    "Task": TaskPlan,
+    "Choice": ChoicePlan,
+    "Wait": WaitPlan,
+    "Fail": FailPlan,
+    "Parallel": ParallelPlan,
+    "Map": MapPlan,
 }
 
 
-class Graph:
+class GraphPlan:
     """A ``StartAt`` + ``States`` pair: the whole machine, a Parallel branch or a Map processor.
 
     Attributes:
@@ -360,14 +361,16 @@ class Graph:
 
     __slots__ = ("start", "states", "timeout_seconds")
 
-    def __init__(self, start: State, states: dict[str, State], timeout: int | None) -> None:
+    def __init__(self, start: StatePlan, states: dict[str, StatePlan], timeout: int | None) -> None:
         self.start = start
         self.states = states
         self.timeout_seconds = timeout
 
 
-def compile_graph(spec: Mapping[str, Any], pointer: str = "", language: str = "JSONPath") -> Graph:
-    """Compile a definition (or a branch / item processor) into a :class:`Graph`.
+def compile_plan(
+    spec: Mapping[str, Any], pointer: str = "", language: str = "JSONPath"
+) -> GraphPlan:
+    """Compile a definition (or a branch / item processor) into a :class:`GraphPlan`.
 
     Args:
         spec: the definition, or a Parallel branch / Map item processor.
@@ -383,9 +386,9 @@ def compile_graph(spec: Mapping[str, Any], pointer: str = "", language: str = "J
     raw_states = spec.get("States")
     if not isinstance(raw_states, Mapping) or not raw_states:
         raise DefinitionError("a state machine needs States", pointer=f"{pointer}/States")
-    states: dict[str, State] = {}
+    states: dict[str, StatePlan] = {}
     for name, state_spec in raw_states.items():
-        state_pointer = f"{pointer}/States/{_escape(name)}"
+        state_pointer = pointer + pointer_of(("States", name))
         state_language = state_spec.get("QueryLanguage", language)
         jsonata = state_language == "JSONata"
         kind = _KINDS.get(state_spec.get("Type", ""))
@@ -394,7 +397,7 @@ def compile_graph(spec: Mapping[str, Any], pointer: str = "", language: str = "J
                 f"unknown state type {state_spec.get('Type')!r}", pointer=f"{state_pointer}/Type"
             )
         try:
-            if kind is ParallelState or kind is MapState:
+            if kind is ParallelPlan or kind is MapPlan:
                 states[name] = kind(name, state_spec, state_pointer, jsonata, language)
             else:
                 states[name] = kind(name, state_spec, state_pointer, jsonata)
@@ -406,7 +409,7 @@ def compile_graph(spec: Mapping[str, Any], pointer: str = "", language: str = "J
         state.next_state = _resolve(states, state.next_name, f"{state.pointer}/Next")
         for catcher in state.catchers:
             catcher.next_state = _resolve(states, catcher.next_name, f"{state.pointer}/Catch")
-        if isinstance(state, ChoiceState):
+        if isinstance(state, ChoicePlan):
             state.choices = [
                 (rule, nxt, assign, output, _resolve(states, nxt, f"{state.pointer}/Choices"))
                 for rule, nxt, assign, output, _ in state.choices
@@ -417,7 +420,7 @@ def compile_graph(spec: Mapping[str, Any], pointer: str = "", language: str = "J
         raise DefinitionError(
             f"StartAt names no state: {spec.get('StartAt')!r}", pointer=f"{pointer}/StartAt"
         )
-    return Graph(start, states, spec.get("TimeoutSeconds"))
+    return GraphPlan(start, states, spec.get("TimeoutSeconds"))
 
 
 def _jsonata_field(spec: Mapping[str, Any], key: str) -> JsonataTemplate | None:
@@ -439,17 +442,13 @@ def _jsonata_value(spec: Mapping[str, Any], key: str) -> JsonataTemplate | None:
     return None
 
 
-def _resolve(states: dict[str, State], name: str | None, pointer: str) -> State | None:
+def _resolve(states: dict[str, StatePlan], name: str | None, pointer: str) -> StatePlan | None:
     if name is None:
         return None
     state = states.get(name)
     if state is None:
         raise DefinitionError(f"no state named {name!r}", pointer=pointer)
     return state
-
-
-def _escape(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _path_field(spec: Mapping[str, Any], key: str) -> Any:

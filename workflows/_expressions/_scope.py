@@ -15,7 +15,7 @@ _UNSEEDED: Final = _random.Random()
 
 
 @dataclass(slots=True)
-class Scope:
+class EvaluationScope:
     """What an expression can see besides its input document.
 
     Attributes:

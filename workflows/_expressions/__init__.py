@@ -5,76 +5,67 @@ Everything is compiled once, when a definition is loaded, into objects whose eva
 parsing. Malformed expressions raise :class:`ExpressionSyntaxError` at compile time; runtime
 failures raise :class:`EvaluationError` carrying AWS's error name and cause text (without the
 "An error occurred while executing the state ..." prefix, which the engine adds).
+
+This package is machinery shared by the validator (``stepsaga.workflows.asl``) and the engine
+(``stepsaga.infra.local.stepfunctions``), not a public API. The query libraries it hands some
+expressions to (jsonata-python, jsonpath-ng) are imported on the first expression that needs
+them, and a missing one raises :class:`MissingQueryLibraryError` naming the extra to install.
 """
 
-from stepsaga.workflows.expressions._choice import (
-    OPERATORS,
-    ChoiceRule,
+from stepsaga.workflows._expressions._choice import (
+    CompiledChoiceRule,
     compile_choice_rule,
     parse_timestamp,
 )
-from stepsaga.workflows.expressions._errors import (
-    QUERY_EVALUATION_ERROR,
-    RUNTIME,
-    EvaluationError,
-    ExpressionSyntaxError,
-)
-from stepsaga.workflows.expressions._intrinsic_syntax import (
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
     PathArgument,
     is_intrinsic,
     parse_intrinsic,
 )
-from stepsaga.workflows.expressions._intrinsics import compile_intrinsic, evaluate_intrinsic
-from stepsaga.workflows.expressions._json_text import compact_json, java_text, json_type
-from stepsaga.workflows.expressions._jsonata import (
+from stepsaga.workflows._expressions._json_text import pointer_of
+from stepsaga.workflows._expressions._jsonata import (
     JsonataTemplate,
     check_jsonata,
-    compile_jsonata,
     compile_jsonata_template,
     strip_jsonata,
 )
-from stepsaga.workflows.expressions._paths import (
+from stepsaga.workflows._expressions._libraries import MissingQueryLibraryError
+from stepsaga.workflows._expressions._paths import (
     Path,
     PathNotFoundError,
     ReferencePath,
     compile_path,
     compile_reference_path,
 )
-from stepsaga.workflows.expressions._scope import Scope
-from stepsaga.workflows.expressions._templates import Template, compile_template
+from stepsaga.workflows._expressions._scope import EvaluationScope
+from stepsaga.workflows._expressions._templates import Template, compile_template
 
 __all__ = (
-    "OPERATORS",
-    "QUERY_EVALUATION_ERROR",
-    "RUNTIME",
-    "ChoiceRule",
+    "CompiledChoiceRule",
     "EvaluationError",
+    "EvaluationScope",
     "ExpressionSyntaxError",
     "IntrinsicCall",
     "JsonataTemplate",
     "LiteralArgument",
+    "MissingQueryLibraryError",
     "Path",
     "PathArgument",
     "PathNotFoundError",
     "ReferencePath",
-    "Scope",
     "Template",
     "check_jsonata",
-    "compact_json",
     "compile_choice_rule",
-    "compile_intrinsic",
-    "compile_jsonata",
     "compile_jsonata_template",
     "compile_path",
     "compile_reference_path",
     "compile_template",
-    "evaluate_intrinsic",
     "is_intrinsic",
-    "java_text",
-    "json_type",
     "parse_intrinsic",
     "parse_timestamp",
+    "pointer_of",
     "strip_jsonata",
 )

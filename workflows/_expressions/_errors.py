@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
-# The error names expressions fail with. AWS reserves States.IntrinsicFailure and
-# States.ResultPathMatchFailure too, but reports failing intrinsics as States.Runtime and a
-# ResultPath that cannot be applied as States.ReferencePathConflict.
-RUNTIME: Final = "States.Runtime"
-QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
-REFERENCE_PATH_CONFLICT: Final = "States.ReferencePathConflict"
-
 
 class ExpressionSyntaxError(ValueError):
     """An expression (path, intrinsic call, JSONata body, Choice rule) is malformed.
@@ -37,8 +28,8 @@ class EvaluationError(Exception):
     """A runtime failure of an expression, named and worded as AWS Step Functions reports it.
 
     Attributes:
-        error: the AWS error name: :data:`RUNTIME`, :data:`QUERY_EVALUATION_ERROR` or
-            ``"States.ReferencePathConflict"``.
+        error: the AWS error name, one of ``stepsaga.workflows.facts``: ``STATES_RUNTIME``,
+            ``STATES_QUERY_EVALUATION_ERROR`` or ``STATES_REFERENCE_PATH_CONFLICT``.
         cause: the cause text exactly as AWS writes it in the execution history.
         field: the field whose JSONata expression failed, nested keys included (e.g.
             ``"Output/result"``): the ``location`` AWS records; None for other failures.

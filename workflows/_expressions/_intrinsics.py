@@ -19,17 +19,17 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError
-from stepsaga.workflows.expressions._intrinsic_syntax import (
+from stepsaga.workflows._expressions._errors import EvaluationError
+from stepsaga.workflows._expressions._intrinsic_syntax import (
     IntrinsicCall,
     LiteralArgument,
     PathArgument,
-    parse_intrinsic,
 )
-from stepsaga.workflows.expressions._json_text import compact_json, java_text, json_type
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows._expressions._json_text import compact_json, java_text, json_type
+from stepsaga.workflows._expressions._scope import EvaluationScope
+from stepsaga.workflows.facts import STATES_RUNTIME
 
-Evaluator = Callable[[Any, Scope], Any]
+Evaluator = Callable[[Any, EvaluationScope], Any]
 
 MAX_ARRAY_RANGE: Final = 1000
 MAX_ENCODE_CHARS: Final = 10000
@@ -248,7 +248,7 @@ def _math_add(args: list[Any]) -> int:
     return total
 
 
-def _math_random(args: list[Any], scope: Scope) -> int:
+def _math_random(args: list[Any], scope: EvaluationScope) -> int:
     start = _integer(args[0], "the start")
     end = _integer(args[1], "the end")
     if start >= end:
@@ -275,7 +275,7 @@ def _string_split(args: list[Any]) -> list[str]:
     return tokens
 
 
-def _uuid(scope: Scope) -> str:
+def _uuid(scope: EvaluationScope) -> str:
     return str(uuid.UUID(int=scope.random.getrandbits(128), version=4))
 
 
@@ -320,13 +320,13 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
     text = call.text
 
     def fail(exc: ArgumentRuleError) -> EvaluationError:
-        return EvaluationError(RUNTIME, f"The function {text} failed: {exc}")
+        return EvaluationError(STATES_RUNTIME, f"The function {text} failed: {exc}")
 
     if name == "States.Format":
         first = call.args[0]
         raw = first.raw if isinstance(first, LiteralArgument) and first.raw is not None else None
 
-        def format_(data: Any, scope: Scope) -> Any:
+        def format_(data: Any, scope: EvaluationScope) -> Any:
             args = [evaluate(data, scope) for evaluate in arguments]
             try:
                 template = raw if raw is not None else _string(args[0], "the template")
@@ -337,7 +337,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
         return format_
     if name == "States.MathRandom":
 
-        def math_random(data: Any, scope: Scope) -> Any:
+        def math_random(data: Any, scope: EvaluationScope) -> Any:
             args = [evaluate(data, scope) for evaluate in arguments]
             try:
                 return _math_random(args, scope)
@@ -349,7 +349,7 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
         return lambda _data, scope: _uuid(scope)
     function = _SIMPLE[name]
 
-    def simple(data: Any, scope: Scope) -> Any:
+    def simple(data: Any, scope: EvaluationScope) -> Any:
         args = [evaluate(data, scope) for evaluate in arguments]
         try:
             return function(args)
@@ -357,25 +357,3 @@ def compile_intrinsic(call: IntrinsicCall) -> Evaluator:
             raise fail(exc) from None
 
     return simple
-
-
-def evaluate_intrinsic(call: IntrinsicCall | str, data: Any, scope: Scope | None = None) -> Any:
-    """Parse (if needed), compile and evaluate an intrinsic function call in one go.
-
-    Convenient for tests and one-off use; hot paths should keep :func:`compile_intrinsic`'s
-    result instead.
-
-    Args:
-        call: a parsed call or its text.
-        data: the document ``$`` refers to.
-        scope: the context object, variables and random source.
-
-    Returns:
-        The function's result.
-
-    Raises:
-        ExpressionSyntaxError: ``call`` is text that does not parse.
-        EvaluationError: the function failed, with AWS's error name and cause.
-    """
-    parsed = parse_intrinsic(call) if isinstance(call, str) else call
-    return compile_intrinsic(parsed)(data, scope if scope is not None else Scope())

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
-from stepsaga.workflows.expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
-from stepsaga.workflows.expressions._intrinsics import compile_intrinsic
-from stepsaga.workflows.expressions._json_text import compact_json
-from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._intrinsic_syntax import is_intrinsic, parse_intrinsic
+from stepsaga.workflows._expressions._intrinsics import compile_intrinsic
+from stepsaga.workflows._expressions._json_text import compact_json
+from stepsaga.workflows._expressions._paths import Path, PathNotFoundError
+from stepsaga.workflows._expressions._scope import EvaluationScope
+from stepsaga.workflows.facts import STATES_RUNTIME
 
-Evaluator = Callable[[Any, Scope], Any]
+Evaluator = Callable[[Any, EvaluationScope], Any]
 
 
 class Template:
@@ -40,7 +41,7 @@ class Template:
         self.is_constant = constant
         self._evaluate = evaluate
 
-    def evaluate(self, data: Any, scope: Scope | None = None) -> Any:
+    def evaluate(self, data: Any, scope: EvaluationScope | None = None) -> Any:
         """Build the payload from ``data`` (``$``) and ``scope`` (``$$``, variables).
 
         Raises:
@@ -53,7 +54,7 @@ class Template:
         return f"Template({self.source!r}, field={self.field!r})"
 
 
-_EMPTY_SCOPE = Scope()
+_EMPTY_SCOPE = EvaluationScope()
 
 
 def _constant(value: Any) -> Evaluator:
@@ -84,14 +85,14 @@ def _dynamic(key: str, text: Any, field: str) -> Evaluator:
 
 def _not_found(path: str, key: str, data: Any) -> EvaluationError:
     return EvaluationError(
-        RUNTIME,
+        STATES_RUNTIME,
         f"The JSONPath '{path}' specified for the field '{key}' could not be found in the input "
         f"'{compact_json(data)}'",
     )
 
 
 def _object_builder(parts: tuple[tuple[str, Evaluator, str], ...]) -> Evaluator:
-    def build(data: Any, scope: Scope) -> Any:
+    def build(data: Any, scope: EvaluationScope) -> Any:
         result: dict[str, Any] = {}
         written = ""
         try:

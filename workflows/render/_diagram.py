@@ -1,4 +1,4 @@
-"""A drawing-oriented view of an ASL definition: nodes, scopes (Map/Parallel) and typed edges."""
+"""A drawing of an ASL definition: nodes, clusters (Map/Parallel branches) and typed edges."""
 
 from __future__ import annotations
 
@@ -83,27 +83,28 @@ class Edge:
 
 
 @dataclass
-class Scope:
-    """A group of states: the whole machine, a Map's item processor or a Parallel branch.
+class Cluster:
+    """A cluster of states drawn together: the whole machine, a Map's item processor or a
+    Parallel branch.
 
     Attributes:
         id: Identifier unique in the drawing.
         label: Caption of the group.
         nodes: Its states, in definition order.
-        children: Groups nested in it.
+        children: Clusters nested in it.
     """
 
     id: str
     label: str
     nodes: list[Node] = field(default_factory=list)
-    children: list[Scope] = field(default_factory=list)
+    children: list[Cluster] = field(default_factory=list)
 
 
 @dataclass
-class Graph:
-    """A whole drawing: the top scope and every edge (edges may cross scopes)."""
+class Diagram:
+    """A whole drawing: the top cluster and every edge (edges may cross clusters)."""
 
-    root: Scope
+    root: Cluster
     edges: list[Edge]
 
 
@@ -141,7 +142,7 @@ def _transitions(state: Mapping[str, Any]) -> list[tuple[str, EdgeKind, str | No
     return [(t, k, label) for t, k, label in found if isinstance(t, str)]
 
 
-class _Builder:
+class _DiagramBuilder:
     def __init__(self) -> None:
         self.edges: list[Edge] = []
         self.used: set[str] = {START_ID, END_ID}
@@ -157,8 +158,8 @@ class _Builder:
         self.used.add(unique)
         return unique
 
-    def scope(
-        self, graph: Mapping[str, Any], scope: Scope, prefix: str, top: bool
+    def cluster(
+        self, graph: Mapping[str, Any], cluster: Cluster, prefix: str, top: bool
     ) -> dict[str, str]:
         states: Mapping[str, Any] = graph.get("States") or {}
         ids = {name: self.fresh(prefix + name) for name in states}
@@ -168,7 +169,7 @@ class _Builder:
             if not isinstance(state, Mapping):
                 continue
             node = Node(ids[name], name, str(state.get("Type", "?")))
-            scope.nodes.append(node)
+            cluster.nodes.append(node)
             source = ids[name]
             for target, kind, label in _transitions(state):
                 if target in ids:
@@ -177,7 +178,7 @@ class _Builder:
                         happy[name].append(target)
             if top and state.get("End") is True:
                 local.append(Edge(source, END_ID, "end"))
-            self.children(node, state, scope, prefix)
+            self.children(node, state, cluster, prefix)
         start = graph.get("StartAt")
         reached: set[str] = set()
         todo = [start] if isinstance(start, str) and start in ids else []
@@ -187,7 +188,7 @@ class _Builder:
                 reached.add(current)
                 todo.extend(happy.get(current, []))
         recovery_ids = {ids[name] for name in states if name not in reached}
-        for node in scope.nodes:
+        for node in cluster.nodes:
             node.recovery = node.id in recovery_ids
         for edge in local:
             if edge.kind == "next" and edge.source in recovery_ids:
@@ -195,7 +196,7 @@ class _Builder:
         self.edges.extend(local)
         return ids
 
-    def children(self, node: Node, state: Mapping[str, Any], scope: Scope, prefix: str) -> None:
+    def children(self, node: Node, state: Mapping[str, Any], cluster: Cluster, prefix: str) -> None:
         graphs: list[tuple[str, Mapping[str, Any]]] = []
         if node.type == "Map":
             processor = state.get("ItemProcessor") or state.get("Iterator")
@@ -206,25 +207,25 @@ class _Builder:
                 if isinstance(branch, Mapping):
                     graphs.append((f"branch {index}", branch))
         for label, graph in graphs:
-            child = Scope(self.fresh(f"{node.id}_{label}"), f"{node.name}: {label}")
-            scope.children.append(child)
-            ids = self.scope(graph, child, f"{node.id}__", top=False)
+            child = Cluster(self.fresh(f"{node.id}_{label}"), f"{node.name}: {label}")
+            cluster.children.append(child)
+            ids = self.cluster(graph, child, f"{node.id}__", top=False)
             start = graph.get("StartAt")
             if isinstance(start, str) and start in ids:
                 self.edges.append(Edge(node.id, ids[start], "branch", label))
 
 
-def build_graph(definition: Definition) -> Graph:
-    """Turn an ASL definition into a `Graph` for the renderers.
+def build_diagram(definition: Definition) -> Diagram:
+    """Turn an ASL definition into a `Diagram` for the renderers.
 
     The states that only a `Catch` reaches (in a compiled saga: the compensations, the failure
     notification and the Fail states) are marked `recovery`, and so are the edges between them.
     """
     raw = as_dict(definition)
-    builder = _Builder()
-    root = Scope("__root", str(raw.get("Comment") or "state machine"))
-    ids = builder.scope(raw, root, "", top=True)
+    builder = _DiagramBuilder()
+    root = Cluster("__root", str(raw.get("Comment") or "state machine"))
+    ids = builder.cluster(raw, root, "", top=True)
     start = raw.get("StartAt")
     if isinstance(start, str) and start in ids:
         builder.edges.insert(0, Edge(START_ID, ids[start], "next"))
-    return Graph(root, builder.edges)
+    return Diagram(root, builder.edges)

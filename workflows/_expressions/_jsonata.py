@@ -5,35 +5,31 @@ JSON value whose strings may be ``{% %}`` expressions, at any depth. It is compi
 evaluation binds ``$states`` (input, context, result, errorOutput), the workflow variables and
 the functions AWS adds to JSONata (``$partition``, ``$range``, ``$hash``, ``$random``,
 ``$uuid``, ``$parse``).
+
+jsonata-python is imported when the first ``{% %}`` expression is compiled (see
+``_libraries``): a definition without one needs no JSONata library.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
-import jsonata
-from jsonata.utils import Utils as _JsonataUtils
-
-from stepsaga.workflows.expressions._errors import (
-    QUERY_EVALUATION_ERROR,
-    RUNTIME,
-    EvaluationError,
-    ExpressionSyntaxError,
-)
-from stepsaga.workflows.expressions._intrinsics import (
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._intrinsics import (
     ArgumentRuleError,
     array_partition,
     array_range,
     hash_text,
 )
-from stepsaga.workflows.expressions._json_text import compact_json, json_type
-from stepsaga.workflows.expressions._scope import Scope
-
-_NULL: Final = _JsonataUtils.NULL_VALUE
+from stepsaga.workflows._expressions._json_text import compact_json, json_type
+from stepsaga.workflows._expressions._libraries import load
+from stepsaga.workflows._expressions._scope import EvaluationScope
+from stepsaga.workflows.facts import STATES_QUERY_EVALUATION_ERROR, STATES_RUNTIME
 
 Bindings = dict[str, Any]
 _Evaluator = Callable[[Bindings], Any]
@@ -63,8 +59,9 @@ def strip_jsonata(text: str) -> str | None:
 def _compiled(body: str, text: str, field: str | None = None) -> Any:
     if not body.strip():
         raise ExpressionSyntaxError("empty JSONata expression", expression=text, field=field)
+    compile_body = _runtime().compile
     try:
-        return jsonata.Jsonata(body)
+        return compile_body(body)
     except Exception as exc:  # jsonata-python raises JException and plain errors alike
         raise ExpressionSyntaxError(
             f"malformed JSONata expression ({exc})", expression=text, field=field
@@ -111,57 +108,88 @@ def _aws_function(function: Callable[[list[Any]], Any], name: str) -> Callable[.
         try:
             return function(list(args))
         except ArgumentRuleError as exc:
-            raise EvaluationError(RUNTIME, f"The function ${name} failed: {exc}") from None
+            raise EvaluationError(STATES_RUNTIME, f"The function ${name} failed: {exc}") from None
 
     return call
 
 
 def _parse(text: Any) -> Any:
     if not isinstance(text, str):
-        raise EvaluationError(RUNTIME, "The function $parse failed: the argument must be a string")
+        raise EvaluationError(
+            STATES_RUNTIME, "The function $parse failed: the argument must be a string"
+        )
     try:
         return json.loads(text)
     except ValueError:
         raise EvaluationError(
-            RUNTIME, f"The function $parse failed: the argument is not valid JSON text: {text}"
+            STATES_RUNTIME,
+            f"The function $parse failed: the argument is not valid JSON text: {text}",
         ) from None
 
 
-def _range_sequence(args: list[Any]) -> Any:
-    # AWS's $range yields a JSONata sequence, so a one-number range collapses to that number
-    # (recorded: $range(1, 9, 9) is 1), whereas $partition yields a plain array.
-    sequence = _JsonataUtils.create_sequence()
-    sequence.extend(array_range(args))
-    return sequence
+class _Runtime:
+    """jsonata-python, as the compiled expressions use it, with the functions AWS adds.
+
+    Attributes:
+        compile: compiles an expression body (``jsonata.Jsonata``).
+        function: wraps a Python callable as a JSONata function (``Jsonata.JLambda``).
+        null: JSONata's null (apart from None, which jsonata-python reads as "undefined").
+        convert_nulls: turns JSONata's nulls in a result back into None.
+        static_functions: ``$partition``, ``$range``, ``$hash`` and ``$parse``.
+    """
+
+    __slots__ = ("compile", "convert_nulls", "function", "null", "static_functions")
+
+    def __init__(self) -> None:
+        jsonata = load("jsonata", "jsonata-python", "JSONata expressions")
+        utils = load("jsonata.utils", "jsonata-python", "JSONata expressions").Utils
+        self.compile: Callable[[str], Any] = jsonata.Jsonata
+        self.function: Callable[[Callable[..., Any]], Any] = jsonata.Jsonata.JLambda
+        self.null: Any = utils.NULL_VALUE
+        self.convert_nulls: Callable[[Any], Any] = utils.convert_nulls
+        create_sequence = utils.create_sequence
+
+        def range_sequence(args: list[Any]) -> Any:
+            # AWS's $range yields a JSONata sequence, so a one-number range collapses to that
+            # number (recorded: $range(1, 9, 9) is 1), whereas $partition yields a plain array.
+            sequence = create_sequence()
+            sequence.extend(array_range(args))
+            return sequence
+
+        self.static_functions: dict[str, Any] = {
+            "partition": self.function(_aws_function(array_partition, "partition")),
+            "range": self.function(_aws_function(range_sequence, "range")),
+            "hash": self.function(_aws_function(hash_text, "hash")),
+            "parse": self.function(_parse),
+        }
+
+    def scope_functions(self, scope: EvaluationScope) -> dict[str, Any]:
+        """``$random`` and ``$uuid``, drawing from the scope's random source."""
+        source = scope.random
+
+        def random_number(*seed: Any) -> float:
+            # With a seed the sequence is reproducible on its own; without, it follows the scope.
+            return (random.Random(seed[0]) if seed else source).random()
+
+        def new_uuid() -> str:
+            return str(uuid.UUID(int=source.getrandbits(128), version=4))
+
+        return {"random": self.function(random_number), "uuid": self.function(new_uuid)}
 
 
-_STATIC_FUNCTIONS: Final[dict[str, Any]] = {
-    "partition": jsonata.Jsonata.JLambda(_aws_function(array_partition, "partition")),
-    "range": jsonata.Jsonata.JLambda(_aws_function(_range_sequence, "range")),
-    "hash": jsonata.Jsonata.JLambda(_aws_function(hash_text, "hash")),
-    "parse": jsonata.Jsonata.JLambda(_parse),
-}
+@functools.cache
+def _runtime() -> _Runtime:
+    """The runtime, built on the first JSONata expression compiled.
 
-
-def _scope_functions(scope: Scope) -> dict[str, Any]:
-    source = scope.random
-
-    def random_number(*seed: Any) -> float:
-        # With a seed the sequence is reproducible on its own; without, it follows the scope.
-        return (random.Random(seed[0]) if seed else source).random()
-
-    def new_uuid() -> str:
-        return str(uuid.UUID(int=source.getrandbits(128), version=4))
-
-    return {
-        "random": jsonata.Jsonata.JLambda(random_number),
-        "uuid": jsonata.Jsonata.JLambda(new_uuid),
-    }
+    Raises:
+        MissingQueryLibraryError: jsonata-python is not installed.
+    """
+    return _Runtime()
 
 
 def _failure(shown: str, where: str, what: str) -> EvaluationError:
     return EvaluationError(
-        QUERY_EVALUATION_ERROR,
+        STATES_QUERY_EVALUATION_ERROR,
         f"The JSONata expression '{shown}' specified for the field '{where}' {what}",
         field=where,
     )
@@ -171,6 +199,7 @@ def _expression(text: str, body: str, where: str) -> _Evaluator:
     compiled = _compiled(body, text, where)
     # Keep JSONata's null apart from "undefined" (None), which AWS reports as an error.
     compiled.set_output_convert_nulls(False)
+    convert_nulls = _runtime().convert_nulls
     shown = body.strip()
 
     def evaluate(bindings: Bindings) -> Any:
@@ -182,7 +211,7 @@ def _expression(text: str, body: str, where: str) -> _Evaluator:
             raise _failure(shown, where, f"threw an error during evaluation: {exc}") from None
         if result is None:
             raise _failure(shown, where, "returned nothing (undefined).")
-        return _JsonataUtils.convert_nulls(result)
+        return convert_nulls(result)
 
     return evaluate
 
@@ -218,14 +247,16 @@ class JsonataTemplate:
             that starts with ``{%`` and ends with ``%}``; with whitespace around, a literal).
     """
 
-    __slots__ = ("_evaluate", "field", "is_constant", "source")
+    __slots__ = ("_evaluate", "_runtime", "field", "is_constant", "source")
 
     def __init__(self, source: Any, field: str = "Output") -> None:
         self.source = source
         self.field = field
         self._evaluate, self.is_constant = _compile_value(source, field)
+        # Loaded by the expressions just compiled; a constant needs no JSONata at all.
+        self._runtime = None if self.is_constant else _runtime()
 
-    def evaluate(self, states: Mapping[str, Any], scope: Scope | None = None) -> Any:
+    def evaluate(self, states: Mapping[str, Any], scope: EvaluationScope | None = None) -> Any:
         """Evaluate with ``$states`` bound to ``states`` and the scope's variables bound.
 
         Args:
@@ -238,16 +269,18 @@ class JsonataTemplate:
                 returns nothing (undefined), with AWS's cause naming the field, e.g.
                 ``Output/result``.
         """
-        if self.is_constant:
+        runtime = self._runtime
+        if runtime is None:
             return self.source
-        scope = scope if scope is not None else Scope()
+        scope = scope if scope is not None else EvaluationScope()
         # A variable holding JSON null is JSONata's null, not "undefined": jsonata-python
         # reads a bound None as undefined, which AWS would report as "returned nothing".
+        null = runtime.null
         bindings: Bindings = {
-            name: _NULL if value is None else value for name, value in scope.variables.items()
+            name: null if value is None else value for name, value in scope.variables.items()
         }
-        bindings.update(_STATIC_FUNCTIONS)
-        bindings.update(_scope_functions(scope))
+        bindings.update(runtime.static_functions)
+        bindings.update(runtime.scope_functions(scope))
         bindings["states"] = states
         return self._evaluate(bindings)
 

@@ -15,16 +15,11 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, Literal
 
-from jsonpath_ng.ext.parser import parse as _jsonpath_parse
-
-from stepsaga.workflows.expressions._errors import (
-    REFERENCE_PATH_CONFLICT,
-    RUNTIME,
-    EvaluationError,
-    ExpressionSyntaxError,
-)
-from stepsaga.workflows.expressions._json_text import compact_json
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._json_text import compact_json
+from stepsaga.workflows._expressions._libraries import load
+from stepsaga.workflows._expressions._scope import EvaluationScope
+from stepsaga.workflows.facts import STATES_REFERENCE_PATH_CONFLICT, STATES_RUNTIME
 
 RootKind = Literal["input", "context", "variable"]
 Key = str | int
@@ -53,7 +48,7 @@ class PathNotFoundError(EvaluationError):
         path: str,
         normalized: str,
         *,
-        error: str = RUNTIME,
+        error: str = STATES_RUNTIME,
         cause: str | None = None,
     ) -> None:
         if cause is None:
@@ -122,12 +117,12 @@ def _identity(node: Any) -> Any:
     return node
 
 
-def _first(data: Any, _scope: Scope | None) -> Any:
+def _first(data: Any, _scope: EvaluationScope | None) -> Any:
     return data
 
 
-Selector = Callable[[Any, "Scope | None"], Any]
-_EMPTY_SCOPE: Final = Scope()
+Selector = Callable[[Any, "EvaluationScope | None"], Any]
+_EMPTY_SCOPE: Final = EvaluationScope()
 _LOOKUP_ERRORS: Final = (KeyError, IndexError, TypeError)
 
 
@@ -192,7 +187,7 @@ def _with_function(walk: Callable[[Any], Any], name: str, text: str) -> Callable
     def fail(value: Any) -> EvaluationError:
         kind = type(value).__name__ if value is not None else "null"
         return EvaluationError(
-            RUNTIME, f"Invalid path '{text}': {name}() cannot be applied to {kind}"
+            STATES_RUNTIME, f"Invalid path '{text}': {name}() cannot be applied to {kind}"
         )
 
     def apply(node: Any) -> Any:
@@ -260,8 +255,13 @@ class Path:
         self.keys = _simple_keys(rest)
         walk: Callable[[Any], Any]
         if self.keys is None:
+            parse = load(
+                "jsonpath_ng.ext.parser",
+                "jsonpath-ng",
+                "JSONPath wildcards, filters, slices, recursive descent and unions",
+            ).parse
             try:
-                compiled = _jsonpath_parse("$" + rest)
+                compiled = parse("$" + rest)
             except Exception as exc:  # jsonpath-ng raises its own errors and plain ones alike
                 raise ExpressionSyntaxError(f"malformed JSONPath ({exc})", expression=text) from exc
 
@@ -289,13 +289,13 @@ class Path:
         name: str = self.variable
         text = self.text
 
-        def variable(_data: Any, scope: Scope | None) -> Any:
+        def variable(_data: Any, scope: EvaluationScope | None) -> Any:
             variables = (scope or _EMPTY_SCOPE).variables
             try:
                 value = variables[name]
             except KeyError:
                 raise EvaluationError(
-                    RUNTIME,
+                    STATES_RUNTIME,
                     f"Invalid path '{text}': The variable '{name}' is not defined.",
                 ) from None
             return walk(value)
@@ -303,16 +303,11 @@ class Path:
         return variable
 
     @property
-    def is_definite(self) -> bool:
-        """True when the path selects at most one node (no wildcard, filter, slice...)."""
-        return self.keys is not None
-
-    @property
     def normalized(self) -> str:
         """The path in Jayway's bracket notation (``$['a'][0]``), as AWS quotes it in causes."""
         return _normalized(self.keys) if self.keys is not None else self.text
 
-    def evaluate(self, data: Any, scope: Scope | None = None) -> Any:
+    def evaluate(self, data: Any, scope: EvaluationScope | None = None) -> Any:
         """Select from ``data`` (or the context / a variable, depending on the root).
 
         Args:
@@ -329,7 +324,7 @@ class Path:
         """
         return self._select(data, scope)
 
-    def exists(self, data: Any, scope: Scope | None = None) -> bool:
+    def exists(self, data: Any, scope: EvaluationScope | None = None) -> bool:
         """Whether the path selects something (``IsPresent``)."""
         try:
             found = self._select(data, scope)
@@ -363,7 +358,7 @@ class ReferencePath(Path):
                 expression=text,
             )
 
-    def get(self, data: Any, scope: Scope | None = None) -> Any:
+    def get(self, data: Any, scope: EvaluationScope | None = None) -> Any:
         """Read the node the path identifies (``ItemsPath`` and the other ``*Path`` fields).
 
         Raises:
@@ -392,7 +387,7 @@ class ReferencePath(Path):
                     raise PathNotFoundError(
                         self.text,
                         self.normalized,
-                        error=REFERENCE_PATH_CONFLICT,
+                        error=STATES_REFERENCE_PATH_CONFLICT,
                         cause=_conflict_cause(key, whole),
                     ) from None
             raise
@@ -439,7 +434,7 @@ class ReferencePath(Path):
         return items
 
     def _conflict(self, key: Key, target: Any) -> EvaluationError:
-        return EvaluationError(REFERENCE_PATH_CONFLICT, _conflict_cause(key, target))
+        return EvaluationError(STATES_REFERENCE_PATH_CONFLICT, _conflict_cause(key, target))
 
     def __repr__(self) -> str:
         return f"ReferencePath({self.text!r})"

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from stepsaga.workflows.expressions._errors import ExpressionSyntaxError
-from stepsaga.workflows.expressions._paths import Path
+from stepsaga.workflows._expressions._errors import ExpressionSyntaxError
+from stepsaga.workflows._expressions._paths import Path
 
 # name -> (minimum, maximum) number of arguments; None = unbounded.
 ARITY: Final[dict[str, tuple[int, int | None]]] = {

@@ -3,14 +3,24 @@
 ``States.JsonToString`` writes compact JSON (Jackson: no spaces, keys in document order,
 doubles as Java prints them); ``States.Format`` interpolates values as Java's ``toString`` does
 (``{a=1, b=[x, y]}`` for objects, ``null`` for null). Both are pinned by AWS recordings.
+
+Also the RFC 6901 JSON pointers with which the validator and the engine name a definition's
+fields (``/States/Charge/Retry/0``).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+
+
+def pointer_of(tokens: Iterable[str | int]) -> str:
+    """Build an RFC 6901 JSON pointer from tokens: ``["States", "A/B"]`` → ``/States/A~1B``."""
+    # "~" is escaped before "/" so that a "~1" the user wrote survives.
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
 
 
 def java_double(value: float) -> str:

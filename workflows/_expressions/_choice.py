@@ -15,36 +15,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from stepsaga.workflows.expressions._errors import RUNTIME, EvaluationError, ExpressionSyntaxError
-from stepsaga.workflows.expressions._paths import Path, PathNotFoundError
-from stepsaga.workflows.expressions._scope import Scope
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows._expressions._paths import Path, PathNotFoundError
+from stepsaga.workflows._expressions._scope import EvaluationScope
+from stepsaga.workflows.facts import CHOICE_OPERATORS, STATES_RUNTIME
 
-Test = Callable[[Any, Scope], bool]
+Test = Callable[[Any, EvaluationScope], bool]
 
 _TIMESTAMP: Final = re.compile(
     r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})\Z"
 )
 _RULE_KEYS: Final = frozenset({"Next", "Comment", "Assign", "Output", "Variable"})
+# The operand types a comparison operator starts with (`NumericLessThan`...).
 _TYPES: Final = ("String", "Numeric", "Boolean", "Timestamp")
-_COMPARISONS: Final = ("Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals")
-_IS_TESTS: Final = ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
-
-#: Every data-test operator a rule may use.
-OPERATORS: Final[frozenset[str]] = frozenset(
-    [
-        f"{kind}{cmp}"
-        for kind in _TYPES
-        for cmp in _COMPARISONS
-        if kind != "Boolean" or cmp == "Equals"
-    ]
-    + [
-        f"{kind}{cmp}Path"
-        for kind in _TYPES
-        for cmp in _COMPARISONS
-        if kind != "Boolean" or cmp == "Equals"
-    ]
-    + ["StringMatches", *_IS_TESTS]
-)
 
 
 def parse_timestamp(value: Any) -> tuple[datetime, Decimal] | None:
@@ -110,7 +93,7 @@ def _compare(kind: str, cmp: str) -> Callable[[Any, Any], bool]:
     return timestamps
 
 
-class ChoiceRule:
+class CompiledChoiceRule:
     """A compiled Choice rule.
 
     Attributes:
@@ -130,7 +113,7 @@ class ChoiceRule:
         self.next: str | None = nxt if top_level else None
         self._test = _compile_rule(rule)
 
-    def matches(self, data: Any, scope: Scope | None = None) -> bool:
+    def matches(self, data: Any, scope: EvaluationScope | None = None) -> bool:
         """Whether the rule holds for ``data`` (the Choice state's effective input).
 
         Raises:
@@ -140,10 +123,10 @@ class ChoiceRule:
         return self._test(data, scope if scope is not None else _EMPTY_SCOPE)
 
     def __repr__(self) -> str:
-        return f"ChoiceRule({dict(self.source)!r})"
+        return f"CompiledChoiceRule({dict(self.source)!r})"
 
 
-_EMPTY_SCOPE = Scope()
+_EMPTY_SCOPE = EvaluationScope()
 
 
 def _fail(message: str, rule: Mapping[str, Any]) -> ExpressionSyntaxError:
@@ -176,7 +159,7 @@ def _compile_rule(rule: Mapping[str, Any]) -> Test:
             raise _fail("Not needs one rule (an object)", rule)
         inner = _compile_rule(operand)
         return lambda data, scope: not inner(data, scope)
-    if operator not in OPERATORS:
+    if operator not in CHOICE_OPERATORS:
         raise _fail(f"unknown Choice operator {operator!r}", rule)
     variable_text = rule.get("Variable")
     if not isinstance(variable_text, str):
@@ -190,7 +173,7 @@ def _compile_rule(rule: Mapping[str, Any]) -> Test:
     return _compile_data_test(operator, operand, variable, rule)
 
 
-def _condition_selector(path: Path) -> Callable[[Any, Scope], Any]:
+def _condition_selector(path: Path) -> Callable[[Any, EvaluationScope], Any]:
     """The path's selector, failing with AWS's wording for a Choice condition path."""
     select = path._select
     cause = (
@@ -198,11 +181,11 @@ def _condition_selector(path: Path) -> Callable[[Any, Scope], Any]:
         "The choice state's condition path references an invalid value."
     )
 
-    def selected(data: Any, scope: Scope) -> Any:
+    def selected(data: Any, scope: EvaluationScope) -> Any:
         try:
             return select(data, scope)
         except PathNotFoundError:
-            raise EvaluationError(RUNTIME, cause) from None
+            raise EvaluationError(STATES_RUNTIME, cause) from None
 
     return selected
 
@@ -230,7 +213,7 @@ def _compile_data_test(
             raise _fail("StringMatches takes a string pattern", rule)
         pattern = _wildcard(operand)
 
-        def matches(data: Any, scope: Scope) -> bool:
+        def matches(data: Any, scope: EvaluationScope) -> bool:
             value = select(data, scope)
             return isinstance(value, str) and pattern.fullmatch(value) is not None
 
@@ -269,7 +252,7 @@ def _check_operand(kind: str, operator: str, operand: Any, rule: Mapping[str, An
         raise _fail(f"{operator} takes {wanted}, got {operand!r}", rule)
 
 
-def compile_choice_rule(rule: Mapping[str, Any], *, top_level: bool = True) -> ChoiceRule:
+def compile_choice_rule(rule: Mapping[str, Any], *, top_level: bool = True) -> CompiledChoiceRule:
     """Compile one entry of a Choice state's ``Choices`` (JSONPath mode).
 
     Args:
@@ -279,4 +262,4 @@ def compile_choice_rule(rule: Mapping[str, Any], *, top_level: bool = True) -> C
     Raises:
         ExpressionSyntaxError: unknown or missing operator, wrong operand type, bad path.
     """
-    return ChoiceRule(rule, top_level=top_level)
+    return CompiledChoiceRule(rule, top_level=top_level)

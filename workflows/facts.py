@@ -1,0 +1,154 @@
+"""What AWS Step Functions fixes: error names, quotas, integration resources — each written once.
+
+The validator, the saga compiler, the embedded engine and the task runtime all read these
+constants instead of writing the values again, so that a limit AWS changes is changed here only.
+Each group cites the AWS page that states it.
+
+This module imports nothing but the standard library: the task Lambdas import it, and a Lambda
+package stays small.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+__all__ = (
+    "CHOICE_OPERATORS",
+    "JITTER_STRATEGIES",
+    "LAMBDA_INVOKE",
+    "MAX_DELAY_SECONDS",
+    "MAX_LABEL_LENGTH",
+    "MAX_LAMBDA_FUNCTION_NAME_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_SECONDS_OR_ATTEMPTS",
+    "MAX_STATE_NAME_LENGTH",
+    "MAX_VARIABLE_NAME_LENGTH",
+    "STATES_ALL",
+    "STATES_DATA_LIMIT_EXCEEDED",
+    "STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD",
+    "STATES_HEARTBEAT_TIMEOUT",
+    "STATES_NO_CHOICE_MATCHED",
+    "STATES_QUERY_EVALUATION_ERROR",
+    "STATES_REFERENCE_PATH_CONFLICT",
+    "STATES_RUNTIME",
+    "STATES_TASK_FAILED",
+    "STATES_TIMEOUT",
+    "TRANSIENT_LAMBDA_ERRORS",
+    "WAIT_FOR_TASK_TOKEN",
+    "JitterStrategy",
+)
+
+# --- error names ------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+# (AWS reserves States.IntrinsicFailure and States.ResultPathMatchFailure too, but reports a
+# failing intrinsic as States.Runtime and a ResultPath it cannot apply as
+# States.ReferencePathConflict, as the recorded histories show.)
+
+#: Matches any error name in a Retrier's or Catcher's ``ErrorEquals`` (it must stand alone).
+STATES_ALL: Final = "States.ALL"
+#: A Task ran longer than its ``TimeoutSeconds``, or the execution than its own.
+STATES_TIMEOUT: Final = "States.Timeout"
+#: A Task sent no heartbeat for longer than its ``HeartbeatSeconds``.
+STATES_HEARTBEAT_TIMEOUT: Final = "States.HeartbeatTimeout"
+#: Matches any error a Task raises except ``States.Timeout``.
+STATES_TASK_FAILED: Final = "States.TaskFailed"
+#: An input, output or result over :data:`MAX_PAYLOAD_BYTES`.
+STATES_DATA_LIMIT_EXCEEDED: Final = "States.DataLimitExceeded"
+#: A Choice state without ``Default`` whose rules all failed to match.
+STATES_NO_CHOICE_MATCHED: Final = "States.NoChoiceMatched"
+#: A Map state's failed items went past its ``ToleratedFailure*`` threshold.
+STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD: Final = "States.ExceedToleratedFailureThreshold"
+#: An exception the execution cannot handle: a path selecting nothing, a failing intrinsic...
+STATES_RUNTIME: Final = "States.Runtime"
+#: A JSONata expression failed to evaluate (JSONata query language).
+STATES_QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
+#: A ResultPath (or Assign) cannot be applied to the input it would change.
+STATES_REFERENCE_PATH_CONFLICT: Final = "States.ReferencePathConflict"
+
+# --- quotas and ranges ------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+
+#: Maximum input or output of a task, state or execution: 256 KiB of UTF-8 JSON.
+MAX_PAYLOAD_BYTES: Final = 256 * 1024
+#: Maximum length of a state machine, execution or activity name.
+MAX_NAME_LENGTH: Final = 80
+
+# https://states-language.net/spec.html#states-fields
+#: Maximum length of a state's name.
+MAX_STATE_NAME_LENGTH: Final = 80
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
+#: Maximum length of a workflow variable's name.
+MAX_VARIABLE_NAME_LENGTH: Final = 80
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+#: Maximum length of a Distributed Map's ``Label``.
+MAX_LABEL_LENGTH: Final = 40
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error
+#: The largest value AWS accepts in a Retrier's ``MaxAttempts`` and ``IntervalSeconds``, and in
+#: the whole-second fields ``TimeoutSeconds``, ``HeartbeatSeconds`` and a Wait's ``Seconds``.
+MAX_SECONDS_OR_ATTEMPTS: Final = 99_999_999
+#: The largest ``MaxDelaySeconds`` of a Retrier: one leap year.
+MAX_DELAY_SECONDS: Final = 31_622_400
+#: A Retrier's ``JitterStrategy``.
+JitterStrategy = Literal["FULL", "NONE"]
+#: Every value :data:`JitterStrategy` admits.
+JITTER_STRATEGIES: Final[tuple[str, ...]] = get_args(JitterStrategy)
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html#amazon-states-language-choice-state-rules
+_COMPARISONS: Final = (
+    "BooleanEquals",
+    "NumericEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "StringEquals",
+    "StringGreaterThan",
+    "StringGreaterThanEquals",
+    "StringLessThan",
+    "StringLessThanEquals",
+    "TimestampEquals",
+    "TimestampGreaterThan",
+    "TimestampGreaterThanEquals",
+    "TimestampLessThan",
+    "TimestampLessThanEquals",
+)
+#: Every JSONPath-mode Choice comparison operator (``StringEquals``, ``NumericLessThanPath``…):
+#: each comparison, its ``...Path`` form (the operand is a path), ``StringMatches`` and the
+#: type tests.
+CHOICE_OPERATORS: Final = frozenset(
+    (
+        *_COMPARISONS,
+        *(f"{name}Path" for name in _COMPARISONS),
+        "StringMatches",
+        "IsBoolean",
+        "IsNull",
+        "IsNumeric",
+        "IsPresent",
+        "IsString",
+        "IsTimestamp",
+    )
+)
+
+# --- integrations -----------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
+
+#: The optimised Lambda integration's ``Resource`` (other partitions replace ``aws``).
+LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
+#: The suffix of a ``Resource`` that waits for ``SendTaskSuccess`` with the task token.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token
+WAIT_FOR_TASK_TOKEN: Final = ".waitForTaskToken"
+#: Lambda service errors worth retrying on every Lambda task.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+TRANSIENT_LAMBDA_ERRORS: Final[tuple[str, ...]] = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+#: Maximum length of a Lambda function's name (a full ARN may be longer).
+#: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName
+MAX_LAMBDA_FUNCTION_NAME_LENGTH: Final = 64
