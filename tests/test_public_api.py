@@ -1,8 +1,9 @@
-"""Every package states its public names in `__all__`, and each of those names resolves.
+"""The public surface of stepsaga, pinned in one place: a change to it is a reviewed change.
 
-Each package's own test folder pins its exact list (a change to the public surface is a visible,
-reviewed change); this test holds every package to the same shape, so a new package cannot
-forget it, and pins the lists no other test does.
+Every package (and each public module of the library) states its public names in a tuple
+`__all__`; each of those names resolves and none is private; and the list equals the one pinned
+here. A new package or public module fails `test_every_package_and_public_module_is_pinned`
+until its list is added below.
 """
 
 from __future__ import annotations
@@ -13,12 +14,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = sorted(
-    ".".join(("stepsaga", *init.parent.relative_to(ROOT).parts))
-    for top in ("domain", "workflows", "tasks", "infra", "examples")
-    for init in (ROOT / top).rglob("__init__.py")
-    if "__pycache__" not in init.parts
-)
+LAYERS = ("domain", "workflows", "tasks", "infra", "examples")
+
+
+def _public_modules() -> list[str]:
+    """Every package of the library, and every module whose path has no private part."""
+    found = {"stepsaga"}
+    for layer in LAYERS:
+        for path in (ROOT / layer).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if "__pycache__" in parts:
+                continue
+            if parts[-1] == "__init__":
+                found.add(".".join(("stepsaga", *parts[:-1])))
+            elif not any(part.startswith("_") for part in parts) and parts[0] != "examples":
+                found.add(".".join(("stepsaga", *parts)))
+    return sorted(found)
+
 
 PINNED: dict[str, tuple[str, ...]] = {
     "stepsaga": (
@@ -38,8 +50,224 @@ PINNED: dict[str, tuple[str, ...]] = {
         "TaskRuntime",
         "compile_saga",
     ),
-    "stepsaga.workflows": (),
+    "stepsaga.domain": (
+        "MAX_AGGREGATE_ID_LENGTH",
+        "MAX_AGGREGATE_TYPE_LENGTH",
+        "MAX_TENANT_LENGTH",
+        "WIRE_MODEL_CONFIG",
+        "BusinessFailure",
+        "Command",
+        "ConcurrencyError",
+        "DomainError",
+        "DomainEvent",
+        "EventTooLargeError",
+        "InvalidIdentifierError",
+        "PayloadTooLargeError",
+        "RecordedEvent",
+        "RetryableError",
+        "StoredEvent",
+        "StreamId",
+        "TenantId",
+        "TenantMismatchError",
+    ),
+    "stepsaga.examples": (),
+    "stepsaga.examples.orders": (),
     "stepsaga.infra": (),
+    "stepsaga.infra.aws": (
+        "CLAIM_AGGREGATE_TYPE",
+        "EXPIRY_ATTRIBUTE",
+        "HEAD_SORT_KEY",
+        "DynamoDBEventStore",
+        "IdempotencyConflictError",
+        "MissingSettingError",
+        "SesNotifier",
+        "create_event_store_table",
+        "event_store_policy_statement",
+        "event_store_table_resource",
+        "lambda_entry_points",
+        "runtime_from_environment",
+    ),
+    "stepsaga.infra.bench": (
+        "APPENDS_PER_TABLE",
+        "CHAIN_RATIO_TARGET",
+        "LONG_WAIT_WALL_TARGET_SECONDS",
+        "MEMORY_BAR_BYTES",
+        "NODE_CHAIN_SECONDS",
+        "BenchOptions",
+        "BenchReport",
+        "PeerResult",
+        "bench",
+        "profile_engine",
+    ),
+    "stepsaga.infra.cli": (
+        "cli",
+        "main",
+    ),
+    "stepsaga.infra.local": (),
+    "stepsaga.infra.local.replay": (
+        "LEVELS",
+        "CaseResult",
+        "Record",
+        "ReplayReport",
+        "load_records",
+        "recorded_outcomes",
+        "replay",
+        "replay_record",
+    ),
+    "stepsaga.infra.local.service": (
+        "DemoRun",
+        "LocalService",
+        "SentMail",
+        "ServiceRun",
+        "execution_path",
+        "moto_service",
+        "run_demo",
+    ),
+    "stepsaga.infra.local.stepfunctions": (
+        "DefinitionError",
+        "Execution",
+        "LambdaContext",
+        "LocalStepFunctions",
+        "MockConfig",
+        "RealClock",
+        "StatesError",
+        "TaskCall",
+        "TaskMock",
+        "TaskOutcome",
+        "VirtualClock",
+    ),
+    "stepsaga.tasks": (
+        "MAX_EVENTS_PER_APPEND",
+        "MAX_ITEM_BYTES",
+        "Decider",
+        "EmailMessage",
+        "EmailTemplate",
+        "EventStore",
+        "InMemoryEventStore",
+        "InMemoryNotifier",
+        "InvalidStepInput",
+        "LambdaHandler",
+        "Notifier",
+        "SentEmail",
+        "StepContext",
+        "StepFunction",
+        "TaskFailed",
+        "TaskRuntime",
+        "TemplateError",
+        "check_append",
+        "encode_payload",
+        "event_id_for",
+        "event_item_size",
+        "on_lambda",
+        "task_error",
+    ),
+    "stepsaga.workflows": (),
+    "stepsaga.workflows._expressions": (
+        "CompiledChoiceRule",
+        "EvaluationError",
+        "EvaluationScope",
+        "ExpressionSyntaxError",
+        "IntrinsicCall",
+        "JsonataTemplate",
+        "LiteralArgument",
+        "MissingQueryLibraryError",
+        "Path",
+        "PathArgument",
+        "PathNotFoundError",
+        "ReferencePath",
+        "Template",
+        "check_jsonata",
+        "compile_choice_rule",
+        "compile_jsonata_template",
+        "compile_path",
+        "compile_reference_path",
+        "compile_template",
+        "is_intrinsic",
+        "parse_intrinsic",
+        "parse_timestamp",
+        "pointer_of",
+        "strip_jsonata",
+    ),
+    "stepsaga.workflows.asl": (
+        "STATE_TYPES",
+        "ASLValidationError",
+        "AslModel",
+        "Branch",
+        "Catcher",
+        "ChoiceRule",
+        "ChoiceState",
+        "FailState",
+        "ItemBatcher",
+        "ItemProcessor",
+        "ItemReader",
+        "MapState",
+        "ParallelState",
+        "PassState",
+        "Problem",
+        "ProcessorConfig",
+        "QueryLanguage",
+        "ReaderConfig",
+        "ResultWriter",
+        "Retrier",
+        "State",
+        "StateGraph",
+        "StateMachine",
+        "SucceedState",
+        "TaskState",
+        "WaitState",
+        "from_sdk_graph",
+        "parse_definition",
+        "parse_state",
+        "validate",
+        "validate_state",
+    ),
+    "stepsaga.workflows.render": (
+        "FORMATS",
+        "Cluster",
+        "Diagram",
+        "Edge",
+        "Node",
+        "build_diagram",
+        "render",
+        "to_asl_json",
+        "to_dot",
+        "to_mermaid",
+    ),
+    "stepsaga.workflows.saga": (
+        "COMPENSATION_FAILED",
+        "COMPENSATION_RETRY",
+        "DEFAULT_RETRY",
+        "RESULT_PAYLOAD_KEY",
+        "RETRYABLE_ERROR",
+        "TRANSIENT_LAMBDA_ERRORS",
+        "TRANSIENT_RETRY",
+        "UNTIL_SUCCESS",
+        "CommandMeta",
+        "ExecutionContext",
+        "ExecutionInput",
+        "FunctionNames",
+        "Notification",
+        "RetryPolicy",
+        "Saga",
+        "SagaCompileError",
+        "SagaProblem",
+        "StateContext",
+        "Step",
+        "StepEnvelope",
+        "StepError",
+        "StepResult",
+        "compensation_state",
+        "compile_saga",
+    ),
+    "stepsaga.infra.project": (
+        "REFERENCE_SERVICE",
+        "Demo",
+        "Scenario",
+        "Service",
+        "ServiceError",
+        "import_project_module",
+        "load_service",
+    ),
     "stepsaga.workflows.facts": (
         "CHOICE_OPERATORS",
         "JITTER_STRATEGIES",
@@ -66,52 +294,24 @@ PINNED: dict[str, tuple[str, ...]] = {
         "WAIT_FOR_TASK_TOKEN",
         "JitterStrategy",
     ),
-    "stepsaga.examples": (),
-    "stepsaga.examples.orders": (),
-    "stepsaga.infra.cli": ("cli", "main"),
-    "stepsaga.infra.local": (),
-    "stepsaga.infra.local.stepfunctions": (
-        "DefinitionError",
-        "Execution",
-        "LambdaContext",
-        "LocalStepFunctions",
-        "MockConfig",
-        "RealClock",
-        "StatesError",
-        "TaskCall",
-        "TaskMock",
-        "TaskOutcome",
-        "VirtualClock",
-    ),
-    "stepsaga.infra.local.replay": (
-        "LEVELS",
-        "CaseResult",
-        "Record",
-        "ReplayReport",
-        "load_records",
-        "recorded_outcomes",
-        "replay",
-        "replay_record",
-    ),
 }
 
 
-def test_every_package_is_found() -> None:
-    expected = {"domain", "workflows.asl", "tasks", "infra.local.stepfunctions"}
-    assert {f"stepsaga.{name}" for name in expected} <= set(PACKAGES)
+def test_every_package_and_public_module_is_pinned() -> None:
+    assert sorted(PINNED) == _public_modules()
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_package_exports_a_tuple_of_public_names_that_resolve(package: str) -> None:
-    module = importlib.import_module(package)
+@pytest.mark.parametrize("module_name", sorted(PINNED))
+def test_public_names_are_a_tuple_that_resolves(module_name: str) -> None:
+    module = importlib.import_module(module_name)
     exported = module.__dict__.get("__all__")
-    assert isinstance(exported, tuple), f"{package}.__all__ must be a tuple"
-    assert len(set(exported)) == len(exported), f"{package}.__all__ repeats a name"
+    assert isinstance(exported, tuple), f"{module_name}.__all__ must be a tuple"
+    assert len(set(exported)) == len(exported), f"{module_name}.__all__ repeats a name"
     for name in exported:
-        assert not name.startswith("_"), f"{package} exports private {name}"
-        assert hasattr(module, name), f"{package}.__all__ names {name}, which it lacks"
+        assert not name.startswith("_"), f"{module_name} exports private {name}"
+        assert getattr(module, name) is not None, f"{module_name} lacks {name}"
 
 
-@pytest.mark.parametrize("package", sorted(PINNED))
-def test_public_names_are_pinned(package: str) -> None:
-    assert importlib.import_module(package).__all__ == PINNED[package]
+@pytest.mark.parametrize("module_name", sorted(PINNED))
+def test_public_names_are_pinned(module_name: str) -> None:
+    assert importlib.import_module(module_name).__all__ == PINNED[module_name]

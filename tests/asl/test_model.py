@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pydantic
 import pytest
@@ -170,3 +172,11 @@ def test_every_choice_operator_is_typed_and_round_trips(operator: str) -> None:
 def test_json_text_as_bytes_is_accepted() -> None:
     text = json.dumps(DEFINITION).encode()
     assert parse_definition(text).to_dict() == DEFINITION
+
+
+def test_core_does_not_import_the_sdk() -> None:
+    code = "import sys, stepsaga.workflows.asl; print('stepfunctions' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

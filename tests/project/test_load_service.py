@@ -187,20 +187,6 @@ def test_an_unknown_saga_is_named_with_a_suggestion_and_the_known_ones(tmp_path:
     )
 
 
-def test_the_public_names_are_pinned() -> None:
-    import stepsaga.infra.project as project
-
-    assert project.__all__ == (
-        "REFERENCE_SERVICE",
-        "Demo",
-        "Scenario",
-        "Service",
-        "ServiceError",
-        "import_project_module",
-        "load_service",
-    )
-
-
 # --- the demo ----------------------------------------------------------------------------------
 
 DEMO = """

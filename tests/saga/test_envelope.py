@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from stepsaga.workflows.saga import CommandMeta, ExecutionInput, StepEnvelope
+from stepsaga.workflows.saga import (
+    COMPENSATION_FAILED,
+    RETRYABLE_ERROR,
+    TRANSIENT_LAMBDA_ERRORS,
+    CommandMeta,
+    ExecutionInput,
+    StepEnvelope,
+)
 
 META = {
     "tenant": "acme",
@@ -59,3 +66,14 @@ def test_compensation_envelope_carries_the_caught_error() -> None:
     assert envelope.error is not None
     assert envelope.error.error == "PaymentDeclined"
     assert envelope.error.cause == '{"errorMessage": "no"}'
+
+
+def test_error_names_are_the_documented_contract() -> None:
+    assert RETRYABLE_ERROR == "Saga.Retryable"
+    assert COMPENSATION_FAILED == "Saga.CompensationFailed"
+    assert set(TRANSIENT_LAMBDA_ERRORS) == {
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+    }

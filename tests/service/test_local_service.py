@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-import stepsaga.infra.local.service as service_api
 from stepsaga.domain import StreamId
 from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
 from stepsaga.examples.orders.sagas import SAGAS
@@ -44,22 +43,6 @@ def sent_by_moto() -> dict[str, Any]:
     from moto.ses.models import ses_backends
 
     return {m.id: m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages}
-
-
-def test_the_public_names_are_pinned_and_resolve() -> None:
-    assert service_api.__all__ == (
-        "DemoRun",
-        "LocalService",
-        "SentMail",
-        "ServiceRun",
-        "execution_path",
-        "moto_service",
-        "run_demo",
-    )
-    for name in service_api.__all__:
-        value = getattr(service_api, name)
-        if callable(value):  # nothing from elsewhere leaks into the surface
-            assert value.__module__.startswith("stepsaga.infra.local.service."), name
 
 
 def test_a_successful_order_reports_path_events_and_mail(service: LocalService) -> None:
