@@ -1,4 +1,6 @@
-"""Infrastructure: `stepsaga.infra.project` (finding a service: the one loader every command
+"""Infrastructure: loading a service, AWS adapters, the local engine, benchmarks, the CLI.
+
+`stepsaga.infra.project` (finding a service: the one loader every command
 uses), `stepsaga.infra.aws` (adapters on AWS), `stepsaga.infra.local` (the embedded engine,
 replay, local services), `stepsaga.infra.bench` (benchmarks) and `stepsaga.infra.cli` (the
 `stepsaga` command).

@@ -162,8 +162,7 @@ class DynamoDBEventStore:
     def read(
         self, stream: StreamId, *, from_version: int = 1, limit: int | None = None
     ) -> list[RecordedEvent]:
-        """See `stepsaga.tasks.EventStore.read`; strongly consistent, following
-        `LastEvaluatedKey`."""
+        """See `stepsaga.tasks.EventStore.read`; consistent reads, following `LastEvaluatedKey`."""
         start = max(from_version, 1)
         found: list[RecordedEvent] = []
         request: QueryInputTypeDef = {

@@ -160,7 +160,7 @@ class MachineResult:
 
     @property
     def ratio(self) -> float | None:
-        """moto's median time per execution over the engine's, when both are correct."""
+        """The ratio of moto's median time per execution to the engine's, when both are correct."""
         return self.ratio_to(MOTO)
 
     def to_json(self) -> dict[str, JSON]:

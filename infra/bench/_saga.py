@@ -1,5 +1,6 @@
-"""The reference saga end to end: `PlaceOrder` on the engine, its handlers on moto's DynamoDB
-and SES, in executions per second.
+"""The reference saga end to end, in executions per second.
+
+`PlaceOrder` runs on the engine, its handlers on moto's DynamoDB and SES.
 
 The orders are the reference service's demo scenarios (`stepsaga.examples.orders.demo`), found
 through the service loader like any service.
@@ -25,8 +26,9 @@ _TABLE = "stepsaga-bench-saga"
 
 @dataclass(frozen=True)
 class SagaResult:
-    """Reference `PlaceOrder` executions, succeeded one after another on one table, each for a
-    fresh tenant.
+    """Reference `PlaceOrder` executions that succeeded one after another on one table.
+
+    Each ran for a fresh tenant.
 
     Attributes:
         executions: Successful orders timed.

@@ -1,5 +1,7 @@
-"""`stepsaga demo`: a service's demo scenarios run locally (the reference: one order succeeds,
-one is compensated), shown as tables and panels or as JSON."""
+"""`stepsaga demo`: a service's demo scenarios run locally, shown as tables or as JSON.
+
+For the reference service one order succeeds and one is compensated.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The ASL expression languages: JSONPath paths, payload templates, intrinsic functions, Choice
-rules and JSONata syntax.
+"""The ASL expression languages: JSONPath, templates, intrinsics, Choice rules, JSONata.
+
+Paths and reference paths, payload templates, intrinsic functions, Choice rules and JSONata.
 
 Everything is compiled once, when a definition is loaded, into objects whose evaluation does no
 parsing. Malformed expressions raise :class:`ExpressionSyntaxError` at compile time; runtime

@@ -55,7 +55,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
-    """Translate a StringMatches pattern: ``*`` matches anything, ``\\*`` and ``\\\\`` escape."""
+    r"""Translate a StringMatches pattern: ``*`` matches anything, ``\*`` and ``\\`` escape."""
     parts: list[str] = []
     i = 0
     while i < len(pattern):

@@ -1,7 +1,7 @@
-"""Parsing of intrinsic function calls: ``States.Format('{} items', $.count)``.
+r"""Parsing of intrinsic function calls: ``States.Format('{} items', $.count)``.
 
-Arguments are string literals in single quotes (backslash escapes ``\\'``, ``\\{``, ``\\}``,
-``\\\\``), numbers, ``true``/``false``/``null``, paths (``$``, ``$$``, ``$name``) and nested
+Arguments are string literals in single quotes (backslash escapes ``\'``, ``\{``, ``\}``,
+``\\``), numbers, ``true``/``false``/``null``, paths (``$``, ``$$``, ``$name``) and nested
 calls. The call is checked against the function's arity when it is parsed, so a definition with
 ``States.MathAdd(1)`` is refused before it runs.
 """
@@ -44,12 +44,12 @@ _KEYWORD: Final = re.compile(r"(true|false|null)\b")
 
 @dataclass(frozen=True, slots=True)
 class LiteralArgument:
-    """A literal argument.
+    r"""A literal argument.
 
     Attributes:
         value: the decoded value (str, int, float, bool or None).
         raw: for strings, the text between the quotes with escapes kept, which
-            ``States.Format`` needs to tell ``\\{`` from a ``{}`` placeholder.
+            ``States.Format`` needs to tell ``\{`` from a ``{}`` placeholder.
     """
 
     value: Any

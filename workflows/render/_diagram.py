@@ -84,8 +84,9 @@ class Edge:
 
 @dataclass
 class Cluster:
-    """A cluster of states drawn together: the whole machine, a Map's item processor or a
-    Parallel branch.
+    """A cluster of states drawn together.
+
+    The whole machine, a Map's item processor or a Parallel branch.
 
     Attributes:
         id: Identifier unique in the drawing.

@@ -460,10 +460,10 @@ _ENVELOPE_BYTES: Final = len(
 
 
 def envelope_bytes_at_most(version: str, content_length: str) -> int:
-    """An upper bound of an invoke response's JSON size, less its payload's.
+    r"""An upper bound of an invoke response's JSON size, less its payload's.
 
     The version appears three times and the Content-Length twice; a character takes at most
-    six bytes in JSON (``\\uXXXX``).
+    six bytes in JSON (``\uXXXX``).
     """
     return _ENVELOPE_BYTES + 3 * 6 * len(version) + 2 * len(content_length)
 
