@@ -5,12 +5,11 @@ validated against its pydantic model (the annotation of the first parameter), th
 gives the tenant-scoped event store and notifier, earlier results and, for compensations and
 failure notifications, the caught error.
 
-**How steps map to Lambda functions.** The saga compiler (`stepsaga.workflows.saga`) gives every
-*handler* (an action, a compensation or a notification, e.g. `ReserveStock`,
-`ReleaseStock`, `NotifyCustomer`) its own Lambda function, invoked with the step envelope as
-its payload. `TaskRuntime.handler(step)` turns one step function into that Lambda handler;
-`TaskRuntime.handlers({"ReserveStock": reserve_stock, ...})` does it for a whole service, keyed
-by handler name, which is the name the local engine registers handlers under.
+The saga contract (execution input, step envelope, one Lambda function per handler, what a
+compensation may undo, the error names) is written once, in `stepsaga.workflows.saga`; this
+package is the Lambda side of it. `TaskRuntime.handler(step)` turns one step function into a
+Lambda handler; `TaskRuntime.handlers({"ReserveStock": reserve_stock, ...})` does it for a
+whole service, keyed by handler name.
 
 **Outcomes and their Step Functions error names.** AWS records a Python Lambda's error under
 the exception's class name, so the runtime raises exceptions whose class *is* the error name:
@@ -31,16 +30,10 @@ Business and retryable outcomes raise a `TaskFailed` subclass whose `__cause__` 
 original error; invalid input raises `InvalidStepInput` itself, before the step runs, so
 nothing is written.
 
-**Retries are safe.** Events a step appends get ids derived from (execution, state, index),
-mails get idempotency keys the same way, and `StepContext.decide` re-reads before deciding;
-so a step retried after a crash or a timeout at any point appends and sends once.
-
-**Compensations undo what this execution did.** A compensation runs after its own step failed
-for good too (its work may have landed before the failure: a late answer, a crash after the
-append), and receives the caught error as `ctx.error`. It must decide from the event store, not
-from the step's result (a failed step has none): undo only what the store shows this execution
-did (its events carry the execution id as their `correlation_id`), and do nothing when nothing
-happened. See the saga contract in `stepsaga.workflows.saga`.
+**How the runtime keeps retries safe.** Events a step appends get ids derived from
+(execution, state, index), mails get idempotency keys the same way, and `StepContext.decide`
+re-reads before deciding; a compensation gets the caught error as `ctx.error` and decides from
+the event store (events carry the execution id as their `correlation_id`).
 """
 
 from stepsaga.tasks._context import Decider, StepContext, event_id_for
