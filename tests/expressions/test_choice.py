@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stepsaga.workflows._expressions import (
     EvaluationError,
@@ -262,3 +265,109 @@ def test_choice_decisions_in_aws_histories() -> None:
                 mismatches.append(f"{record['id']} / {entered['name']}: {chosen}")
     assert compared >= 20
     assert mismatches == []
+
+
+# --- StringMatches and timestamps at their edges -------------------------------------------
+
+
+def _reference_match(pattern: str, text: str) -> bool:
+    """A plain reading of the rule, by dynamic programming over (pattern token, text index)."""
+    tokens: list[str | None] = []  # None is a star
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            tokens.append(pattern[i + 1])
+            i += 2
+        else:
+            tokens.append(None if pattern[i] == "*" else pattern[i])
+            i += 1
+    reachable = {0}
+    for token in tokens:
+        if token is None:
+            reachable = set(range(min(reachable), len(text) + 1)) if reachable else set()
+        else:
+            reachable = {k + 1 for k in reachable if k < len(text) and text[k] == token}
+    return len(text) in reachable
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("*.log", "a.log", True),
+        ("*.log", ".log", True),
+        ("*.log", "a.log.gz", False),
+        ("a*b*c", "abc", True),
+        ("a*b*c", "aXbYbZc", True),
+        ("a*b*c", "acb", False),
+        ("ab*ba", "aba", False),  # prefix and suffix may not overlap
+        ("**", "", True),
+        ("x\\*", "x*", True),
+        ("x\\*", "xy", False),
+        ("x\\\\*", "x\\yz", True),  # an escaped backslash, then a star
+        ("x\\", "x\\", True),  # a trailing backslash escapes nothing: it is literal
+        ("", "", True),
+        ("", "a", False),
+    ],
+)
+def test_string_matches_stars_and_escapes(pattern: str, text: str, expected: bool) -> None:
+    """``*`` matches any run of characters and a backslash escapes ``*`` or ``\\``.
+
+    https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html (StringMatches).
+    """
+    assert holds("StringMatches", pattern, text) is expected
+    assert _reference_match(pattern, text) is expected
+
+
+@given(
+    st.text(alphabet="ab*\\", max_size=8),
+    st.text(alphabet="ab*\\", max_size=10),
+)
+def test_string_matches_agrees_with_a_plain_reading_of_the_rule(pattern: str, text: str) -> None:
+    assert holds("StringMatches", pattern, text) is _reference_match(pattern, text)
+
+
+def test_string_matches_takes_linear_time_on_adversarial_patterns() -> None:
+    # A backtracking regex needs tens of seconds here; a greedy scan needs microseconds.
+    text = "a" * 100_000
+    started = time.perf_counter()
+    assert holds("StringMatches", "*a*a*a*a*a*a*a*b", text) is False
+    assert holds("StringMatches", "*a*a*a*a*a*a*a*a", text) is True
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("2016-03-14T01:59:00Z", True),
+        ("2016-03-14T01:59:00.123456789+23:59", True),
+        ("2016-03-14T01:59:00-00:00", True),
+        ("2016-03-14T01:59:00+24:00", False),  # offset hours run 00-23
+        ("2016-03-14T01:59:00+05:60", False),  # offset minutes run 00-59
+        ("2016-03-14T01:59:00+5:00", False),
+        ("2016-03-14T01:59:00+0500", False),
+        ("2016-03-14t01:59:00Z", False),  # ASL asks for an uppercase T ...
+        ("2016-03-14T01:59:00z", False),  # ... and an uppercase Z
+        ("2016-03-14T01:59:60Z", False),
+        ("2016-02-30T01:59:00Z", False),
+        ("2016-03-14T01:59:00", False),  # an offset is required
+        ("2016-03-14T01:59:00.1234567890Z", False),  # at most nanoseconds
+    ],
+)
+def test_is_timestamp_follows_rfc_3339_with_the_asl_restrictions(value: str, valid: bool) -> None:
+    """RFC 3339 ``date-time`` (section 5.6: offset hours 00-23, minutes 00-59), uppercase T and Z.
+
+    https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html: "Timestamps must
+    conform to RFC3339 profile ISO 8601, with further restrictions that an uppercase T must
+    separate the date and time portions, and an uppercase Z must denote that a numeric time
+    zone offset is not present".
+    """
+    assert holds("IsTimestamp", True, value) is valid
+    # A timestamp comparison against a malformed value is false, never an error.
+    assert holds("TimestampEquals", "2016-03-14T01:59:00Z", value) is (
+        valid and value.startswith("2016-03-14T01:59:00") and value[19:] in ("Z", "-00:00")
+    )
+
+
+def test_timestamps_with_offsets_compare_as_instants() -> None:
+    assert holds("TimestampEquals", "2016-03-14T01:59:00Z", "2016-03-14T03:29:00+01:30")
+    assert holds("TimestampLessThan", "2016-03-14T01:59:00Z", "2016-03-14T01:59:00+00:01")

@@ -22,8 +22,11 @@ from stepsaga.workflows.facts import CHOICE_OPERATORS, STATES_RUNTIME
 
 Test = Callable[[Any, EvaluationScope], bool]
 
+# RFC 3339's date-time with the ASL restrictions (an uppercase T and Z). An offset's hours run
+# 00-23 and its minutes 00-59 (RFC 3339 section 5.6); datetime would read "+05:60" as +06:00.
 _TIMESTAMP: Final = re.compile(
-    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})\Z"
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?"
+    r"(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)\Z"
 )
 _RULE_KEYS: Final = frozenset({"Next", "Comment", "Assign", "Output", "Variable"})
 # The operand types a comparison operator starts with (`NumericLessThan`...).
@@ -54,19 +57,61 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    r"""Translate a StringMatches pattern: ``*`` matches anything, ``\*`` and ``\\`` escape."""
-    parts: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            parts.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        parts.append(".*" if char == "*" else re.escape(char))
-        i += 1
-    return re.compile("".join(parts), re.DOTALL)
+class _WildcardPattern:
+    r"""A StringMatches pattern: ``*`` matches any run of characters, ``\*`` and ``\\`` escape.
+
+    Matching is a greedy scan over the literal segments between stars, each found with
+    ``str.find`` at the leftmost place it fits: for ``*`` wildcards the leftmost fit of each
+    segment is always a safe choice, so no backtracking (and no regex, whose backtracking takes
+    exponential time on ``*a*a*a*b``) is needed, and the time is linear in the text for each
+    segment.
+    """
+
+    __slots__ = ("_segments", "_starred")
+
+    def __init__(self, pattern: str) -> None:
+        segments: list[str] = []
+        current: list[str] = []
+        starred = False
+        i = 0
+        while i < len(pattern):
+            char = pattern[i]
+            if char == "\\" and i + 1 < len(pattern):
+                current.append(pattern[i + 1])
+                i += 2
+                continue
+            if char == "*":
+                segments.append("".join(current))
+                current = []
+                starred = True
+            else:
+                current.append(char)
+            i += 1
+        segments.append("".join(current))
+        # Without a star the pattern is one literal; with stars, segments[0] is the prefix,
+        # segments[-1] the suffix and the others float in between.
+        self._segments = tuple(segments)
+        self._starred = starred
+
+    def fullmatch(self, text: str) -> bool:
+        segments = self._segments
+        if not self._starred:
+            return text == segments[0]
+        prefix, suffix = segments[0], segments[-1]
+        if len(prefix) + len(suffix) > len(text):
+            return False
+        if not text.startswith(prefix) or not text.endswith(suffix):
+            return False
+        position = len(prefix)
+        end = len(text) - len(suffix)
+        for segment in segments[1:-1]:
+            if not segment:
+                continue
+            found = text.find(segment, position, end)
+            if found < 0:
+                return False
+            position = found + len(segment)
+        return True
 
 
 def _compare(kind: str, cmp: str) -> Callable[[Any, Any], bool]:
@@ -211,11 +256,11 @@ def _compile_data_test(
     if operator == "StringMatches":
         if not isinstance(operand, str):
             raise _fail("StringMatches takes a string pattern", rule)
-        pattern = _wildcard(operand)
+        pattern = _WildcardPattern(operand)
 
         def matches(data: Any, scope: EvaluationScope) -> bool:
             value = select(data, scope)
-            return isinstance(value, str) and pattern.fullmatch(value) is not None
+            return isinstance(value, str) and pattern.fullmatch(value)
 
         return matches
     by_path = operator.endswith("Path")
