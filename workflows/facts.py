@@ -17,6 +17,11 @@ __all__ = (
     "JITTER_STRATEGIES",
     "LAMBDA_INVOKE",
     "MAX_DELAY_SECONDS",
+    "MAX_INTRINSIC_ARRAY_RANGE",
+    "MAX_INTRINSIC_CALLS",
+    "MAX_INTRINSIC_INPUT_CHARS",
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_NUMBER_LENGTH",
     "MAX_LABEL_LENGTH",
     "MAX_LAMBDA_FUNCTION_NAME_LENGTH",
     "MAX_NAME_LENGTH",
@@ -133,6 +138,15 @@ CHOICE_OPERATORS: Final = frozenset(
     )
 )
 
+# https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
+#: The most intrinsic function calls one field may hold ("You can nest up to 10 intrinsic
+#: functions within a field"; the page's example counts every call of the field).
+MAX_INTRINSIC_CALLS: Final = 10
+#: The most items ``States.ArrayRange`` may produce.
+MAX_INTRINSIC_ARRAY_RANGE: Final = 1000
+#: The longest string ``States.Base64Encode``, ``States.Base64Decode`` and ``States.Hash`` take.
+MAX_INTRINSIC_INPUT_CHARS: Final = 10_000
+
 # --- integrations -----------------------------------------------------------------------------
 # https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
 
@@ -152,3 +166,16 @@ TRANSIENT_LAMBDA_ERRORS: Final[tuple[str, ...]] = (
 #: Maximum length of a Lambda function's name (a full ARN may be longer).
 #: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName
 MAX_LAMBDA_FUNCTION_NAME_LENGTH: Final = 64
+
+# --- JSON ---------------------------------------------------------------------------------------
+# AWS's documentation says no more of the JSON it accepts than "JSON text". These are the
+# defaults of the JVM's JSON parser (Jackson's StreamReadConstraints, 2.15 and later:
+# https://github.com/FasterXML/jackson-core/wiki/StreamReadConstraints), the bounds a JVM service
+# that does not raise them enforces; stepsaga enforces them so that a value it accepts is one
+# it can also write back (CPython refuses integers of more than 4,300 digits and runs out of
+# stack on nesting a little deeper than 1,000 levels).
+
+#: The most characters a JSON number may have.
+MAX_JSON_NUMBER_LENGTH: Final = 1000
+#: The deepest nesting of objects and arrays in a JSON value.
+MAX_JSON_DEPTH: Final = 1000

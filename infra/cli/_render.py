@@ -25,6 +25,11 @@ def find_saga(reference: str, service: str | None) -> Saga:
         if ":" not in reference:
             return load_service(service).saga(reference)
         module_name, _, attribute = reference.partition(":")
+        if not module_name.strip() or not attribute.strip():
+            raise click.UsageError(
+                f"SAGA {reference!r} must be a saga name or module:attribute, with both parts "
+                "(e.g. stepsaga.examples.orders.sagas:PLACE_ORDER)"
+            )
         target = getattr(import_project_module(module_name), attribute, None)
     if not isinstance(target, Saga):
         raise click.ClickException(f"{reference!r} is not a Saga (found {type(target).__name__})")

@@ -41,7 +41,19 @@ def replay(path: Path, as_json: bool, fail_under: float | None, show_all: bool) 
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         report = _replay_with_progress(records, show_all)
+    if fail_under is not None and not records:
+        click.echo(
+            f"{path}: no recorded executions to replay, so none can match: "
+            f"--fail-under {fail_under:g} fails",
+            err=True,
+        )
+        raise SystemExit(1)
     if fail_under is not None and report.rate("full") * 100 < fail_under:
+        click.echo(
+            f"{report.rate('full'):.1%} of the cases match at the full level, under "
+            f"--fail-under {fail_under:g}%",
+            err=True,
+        )
         raise SystemExit(1)
 
 

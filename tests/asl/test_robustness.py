@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stepsaga.workflows.asl import ASLValidationError, parse_definition
+from stepsaga.workflows.render import render
 
 BASE: dict[str, Any] = {
     "Comment": "every state type, both query languages",
@@ -135,3 +138,51 @@ def test_mutated_definitions_give_a_model_or_problems(data: st.DataObject) -> No
         for problem in error.problems:
             assert problem.pointer == "" or problem.pointer.startswith("/")
             assert problem.code and problem.message
+
+
+# --- bad input gets a problem, never a traceback ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ([1], "A definition must be JSON text or a mapping (a JSON object), got an array"),
+        (5, "got a number"),
+        (None, "got null"),
+        ("[1]", "A definition must be a JSON object, got an array"),
+        (b"\xff\xfe\x00\x01", "not UTF-8 text (byte 0xff at offset 0)"),
+        ('{"StartAt": NaN}', "NaN is not a JSON number"),
+        ("[" * 50_000, "nests deeper than 1000"),
+        ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {1, 2}}}}, "a Python set"),
+    ],
+)
+def test_a_definition_that_is_not_a_json_object_is_a_problem(source: Any, message: str) -> None:
+    with pytest.raises(ASLValidationError) as caught:
+        parse_definition(source)
+    assert any(message in problem.message for problem in caught.value.problems), caught.value
+
+
+def test_a_problem_inside_a_mapping_names_its_pointer() -> None:
+    definition = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": [float("inf")]}}}
+    with pytest.raises(ASLValidationError) as caught:
+        parse_definition(definition)
+    assert caught.value.problems[0].pointer == "/States/A/Result/0"
+
+
+def _parallel_tower(levels: int) -> dict[str, Any]:
+    state: dict[str, Any] = {"Type": "Pass", "End": True}
+    for level in range(levels):
+        branch = {"StartAt": f"S{level}", "States": {f"S{level}": state}}
+        state = {"Type": "Parallel", "Branches": [branch], "End": True}
+    return {"StartAt": "Top", "States": {"Top": state}}
+
+
+def test_deep_definitions_are_refused_with_a_problem_and_shallower_ones_render() -> None:
+    # Five JSON levels per Parallel: 190 of them stay within the 1,000 levels a JSON value has.
+    machine = parse_definition(json.dumps(_parallel_tower(190)))
+    for output_format in ("asl", "mermaid", "dot"):
+        assert render(machine, output_format)
+    with pytest.raises(ASLValidationError, match="nests deeper than 1000"):
+        parse_definition(_parallel_tower(400))
+    with pytest.raises(ASLValidationError, match="nests deeper than 1000"):
+        parse_definition(json.dumps(_parallel_tower(400)))

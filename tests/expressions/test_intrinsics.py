@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from typing import Any
 
@@ -191,7 +192,6 @@ def test_array_range_limits() -> None:
     assert len(run("States.ArrayRange(1, 1000, 1)")) == 1000
     fails("States.ArrayRange(0, 1000, 1)")  # 1001 items
     fails("States.ArrayRange(0, 10, 0)")
-    fails("States.ArrayRange(0, 1.5, 1)")
 
 
 def test_array_get_item_length_and_unique() -> None:
@@ -352,3 +352,183 @@ def test_partition_preserves_items_and_unique_is_idempotent(items: list[Any], si
     assert run("States.ArrayUnique($.a)", {"a": unique}) == unique
     for item in items:
         assert run("States.ArrayContains($.a, $.v)", {"a": unique, "v": item}) is True
+
+
+# --- the functions at their edges ------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html states each
+# function's input validation; every failure is States.Runtime naming the call.
+
+
+@pytest.mark.parametrize(("text", "value"), [("", None), (" ", None), ("-0", 0), ("null", None)])
+def test_string_to_json_of_an_empty_or_blank_string_is_null(text: str, value: Any) -> None:
+    """The page is silent; AWS's answer was recorded (LocalStack's test_string_to_json snapshot,
+    run on AWS: ``""`` and ``" "`` give ``null``)."""
+    assert run("States.StringToJson($.s)", {"s": text}) == value
+
+
+def test_string_to_json_of_null_is_null() -> None:
+    assert run("States.StringToJson($.s)", {"s": None}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{", "Expecting property name"),
+        ("NaN", "NaN is not a JSON number"),
+        ("[1e999]", "beyond the range of a JSON number"),
+        ("1" * 1001, "longer than the 1000"),
+        ('"\\ud800"', "lone surrogate"),
+        ("[" * 1001 + "]" * 1001, "nests deeper than 1000"),
+    ],
+)
+def test_string_to_json_refuses_what_is_not_json_aws_accepts(text: str, reason: str) -> None:
+    error = fails("States.StringToJson($.s)", {"s": text})
+    assert reason in error.cause
+
+
+def test_string_to_json_refuses_non_strings() -> None:
+    fails("States.StringToJson($.s)", {"s": 1})
+
+
+@pytest.mark.parametrize(
+    ("call", "value"),
+    [
+        ("States.MathRandom(1.4, 2.4)", 1),  # rounded: 1 to 2, end excluded
+        ("States.MathRandom(-0.5, 0.5)", 0),  # Math.round: half-way goes up, -0.5 -> 0 ...
+    ],
+)
+def test_math_random_rounds_non_integer_bounds(call: str, value: int) -> None:
+    """Non-integer start and end numbers are rounded to the nearest integer.
+
+    https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
+    (States.MathRandom, input validation; AWS rounds States.MathAdd's the same way, as the
+    recordings show).
+    """
+    assert run(call) == value
+
+
+def test_math_random_refuses_non_numbers_and_empty_ranges() -> None:
+    fails("States.MathRandom('1', 2)")
+    fails("States.MathRandom(true, 2)")
+    fails("States.MathRandom(2, 2)")
+    fails("States.MathRandom(1.6, 2.4)")  # both round to 2
+
+
+def test_array_range_rounds_non_integer_arguments() -> None:
+    """https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html: "If you
+    specify a non-integer value for any of the arguments, Step Functions will round it off to
+    the nearest integer" (States.ArrayRange), as it does for States.MathAdd."""
+    assert run("States.ArrayRange(0.6, 2.4, 1)") == [1, 2]
+    assert run("States.ArrayRange(0, 1.5, 1)") == [0, 1, 2]
+    fails("States.ArrayRange(0, 10, 0.4)")  # rounds to a step of 0
+    fails("States.ArrayRange(0, 'x', 1)")
+
+
+def test_array_range_holds_at_most_1000_items_in_either_direction() -> None:
+    assert len(run("States.ArrayRange(1000, 1, -1)")) == 1000
+    fails("States.ArrayRange(1000, 0, -1)")
+    fails("States.ArrayRange(0, 2000000000, 1)")  # refused before anything is built
+
+
+@pytest.mark.parametrize("index", ["-1", "3", "1.5", "'0'", "null"])
+def test_array_get_item_outside_the_array_fails(index: str) -> None:
+    fails(f"States.ArrayGetItem($.a, {index})", {"a": [1, 2, 3]})
+
+
+def test_array_partition_refuses_a_size_of_zero_or_less() -> None:
+    """ "You must specify a non-zero, positive integer for the second argument"."""
+    for size in ("0", "-1", "1.5"):
+        fails(f"States.ArrayPartition($.a, {size})", {"a": [1, 2]})
+    assert run("States.ArrayPartition($.a, 5)", {"a": []}) == []
+
+
+@pytest.mark.parametrize("data", [1, 1.5, True, None, ["a"], {"a": 1}])
+def test_hash_takes_only_strings(data: Any) -> None:
+    """ "The data you provide must be an object string containing 10,000 characters or less"."""
+    error = fails("States.Hash($.d, 'SHA-256')", {"d": data})
+    assert "must be a string" in error.cause
+
+
+def test_hash_and_base64_take_at_most_10000_characters() -> None:
+    assert len(run("States.Hash($.d, 'MD5')", {"d": "é" * 10_000})) == 32
+    fails("States.Hash($.d, 'MD5')", {"d": "x" * 10_001})
+    fails("States.Base64Encode($.d)", {"d": "x" * 10_001})
+
+
+def test_base64_encodes_the_utf8_bytes_of_non_ascii_text() -> None:
+    encoded = run("States.Base64Encode($.d)", {"d": "héllo ✓ 😀"})
+    assert encoded == "aMOpbGxvIOKckyDwn5iA"
+    assert run("States.Base64Decode($.d)", {"d": encoded}) == "héllo ✓ 😀"
+    fails("States.Base64Decode($.d)", {"d": "/w=="})  # the byte 0xff is not UTF-8 text
+    fails("States.Base64Decode($.d)", {"d": "not base64!"})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "States.MathAdd(2147483647, 1)",
+        "States.MathAdd(-2147483648, -1)",
+        "States.MathAdd(2147483648, 0)",
+        "States.MathAdd(2147483647.5, 0)",  # rounds to 2147483648
+    ],
+)
+def test_math_add_stays_within_java_int(call: str) -> None:
+    """Arguments and sum are Java ints (-2147483648 to 2147483647). The page states the
+    arguments' type only; a sum past the range fails rather than wrapping around silently."""
+    fails(call)
+
+
+def test_math_add_reaches_the_ends_of_the_int_range() -> None:
+    assert run("States.MathAdd(2147483646, 1)") == 2_147_483_647
+    assert run("States.MathAdd(-2147483647, -1)") == -2_147_483_648
+
+
+@pytest.mark.parametrize(
+    ("text", "separator", "parts"),
+    [("", ",", []), (",,,", ",", []), ("a", "", ["a"]), ("a,b", "", ["a,b"])],
+)
+def test_string_split_edges(text: str, separator: str, parts: list[str]) -> None:
+    assert run("States.StringSplit($.t, $.s)", {"t": text, "s": separator}) == parts
+
+
+def test_uuid_is_a_canonical_lowercase_version_4_uuid() -> None:
+    for _ in range(50):
+        value = run("States.UUID()", scope=EvaluationScope(random=random.Random()))
+        assert re.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", value
+        )
+
+
+def test_format_placeholders_and_escapes() -> None:
+    assert run("States.Format('\\{\\} {}', 1)") == "{} 1"
+    assert run("States.Format('a\\'b {}', 'c')") == "a'b c"
+    assert run("States.Format('\\\\{}', 1)") == "\\1"  # an escaped backslash
+    assert run("States.Format('{}{}', 'a', 'b')") == "ab"
+    assert fails("States.Format('{} {}', 1)").cause.endswith("argument(s) given")
+    assert fails("States.Format('{}', 1, 2)").cause.endswith("were given")
+
+
+def test_a_field_holds_at_most_ten_intrinsic_calls() -> None:
+    """ "You can nest up to 10 intrinsic functions within a field" (the page's example counts
+    every call in the field)."""
+    ten = "States.Array(" * 9 + "States.UUID()" + ")" * 9
+    parse_intrinsic(ten)
+    with pytest.raises(ExpressionSyntaxError, match="at most 10"):
+        parse_intrinsic("States.Array(" + ten + ")")
+    with pytest.raises(ExpressionSyntaxError, match="at most 10"):
+        parse_intrinsic("States.Array(" * 5000 + ")" * 5000)  # and no RecursionError
+
+
+def test_deeply_nested_values_are_handled_without_recursion() -> None:
+    deep: Any = 1
+    for _ in range(1000):
+        deep = [deep]
+    text = run("States.JsonToString($.d)", {"d": deep})
+    assert text == "[" * 1000 + "1" + "]" * 1000
+    # (compared by identity or as text: == on such values would itself recurse)
+    unique = run("States.ArrayUnique($.d)", {"d": [deep, deep]})
+    assert len(unique) == 1 and unique[0] is deep
+    assert run("States.ArrayContains($.d, $.v)", {"d": [deep], "v": deep}) is True
+    parsed = run("States.StringToJson($.t)", {"t": text})
+    assert run("States.JsonToString($.d)", {"d": parsed}) == text
+    assert run("States.Format('{}', $.d)", {"d": deep}) == text

@@ -150,3 +150,20 @@ def test_saga_and_file_are_exclusive(args: tuple[str, ...]) -> None:
     code, _, err = _run(*args)
     assert code == 2
     assert "either SAGA or --file" in err
+
+
+@pytest.mark.parametrize("reference", [":X", "module:", ":"])
+def test_a_reference_without_module_or_attribute_is_a_usage_error(reference: str) -> None:
+    code, _, err = _run(reference)
+    assert code == 2
+    assert "module:attribute, with both parts" in err
+    assert "Traceback" not in err
+
+
+def test_a_binary_file_is_refused_with_its_name_and_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "image.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff")
+    code, _, err = _run("--file", str(path))
+    assert code == 1
+    assert str(path) in err
+    assert "not UTF-8 text (byte 0x89 at offset 0)" in err

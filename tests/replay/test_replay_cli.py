@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from stepsaga.infra.cli import cli
@@ -75,3 +76,46 @@ def test_fail_under_turns_differences_into_an_exit_code(tmp_path: Path) -> None:
     path = str(_recording(tmp_path))  # one of two cases matches: 50 %
     assert CliRunner().invoke(cli, ["replay", path, "--fail-under", "50"]).exit_code == 0
     assert CliRunner().invoke(cli, ["replay", path, "--fail-under", "60"]).exit_code == 1
+
+
+def test_a_binary_file_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "binary.jsonl"
+    path.write_bytes(b'{"id": "x", "definition": {}, "status": "SUCCEEDED"}\n\x89PNG\xff\n')
+    result = CliRunner().invoke(cli, ["replay", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2: not JSON (it is not UTF-8 text (byte 0x89 at offset 0))" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("[1]", "a record is a JSON object, got an array"),
+        ('{"id": "x", "definition": [], "status": "SUCCEEDED"}', "field 'definition' cannot"),
+        ('{"id": "x", "definition": {}, "status": 1}', "field 'status' cannot be a number"),
+        ('{"id": "x", "definition": {}, "status": "S", "history": [1]}', "list of events"),
+        ('{"id": "x"', "not JSON (Expecting"),
+    ],
+)
+def test_a_bad_line_is_named_by_file_line_and_reason(
+    tmp_path: Path, line: str, reason: str
+) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n" + line + "\n")
+    result = CliRunner().invoke(cli, ["replay", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2: " in result.output
+    assert reason in result.output
+
+
+def test_fail_under_on_an_empty_corpus_says_why_it_fails(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["replay", str(tmp_path), "--fail-under", "90"])
+    assert result.exit_code == 1
+    assert "no recorded executions to replay" in result.stderr
+    assert "--fail-under 90 fails" in result.stderr
+
+
+def test_fail_under_says_the_rate_it_measured(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["replay", str(_recording(tmp_path)), "--fail-under", "60"])
+    assert result.exit_code == 1
+    assert "50.0% of the cases match at the full level, under --fail-under 60%" in result.stderr

@@ -27,6 +27,11 @@ from stepsaga.workflows._expressions._intrinsic_syntax import (
     parse_intrinsic,
 )
 from stepsaga.workflows._expressions._json_text import pointer_of
+from stepsaga.workflows._expressions._json_value import (
+    JsonValueError,
+    check_json_value,
+    load_json_text,
+)
 from stepsaga.workflows._expressions._jsonata import (
     JsonataTemplate,
     check_jsonata,
@@ -50,6 +55,7 @@ __all__ = (
     "EvaluationScope",
     "ExpressionSyntaxError",
     "IntrinsicCall",
+    "JsonValueError",
     "JsonataTemplate",
     "LiteralArgument",
     "MissingQueryLibraryError",
@@ -58,6 +64,7 @@ __all__ = (
     "PathNotFoundError",
     "ReferencePath",
     "Template",
+    "check_json_value",
     "check_jsonata",
     "compile_choice_rule",
     "compile_jsonata_template",
@@ -65,6 +72,7 @@ __all__ = (
     "compile_reference_path",
     "compile_template",
     "is_intrinsic",
+    "load_json_text",
     "parse_intrinsic",
     "parse_timestamp",
     "pointer_of",

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from stepsaga.workflows._expressions._errors import ExpressionSyntaxError
 from stepsaga.workflows._expressions._paths import Path
+from stepsaga.workflows.facts import MAX_INTRINSIC_CALLS
 
 # name -> (minimum, maximum) number of arguments; None = unbounded.
 ARITY: Final[dict[str, tuple[int, int | None]]] = {
@@ -85,6 +86,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.calls = 0
 
     def fail(self, message: str) -> ExpressionSyntaxError:
         return ExpressionSyntaxError(
@@ -99,6 +101,13 @@ class _Parser:
 
     def call(self) -> IntrinsicCall:
         start = self.pos
+        # Counted before the arguments are read, which also bounds the parser's recursion.
+        self.calls += 1
+        if self.calls > MAX_INTRINSIC_CALLS:
+            raise ExpressionSyntaxError(
+                f"a field may hold at most {MAX_INTRINSIC_CALLS} intrinsic function calls",
+                expression=self.text,
+            )
         match = _NAME.match(self.text, self.pos)
         if match is None:
             raise self.fail("expected a function name such as States.Format")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import math
 import random
 import uuid
@@ -25,14 +24,22 @@ from stepsaga.workflows._expressions._intrinsic_syntax import (
     LiteralArgument,
     PathArgument,
 )
-from stepsaga.workflows._expressions._json_text import compact_json, java_text, json_type
+from stepsaga.workflows._expressions._json_text import (
+    canonical_json,
+    compact_json,
+    java_text,
+    json_type,
+)
+from stepsaga.workflows._expressions._json_value import JsonValueError, load_json_text
 from stepsaga.workflows._expressions._scope import EvaluationScope
-from stepsaga.workflows.facts import STATES_RUNTIME
+from stepsaga.workflows.facts import (
+    MAX_INTRINSIC_ARRAY_RANGE,
+    MAX_INTRINSIC_INPUT_CHARS,
+    STATES_RUNTIME,
+)
 
 Evaluator = Callable[[Any, EvaluationScope], Any]
 
-MAX_ARRAY_RANGE: Final = 1000
-MAX_ENCODE_CHARS: Final = 10000
 _INT32_MIN: Final = -(2**31)
 _INT32_MAX: Final = 2**31 - 1
 _HASHES: Final[dict[str, str]] = {
@@ -81,17 +88,13 @@ def _java_round(value: int | float) -> int:
     return value if isinstance(value, int) else math.floor(value + 0.5)
 
 
-def _canonical(value: Any) -> Any:
-    """A hashable key under which JSON-equal values (any key order, 1 == 1.0) coincide."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return (type(value).__name__, value)
-    if isinstance(value, int | float):
-        return ("number", float(value) if isinstance(value, float) else value)
-    if isinstance(value, list):
-        return ("array", tuple(_canonical(item) for item in value))
-    if isinstance(value, dict):
-        return ("object", frozenset((k, _canonical(v)) for k, v in value.items()))
-    return ("other", repr(value))
+def _rounded(value: Any, what: str) -> int:
+    """A number argument AWS rounds to the nearest integer (ArrayRange, MathRandom, MathAdd)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ArgumentRuleError(
+            f"{what} must be a number, but was {json_type(value)}: {compact_json(value)}"
+        )
+    return _java_round(value)
 
 
 def _format(args: list[Any], raw_template: str) -> str:
@@ -125,11 +128,17 @@ def _format(args: list[Any], raw_template: str) -> str:
 
 
 def _string_to_json(args: list[Any]) -> Any:
+    # AWS parses an empty or blank string, and null, to null (recorded on AWS by LocalStack's
+    # test_string_to_json: "" and " " give null).
+    if args[0] is None:
+        return None
     text = _string(args[0], "the argument")
+    if not text.strip():
+        return None
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ArgumentRuleError(f"the argument is not valid JSON text: {text}") from exc
+        return load_json_text(text, "the argument")
+    except JsonValueError as exc:
+        raise ArgumentRuleError(f"the argument is not valid JSON text ({exc.reason})") from None
 
 
 def array_partition(args: list[Any]) -> list[Any]:
@@ -143,21 +152,25 @@ def array_partition(args: list[Any]) -> list[Any]:
 
 def _array_contains(args: list[Any]) -> bool:
     items = _array(args[0], "the first argument")
-    key = _canonical(args[1])
-    return any(_canonical(item) == key for item in items)
+    key = canonical_json(args[1])
+    return any(canonical_json(item) == key for item in items)
 
 
 def array_range(args: list[Any]) -> list[int]:
-    """``States.ArrayRange`` (and ``$range``): start to end inclusive, at most 1000 items."""
-    start = _integer(args[0], "the first argument")
-    end = _integer(args[1], "the second argument")
-    step = _integer(args[2], "the step")
+    """``States.ArrayRange`` (and ``$range``): start to end inclusive, at most 1000 items.
+
+    Non-integer arguments are rounded to the nearest integer, as AWS documents.
+    """
+    start = _rounded(args[0], "the first argument")
+    end = _rounded(args[1], "the second argument")
+    step = _rounded(args[2], "the step")
     if step == 0:
         raise ArgumentRuleError("the step must not be 0")
     count = max(0, (end - start) // step + 1)
-    if count > MAX_ARRAY_RANGE:
+    if count > MAX_INTRINSIC_ARRAY_RANGE:
         raise ArgumentRuleError(
-            f"the array would contain {count} items, more than the maximum of {MAX_ARRAY_RANGE}"
+            f"the array would contain {count} items, more than the maximum of "
+            f"{MAX_INTRINSIC_ARRAY_RANGE}"
         )
     return [start + i * step for i in range(count)]
 
@@ -176,7 +189,7 @@ def _array_unique(args: list[Any]) -> list[Any]:
     seen: set[Any] = set()
     unique: list[Any] = []
     for item in _array(args[0], "the argument"):
-        key = _canonical(item)
+        key = canonical_json(item)
         if key not in seen:
             seen.add(key)
             unique.append(item)
@@ -185,15 +198,19 @@ def _array_unique(args: list[Any]) -> list[Any]:
 
 def _base64_encode(args: list[Any]) -> str:
     text = _string(args[0], "the argument")
-    if len(text) > MAX_ENCODE_CHARS:
-        raise ArgumentRuleError(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+    if len(text) > MAX_INTRINSIC_INPUT_CHARS:
+        raise ArgumentRuleError(
+            f"the input must be at most {MAX_INTRINSIC_INPUT_CHARS} characters long"
+        )
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def _base64_decode(args: list[Any]) -> str:
     text = _string(args[0], "the argument")
-    if len(text) > MAX_ENCODE_CHARS:
-        raise ArgumentRuleError(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+    if len(text) > MAX_INTRINSIC_INPUT_CHARS:
+        raise ArgumentRuleError(
+            f"the input must be at most {MAX_INTRINSIC_INPUT_CHARS} characters long"
+        )
     try:
         return base64.b64decode(text.encode("ascii"), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
@@ -202,10 +219,11 @@ def _base64_decode(args: list[Any]) -> str:
 
 def hash_text(args: list[Any]) -> str:
     """``States.Hash`` (and ``$hash``): hex digest of the UTF-8 text with a named algorithm."""
-    data = args[0]
-    text = data if isinstance(data, str) else compact_json(data)
-    if len(text) > MAX_ENCODE_CHARS:
-        raise ArgumentRuleError(f"the input must be at most {MAX_ENCODE_CHARS} characters long")
+    text = _string(args[0], "the input data")
+    if len(text) > MAX_INTRINSIC_INPUT_CHARS:
+        raise ArgumentRuleError(
+            f"the input must be at most {MAX_INTRINSIC_INPUT_CHARS} characters long"
+        )
     algorithm = _string(args[1], "the algorithm")
     name = _HASHES.get(algorithm)
     if name is None:
@@ -245,12 +263,19 @@ def _math_add(args: list[Any]) -> int:
                 f"the {position} argument {compact_json(value)} is out of integer range"
             )
         total += rounded
+    # AWS documents the arguments' range, not what a sum beyond it gives; a wrapped Java int
+    # would be a silently wrong number, so such a sum fails instead.
+    if not _INT32_MIN <= total <= _INT32_MAX:
+        raise ArgumentRuleError(
+            f"the sum {total} is out of integer range ({_INT32_MIN} to {_INT32_MAX})"
+        )
     return total
 
 
 def _math_random(args: list[Any], scope: EvaluationScope) -> int:
-    start = _integer(args[0], "the start")
-    end = _integer(args[1], "the end")
+    # AWS rounds a non-integer start or end to the nearest integer.
+    start = _rounded(args[0], "the start")
+    end = _rounded(args[1], "the end")
     if start >= end:
         raise ArgumentRuleError(f"the start ({start}) must be less than the end ({end})")
     source = scope.random if len(args) < 3 else random.Random(_integer(args[2], "the seed"))

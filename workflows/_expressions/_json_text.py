@@ -72,32 +72,103 @@ def json_type(value: Any) -> str:
     return "object"
 
 
+def _write(
+    value: Any,
+    scalar: Any,
+    text: Any,
+    key: Any,
+    comma: str,
+    colon: str,
+    *,
+    sort_keys: bool = False,
+) -> str:
+    """Serialise ``value`` without recursion (a value may nest 1,000 levels deep).
+
+    ``scalar`` renders null, booleans and numbers, ``text`` a string value, ``key`` an object
+    key; ``comma`` separates items and ``colon`` a key from its value.
+    """
+    out: list[str] = []
+    # A stack of (iterator over a container's items, whether it is an object, first item?).
+    stack: list[tuple[Any, bool, list[bool]]] = []
+    node: Any = value
+    while True:
+        if isinstance(node, dict):
+            out.append("{")
+            pairs = sorted(node.items(), key=_first_item) if sort_keys else node.items()
+            stack.append((iter(pairs), True, [True]))
+        elif isinstance(node, list | tuple):
+            out.append("[")
+            stack.append((iter(node), False, [True]))
+        else:
+            rendered = scalar(node)
+            if rendered is None:
+                if not isinstance(node, str):
+                    raise TypeError(f"not a JSON value: {type(node).__name__}")
+                rendered = text(node)
+            out.append(rendered)
+        # Find the next value to write, closing every container that is done.
+        while stack:
+            items, is_object, first = stack[-1]
+            item = next(items, _DONE)
+            if item is _DONE:
+                stack.pop()
+                out.append("}" if is_object else "]")
+                continue
+            if not first[0]:
+                out.append(comma)
+            first[0] = False
+            if is_object:
+                out.append(key(item[0]) + colon)
+                node = item[1]
+            else:
+                node = item
+            break
+        else:
+            return "".join(out)
+
+
+_DONE: Any = object()
+
+
+def _first_item(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _canonical_scalar(value: Any) -> str | None:
+    # 1 and 1.0 are the same JSON number; a float with a fraction keeps its shortest digits.
+    if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    return _scalar_text(value)
+
+
+def canonical_json(value: Any) -> str:
+    """A text under which JSON-equal values coincide: keys sorted, ``1`` and ``1.0`` alike.
+
+    What ``States.ArrayContains`` and ``States.ArrayUnique`` compare: flat strings, so values
+    nested a thousand levels deep compare without recursion.
+    """
+    return _write(
+        value,
+        _canonical_scalar,
+        _json_string,
+        lambda k: _json_string(str(k)),
+        ",",
+        ":",
+        sort_keys=True,
+    )
+
+
+def _json_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def compact_json(value: Any) -> str:
     """Serialise ``value`` as compact JSON with Java's double notation."""
-    scalar = _scalar_text(value)
-    if scalar is not None:
-        return scalar
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        items = (
-            f"{json.dumps(str(k), ensure_ascii=False)}:{compact_json(v)}" for k, v in value.items()
-        )
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(compact_json(item) for item in value) + "]"
-    raise TypeError(f"not a JSON value: {type(value).__name__}")
+    return _write(value, _scalar_text, _json_string, lambda k: _json_string(str(k)), ",", ":")
 
 
 def java_text(value: Any) -> str:
     """Render ``value`` as Java's ``toString`` of its parsed form (what ``States.Format`` shows)."""
-    scalar = _scalar_text(value)
-    if scalar is not None:
-        return scalar
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={java_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(java_text(item) for item in value) + "]"
-    return str(value)
+    return _write(value, _scalar_text, str, lambda k: str(k), ", ", "=")

@@ -13,7 +13,6 @@ jsonata-python is imported when the first ``{% %}`` expression is compiled (see
 from __future__ import annotations
 
 import functools
-import json
 import random
 import uuid
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from stepsaga.workflows._expressions._intrinsics import (
     hash_text,
 )
 from stepsaga.workflows._expressions._json_text import compact_json, json_type
+from stepsaga.workflows._expressions._json_value import JsonValueError, load_json_text
 from stepsaga.workflows._expressions._libraries import load
 from stepsaga.workflows._expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_QUERY_EVALUATION_ERROR, STATES_RUNTIME
@@ -119,11 +119,11 @@ def _parse(text: Any) -> Any:
             STATES_RUNTIME, "The function $parse failed: the argument must be a string"
         )
     try:
-        return json.loads(text)
-    except ValueError:
+        return load_json_text(text, "the argument")
+    except JsonValueError as exc:
         raise EvaluationError(
             STATES_RUNTIME,
-            f"The function $parse failed: the argument is not valid JSON text: {text}",
+            f"The function $parse failed: the argument is not valid JSON text ({exc.reason})",
         ) from None
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from stepsaga.workflows._expressions import pointer_of
+from stepsaga.workflows._expressions import (
+    JsonValueError,
+    check_json_value,
+    load_json_text,
+    pointer_of,
+)
 from stepsaga.workflows.asl._models import (
     _OPERAND_KEY,
     _OPERATOR_KEY,
@@ -117,6 +121,11 @@ def _problems_from(exc: ValidationError, raw: Any, prefix: tuple[str | int, ...]
             message = f"Field '{tokens[-1]}' is not supported {_where(parent, tokens)}"
         elif kind == "literal_error":
             message = f"Value must be one of {error.get('ctx', {}).get('expected', '')}"
+        elif kind == "recursion_loop":
+            message = (
+                "The definition nests too deeply for stepsaga to read "
+                "(objects and arrays in objects and arrays, a few hundred levels down)"
+            )
         elif kind in _KINDS:
             pointer = pointer_of(prefix + tuple(tokens))
             expected_kinds.setdefault(pointer, []).append(_KINDS[kind])
@@ -129,9 +138,19 @@ def _problems_from(exc: ValidationError, raw: Any, prefix: tuple[str | int, ...]
     return list(problems.values())
 
 
-def _load(source: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+def _load(source: object) -> dict[str, Any]:
     if isinstance(source, Mapping):
-        return dict(source)
+        loaded: Any = dict(source)
+        try:
+            check_json_value(loaded, "the definition")
+        except JsonValueError as exc:
+            raise ASLValidationError([Problem(exc.pointer, exc.reason)]) from None
+        return cast("dict[str, Any]", loaded)
+    if not isinstance(source, str | bytes | bytearray):
+        message = (
+            f"A definition must be JSON text or a mapping (a JSON object), got {json_kind(source)}"
+        )
+        raise ASLValidationError([Problem("", message)])
     if not source or not source.strip():
         raise ASLValidationError([Problem("", "The definition is empty", "MISSING_DESCRIPTION")])
     duplicates: dict[int, list[str]] = {}
@@ -145,10 +164,12 @@ def _load(source: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         return result
 
     try:
-        loaded = json.loads(source, object_pairs_hook=pairs_hook)
-    except json.JSONDecodeError as exc:
-        message = f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        raise ASLValidationError([Problem("", message, "INVALID_JSON_DESCRIPTION")]) from exc
+        loaded = load_json_text(source, "the definition", object_pairs_hook=pairs_hook)
+    except JsonValueError as exc:
+        message = f"Invalid JSON: {exc.reason}"
+        raise ASLValidationError(
+            [Problem(exc.pointer, message, "INVALID_JSON_DESCRIPTION")]
+        ) from None
     if not isinstance(loaded, dict):
         message = f"A definition must be a JSON object, got {json_kind(loaded)}"
         raise ASLValidationError([Problem("", message)])

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from stepsaga.infra.local.replay._normalise import first_difference, json_equal, normalise_history
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
+from stepsaga.workflows._expressions import JsonValueError, load_json_text
 
 LEVELS: Final = ("status", "output", "types", "full")
 
@@ -45,17 +46,46 @@ class Record:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Record:
-        """Build a record from one parsed line."""
+        """Build a record from one parsed line.
+
+        Raises:
+            ValueError: a field is missing or of the wrong JSON type (the message names it).
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a record is a JSON object, got {_json_kind(data)}")
+        for name in ("id", "definition", "status"):
+            if name not in data:
+                raise ValueError(f"no field {name!r}")
+        expected: dict[str, tuple[type, ...]] = {
+            "definition": (dict,),
+            "input": (str, type(None)),
+            "status": (str,),
+            "history": (list, type(None)),
+            "transformers": (list, type(None)),
+            "lambdas": (dict, type(None)),
+        }
+        for name, types in expected.items():
+            if name in data and not isinstance(data[name], types):
+                raise ValueError(f"field {name!r} cannot be {_json_kind(data[name])}")
+        history = data.get("history")
+        if history is not None and not all(isinstance(event, dict) for event in history):
+            raise ValueError("field 'history' must be a list of events (objects)")
         return cls(
             id=str(data["id"]),
             definition=data["definition"],
             input=data.get("input") or "{}",
             status=data["status"],
-            history=data.get("history"),
+            history=history,
             output=data.get("output"),
             transformers=list(data.get("transformers") or []),
             lambdas=dict(data.get("lambdas") or {}),
         )
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
 
 
 @dataclass(frozen=True)
@@ -112,27 +142,27 @@ def load_records(path: str | Path) -> list[Record]:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: a line is not a record (the message names file and line).
+        ValueError: a line is not a record, or not JSON, or not UTF-8 text (the message names
+            file and line).
     """
     root = Path(path)
     files = sorted(root.glob("*.jsonl")) if root.is_dir() else [root]
     records = []
     for file in files:
-        with file.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                    if "request" in data and "response" in data:
-                        continue  # a TestState call (test_state.jsonl), not an execution
-                    records.append(Record.from_json(data))
-                except KeyError as exc:
-                    raise ValueError(
-                        f"{file}:{number}: not a recorded execution (no field {exc})"
-                    ) from exc
-                except (ValueError, TypeError) as exc:
-                    raise ValueError(f"{file}:{number}: not a recorded execution ({exc})") from exc
+        # Bytes, split on newlines only: a binary or mis-encoded file fails on its own line.
+        for number, line in enumerate(file.read_bytes().split(b"\n"), 1):
+            if not line.strip():
+                continue
+            where = f"{file}:{number}"
+            try:
+                data = load_json_text(line, f"line {number}")
+                if isinstance(data, dict) and "request" in data and "response" in data:
+                    continue  # a TestState call (test_state.jsonl), not an execution
+                records.append(Record.from_json(data))
+            except JsonValueError as exc:
+                raise ValueError(f"{where}: not JSON ({exc.reason})") from None
+            except ValueError as exc:
+                raise ValueError(f"{where}: not a recorded execution ({exc})") from None
     return records
 
 
