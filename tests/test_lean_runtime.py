@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 RUNTIME_DISTRIBUTIONS = frozenset({"pydantic", "boto3", "aws-lambda-powertools"})
-LOCAL_ONLY_DISTRIBUTIONS = frozenset({"jsonata-python", "jsonpath-ng", "moto", "click", "rich"})
+LOCAL_ONLY_DISTRIBUTIONS = frozenset({"jsonata-python", "moto", "click", "rich"})
 # What the Lambda side must never load: local tooling, and stepsaga's own compile-time machinery.
 LOCAL_ONLY_MODULES = ("moto", "click", "rich", "flask", "jsonata", "jsonpath_ng")
 COMPILE_TIME_MODULES = (

@@ -8,9 +8,10 @@ failures raise :class:`EvaluationError` carrying AWS's error name and cause text
 "An error occurred while executing the state ..." prefix, which the engine adds).
 
 This package is machinery shared by the validator (``stepsaga.workflows.asl``) and the engine
-(``stepsaga.infra.local.stepfunctions``), not a public API. The query libraries it hands some
-expressions to (jsonata-python, jsonpath-ng) are imported on the first expression that needs
-them, and a missing one raises :class:`MissingQueryLibraryError` naming the extra to install.
+(``stepsaga.infra.local.stepfunctions``), not a public API. JSONata expressions are handed to
+jsonata-python, imported on the first expression that needs it; when it is missing,
+:class:`MissingQueryLibraryError` names the extra to install. JSONPath is evaluated here, as
+Jayway JsonPath (what AWS uses) evaluates it.
 """
 
 from stepsaga.workflows._expressions._choice import (

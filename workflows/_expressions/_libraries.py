@@ -1,11 +1,10 @@
-"""The query libraries, imported when the first expression that needs one is compiled.
+"""The query library, imported when the first expression that needs it is compiled.
 
-jsonata-python evaluates JSONata expressions and jsonpath-ng the JSONPath paths stepsaga's own
-evaluator leaves to it (filters, recursive descent, unions). Both come with the
-``stepsaga[local]`` extra, not with the lean runtime a task Lambda installs: importing the ASL
-model, or validating and compiling a definition that needs neither (a compiled saga), works
-without them. A module is imported once and kept; compiled expressions hold what they use, so
-evaluation never looks a library up.
+jsonata-python evaluates JSONata expressions (JSONPath, filters included, is stepsaga's own:
+``_jsonpath``). It comes with the ``stepsaga[local]`` extra, not with the lean runtime a task
+Lambda installs: importing the ASL model, or validating and compiling a definition without
+JSONata (a compiled saga), works without it. A module is imported once and kept; compiled
+expressions hold what they use, so evaluation never looks a library up.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """JSONPath for ASL: paths (``InputPath``, ``.$`` values) and reference paths (``ResultPath``).
 
 A path is compiled once. The common case, a chain of object keys and array indexes, becomes a
-tuple walked by a tight loop; only genuinely complex JSONPath (wildcards, filters, slices,
-recursive descent, unions) is handed to jsonpath-ng, and, as with Jayway JSONPath (what AWS
-uses), such an *indefinite* path yields a list of every match.
+tuple walked by a tight loop; the rest of Jayway JsonPath's grammar (what AWS uses: wildcards,
+filters, slices, deep scans, index and property lists) is ``_jsonpath``'s, and, as in Jayway,
+such an *indefinite* path yields a list of every match.
 
 Three roots exist in JSONPath mode: ``$`` (the document being processed), ``$$`` (the context
 object) and ``$name`` (the workflow variable ``name``).
@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 
 from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows._expressions._json_text import compact_json
-from stepsaga.workflows._expressions._libraries import load
+from stepsaga.workflows._expressions._jsonpath import UNDEFINED, CompiledSteps, parse_steps
 from stepsaga.workflows._expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_REFERENCE_PATH_CONFLICT, STATES_RUNTIME
 
@@ -77,7 +77,9 @@ def _simple_keys(rest: str) -> tuple[Key, ...] | None:
     end = len(rest)
     while pos < end:
         char = rest[pos]
-        if char == ".":
+        if char == "." and rest.startswith("[", pos + 1):
+            pos += 1  # Jayway reads "$.[0]" and "$.['x']" as "$[0]" and "$['x']"
+        elif char == ".":
             match = _DOT_NAME.match(rest, pos + 1)
             if match is None:
                 return None
@@ -179,6 +181,21 @@ def _key_walker(text: str, keys: tuple[Key, ...]) -> Callable[[Any], Any]:
     return walk_mixed
 
 
+def _steps_walker(text: str, steps: CompiledSteps) -> Callable[[Any], Any]:
+    """The closure for a path the key walker cannot take (``_jsonpath``'s Jayway grammar)."""
+    if not steps.definite:
+        return lambda node: steps.matches(node, node)
+    normalized = "$" + steps.normalized
+
+    def walk_definite(node: Any) -> Any:
+        found = steps.select(node, node)
+        if found is UNDEFINED:
+            raise PathNotFoundError(text, normalized)
+        return found
+
+    return walk_definite
+
+
 # Jayway JSONPath functions, applied to what the rest of the path selects.
 _FUNCTION: Final = re.compile(r"\.(length|size|sum|min|max|avg|stddev|keys|first|last)\(\)\s*\Z")
 
@@ -240,7 +257,7 @@ class Path:
         function: the Jayway function the path ends with (``length``, ``sum``...), if any.
     """
 
-    __slots__ = ("_select", "function", "keys", "root", "text", "variable")
+    __slots__ = ("_select", "_steps", "function", "keys", "root", "text", "variable")
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
@@ -254,21 +271,11 @@ class Path:
         self.function = function.group(1) if function is not None else None
         self.keys = _simple_keys(rest)
         walk: Callable[[Any], Any]
+        self._steps: CompiledSteps | None = None
         if self.keys is None:
-            parse = load(
-                "jsonpath_ng.ext.parser",
-                "jsonpath-ng",
-                "JSONPath wildcards, filters, slices, recursive descent and unions",
-            ).parse
-            try:
-                compiled = parse("$" + rest)
-            except Exception as exc:  # jsonpath-ng raises its own errors and plain ones alike
-                raise ExpressionSyntaxError(f"malformed JSONPath ({exc})", expression=text) from exc
-
-            def find(document: Any, compiled: Any = compiled) -> list[Any]:
-                return [match.value for match in compiled.find(document)]
-
-            walk = find
+            steps = parse_steps(rest, text)
+            self._steps = steps
+            walk = _steps_walker(text, steps)
         elif self.keys:
             walk = _key_walker(text, self.keys)
         else:
@@ -305,7 +312,16 @@ class Path:
     @property
     def normalized(self) -> str:
         """The path in Jayway's bracket notation (``$['a'][0]``), as AWS quotes it in causes."""
-        return _normalized(self.keys) if self.keys is not None else self.text
+        if self.keys is not None:
+            return _normalized(self.keys)
+        return "$" + self._steps.normalized if self._steps is not None else self.text
+
+    @property
+    def definite(self) -> bool:
+        """Whether the path selects one value (Jayway's definite path) rather than a list."""
+        return self.keys is not None or (
+            self._steps is not None and self._steps.definite and self.function is None
+        )
 
     def evaluate(self, data: Any, scope: EvaluationScope | None = None) -> Any:
         """Select from ``data`` (or the context / a variable, depending on the root).
@@ -330,7 +346,7 @@ class Path:
             found = self._select(data, scope)
         except EvaluationError:  # includes PathNotFoundError
             return False
-        return self.keys is not None or bool(found)
+        return self.definite or self.function is not None or bool(found)
 
     def __repr__(self) -> str:
         return f"Path({self.text!r})"
