@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -172,3 +174,106 @@ def test_malformed_nested_expression_is_refused_with_its_field() -> None:
     with pytest.raises(ExpressionSyntaxError) as caught:
         compile_jsonata_template({"a": {"b": "{% ( %}"}}, "Arguments")
     assert caught.value.field == "Arguments/a/b"
+
+
+# --- evaluation is bounded, yields JSON, and reads the scope's clock ----------------------------
+# AWS: a JSONata expression that fails is States.QueryEvaluationError
+# (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html, "Errors").
+
+
+def _evaluate(text: str, scope: EvaluationScope | None = None) -> Any:
+    return compile_jsonata_template(text).evaluate({"input": {}}, scope)
+
+
+def _query_error(text: str) -> EvaluationError:
+    with pytest.raises(EvaluationError) as caught:
+        _evaluate(text)
+    assert caught.value.error == "States.QueryEvaluationError"
+    assert caught.value.field == "Output"
+    return caught.value
+
+
+@pytest.fixture
+def short_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stepsaga.workflows._expressions import _bounds, _jsonata, _jsonpath
+
+    monkeypatch.setattr(_jsonata, "JSONATA_TIME_LIMIT_SECONDS", 0.3)
+    monkeypatch.setattr(_bounds, "REGEX_TIME_LIMIT_SECONDS", 0.3)
+    monkeypatch.setattr(_jsonpath, "REGEX_TIME_LIMIT_SECONDS", 0.3)
+
+
+@pytest.mark.usefixtures("short_limits")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% ($f := function($n) { $f($n + 1) }; $f(0)) %}",  # recursion without end
+        "{% ($f := function($n) { $n > 1e15 ? $n : $f($n + 1) }; $f(0)) %}",  # a tail loop
+        "{% ($f := function($n) { 1 + $f($n + 1) }; $f(0)) %}",  # a deepening one
+    ],
+)
+def test_a_runaway_program_ends_in_a_query_evaluation_error(text: str) -> None:
+    started = time.perf_counter()
+    error = _query_error(text)
+    assert "threw an error during evaluation" in error.cause
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.usefixtures("short_limits")
+@pytest.mark.parametrize("function", ["$match", "$contains", "$split", "$replace"])
+def test_a_catastrophic_regex_ends_in_a_query_evaluation_error(function: str) -> None:
+    extra = ", 'x'" if function == "$replace" else ""
+    text = f"{{% {function}('{'a' * 40}!', /(a+)+$/{extra}) %}}"
+    started = time.perf_counter()
+    error = _query_error(text)
+    assert "ran longer than 0.3 seconds" in error.cause
+    assert time.perf_counter() - started < 5
+
+
+def test_regexes_still_match_within_the_bound() -> None:
+    assert _evaluate("{% $match('ab12', /[0-9]+/).match %}") == "12"
+    assert _evaluate("{% $replace('a-b-c', /-/, '+') %}") == "a+b+c"
+    assert _evaluate("{% $split('a1b2c', /[0-9]/) %}") == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("{% function($x) { $x } %}", ""),
+        ("{% /ab+c/ %}", ""),
+        ("{% {'f': $uppercase} %}", " (at /f)"),
+        ("{% [1, $lowercase] %}", " (at /1)"),
+    ],
+)
+def test_an_output_that_is_not_json_is_a_query_evaluation_error(text: str, where: str) -> None:
+    error = _query_error(text)
+    assert error.cause.endswith(
+        f"returned a function or a regular expression, which is not JSON{where}."
+    )
+
+
+def test_now_and_millis_read_the_scope_clock() -> None:
+    """``$now()`` and ``$millis()`` give the instant the evaluation runs at: the engine's
+    virtual clock, which it sets as ``EvaluationScope.now``."""
+    instant = datetime(2030, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
+    scope = EvaluationScope(now=instant)
+    assert _evaluate("{% $now() %}", scope) == "2030-01-02T03:04:05.678Z"
+    assert _evaluate("{% $millis() %}", scope) == 1_893_553_445_678
+    assert _evaluate("{% $now('[Y0001]-[M01]-[D01]') %}", scope) == "2030-01-02"
+    assert _evaluate("{% $now() = $now() %}", scope) is True
+
+
+def test_without_a_scope_clock_now_is_the_wall_clock() -> None:
+    before = int(time.time() * 1000)
+    millis = _evaluate("{% $millis() %}")
+    assert before - 1000 <= millis <= int(time.time() * 1000) + 1000
+
+
+@pytest.mark.usefixtures("short_limits")
+def test_a_catastrophic_regex_in_a_jsonpath_filter_is_a_runtime_error() -> None:
+    from stepsaga.workflows._expressions import compile_path
+
+    path = compile_path("$.items[?(@.s =~ /(a+)+$/)]")
+    with pytest.raises(EvaluationError) as caught:
+        path.evaluate({"items": [{"s": "a" * 40 + "!"}]})
+    assert caught.value.error == "States.Runtime"
+    assert "ran longer than 0.3 seconds" in caught.value.cause

@@ -16,8 +16,15 @@ import functools
 import random
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+from stepsaga.workflows._expressions._bounds import (
+    JSONATA_DEPTH_LIMIT,
+    JSONATA_TIME_LIMIT_SECONDS,
+    BoundedPattern,
+    ExpressionTimeout,
+)
 from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
 from stepsaga.workflows._expressions._intrinsics import (
     ArgumentRuleError,
@@ -26,7 +33,11 @@ from stepsaga.workflows._expressions._intrinsics import (
     hash_text,
 )
 from stepsaga.workflows._expressions._json_text import compact_json, json_type
-from stepsaga.workflows._expressions._json_value import JsonValueError, load_json_text
+from stepsaga.workflows._expressions._json_value import (
+    JsonValueError,
+    check_json_value,
+    load_json_text,
+)
 from stepsaga.workflows._expressions._libraries import load
 from stepsaga.workflows._expressions._scope import EvaluationScope
 from stepsaga.workflows.facts import STATES_QUERY_EVALUATION_ERROR, STATES_RUNTIME
@@ -59,9 +70,9 @@ def strip_jsonata(text: str) -> str | None:
 def _compiled(body: str, text: str, field: str | None = None) -> Any:
     if not body.strip():
         raise ExpressionSyntaxError("empty JSONata expression", expression=text, field=field)
-    compile_body = _runtime().compile
+    runtime = _runtime()
     try:
-        return compile_body(body)
+        return runtime.compile(body, runtime.regex_engine)
     except Exception as exc:  # jsonata-python raises JException and plain errors alike
         raise ExpressionSyntaxError(
             f"malformed JSONata expression ({exc})", expression=text, field=field
@@ -138,15 +149,36 @@ class _Runtime:
         static_functions: ``$partition``, ``$range``, ``$hash`` and ``$parse``.
     """
 
-    __slots__ = ("compile", "convert_nulls", "function", "null", "static_functions")
+    __slots__ = (
+        "compile",
+        "convert_nulls",
+        "format_millis",
+        "frame",
+        "function",
+        "null",
+        "regex_engine",
+        "static_functions",
+    )
 
     def __init__(self) -> None:
         jsonata = load("jsonata", "jsonata-python", "JSONata expressions")
         utils = load("jsonata.utils", "jsonata-python", "JSONata expressions").Utils
-        self.compile: Callable[[str], Any] = jsonata.Jsonata
+        functions = load("jsonata.functions", "jsonata-python", "JSONata expressions").Functions
+        default_engine = load(
+            "jsonata.regex_engine", "jsonata-python", "JSONata expressions"
+        ).default_regex_engine
+        self.compile: Callable[[str, Any], Any] = jsonata.Jsonata
         self.function: Callable[[Callable[..., Any]], Any] = jsonata.Jsonata.JLambda
+        self.frame: Callable[[Any], Any] = jsonata.Jsonata.Frame
         self.null: Any = utils.NULL_VALUE
         self.convert_nulls: Callable[[Any], Any] = utils.convert_nulls
+        self.format_millis: Callable[[int, Any, Any], Any] = functions.datetime_from_millis
+
+        def regex_engine(pattern: str, flags: Any) -> BoundedPattern:
+            # Every JSONata regex literal, matched under a time limit.
+            return BoundedPattern(default_engine(pattern, flags))
+
+        self.regex_engine = regex_engine
         create_sequence = utils.create_sequence
 
         def range_sequence(args: list[Any]) -> Any:
@@ -164,8 +196,16 @@ class _Runtime:
         }
 
     def scope_functions(self, scope: EvaluationScope) -> dict[str, Any]:
-        """``$random`` and ``$uuid``, drawing from the scope's random source."""
+        """The functions that read the scope: ``$random``, ``$uuid``, ``$now``, ``$millis``.
+
+        ``$random`` and ``$uuid`` draw from the scope's random source, ``$now`` and ``$millis``
+        read its clock (the engine's virtual one).
+        """
         source = scope.random
+        instant = scope.now if scope.now is not None else datetime.now(UTC)
+        # One instant for the whole evaluation, as JSONata takes it once per evaluate().
+        millis = int(instant.timestamp() * 1000)
+        format_millis = self.format_millis
 
         def random_number(*seed: Any) -> float:
             # With a seed the sequence is reproducible on its own; without, it follows the scope.
@@ -174,7 +214,15 @@ class _Runtime:
         def new_uuid() -> str:
             return str(uuid.UUID(int=source.getrandbits(128), version=4))
 
-        return {"random": self.function(random_number), "uuid": self.function(new_uuid)}
+        def now(picture: Any = None, timezone: Any = None) -> Any:
+            return format_millis(millis, picture, timezone)
+
+        return {
+            "random": self.function(random_number),
+            "uuid": self.function(new_uuid),
+            "now": self.function(now),
+            "millis": self.function(lambda: millis),
+        }
 
 
 @functools.cache
@@ -202,16 +250,33 @@ def _expression(text: str, body: str, where: str) -> _Evaluator:
     convert_nulls = _runtime().convert_nulls
     shown = body.strip()
 
+    frame_of = _runtime().frame
+
     def evaluate(bindings: Bindings) -> Any:
+        # A fresh frame per evaluation carries the time box, so its clock and depth start here.
+        frame = frame_of(None)
+        frame.set_runtime_bounds(int(JSONATA_TIME_LIMIT_SECONDS * 1000), JSONATA_DEPTH_LIMIT)
+        for name, value in bindings.items():
+            frame.bind(name, value)
         try:
-            result = compiled.evaluate(bindings["states"].get("input"), bindings)
+            result = compiled.evaluate(bindings["states"].get("input"), frame)
         except EvaluationError:
             raise
+        except ExpressionTimeout as exc:
+            raise _failure(shown, where, f"threw an error during evaluation: {exc}") from None
         except Exception as exc:  # any failure inside JSONata is the expression's failure
             raise _failure(shown, where, f"threw an error during evaluation: {exc}") from None
         if result is None:
             raise _failure(shown, where, "returned nothing (undefined).")
-        return convert_nulls(result)
+        result = convert_nulls(result)
+        try:
+            check_json_value(result, "the result")
+        except JsonValueError as exc:
+            # A function or a regex is a JSONata value but not JSON: AWS fails the field.
+            where_in = f" (at {exc.pointer})" if exc.pointer else ""
+            reason = f"returned a function or a regular expression, which is not JSON{where_in}."
+            raise _failure(shown, where, reason) from None
+        return result
 
     return evaluate
 

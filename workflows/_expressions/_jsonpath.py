@@ -33,7 +33,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from stepsaga.workflows._expressions._errors import ExpressionSyntaxError
+from stepsaga.workflows._expressions._bounds import (
+    REGEX_TIME_LIMIT_SECONDS,
+    ExpressionTimeout,
+    time_limit,
+)
+from stepsaga.workflows._expressions._errors import EvaluationError, ExpressionSyntaxError
+from stepsaga.workflows.facts import STATES_RUNTIME
 
 # A dotted member name: anything up to the next separator or JSONPath operator character; in a
 # filter, comparison and logical operators end a name too.
@@ -603,7 +609,15 @@ def _relation(
 
         def compare(a: Any, b: Any) -> bool:
             text = _text_of(a)
-            return text is not None and b.fullmatch(text) is not None
+            if text is None:
+                return False
+            try:
+                with time_limit(REGEX_TIME_LIMIT_SECONDS):
+                    return b.fullmatch(text) is not None
+            except ExpressionTimeout as exc:
+                raise EvaluationError(
+                    STATES_RUNTIME, f"The regular expression /{b.pattern}/ of a filter: {exc}"
+                ) from None
 
     elif operator in ("in", "nin"):
         member = operator == "in"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random as _random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -24,8 +25,12 @@ class EvaluationScope:
         random: the random source used by ``States.MathRandom``, ``States.UUID``, ``$random``
             and ``$uuid``; pass a seeded ``random.Random`` for reproducible executions (the
             default is shared and unseeded).
+        now: the current instant as JSONata's ``$now()`` and ``$millis()`` report it (a
+            timezone-aware datetime; the engine sets its virtual clock's time); None reads
+            the wall clock.
     """
 
     context: Mapping[str, Any] = field(default_factory=lambda: _NOTHING)
     variables: Mapping[str, Any] = field(default_factory=lambda: _NOTHING)
     random: _random.Random = field(default_factory=lambda: _UNSEEDED)
+    now: datetime | None = None
