@@ -20,6 +20,7 @@ from stepsaga.workflows._expressions import (
     compile_reference_path,
     is_intrinsic,
     parse_intrinsic,
+    parse_timestamp,
     pointer_of,
     strip_jsonata,
 )
@@ -48,9 +49,6 @@ __all__ = ("validate", "validate_state")
 Tokens = tuple[str | int, ...]
 
 _VARIABLE_NAME: Final = re.compile(r"[^\W\d]\w*")
-_TIMESTAMP: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE
-)
 
 # Fields that exist only in one query language: (python attribute, ASL name, hint).
 _JSONPATH_ONLY: Final = (
@@ -239,7 +237,7 @@ class _Checker:
             self.task(state, at, language)
         elif isinstance(state, PassState):
             if language == "JSONPath" and state.has("parameters"):
-                self.path_template(state.parameters, (*at, "Parameters"))
+                self.payload_template(state.parameters, (*at, "Parameters"))
         elif isinstance(state, WaitState):
             self.wait(state, at, language)
         elif isinstance(state, ChoiceState):
@@ -281,7 +279,7 @@ class _Checker:
         ):
             self.reference_path(state.result_path, (*at, "ResultPath"), "ResultPath")
         if isinstance(state, TaskState | ParallelState | MapState) and state.has("result_selector"):
-            self.path_template(state.result_selector, (*at, "ResultSelector"))
+            self.payload_template(state.result_selector, (*at, "ResultSelector"))
 
     def task(self, state: TaskState, at: Tokens, language: QueryLanguage) -> None:
         resource = state.resource
@@ -338,7 +336,7 @@ class _Checker:
     ) -> None:
         """Check ``Parameters`` (JSONPath) or ``Arguments`` (JSONata) of ``model``."""
         if language == "JSONPath" and model.has(jsonpath_field):
-            self.path_template(getattr(model, jsonpath_field), (*at, "Parameters"))
+            self.payload_template(getattr(model, jsonpath_field), (*at, "Parameters"))
         if language == "JSONata" and model.has(jsonata_field):
             self.jsonata_template(getattr(model, jsonata_field), (*at, "Arguments"))
 
@@ -397,11 +395,15 @@ class _Checker:
         if isinstance(state.seconds, str):
             self.number_expression(state.seconds, (*at, "Seconds"), "Seconds", language)
         elif state.seconds is not None and not 0 <= state.seconds <= facts.MAX_SECONDS_OR_ATTEMPTS:
-            self.add((*at, "Seconds"), f"Seconds must be 0 or more, got {state.seconds}")
+            self.add(
+                (*at, "Seconds"),
+                f"Seconds must be an integer from 0 to {facts.MAX_SECONDS_OR_ATTEMPTS}, "
+                f"got {state.seconds}",
+            )
         if state.timestamp is not None:
             if language == "JSONata" and strip_jsonata(state.timestamp) is not None:
                 self.jsonata(state.timestamp, (*at, "Timestamp"))
-            elif not _TIMESTAMP.fullmatch(state.timestamp):
+            elif parse_timestamp(state.timestamp) is None:
                 self.add(
                     (*at, "Timestamp"),
                     f"Timestamp '{state.timestamp}' is not an RFC 3339 timestamp "
@@ -605,9 +607,9 @@ class _Checker:
             if state.has("items_path"):
                 self.reference_path(state.items_path, (*at, "ItemsPath"), "ItemsPath")
             if state.has("parameters"):
-                self.path_template(state.parameters, (*at, "Parameters"))
+                self.payload_template(state.parameters, (*at, "Parameters"))
             if state.has("item_selector"):
-                self.path_template(state.item_selector, (*at, "ItemSelector"))
+                self.payload_template(state.item_selector, (*at, "ItemSelector"))
             for field, name in (
                 ("max_concurrency_path", "MaxConcurrencyPath"),
                 ("tolerated_failure_count_path", "ToleratedFailureCountPath"),
@@ -802,6 +804,21 @@ class _Checker:
         else:
             self.jsonata_template(value, at)
 
+    def payload_template(self, value: Any, at: Tokens) -> None:
+        """Check a JSONPath payload template field: a JSON object whose ``.$`` keys are valid.
+
+        https://states-language.net/spec.html#payload-template: "The value of "Parameters" MUST
+        be a Payload Template ... a JSON object"; the same holds for ResultSelector and
+        ItemSelector.
+        """
+        if not isinstance(value, dict):
+            field = str(at[-1])
+            self.add(
+                at, f"{field} must be a JSON object (a payload template), got {json_kind(value)}"
+            )
+            return
+        self.path_template(value, at)
+
     def path_template(self, value: Any, at: Tokens) -> None:
         """Check every ``"key.$"`` of a JSONPath payload template, at any depth."""
         if isinstance(value, dict):
@@ -907,7 +924,11 @@ def validate(machine: StateMachine) -> list[Problem]:
         machine.timeout_seconds is not None
         and not 1 <= machine.timeout_seconds <= facts.MAX_SECONDS_OR_ATTEMPTS
     ):
-        checker.add(("TimeoutSeconds",), "TimeoutSeconds must be a positive integer")
+        checker.add(
+            ("TimeoutSeconds",),
+            f"TimeoutSeconds must be a positive integer (1 to {facts.MAX_SECONDS_OR_ATTEMPTS}), "
+            f"got {machine.timeout_seconds}",
+        )
     checker.graph(machine, (), "the state machine")
     return checker.problems
 
