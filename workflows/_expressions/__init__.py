@@ -48,13 +48,19 @@ from stepsaga.workflows._expressions._paths import (
     compile_reference_path,
 )
 from stepsaga.workflows._expressions._scope import EvaluationScope
-from stepsaga.workflows._expressions._templates import Template, compile_template
+from stepsaga.workflows._expressions._templates import (
+    FieldTemplate,
+    Template,
+    compile_field_template,
+    compile_template,
+)
 
 __all__ = (
     "CompiledChoiceRule",
     "EvaluationError",
     "EvaluationScope",
     "ExpressionSyntaxError",
+    "FieldTemplate",
     "IntrinsicCall",
     "JsonValueError",
     "JsonataTemplate",
@@ -68,6 +74,7 @@ __all__ = (
     "check_json_value",
     "check_jsonata",
     "compile_choice_rule",
+    "compile_field_template",
     "compile_jsonata_template",
     "compile_path",
     "compile_reference_path",

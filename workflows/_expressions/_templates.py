@@ -132,6 +132,49 @@ def _compile(source: Any, field: str) -> tuple[Evaluator, bool]:
     return _constant(source), True
 
 
+class FieldTemplate:
+    """One path or intrinsic call that fills a whole field: a Fail state's ErrorPath/CausePath.
+
+    It evaluates to the value itself, and a path that selects nothing fails with the cause AWS
+    writes for such a field, naming the field (``The JSONPath '$.x' specified for the field
+    'ErrorPath' could not be found in the input '{...}'``).
+
+    Attributes:
+        field: the ASL field, e.g. ``"ErrorPath"``.
+        source: the path or intrinsic call as written.
+    """
+
+    __slots__ = ("_evaluate", "field", "source")
+
+    def __init__(self, source: str, field: str) -> None:
+        self.source = source
+        self.field = field
+        self._evaluate = _dynamic(field, source, field)
+
+    def evaluate(self, data: Any, scope: EvaluationScope | None = None) -> Any:
+        """The value the path selects or the call computes from ``data``.
+
+        Raises:
+            EvaluationError: ``States.Runtime``, naming the field when the path selects nothing.
+        """
+        try:
+            return self._evaluate(data, scope if scope is not None else _EMPTY_SCOPE)
+        except PathNotFoundError as exc:
+            raise _not_found(exc.path, self.field, data) from None
+
+    def __repr__(self) -> str:
+        return f"FieldTemplate({self.source!r}, field={self.field!r})"
+
+
+def compile_field_template(text: str, field: str) -> FieldTemplate:
+    """Compile a field holding one path or intrinsic call (Fail's ErrorPath and CausePath).
+
+    Raises:
+        ExpressionSyntaxError: the text is neither a path nor an intrinsic function call.
+    """
+    return FieldTemplate(text, field)
+
+
 def compile_template(value: Any, field: str = "Parameters") -> Template:
     """Compile a payload template (Parameters, ResultSelector, ItemSelector, Assign).
 
