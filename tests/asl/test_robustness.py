@@ -186,3 +186,20 @@ def test_deep_definitions_are_refused_with_a_problem_and_shallower_ones_render()
         parse_definition(_parallel_tower(400))
     with pytest.raises(ASLValidationError, match="nests deeper than 1000"):
         parse_definition(json.dumps(_parallel_tower(400)))
+
+
+def _map_tower(levels: int) -> dict[str, Any]:
+    state: dict[str, Any] = {"Type": "Pass", "End": True}
+    for level in range(levels):
+        body = {"StartAt": f"S{level}", "States": {f"S{level}": state}}
+        state = {"Type": "Map", "ItemProcessor": body, "End": True}
+    return {"StartAt": "Top", "States": {"Top": state}}
+
+
+def test_nested_maps_parse_and_render_or_are_refused_with_a_problem() -> None:
+    machine = parse_definition(_map_tower(100))
+    for output_format in ("asl", "mermaid", "dot"):
+        assert render(machine, output_format)
+    with pytest.raises(ASLValidationError) as caught:
+        parse_definition(_map_tower(200))
+    assert "nests too deeply for stepsaga to read" in str(caught.value)

@@ -121,10 +121,12 @@ def _problems_from(exc: ValidationError, raw: Any, prefix: tuple[str | int, ...]
             message = f"Field '{tokens[-1]}' is not supported {_where(parent, tokens)}"
         elif kind == "literal_error":
             message = f"Value must be one of {error.get('ctx', {}).get('expected', '')}"
-        elif kind == "recursion_loop":
+        elif kind in ("recursion_loop", "recursion_depth_exceeded"):
+            # pydantic's own bound on nested models, reached before JSON's 1,000 levels when
+            # Map and Parallel states nest a hundred deep or a JSON value two hundred.
             message = (
-                "The definition nests too deeply for stepsaga to read "
-                "(objects and arrays in objects and arrays, a few hundred levels down)"
+                "The definition nests too deeply for stepsaga to read: pydantic, which checks "
+                "its structure, stops at about a hundred nested Map or Parallel states"
             )
         elif kind in _KINDS:
             pointer = pointer_of(prefix + tuple(tokens))
