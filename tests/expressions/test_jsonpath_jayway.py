@@ -220,3 +220,13 @@ def test_any_text_compiles_or_is_a_syntax_error_and_evaluates_or_is_an_aws_error
         path.evaluate(STORE)
     except EvaluationError as exc:
         assert exc.error.startswith("States.")
+
+
+@pytest.mark.parametrize(
+    "path", ["$.items[*].itemValue", "$.item.items[1:5].itemValue", "$.item.items[:1]"]
+)
+def test_a_missing_key_before_an_indefinite_step_is_no_match_not_an_error(path: str) -> None:
+    """Jayway alone would raise "Missing property in path $['items']" here (the path is still
+    definite at that step); AWS gives an empty list: recorded on AWS,
+    test_json_path_array_wildcard_or_slice_with_no_input in jsonpath.jsonl."""
+    assert select(path, {}) == []
