@@ -154,6 +154,9 @@ def test_mutated_definitions_give_a_model_or_problems(data: st.DataObject) -> No
         ('{"StartAt": NaN}', "NaN is not a JSON number"),
         ("[" * 50_000, "nests deeper than 1000"),
         ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {1, 2}}}}, "a Python set"),
+        ({"StartAt": "A", "States": {"A": [1]}}, "Expected an object, got an array"),
+        ({"StartAt": "A", "States": {"A": "Pass"}}, "Expected an object, got a string"),
+        ({"StartAt": "A", "States": [{"Type": "Pass"}]}, "Expected an object, got an array"),
     ],
 )
 def test_a_definition_that_is_not_a_json_object_is_a_problem(source: Any, message: str) -> None:

@@ -96,8 +96,10 @@ def check_json_value(value: Any, what: str = "the value") -> None:
     Raises:
         JsonValueError: naming the first offending value found and its JSON pointer.
     """
-    # Each entry: (value, depth of the containers around it, its token, its parent's entry);
-    # the pointer is built only for the value that fails.
+    if _plainly_json(value):
+        return
+    # Something is wrong: walk again, keeping each value's place, to name where.
+    # Each entry: (value, depth of the containers around it, its token, its parent's entry).
     pending: list[tuple[Any, int, str | int | None, Any]] = [(value, 0, None, None)]
     while pending:
         entry = pending.pop()
@@ -129,6 +131,42 @@ def check_json_value(value: Any, what: str = "the value") -> None:
             problem = f"{_kind(node)} is not a JSON value"
         if problem is not None:
             raise JsonValueError(what, _pointer(entry), problem)
+
+
+def _plainly_json(value: Any) -> bool:
+    """Whether ``value`` is certainly fine: a fast walk of exact JSON types only.
+
+    False means "look closer" (a problem, or a subclass of a JSON type), never a verdict.
+    """
+    pending = [(value, 0)]
+    pop, push = pending.pop, pending.append
+    while pending:
+        node, depth = pop()
+        kind = type(node)
+        if kind is str:
+            if not node.isascii() and _string_problem(node) is not None:
+                return False
+        elif kind is dict:
+            if depth >= MAX_JSON_DEPTH:
+                return False
+            for key, item in node.items():
+                if type(key) is not str or (not key.isascii() and _string_problem(key)):
+                    return False
+                push((item, depth + 1))
+        elif kind is list:
+            if depth >= MAX_JSON_DEPTH:
+                return False
+            for item in node:
+                push((item, depth + 1))
+        elif kind is int:
+            if node.bit_length() >= _SAFE_BITS and _number_problem(node) is not None:
+                return False
+        elif kind is float:
+            if not math.isfinite(node):
+                return False
+        elif node is not None and kind is not bool:
+            return False
+    return True
 
 
 def _pointer(entry: Any) -> str:
