@@ -269,6 +269,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "assert_visited",
         "path_of",
     ),
+    "stepsaga.testing.plugin": (),
     "stepsaga.infra.project": (
         "REFERENCE_SERVICE",
         "Demo",
