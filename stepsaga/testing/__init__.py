@@ -1,122 +1,128 @@
 """What stepsaga's users test with: a pytest plugin, path assertions, Step Functions coverage.
 
-The plugin is registered with pytest through the `pytest11` entry point `stepsaga`
-(`stepsaga.testing.plugin`): installing stepsaga is enough, there is nothing to add to a
-`conftest.py`. `pytest -p no:stepsaga` turns it off.
+The plugin comes with stepsaga: it is the `pytest11` entry point `stepsaga`
+(`stepsaga.testing.plugin`), so nothing goes into a `conftest.py`; `pytest -p no:stepsaga`
+turns it off. It imports neither the engine nor moto until a fixture or an option needs them.
 
-Fixtures
---------
-`sfn`
-    A fresh embedded engine (`stepsaga.infra.local.stepfunctions.LocalStepFunctions`) for each
-    test, seeded with `--stepsaga-seed`.
-`saga_service`
-    A fresh `stepsaga.infra.local.service.LocalService` for each test: the configured service's
-    sagas on the engine, its step handlers in-process, on empty in-memory stores (its
-    `event_store` is an `InMemoryEventStore`). The service is `--stepsaga-service MODULE`, else
-    `[tool.stepsaga] service` in the nearest `pyproject.toml` (from pytest's rootdir up), else
-    the reference service, found by the one loader every stepsaga command uses
-    (`stepsaga.infra.project.load_service`). Mark a test
-    `@pytest.mark.saga_service(moto=True)` to run it on moto's DynamoDB and SES v2 instead.
+Fixtures:
+    `sfn`: a fresh embedded engine per test
+    (`stepsaga.infra.local.stepfunctions.LocalStepFunctions`), seeded with `--stepsaga-seed`.
 
-Options
--------
-`--stepsaga-service MODULE`
-    The service `saga_service` runs.
-`--stepsaga-seed N`
-    The seed of the engines the fixtures build (default 0).
-`--sfn-coverage`
-    At the end of the run, report for each state machine executed (by any engine in the test
-    process, the fixtures' or one a test builds) which states were entered and which
-    transitions were taken: each state's `Next` or `End`, a Choice's `Default` and each of
-    its rules, each catcher and each retrier, in Parallel branches and Map bodies too. A
-    definition is named by its state machine name (a saga's name), or, when it ran unnamed,
-    by a short hash of its canonical JSON with its `StartAt`. Works under pytest-xdist: the
-    workers send their counts to the controller, which reports once.
-`--sfn-coverage-json PATH`
-    Also write the report as JSON (implies `--sfn-coverage`).
-`--sfn-coverage-fail-under PCT`
-    Fail the run (exit code 1) when a definition's transition coverage is below PCT percent,
-    naming each such definition (implies `--sfn-coverage`).
+    `saga_service`: a fresh `stepsaga.infra.local.service.LocalService` per test, the
+    configured service's sagas on the engine and its step handlers in-process, on empty
+    in-memory stores (`event_store` is an `InMemoryEventStore`). The service is
+    `--stepsaga-service MODULE`, else `[tool.stepsaga] service` in the nearest `pyproject.toml`
+    (from pytest's rootdir up), else the reference service: the one loader every stepsaga
+    command uses (`stepsaga.infra.project.load_service`). A test marked
+    `@pytest.mark.saga_service(moto=True)` runs on moto's DynamoDB and SES v2 instead.
 
-The terminal report looks like this::
+Options:
+    `--stepsaga-service MODULE`: the service `saga_service` runs.
 
-    ---------------------- stepsaga: Step Functions coverage ----------------------
-    definition                  executions  states        transitions
-    PlaceOrder                           2  10/11  90%    12/25  48%
-    5f0c2a91 (StartAt Check)             3   3/3  100%     3/4   75%
-    TOTAL                                5  13/14  92%    15/29  51%
+    `--stepsaga-seed N`: the seed of the engines the fixtures build (default 0).
 
-    PlaceOrder: never entered: /States/CompensationFailed
-    PlaceOrder: never taken:
-      /States/ReserveStock/Retry/0 → ReserveStock (retry)
-      /States/ReserveStock/Catch/0 → CompensateReserveStock
-      ...
-    5f0c2a91 (StartAt Check): never taken:
-      /States/Check/Choices/1 → Approve
+    `--sfn-coverage`: at the end of the run, for each state machine that any engine of the
+    test process executed (the fixtures' or one a test builds), which states were entered and
+    which transitions taken: each state's `Next` or `End`, a Choice's `Default` and each of
+    its rules, each catcher, each retrier, in Parallel branches and Map bodies too. A
+    definition is named by its state machine's name (a `LocalService` saga's name), or, when
+    it ran unnamed, by a short hash of its canonical JSON and its `StartAt`. Under
+    pytest-xdist the workers send their counts to the controller, which reports once.
 
-and the JSON report holds, per definition, the same figures, every state and transition with
-its JSON pointer and how often it was entered or taken, and the lists of those missed::
+    `--sfn-coverage-json PATH`: also write the report as JSON (implies `--sfn-coverage`).
+
+    `--sfn-coverage-fail-under PCT`: fail the run (exit code 1) when a definition's transition
+    coverage is below PCT percent, or when no execution was observed, naming each definition
+    below it (implies `--sfn-coverage`).
+
+The report, in the terminal::
+
+    ---------------------- stepsaga: Step Functions coverage -----------------------
+    definition              executions      states  transitions
+    Approval                         2    3/4  75%     5/8  62%
+    530e1859 (StartAt Fan)           2    8/8 100%     8/8 100%
+    TOTAL                            4  11/12  91%   13/16  81%
+
+    Approval: never entered:
+      /States/Reject
+    Approval: never taken:
+      /States/Check/Choices/1 → Reject
+      /States/Review/Catch/0 → Reject
+      /States/Reject → (end)
+    JSON report: /home/ann/shop/sfn.json
+    FAIL Approval: transition coverage 62.5% (5/8) is below --sfn-coverage-fail-under 70%
+
+and as JSON, per definition, the same figures, the lists of what was missed, and every state
+and transition with its JSON pointer and count (cut short here)::
 
     {"version": 1,
-     "totals": {"definitions": 2, "executions": 5,
-                "states": {"covered": 13, "total": 14, "percent": 92.86}, "transitions": ...},
+     "totals": {"definitions": 2, "executions": 4,
+                "states": {"covered": 11, "total": 12, "percent": 91.67},
+                "transitions": {"covered": 13, "total": 16, "percent": 81.25}},
      "definitions": [
-       {"key": "PlaceOrder", "name": "PlaceOrder", "label": "PlaceOrder", "digests": [...],
-        "start_at": "Begin", "comment": null, "executions": 2,
-        "states": {...}, "transitions": {"covered": 12, "total": 25, "percent": 48.0},
-        "missed_states": ["/States/CompensationFailed"],
-        "missed_transitions": ["/States/ReserveStock/Retry/0 → ReserveStock (retry)", ...],
-        "state_counts": [{"pointer": "/States/Begin", "scope": "", "state": "Begin",
-                          "executions": 2}, ...],
-        "transition_counts": [{"pointer": "/States/Begin/Next", "scope": "", "source": "Begin",
-                               "via": "Next", "target": "ReserveStock", "taken": 2}, ...]}],
+      {"key": "Approval", "name": "Approval", "label": "Approval", "digests": ["ef7b30a6"],
+       "start_at": "Check", "comment": "order approval", "executions": 2,
+       "states": {"covered": 3, "total": 4, "percent": 75.0},
+       "transitions": {"covered": 5, "total": 8, "percent": 62.5},
+       "missed_states": ["/States/Reject"],
+       "missed_transitions": ["/States/Check/Choices/1 → Reject",
+                              "/States/Review/Catch/0 → Reject", "/States/Reject → (end)"],
+       "state_counts": [{"pointer": "/States/Check", "scope": "", "state": "Check",
+                         "executions": 2}, ...],
+       "transition_counts": [{"pointer": "/States/Check/Choices/0", "scope": "",
+                              "source": "Check", "via": "Choices/0", "target": "Approve",
+                              "taken": 1}, ...]},
+      ...],
      "errors": []}
 
-A state counts as entered when an execution started there or a transition left or reached it;
-`states.executions` counts the executions that entered it, `transitions.taken` every time a
-transition was taken (each retry, each Map iteration). A failure no catcher handles is not a
-transition the definition writes, so it counts towards no transition.
+A state counts as entered in an execution that started there or took a transition from or to
+it (`executions` counts those executions); a transition's `taken` counts every time (each
+retry, each Map iteration). A failure that no catcher handles is no transition the definition
+writes, so it counts towards none. The coverage reads what the engine reports of each closed
+execution: `Execution.definition`, `Execution.transitions` and `observe_executions`.
 
-Path assertions
----------------
-`assert_path(run, expected, *, scope=None)`, `assert_visited(run, *states, scope=None)` and
-`assert_not_visited(run, *states, scope=None)` take an engine `Execution` or a `ServiceRun`
-(`LocalService.execute`'s result) and check the states it entered, in order, read from its
-history; `path_of(run, scope=None)` returns them. `scope` keeps one graph's states (`""` the
-top level, `"/States/P/Branches/0"`, `"/States/M/ItemProcessor"`). In `expected`, `...` stands
-for any states. A failure shows the actual path and points at the first divergence::
+Path assertions:
+    `assert_path(run, expected, *, scope=None)`, `assert_visited(run, *states, scope=None)`
+    and `assert_not_visited(run, *states, scope=None)` take an engine `Execution` or a
+    `ServiceRun` (what `LocalService.execute` returns) and check the states it entered, in
+    order, as its history shows them; `path_of(run, scope=None)` returns them. `...` in
+    `expected` stands for any states. `scope` keeps one graph's states: `""` the top level,
+    `"/States/P/Branches/0"` a Parallel branch, `"/States/M/ItemProcessor"` a Map body. When
+    the execution carries its definition, every name is checked against it, so a misspelt
+    state fails instead of passing `assert_not_visited`. A failure shows the actual path and
+    points at the first divergence::
 
-    path: differs at state #3: expected 'ChargePayment', got 'CompensateReserveStock'; the
-    execution FAILED with PaymentDeclined
-          #  expected       actual
-          1  Begin          Begin
-          2  ReserveStock   ReserveStock
-        > 3  ChargePayment  CompensateReserveStock
-          4                 NotifyOrderFailed
-          5                 Failed
+        path: differs at state #4: expected 'ConfirmOrder', got 'CompensateChargePayment'; the
+        execution FAILED with PaymentDeclined
+            #  expected        actual
+            1  Begin           Begin
+            2  ReserveStock    ReserveStock
+            3  ChargePayment   ChargePayment
+          > 4  ConfirmOrder    CompensateChargePayment
+            5  NotifyCustomer  CompensateReserveStock
+            6                  NotifyOrderFailed
+            7                  Failed
 
-Names are checked against the definition the execution ran, when the engine gives it, so a
-misspelt state fails instead of passing `assert_not_visited`.
+Example:
+    A test of the reference service (run it with `pytest --sfn-coverage`)::
 
-In a test
----------
-A test of the reference service, run with `pytest --sfn-coverage`::
+        from stepsaga.examples.orders.handlers import seed_stock, stock_level
+        from stepsaga.testing import assert_not_visited, assert_path
 
-    from stepsaga.examples.orders.handlers import seed_stock
-    from stepsaga.testing import assert_not_visited, assert_path
+        DECLINED = {
+            "orderId": "o-1",
+            "customerEmail": "ann@example.com",
+            "items": [{"sku": "SKU-1", "quantity": 2, "unitPrice": "9.50"}],
+            "paymentToken": "tok_decline",
+        }
 
-    ORDER = {
-        "orderId": "o-1",
-        "customerEmail": "ann@example.com",
-        "items": [{"sku": "SKU-1", "quantity": 2, "unitPrice": "9.50"}],
-        "paymentToken": "tok_decline",
-    }
 
-    def test_a_declined_payment_releases_the_stock(saga_service):
-        seed_stock(saga_service.event_store, "acme", "SKU-1", 5)
-        run = saga_service.execute("PlaceOrder", ORDER)
-        assert_path(run, ["Begin", "ReserveStock", "ChargePayment", ..., "Failed"])
-        assert_not_visited(run, "ConfirmOrder", "NotifyCustomer")
+        def test_a_declined_payment_releases_the_stock(saga_service):
+            seed_stock(saga_service.event_store, "acme", "SKU-1", 5)
+            run = saga_service.execute("PlaceOrder", DECLINED)
+            assert_path(run, ["Begin", "ReserveStock", "ChargePayment", ..., "Failed"])
+            assert_not_visited(run, "ConfirmOrder", "NotifyCustomer")
+            assert stock_level(saga_service.event_store, "acme", "SKU-1") == 5
 """
 
 from stepsaga.testing._assertions import assert_not_visited, assert_path, assert_visited, path_of

@@ -547,3 +547,13 @@ def test_a_saga(saga_service):
         "/States/Review/Catch/0 → Reject",
         "/States/Reject → (end)",
     ]
+
+
+def test_the_documented_example_passes(pytester: pytest.Pytester) -> None:
+    import stepsaga.testing
+
+    doc = stepsaga.testing.__doc__ or ""
+    example = doc.split("Example:", 1)[1].split("::\n", 1)[1]
+    pytester.makepyfile(textwrap.dedent(example))
+
+    pytester.runpytest().assert_outcomes(passed=1)
