@@ -10,7 +10,7 @@ fixture or the hook that needs them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -156,12 +156,12 @@ def _wants_moto(marker: pytest.Mark | None) -> bool:
         return False
     where = f"@pytest.mark.{_MARKER}"
     if marker.args:
-        pytest.fail(f"{where} takes keyword options only ({', '.join(_MARKER_OPTIONS)})", False)
+        options = ", ".join(_MARKER_OPTIONS)
+        pytest.fail(f"{where} takes keyword options only ({options})", pytrace=False)
     for option in marker.kwargs:
         if option not in _MARKER_OPTIONS:
-            pytest.fail(
-                f"{where} has no option {option!r}; it takes {', '.join(_MARKER_OPTIONS)}", False
-            )
+            options = ", ".join(_MARKER_OPTIONS)
+            pytest.fail(f"{where} has no option {option!r}; it takes {options}", pytrace=False)
     moto = marker.kwargs.get("moto", False)
     if not isinstance(moto, bool):
         pytest.fail(f"{where}: moto must be True or False, got {moto!r}", pytrace=False)
@@ -220,7 +220,7 @@ class _SfnCoverage:
             self.collector.merge_payload(payload)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> Iterator[None]:
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
         """After the tests (and every worker) are done: report, and fail below the threshold."""
         result = yield
         # A collect-only run executes nothing: there is no coverage to judge.

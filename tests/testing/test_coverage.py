@@ -324,3 +324,19 @@ def test_executions_recorded_from_many_threads_are_all_counted() -> None:
     assert coverage.executions == 1600
     taken = {site.text: count for site, count in coverage.transitions.values()}
     assert taken["/States/Review/Retry/0 → Review (retry)"] == 1600
+
+
+def test_the_table_lists_fifty_definitions_and_leaves_the_rest_to_the_json_report() -> None:
+    collector = CoverageCollector()
+    for i in range(55):
+        machine = parse_definition({"StartAt": f"S{i}", "States": {f"S{i}": {"Type": "Succeed"}}})
+        collector.record(execution(machine, ("", f"S{i}", None, "End"), name=f"M{i:02}"))
+
+    lines = collector.report().lines()
+
+    assert [line.split()[0] for line in lines[1:51]] == [f"M{i:02}" for i in range(50)]
+    assert lines[51:] == [
+        "... 5 more in the JSON report",
+        "TOTAL               55  55/55 100%   55/55 100%",
+    ]
+    assert len(collector.report().to_json()["definitions"]) == 55
