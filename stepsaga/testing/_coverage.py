@@ -284,6 +284,7 @@ class CoverageCollector:
         # id(definition) -> (definition, plan): the definition is held so that its id stays
         # its own; models are immutable, so a plan stays right for it.
         self._plans: dict[int, tuple[object, _Plan]] = {}
+        self._scopes: dict[str, str] = {}  # a transition's scope -> its canonical spelling
         self.errors: list[str] = []
 
     def record(self, execution: ExecutionLike) -> None:
@@ -317,8 +318,11 @@ class CoverageCollector:
         coverage.executions += 1
         entered = {("", plan.start_at)}
         transitions = coverage.transitions
+        scopes = self._scopes
         for transition in execution.transitions:
-            scope = canonical_scope(transition.scope)
+            scope = scopes.get(transition.scope)
+            if scope is None:
+                scope = scopes[transition.scope] = canonical_scope(transition.scope)
             source = transition.source
             entered.add((scope, source))
             target = transition.target
