@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = ("domain", "workflows", "tasks", "infra", "examples")
+PROJECT_PACKAGES = ("domain", "workflows", "tasks", "infra", "examples", "testing")
+# Where each package's files are: a top-level folder that `stepsaga/` links to, or (the testing
+# kit) a folder inside `stepsaga/` itself.
+FOLDERS = {
+    package: ROOT / "stepsaga" / package if package == "testing" else ROOT / package
+    for package in PROJECT_PACKAGES
+}
 
 # What each layer may import from the project (its own package always allowed).
 ALLOWED: dict[str, frozenset[str]] = {
@@ -24,6 +30,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "tasks": frozenset({"domain", "workflows"}),
     # Not examples: the demo and the bench find the reference service through the loader.
     "infra": frozenset({"domain", "workflows", "tasks"}),
+    # The testing kit drives everything a service is made of, as infra does; nothing imports it.
+    "testing": frozenset({"domain", "workflows", "tasks", "infra"}),
 }
 ENGINE = ROOT / "infra" / "local" / "stepfunctions"
 # Third-party libraries the domain model may use: it is pure (no AWS, no I/O).
@@ -59,7 +67,7 @@ def test_project_modules_are_imported_only_under_stepsaga() -> None:
     wrong = [
         f"{path.relative_to(ROOT)} imports {name}"
         for layer in PROJECT_PACKAGES
-        for path in _modules(ROOT / layer)
+        for path in _modules(FOLDERS[layer])
         for name in _imported(path)
         if name.split(".", 1)[0] in PROJECT_PACKAGES
     ]
@@ -70,7 +78,7 @@ def test_project_modules_are_imported_only_under_stepsaga() -> None:
 def test_layer_imports_only_the_layers_below_it(layer: str) -> None:
     wrong = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in _modules(ROOT / layer)
+        for path in _modules(FOLDERS[layer])
         for name in _imported(path)
         if _top(name) in PROJECT_PACKAGES
         and _top(name) != layer
@@ -109,7 +117,7 @@ def test_every_class_name_is_unique_in_the_library() -> None:
     # (and an import completion) guess which one a module means.
     defined: dict[str, list[str]] = {}
     for layer in PROJECT_PACKAGES:
-        for path in _modules(ROOT / layer):
+        for path in _modules(FOLDERS[layer]):
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             for node in ast.walk(tree):
                 if isinstance(node, ast.ClassDef):
@@ -127,7 +135,7 @@ def test_the_query_libraries_are_loaded_only_on_demand_by_the_expression_languag
     wrong = [
         f"{path.relative_to(ROOT)} imports {name}"
         for layer in PROJECT_PACKAGES
-        for path in _modules(ROOT / layer)
+        for path in _modules(FOLDERS[layer])
         for name in _imported(path)
         if name.split(".")[0] in {"jsonata", "jsonpath_ng"}
     ]

@@ -15,14 +15,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("domain", "workflows", "tasks", "infra", "examples")
+# Packages that live in `stepsaga/` itself rather than in a top-level folder it links to.
+IN_NAMESPACE = ("testing",)
 
 
 def _public_modules() -> list[str]:
     """Every package of the library, and every module whose path has no private part."""
     found = {"stepsaga"}
-    for layer in LAYERS:
-        for path in (ROOT / layer).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+    folders = [(ROOT / layer, ROOT) for layer in LAYERS]
+    folders += [(ROOT / "stepsaga" / package, ROOT / "stepsaga") for package in IN_NAMESPACE]
+    for folder, base in folders:
+        for path in folder.rglob("*.py"):
+            parts = path.relative_to(base).with_suffix("").parts
             if "__pycache__" in parts:
                 continue
             if parts[-1] == "__init__":
@@ -264,6 +268,13 @@ PINNED: dict[str, tuple[str, ...]] = {
         "compensation_state",
         "compile_saga",
     ),
+    "stepsaga.testing": (
+        "assert_not_visited",
+        "assert_path",
+        "assert_visited",
+        "path_of",
+    ),
+    "stepsaga.testing.plugin": (),
     "stepsaga.infra.project": (
         "REFERENCE_SERVICE",
         "Demo",
