@@ -143,10 +143,12 @@ PINNED: dict[str, tuple[str, ...]] = {
         "StatesError",
         "TaskCall",
         "TaskDoesNotExist",
+        "TaskFault",
         "TaskMock",
         "TaskOutcome",
         "TaskTimedOut",
         "Transition",
+        "combine_mocks",
     ),
     "stepsaga.tasks": (
         "MAX_EVENTS_PER_APPEND",

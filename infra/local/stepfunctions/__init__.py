@@ -6,8 +6,7 @@ fail any Task::
 
     sfn = LocalStepFunctions(seed=1)
     sfn.register_lambda("reserve", handler)          # handler(event, context)
-    sfn.mock_tasks(lambda call: TaskOutcome.failure("Stock.Out") if call.state_name == "Pay"
-                   else None)                        # fault injection; None = run for real
+    sfn.mock_tasks(TaskFault.failure("Pay", "Stock.Out"))   # fault injection
     ex = sfn.run(definition, {"orderId": "o-1"})
     ex.status, ex.output, ex.error, ex.cause, ex.history, ex.transitions
 
@@ -67,6 +66,7 @@ from stepsaga.infra.local.stepfunctions._errors import (
 )
 from stepsaga.infra.local.stepfunctions._execution import Execution
 from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
+from stepsaga.infra.local.stepfunctions._faults import TaskFault, combine_mocks
 from stepsaga.infra.local.stepfunctions._mock_config import MockConfig
 from stepsaga.infra.local.stepfunctions._observe import Transition
 from stepsaga.infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
@@ -91,8 +91,10 @@ __all__ = (
     "StatesError",
     "TaskCall",
     "TaskDoesNotExist",
+    "TaskFault",
     "TaskMock",
     "TaskOutcome",
     "TaskTimedOut",
     "Transition",
+    "combine_mocks",
 )

@@ -166,7 +166,7 @@ class LocalStepFunctions:
 
         This is the fault-injection hook: return :meth:`TaskOutcome.failure` to make a step
         fail, :meth:`TaskOutcome.timeout` to time it out, or a success with a canned result
-        (see also :class:`MockConfig`). Pass None to remove the mock.
+        (see also :class:`TaskFault` and :class:`MockConfig`). Pass None to remove the mock.
         """
         with self._lock:
             self._integrations.mock = mock

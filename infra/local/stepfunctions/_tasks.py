@@ -55,6 +55,8 @@ class TaskOutcome:
             submission (recorded as a TaskSubmitted event before the outcome); None for none.
         awaits_callback: the submission succeeded and the task now waits for its token
             (``send_task_success`` ...): the outcome is only the submission.
+        answers_callback: for a ``.waitForTaskToken`` task, the outcome is its callback's
+            (a fault): the submission runs for real first, as it would on AWS.
         output_bytes_at_most: an upper bound of the size of ``output`` as compact UTF-8 JSON,
             when the integration already knows one; it spares the engine serialising every
             result only to check the 256 KiB limit (a bound over the limit is checked exactly).
@@ -70,6 +72,7 @@ class TaskOutcome:
     seconds: float = 0.0
     submitted: Any = None
     awaits_callback: bool = False
+    answers_callback: bool = False
     output_bytes_at_most: int | None = None
 
     @property
