@@ -149,6 +149,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "TaskTimedOut",
         "Transition",
         "combine_mocks",
+        "observe_executions",
     ),
     "stepsaga.tasks": (
         "MAX_EVENTS_PER_APPEND",

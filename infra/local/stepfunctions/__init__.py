@@ -68,7 +68,7 @@ from stepsaga.infra.local.stepfunctions._execution import Execution
 from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
 from stepsaga.infra.local.stepfunctions._faults import TaskFault, combine_mocks
 from stepsaga.infra.local.stepfunctions._mock_config import MockConfig
-from stepsaga.infra.local.stepfunctions._observe import Transition
+from stepsaga.infra.local.stepfunctions._observe import Transition, observe_executions
 from stepsaga.infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
 
 __all__ = (
@@ -97,4 +97,5 @@ __all__ = (
     "TaskTimedOut",
     "Transition",
     "combine_mocks",
+    "observe_executions",
 )

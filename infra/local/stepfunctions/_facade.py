@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import math
 import os
 import random
@@ -33,6 +34,7 @@ from stepsaga.infra.local.stepfunctions._errors import (
 from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution, Run
 from stepsaga.infra.local.stepfunctions._history import History
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
+from stepsaga.infra.local.stepfunctions._observe import observers
 from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
 from stepsaga.infra.local.stepfunctions._scheduler import Scheduler
 from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, TaskOutcome
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
+
+_log = logging.getLogger(__name__)
 
 
 class SupportsToDict(Protocol):
@@ -135,6 +139,7 @@ class LocalStepFunctions:
         self._runs: dict[str, Run] = {}
         self._closed: deque[str] = deque()
         self._max_retained = max_retained_executions
+        self._just_closed: list[Execution] = []
         self._driving = False
         self._driver: threading.Thread | None = None
         self._shut = False
@@ -576,20 +581,30 @@ class LocalStepFunctions:
         self._closed.append(arn)
         while len(self._closed) > self._max_retained:
             self._executions.pop(self._closed.popleft(), None)
+        if observers():
+            self._just_closed.append(run.execution)
 
     def _announce(self) -> None:
-        """Wake threads waiting on the engine."""
+        """Wake threads waiting on the engine; call the observers of executions just closed."""
         if self._driving:
             return
         if self._mode != "virtual":  # only the server and real clocks have threads waiting
             self._changed.notify_all()
+        while self._just_closed:
+            closed, self._just_closed = self._just_closed, []
+            for execution in closed:
+                for observer in observers():
+                    observer(execution)
 
     def _drive_in_background(self) -> None:
         """The server and real clocks' timers: fire each when its time comes."""
         with self._changed:
             while not self._shut:
                 delay = self._progress(jump_protected=False)
-                self._announce()
+                try:
+                    self._announce()
+                except Exception:
+                    _log.exception("an execution observer failed")
                 self._changed.wait(None if delay is None or math.isinf(delay) else delay)
 
     def close(self) -> None:
