@@ -26,6 +26,8 @@ from stepsaga.infra.local.stepfunctions._scheduler import (
     Strand,
     StrandBody,
     Timer,
+    Wait,
+    resumed,
 )
 from stepsaga.infra.local.stepfunctions._steps import StateStep, matches
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskMock, TaskOutcome
@@ -35,7 +37,7 @@ from stepsaga.workflows._expressions import EvaluationError
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._clock import Clock
     from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations
-    from stepsaga.infra.local.stepfunctions._plan import MachinePlan, StepGraph
+    from stepsaga.infra.local.stepfunctions._plan import MachinePlan
     from stepsaga.workflows.asl import StateMachine
 
 ENTERED: Final = "stateEnteredEventDetails"
@@ -285,7 +287,20 @@ class Run:
                 self._timed_out,
                 lambda: self.external_waits > 0,
             )
-        scheduler.start(top, self._main(top))
+        # Run at once, until it ends or waits: an execution that never waits needs no
+        # coroutine (nor the scheduler) at all.
+        try:
+            data, body = self.run_until_blocked(self.plan.graph.start, self.input, top)
+        except StatesError as failure:
+            self._failed(failure)
+            return
+        except Exception as exc:
+            self.crash(exc)
+            raise
+        if body is None:
+            self._succeeded(data)
+        else:
+            scheduler.start(top, self._main(body))
 
     def on_close(self, listener: Callable[[Run], None]) -> None:
         """Call ``listener`` once this run closes (at once if it has closed).
@@ -297,32 +312,28 @@ class Run:
         else:
             self._on_close.append(listener)
 
-    def _main(self, strand: Strand) -> StrandBody:
-        # run_graph's loop, inlined: one coroutine less per execution.
-        data = self.input
-        step: StateStep | None = self.plan.graph.start
+    def _main(self, body: StrandBody) -> StrandBody:
         try:
-            while step is not None:
-                if step.waits:
-                    data, step = yield from self._run_waiting(step, data, strand)
-                else:
-                    data, step = self._run_simple(step, data, strand)
+            data = yield from body
         except StatesError as failure:
-            details: dict[str, Any] = {}
-            if failure.error:
-                details["error"] = failure.error
-            if failure.cause is not None:
-                details["cause"] = failure.cause
-            self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
-            self.execution.error, self.execution.cause = failure.error or None, failure.cause
+            self._failed(failure)
         else:
-            self.execution.output = data
-            self._close(
-                "SUCCEEDED",
-                "ExecutionSucceeded",
-                "executionSucceededEventDetails",
-                {"output": data},
-            )
+            self._succeeded(data)
+
+    def _failed(self, failure: StatesError) -> None:
+        details: dict[str, Any] = {}
+        if failure.error:
+            details["error"] = failure.error
+        if failure.cause is not None:
+            details["cause"] = failure.cause
+        self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
+        self.execution.error, self.execution.cause = failure.error or None, failure.cause
+
+    def _succeeded(self, output: Any) -> None:
+        self.execution.output = output
+        self._close(
+            "SUCCEEDED", "ExecutionSucceeded", "executionSucceededEventDetails", {"output": output}
+        )
 
     def _timed_out(self) -> None:
         if self.closed:
@@ -385,9 +396,34 @@ class Run:
 
     # -- states: events, retries, catchers -----------------------------------------------
 
-    def run_graph(self, graph: StepGraph, data: Any, strand: Strand) -> StrandBody:
-        """Run states from the graph's start until one ends it; return its output."""
-        step: StateStep | None = graph.start
+    def run_until_blocked(
+        self, step: StateStep | None, data: Any, strand: Strand
+    ) -> tuple[Any, StrandBody | None]:
+        """Run states from ``step`` at once, until the scope ends or a state has to wait.
+
+        A state that can wait but does not (a Lambda task that takes no time, a Wait of 0 s,
+        a Parallel of Pass states) runs to its end here too: only a strand that really waits
+        becomes a coroutine for the scheduler.
+
+        Returns:
+            The scope's output and None, when it ended; else None and the coroutine that
+            goes on from the state that waits (its first yield is that state's wait).
+        """
+        while step is not None:
+            if not step.waits:
+                data, step = self._run_simple(step, data, strand)
+                continue
+            body = self._run_waiting(step, data, strand)
+            try:
+                wait = body.send(None)
+            except StopIteration as stop:
+                data, step = stop.value
+                continue
+            return None, self._go_on(body, wait, strand)
+        return data, None
+
+    def _go_on(self, body: StrandBody, wait: Wait, strand: Strand) -> StrandBody:
+        data, step = yield from resumed(body, wait)
         while step is not None:
             if step.waits:
                 data, step = yield from self._run_waiting(step, data, strand)
@@ -460,7 +496,8 @@ class Run:
                 if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
                     self._evaluation_failed(step, failure, exc.field, before, strand)
             except StatesError as exc:
-                failure = exc
+                # Kept without its traceback, whose frames would hold it in a cycle.
+                failure = exc.with_traceback(None)
             if failure.error == facts.STATES_RUNTIME:
                 self.transitions.append(step.fail_transition)
                 raise failure

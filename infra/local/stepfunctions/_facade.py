@@ -291,16 +291,16 @@ class LocalStepFunctions:
         """
         with self._lock:
             execution = self._start(definition, input, name, state_machine_name, None)
-            if self._mode == "virtual" and not self._driving and execution.status == "RUNNING":
+            if execution.status == "RUNNING" and self._mode == "virtual" and not self._driving:
                 # The common case first: what is ready may run the execution to its end.
                 self._driving = True
                 try:
                     self._scheduler.run_ready()
                 finally:
                     self._driving = False
-                if execution.status != "RUNNING":
-                    self._announce()
-                    return execution
+            if execution.status != "RUNNING":
+                self._announce()
+                return execution
             return self._wait(execution)
 
     def _start(

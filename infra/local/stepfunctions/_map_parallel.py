@@ -23,7 +23,7 @@ from stepsaga.infra.local.stepfunctions._dataflow import (
 )
 from stepsaga.infra.local.stepfunctions._errors import StatesError
 from stepsaga.infra.local.stepfunctions._history import History
-from stepsaga.infra.local.stepfunctions._scheduler import Join, Strand, StrandBody
+from stepsaga.infra.local.stepfunctions._scheduler import Strand, StrandBody, start_children
 from stepsaga.infra.local.stepfunctions._steps import StateStep
 from stepsaga.workflows import facts
 from stepsaga.workflows._expressions import EvaluationError
@@ -53,12 +53,16 @@ class ParallelStep(StateStep):
         strand.cursor = started
         branches, variables = self.branches, strand.variables
 
-        def branch(index: int) -> tuple[Strand, StrandBody]:
+        def branch(index: int) -> tuple[Strand, StrandBody | None, Any]:
             child = Strand(run, history, started, dict(variables))
-            return child, run.run_graph(branches[index], effective, child)
+            data, body = run.run_until_blocked(branches[index].start, effective, child)
+            return child, body, data
 
+        outputs: list[Any] = [None] * len(branches)
         try:
-            outputs = yield Join(len(branches), branch)
+            join = start_children(len(branches), branch, outputs)
+            if join is not None:
+                outputs = yield join
         except StatesError:
             strand.cursor = history.last_id
             raise
@@ -180,15 +184,17 @@ class MapStep(StateStep):
         history, progress = strand.history, _Progress()
         variables = strand.variables
 
-        def iteration(index: int) -> tuple[Strand, StrandBody]:
+        def iteration(index: int) -> tuple[Strand, StrandBody | None, Any]:
             child = Strand(run, history, 0, dict(variables))
-            body = self._iteration(run, strand, child, index, items[index], effective, progress)
-            return child, body
+            return self._iteration(run, strand, child, index, items[index], effective, progress)
 
         def aborted(child: Strand) -> None:
             child.cursor = self._iteration_event(run, history, "Aborted", child.cursor, child.index)
 
-        results = yield Join(len(items), iteration, limit=concurrency, on_abort=aborted)
+        results: list[Any] = [None] * len(items)
+        join = start_children(len(items), iteration, results, limit=concurrency, on_abort=aborted)
+        if join is not None:
+            results = yield join
         closing = progress.last or started
         history.add(run.clock.now(), "MapStateSucceeded", closing)
         strand.cursor = closing
@@ -203,20 +209,49 @@ class MapStep(StateStep):
         item: Any,
         effective: Any,
         progress: _Progress,
-    ) -> StrandBody:
+    ) -> tuple[Strand, StrandBody | None, Any]:
+        """Start an iteration: its first states run at once; the rest, if any, as a coroutine."""
         assert self.processor is not None
         history = parent.history
         item_input = self.language.map_item(self, effective, index, item, parent)
         child.cursor = self._iteration_event(run, history, "Started", parent.cursor, index)
         try:
-            result = yield from run.run_graph(self.processor, item_input, child)
+            data, body = run.run_until_blocked(self.processor.start, item_input, child)
         except StatesError:
-            self._iteration_event(run, history, "Failed", child.cursor, index)
-            parent.cursor = child.cursor
+            self._iteration_failed(run, parent, child, index)
             raise
+        if body is None:
+            self._iteration_succeeded(run, parent, child, index, progress)
+            return child, None, data
+        return child, self._iteration_rest(run, parent, child, index, body, progress), None
+
+    def _iteration_rest(
+        self,
+        run: Run,
+        parent: Strand,
+        child: Strand,
+        index: int,
+        body: StrandBody,
+        progress: _Progress,
+    ) -> StrandBody:
+        try:
+            result = yield from body
+        except StatesError:
+            self._iteration_failed(run, parent, child, index)
+            raise
+        self._iteration_succeeded(run, parent, child, index, progress)
+        return result
+
+    def _iteration_failed(self, run: Run, parent: Strand, child: Strand, index: int) -> None:
+        self._iteration_event(run, parent.history, "Failed", child.cursor, index)
+        parent.cursor = child.cursor
+
+    def _iteration_succeeded(
+        self, run: Run, parent: Strand, child: Strand, index: int, progress: _Progress
+    ) -> None:
+        history = parent.history
         progress.last = self._iteration_event(run, history, "Succeeded", child.cursor, index)
         parent.cursor = child.cursor
-        return result
 
     def _iteration_event(
         self, run: Run, history: History, outcome: str, previous: int, index: int
@@ -259,12 +294,15 @@ class MapStep(StateStep):
         strand.cursor = run_started
         variables = strand.variables
 
-        def child_execution(index: int) -> tuple[Strand, StrandBody]:
+        def child_execution(index: int) -> tuple[Strand, StrandBody | None, Any]:
             # Child executions of a map run keep their own histories, not the parent's.
             child = Strand(run, History(), 0, dict(variables))
-            return child, self._child(run, strand, child, index, items[index], effective)
+            return self._child(run, strand, child, index, items[index], effective)
 
-        results: list[Any] = yield Join(len(items), child_execution, limit=concurrency)
+        results: list[Any] = [None] * len(items)
+        join = start_children(len(items), child_execution, results, limit=concurrency)
+        if join is not None:
+            results = yield join
         failures = 0
         for index, result in enumerate(results):
             if isinstance(result, _ChildFailed):
@@ -283,11 +321,21 @@ class MapStep(StateStep):
 
     def _child(
         self, run: Run, parent: Strand, child: Strand, index: int, item: Any, effective: Any
-    ) -> StrandBody:
+    ) -> tuple[Strand, StrandBody | None, Any]:
+        """Start a child execution; a failure is its result (counted against tolerance)."""
         assert self.processor is not None
         item_input = self.language.map_item(self, effective, index, item, parent)
         try:
-            return (yield from run.run_graph(self.processor, item_input, child))
+            data, body = run.run_until_blocked(self.processor.start, item_input, child)
+        except StatesError as failure:
+            return child, None, _ChildFailed(failure)
+        if body is None:
+            return child, None, data
+        return child, self._child_rest(body), None
+
+    def _child_rest(self, body: StrandBody) -> StrandBody:
+        try:
+            return (yield from body)
         except StatesError as failure:
             return _ChildFailed(failure)
 

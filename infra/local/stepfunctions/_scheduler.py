@@ -211,7 +211,8 @@ class Scheduler:
             join, strand.join = strand.join, None
             if join is None:
                 raise
-            join.failed(self, strand, failure)
+            # Handed on without its traceback, whose frames would hold it in a cycle.
+            join.failed(self, strand, failure.with_traceback(None))
             return
         except Exception as exc:
             # A bug, or user code (a mock) that raised: the execution cannot go on.
@@ -219,7 +220,12 @@ class Scheduler:
             strand.run.crash(exc)
             raise
         strand.wait = wait
-        if wait.park(self, strand) and not strand.released:
+        try:
+            blocked = wait.park(self, strand)
+        except Exception as exc:  # a Join starting children runs their first states here
+            strand.run.crash(exc)
+            raise
+        if blocked and not strand.released:
             self.release(strand)
 
     def release(self, strand: Strand) -> None:
@@ -329,8 +335,59 @@ class Sleep:
         return iter(())
 
 
-ChildFactory = Callable[[int], tuple[Strand, StrandBody]]
-"""Builds child ``index`` of a Join: its strand and its coroutine."""
+def resumed(body: StrandBody, wait: Wait) -> StrandBody:
+    """Go on with a coroutine stopped at ``wait``: yield that again, then delegate to it.
+
+    What ``yield from body`` does, for a coroutine started already (``yield from`` would
+    resume it past the wait it stopped at).
+    """
+    while True:
+        try:
+            value = yield wait
+        except GeneratorExit:
+            body.close()
+            raise
+        except BaseException as exc:
+            try:
+                wait = body.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                wait = body.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+ChildFactory = Callable[[int], tuple[Strand, StrandBody | None, Any]]
+"""Starts child ``index`` of a Join: its strand and its coroutine, or (when the child ended
+before anything it had to wait for: its first states run in the factory, as calls) None and
+the child's output. A failure before it waits is raised by the factory."""
+
+
+def start_children(
+    count: int,
+    factory: ChildFactory,
+    results: list[Any],
+    *,
+    limit: int = 0,
+    on_abort: Callable[[Strand], None] | None = None,
+) -> Join | None:
+    """Start children in order while each ends at once (its outputs go to ``results``).
+
+    Returns None when all of them ended, else the Join to wait on for the rest, which takes
+    over the child that blocked (children without a wait need no scheduling at all).
+    Raises the failure of a child that failed before it waited.
+    """
+    for index in range(count):
+        strand, body, output = factory(index)
+        if body is not None:
+            first = (index, strand, body)
+            return Join(
+                count, factory, limit=limit, on_abort=on_abort, results=results, first=first
+            )
+        results[index] = output
+    return None
 
 
 class Join:
@@ -340,17 +397,23 @@ class Join:
     cancels the children still running (recording their states as aborted) and is thrown into
     the parent.
 
+    Start one with :func:`start_children`, which runs the children that end at once without
+    a Join at all.
+
     Args:
         count: how many children.
         factory: builds child ``index``.
         limit: how many children run at once (0: no limit).
         on_abort: called for each child cancelled because a sibling failed.
+        results: the outputs of the children that ended already (``first``'s predecessors).
+        first: the child started already, which blocked: (index, strand, coroutine).
     """
 
     __slots__ = (
         "_count",
         "_done",
         "_factory",
+        "_first",
         "_limit",
         "_next",
         "_on_abort",
@@ -367,17 +430,20 @@ class Join:
         *,
         limit: int = 0,
         on_abort: Callable[[Strand], None] | None = None,
+        results: list[Any] | None = None,
+        first: tuple[int, Strand, StrandBody] | None = None,
     ) -> None:
         self._count = count
         self._factory = factory
         self._limit = limit if limit > 0 else count
         self._on_abort = on_abort
-        self._results: list[Any] = [None] * count
+        self._results: list[Any] = results if results is not None else [None] * count
         self._running: dict[int, Strand] = {}
         self._next = 0
         self._done = 0
         self._unreleased: Strand | None = None
         self._parent: Strand | None = None
+        self._first = first
 
     def park(self, scheduler: Scheduler, strand: Strand) -> bool:
         """Start the first child; the parent counts as blocked once its children all are."""
@@ -385,28 +451,61 @@ class Join:
         if self._count == 0:
             scheduler.resume_now(strand, [])
             return False
+        if self._first is not None:
+            index, child, body = self._first
+            self._first = None
+            self._next = self._done = index
+            self._next += 1
+            child.join = self
+            child.index = index
+            self._running[index] = child
+            self._unreleased = child
+            scheduler.start(child, body)
+            return False
         self._start_more(scheduler)
         return False
 
     def _start_more(self, scheduler: Scheduler) -> None:
         # One child at a time: the next starts when this one blocks (released) or ends.
-        if (
+        while (
             self._unreleased is None
             and self._next < self._count
             and len(self._running) < self._limit
         ):
             index = self._next
             self._next += 1
-            strand, body = self._factory(index)
+            try:
+                strand, body, output = self._factory(index)
+            except (StatesError, EvaluationError) as failure:
+                self._fail(scheduler, failure.with_traceback(None))
+                return
+            if body is None:  # it ended at once
+                self._results[index] = output
+                self._done += 1
+                if self._done == self._count:
+                    self._complete(scheduler)
+                    return
+                continue
             strand.join = self
             strand.index = index
             self._running[index] = strand
             self._unreleased = strand
             scheduler.start(strand, body)
-        elif self._unreleased is None:
-            parent = self._parent
-            if parent is not None and not parent.released:
-                scheduler.release(parent)
+            return
+        parent = self._parent
+        if self._unreleased is None and parent is not None and not parent.released:
+            scheduler.release(parent)  # every child that may run has blocked: so has the parent
+
+    def _complete(self, scheduler: Scheduler) -> None:
+        parent, self._parent = self._parent, None
+        assert parent is not None
+        scheduler.resume_now(parent, self._results)
+
+    def _fail(self, scheduler: Scheduler, failure: BaseException) -> None:
+        self._abort_children(scheduler, aborted=True)
+        parent, self._parent = self._parent, None
+        assert parent is not None
+        scheduler.resume_now(parent, None, failure)
 
     def released(self, scheduler: Scheduler, strand: Strand) -> None:
         """A child blocked for the first time: start the next one, if any may start."""
@@ -422,9 +521,7 @@ class Join:
             self._unreleased = None
         self._done += 1
         if self._done == self._count:
-            parent, self._parent = self._parent, None
-            assert parent is not None
-            scheduler.resume_now(parent, self._results)
+            self._complete(scheduler)
             return
         self._start_more(scheduler)
 
@@ -433,10 +530,7 @@ class Join:
         del self._running[strand.index]
         if self._unreleased is strand:
             self._unreleased = None
-        self._abort_children(scheduler, aborted=True)
-        parent, self._parent = self._parent, None
-        assert parent is not None
-        scheduler.resume_now(parent, None, failure)
+        self._fail(scheduler, failure)
 
     def _abort_children(self, scheduler: Scheduler, *, aborted: bool) -> None:
         running, self._running = self._running, {}

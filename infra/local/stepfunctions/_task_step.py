@@ -153,25 +153,38 @@ class TaskStep(StateStep):
             assert token is not None
             outcome = yield from self._activity(run, strand, call, effective, timeout, heartbeat)
         else:
-            outcome = yield from self._task(
-                run, strand, call, effective, timeout, heartbeat, credentials
-            )
+            started = self._schedule(run, strand, effective, timeout, heartbeat, credentials)
+            mocked = run.mock_answer(call)
+            if self.callback and (
+                mocked is None or mocked.awaits_callback or mocked.answers_callback
+            ):
+                # The integration only submits: the outcome is the token's answer, in time.
+                outcome = yield from self._callback(
+                    run, strand, call, mocked, effective, started, timeout, heartbeat
+                )
+            else:
+                outcome = mocked if mocked is not None else run.integrate(call, self.integration)
+                if outcome.seconds > 0 or outcome.timed_out or outcome.submitted is not None:
+                    # A coroutine only when time passes (most attempts take none).
+                    outcome = yield from self._timed(
+                        run, strand, outcome, started, timeout, heartbeat
+                    )
         result = self._result(run, strand, outcome)
         output, assigned = language.output(self, data, result, scope)
         return output, self.next, assigned
 
     # -- the kinds of attempt --------------------------------------------------------------
 
-    def _task(
+    def _schedule(
         self,
         run: Run,
         strand: Strand,
-        call: TaskCall,
         effective: Any,
         timeout: int | None,
         heartbeat: int | None,
         credentials: Any,
-    ) -> StrandBody:
+    ) -> datetime:
+        """Record the Scheduled and Started events; return when the task started."""
         history, now = strand.history, run.clock.now()
         if self.integration == "lambda-arn":
             details: dict[str, Any] = {"input": effective, "resource": self.resource}
@@ -195,14 +208,20 @@ class TaskStep(StateStep):
             started_key,
             None if started_key is None else self.base,
         )
-        mocked = run.mock_answer(call)
-        final = mocked is not None and not mocked.awaits_callback
-        if mocked is not None and final and not (self.callback and mocked.answers_callback):
-            return (yield from self._timed(run, strand, mocked, now, timeout, heartbeat))
-        if not self.callback:
-            outcome = run.integrate(call, self.integration)
-            return (yield from self._timed(run, strand, outcome, now, timeout, heartbeat))
-        # A callback: the integration only submits; the task's outcome is its token's answer.
+        return now
+
+    def _callback(
+        self,
+        run: Run,
+        strand: Strand,
+        call: TaskCall,
+        mocked: TaskOutcome | None,
+        effective: Any,
+        now: datetime,
+        timeout: int | None,
+        heartbeat: int | None,
+    ) -> StrandBody:
+        """A callback: the integration only submits; the outcome is its token's answer."""
         assert call.task_token is not None
         wait = TaskWait(
             run.callbacks,
