@@ -76,9 +76,23 @@ def test_input_text_that_is_not_json_is_refused() -> None:
 
 
 def test_start_returns_an_execution_that_never_waits_already_ended() -> None:
-    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
-    ex = LocalStepFunctions().start(definition, {})
+    ex = LocalStepFunctions().start(PASS, {})
     assert ex.status == "SUCCEEDED" and ex.stop_date is not None
+
+
+def test_start_stops_at_the_first_wait_and_virtual_time_moves_only_when_driven() -> None:
+    # GIVEN a machine that waits a minute
+    sfn = LocalStepFunctions()
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    # WHEN it starts
+    ex = sfn.start(definition, {})
+    # THEN it waits at the instant it started, until the test drives time on
+    assert ex.status == "RUNNING" and sfn.now() == ex.start_date
+    sfn.advance(59)
+    assert ex.status == "RUNNING"
+    sfn.advance(1)
+    assert ex.status == "SUCCEEDED"
+    assert ex.stop_date is not None and (ex.stop_date - ex.start_date).total_seconds() == 60
 
 
 def hold_engine(**options: Any) -> tuple[LocalStepFunctions, list[str]]:
@@ -88,16 +102,16 @@ def hold_engine(**options: Any) -> tuple[LocalStepFunctions, list[str]]:
     return sfn, tokens
 
 
-def test_the_virtual_clock_jumps_waits_at_start_but_not_a_waiting_tasks_timeout() -> None:
+def test_a_test_drives_past_a_wait_then_answers_the_callback_before_its_timeout() -> None:
     # GIVEN an hour's Wait, then a callback task with a 10 minutes timeout
     sfn, tokens = hold_engine()
-    # WHEN it starts
     ex = sfn.start(callback_machine(TimeoutSeconds=600), {})
-    # THEN the hour is behind it, and the task waits for the test's answer
+    # WHEN the test lets the hour pass
+    sfn.advance(3600)
+    # THEN the task waits for the test's answer, which ends the execution
     assert ex.status == "RUNNING" and len(tokens) == 1
-    assert (sfn.now() - ex.start_date).total_seconds() == 3600
     sfn.send_task_success(tokens[0], {"ok": True})
-    assert ex.status == "SUCCEEDED"
+    assert (ex.status, ex.output) == ("SUCCEEDED", {"ok": True})
 
 
 def until(condition: Any, timeout: float = 10.0) -> None:
@@ -200,3 +214,37 @@ def test_eight_threads_sharing_one_engine_get_the_same_results_in_order() -> Non
         assert output[0]["v"] == output[1]["v"] == output[2]["v"]
         assert stamps == sorted(stamps)
         assert (stamps[-1] - stamps[0]).total_seconds() == 15
+
+
+def test_a_machine_polling_for_what_the_test_does_next_gives_the_test_its_turn() -> None:
+    # GIVEN a machine that polls a flag every 10 s until the test sets it
+    flag = {"set": False}
+    sfn = LocalStepFunctions()
+    sfn.register_lambda("check", lambda event, context: flag["set"])
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Task",
+                "Resource": INVOKE,
+                "Parameters": {"FunctionName": "check"},
+                "OutputPath": "$.Payload",
+                "Next": "Set?",
+            },
+            "Set?": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$", "BooleanEquals": True, "Next": "Done"}],
+                "Default": "Pause",
+            },
+            "Pause": {"Type": "Wait", "Seconds": 10, "Next": "Check"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    # WHEN it starts, then the test sets the flag and waits for the end
+    ex = sfn.start(definition, {})
+    assert ex.status == "RUNNING"
+    flag["set"] = True
+    sfn.wait(ex)
+    # THEN the next poll sees it
+    assert ex.status == "SUCCEEDED"
+    assert ex.event_types.count("TaskStateEntered") == 2

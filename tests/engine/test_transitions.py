@@ -99,7 +99,7 @@ def test_observers_see_every_execution_of_every_engine_once_it_closes() -> None:
         # WHEN executions close on each, however they close
         first.run(passing, {}, name="ok")
         second.run(failing, {}, name="failed")
-        timing_out = second.start({**waiting, "TimeoutSeconds": 1}, {}, name="late")
+        timing_out = second.run({**waiting, "TimeoutSeconds": 1}, {}, name="late")
         assert timing_out.status == "TIMED_OUT"
         first.register_lambda("hold", lambda event, context: None)
         holding = {

@@ -26,12 +26,14 @@ waits records the same history as one run branch after branch.
 
 The clock, per mode (``LocalStepFunctions(clock=...)``)
 -------------------------------------------------------
-- ``"virtual"`` (default, for tests in-process): time only moves when the engine moves it. A
-  call that starts or answers an execution runs it as far as it goes, jumping past Wait
-  states, retry back-off and a handler's ``context.elapse(seconds)``, but not to a task's
-  own TimeoutSeconds or HeartbeatSeconds while it waits for its callback: the test answers
-  between calls. ``run()``, ``wait()`` and ``advance()`` jump to those too, since in-process
-  nothing else can answer. An hour of Waits takes a millisecond.
+- ``"virtual"`` (default, for tests in-process): time moves only in ``run()``, ``wait()`` and
+  ``advance(seconds)``, which jump to each timer in turn whenever nothing else can progress:
+  Wait states, retry back-off, a handler's ``context.elapse(seconds)``, and a waiting task's
+  own TimeoutSeconds and HeartbeatSeconds too (in-process the test is the only one who can
+  answer, and it answers between calls). ``start()`` and ``send_task_*()`` run an execution
+  until it ends or waits, at the current instant, so the test gets its turn: a machine that
+  polls for something the test does next cannot run away. An hour of Waits takes a
+  millisecond.
 - ``"server"`` (for ``stepsaga local``, where callbacks come from outside): Wait states and
   back-off are still jumped past when nothing else can progress, but a waiting task's
   TimeoutSeconds and HeartbeatSeconds (and the machine's TimeoutSeconds while a callback is

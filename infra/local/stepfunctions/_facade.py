@@ -36,7 +36,7 @@ from stepsaga.infra.local.stepfunctions._history import History
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
 from stepsaga.infra.local.stepfunctions._observe import observers
 from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
-from stepsaga.infra.local.stepfunctions._scheduler import Scheduler
+from stepsaga.infra.local.stepfunctions._scheduler import Jump, Scheduler
 from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, TaskOutcome
 from stepsaga.workflows.asl import StateMachine
 
@@ -245,10 +245,11 @@ class LocalStepFunctions:
         state_machine_name: str = "stepsaga-local",
         mock: TaskMock | None = None,
     ) -> Execution:
-        """Start an execution and run it as far as it goes without waiting on the outside.
+        """Start an execution and run it until it ends or waits, at this instant.
 
-        On the virtual clock that is past every Wait and retry back-off, to the end or to a
-        Task that waits for its callback (whose timeout is not jumped to: see :meth:`wait`).
+        On the virtual clock, time moves only in :meth:`run`, :meth:`wait` and
+        :meth:`advance`: an execution that waits (a Wait state, a callback, a handler's
+        virtual time) is returned RUNNING, to be answered or driven on.
 
         Args:
             definition: what to run (see :meth:`compile`).
@@ -352,10 +353,10 @@ class LocalStepFunctions:
     def wait(self, execution: Execution | str) -> Execution:
         """Drive an execution to its end and return it.
 
-        On the virtual clock time jumps to every timer, a waiting task's own TimeoutSeconds
-        and HeartbeatSeconds included (in-process, nothing else could answer it); on the
-        server and real clocks this blocks until the execution ends, callbacks from other
-        threads included.
+        On the virtual clock time jumps to every timer in turn (other executions' too), a
+        waiting task's own TimeoutSeconds and HeartbeatSeconds included: in-process, nothing
+        else could answer it. On the server and real clocks this blocks until the execution
+        ends, callbacks from other threads included.
 
         Raises:
             ExecutionDoesNotExist: no execution has this ARN.
@@ -370,7 +371,7 @@ class LocalStepFunctions:
             if self._mode == "virtual":
                 run = self._runs.get(execution.arn)
                 if run is not None:
-                    self._progress(jump_protected=True, done=lambda: run.closed)
+                    self._progress(jump="all", done=lambda: run.closed)
                 if not execution.closed:
                     assert run is not None
                     wait = run.top.wait if run.top is not None else None
@@ -378,7 +379,7 @@ class LocalStepFunctions:
                     raise ExecutionStillWaiting(execution.arn, waits)
                 return execution
             while not execution.closed:
-                delay = self._progress(jump_protected=False, done=lambda: execution.closed)
+                delay = self._progress(jump="unprotected", done=lambda: execution.closed)
                 if execution.closed:
                     break
                 self._announce()
@@ -402,12 +403,12 @@ class LocalStepFunctions:
                 raise ApiError("advance(): the real clock cannot be moved; use clock='virtual'")
             try:
                 if seconds is None:
-                    self._progress(jump_protected=True)
+                    self._progress(jump="all")
                 else:
                     horizon = self._clock.now() + timedelta(seconds=seconds)
-                    self._progress(jump_protected=True, horizon=horizon)
+                    self._progress(jump="all", horizon=horizon)
                     self._clock.jump_to(horizon)
-                    self._progress(jump_protected=False)
+                    self._progress(jump="none")
             finally:
                 self._announce()
 
@@ -460,6 +461,8 @@ class LocalStepFunctions:
 
     def send_task_success(self, token: str, output: Any) -> None:
         """Answer a waiting task: its result is ``output`` (a JSON value, or JSON text).
+
+        The execution goes on at once, until it ends or waits again.
 
         Raises:
             InvalidToken: ``token`` is not a task token.
@@ -554,7 +557,7 @@ class LocalStepFunctions:
     def _progress(
         self,
         *,
-        jump_protected: bool,
+        jump: Jump,
         done: Any = None,
         horizon: datetime | None = None,
     ) -> float | None:
@@ -562,16 +565,14 @@ class LocalStepFunctions:
             return None
         self._driving = True
         try:
-            return self._scheduler.progress(
-                jump_protected=jump_protected, done=done, horizon=horizon
-            )
+            return self._scheduler.progress(jump=jump, done=done, horizon=horizon)
         finally:
             self._driving = False
 
     def _settle(self) -> None:
-        """Run what can run without jumping to a protected timer, then tell observers."""
+        """Run what can run at this instant (time moves in wait() and advance()), then tell."""
         try:
-            self._progress(jump_protected=False)
+            self._progress(jump="none")
         finally:
             self._announce()
 
@@ -600,7 +601,7 @@ class LocalStepFunctions:
         """The server and real clocks' timers: fire each when its time comes."""
         with self._changed:
             while not self._shut:
-                delay = self._progress(jump_protected=False)
+                delay = self._progress(jump="unprotected")
                 try:
                     self._announce()
                 except Exception:

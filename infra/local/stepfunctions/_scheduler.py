@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from stepsaga.infra.local.stepfunctions._clock import Clock
 from stepsaga.infra.local.stepfunctions._errors import StatesError
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 StrandBody = Generator["Wait", Any, Any]
 """A strand's coroutine: yields waits, is sent what ended them, returns its output."""
+
+Jump = Literal["none", "unprotected", "all"]
+"""How far :meth:`Scheduler.progress` may move a clock that jumps."""
 
 
 class Wait(Protocol):
@@ -268,16 +271,16 @@ class Scheduler:
     def progress(
         self,
         *,
-        jump_protected: bool,
+        jump: Jump,
         done: Callable[[], bool] | None = None,
         horizon: datetime | None = None,
     ) -> float | None:
         """Run what can run now, firing due timers and jumping to the next where allowed.
 
         Args:
-            jump_protected: whether a jumping clock may jump to a protected timer (the virtual
-                mode's driving calls); unprotected timers are always jumped to when the clock
-                jumps.
+            jump: how far a clock that jumps may: ``"none"`` (fire only timers due now),
+                ``"unprotected"`` (to any timer but one ending a wait on the outside world) or
+                ``"all"``.
             done: stop as soon as this returns True (checked whenever nothing is ready).
             horizon: jump no further than this instant.
 
@@ -300,7 +303,10 @@ class Scheduler:
                 continue
             if horizon is not None and timer.at > horizon:
                 return clock.wall_seconds(timer.at)
-            if clock.jumps and (jump_protected or timer.protected is None or not timer.protected()):
+            if clock.jumps and (
+                jump == "all"
+                or (jump == "unprotected" and (timer.protected is None or not timer.protected()))
+            ):
                 clock.jump_to(timer.at)
                 self._fire()
                 continue
@@ -549,8 +555,3 @@ class Join:
         for child in self._running.values():
             if child.wait is not None and not child.cancelled:
                 yield from child.wait.describe()
-
-    @property
-    def children(self) -> Sequence[Strand]:
-        """The children running now."""
-        return tuple(self._running.values())
