@@ -71,9 +71,10 @@ class LocalStepFunctions:
     Args:
         seed: seeds everything random (execution names, request ids, task tokens, jitter,
             States.UUID and States.MathRandom), so runs are reproducible.
-        clock: ``"virtual"`` (tests: time jumps, nothing waits), ``"server"`` (``stepsaga
-            local``: time jumps past Waits and back-off, a waiting task's timeout runs in real
-            time) or ``"real"`` (demos: everything takes real time). See the package docstring.
+        clock: ``"virtual"`` (tests: time jumps when run(), wait() or advance() drive it),
+            ``"server"`` (``stepsaga local``: time jumps past Waits and back-off, a waiting
+            task's timeouts run in real time) or ``"real"`` (demos: everything takes real
+            time). See the package docstring.
         time_scale: with the server clock, virtual seconds per wall-clock second.
         start_time: the virtual clock's first instant.
         region: the region in ARNs and history events.
