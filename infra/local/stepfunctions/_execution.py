@@ -290,17 +290,17 @@ class Run:
         # Run at once, until it ends or waits: an execution that never waits needs no
         # coroutine (nor the scheduler) at all.
         try:
-            data, body = self.run_until_blocked(self.plan.graph.start, self.input, top)
+            data, blocked = self.run_until_blocked(self.plan.graph.start, self.input, top, top=True)
         except StatesError as failure:
             self._failed(failure)
             return
         except Exception as exc:
             self.crash(exc)
             raise
-        if body is None:
+        if blocked is None:
             self._succeeded(data)
         else:
-            scheduler.start(top, self._main(body))
+            scheduler.start(top, self._main(blocked, top))
 
     def on_close(self, listener: Callable[[Run], None]) -> None:
         """Call ``listener`` once this run closes (at once if it has closed).
@@ -312,9 +312,16 @@ class Run:
         else:
             self._on_close.append(listener)
 
-    def _main(self, body: StrandBody) -> StrandBody:
+    def _main(self, blocked: tuple[StrandBody, Wait], strand: Strand) -> StrandBody:
         try:
-            data = yield from body
+            # go_on's loop, inlined: one coroutine less between the scheduler and a state.
+            body, wait = blocked
+            data, step = yield from resumed(body, wait)
+            while step is not None:
+                if step.waits:
+                    data, step = yield from self._run_waiting(step, data, strand)
+                else:
+                    data, step = self._run_simple(step, data, strand)
         except StatesError as failure:
             self._failed(failure)
         else:
@@ -397,18 +404,20 @@ class Run:
     # -- states: events, retries, catchers -----------------------------------------------
 
     def run_until_blocked(
-        self, step: StateStep | None, data: Any, strand: Strand
-    ) -> tuple[Any, StrandBody | None]:
+        self, step: StateStep | None, data: Any, strand: Strand, *, top: bool = False
+    ) -> tuple[Any, tuple[StrandBody, Wait] | None]:
         """Run states from ``step`` at once, until the scope ends or a state has to wait.
 
         A state that can wait but does not (a Lambda task that takes no time, a Wait of 0 s,
-        a Parallel of Pass states) runs to its end here too: only a strand that really waits
-        becomes a coroutine for the scheduler.
+        a Parallel of Pass states) runs to its end here too, and so does a Sleep the clock
+        may jump past at once (for the ``top`` strand, whose blocking starts no sibling):
+        only a strand that really waits becomes a coroutine for the scheduler.
 
         Returns:
-            The scope's output and None, when it ended; else None and the coroutine that
-            goes on from the state that waits (its first yield is that state's wait).
+            The scope's output and None, when it ended; else None and the state's coroutine
+            with the wait it stopped at (see :meth:`go_on`).
         """
+        scheduler = self.core.scheduler
         while step is not None:
             if not step.waits:
                 data, step = self._run_simple(step, data, strand)
@@ -416,13 +425,17 @@ class Run:
             body = self._run_waiting(step, data, strand)
             try:
                 wait = body.send(None)
+                while top and type(wait) is Sleep and scheduler.sleeps_through(strand, wait):
+                    wait = body.send(None)
             except StopIteration as stop:
                 data, step = stop.value
                 continue
-            return None, self._go_on(body, wait, strand)
+            return None, (body, wait)
         return data, None
 
-    def _go_on(self, body: StrandBody, wait: Wait, strand: Strand) -> StrandBody:
+    def go_on(self, blocked: tuple[StrandBody, Wait], strand: Strand) -> StrandBody:
+        """The coroutine of a strand that blocked in :meth:`run_until_blocked`."""
+        body, wait = blocked
         data, step = yield from resumed(body, wait)
         while step is not None:
             if step.waits:

@@ -292,14 +292,14 @@ class LocalStepFunctions:
                 that nothing can send (a task token with no timeout, say).
         """
         with self._lock:
-            execution = self._start(definition, input, name, state_machine_name, None)
-            if execution.status == "RUNNING" and self._mode == "virtual" and not self._driving:
-                # The common case first: what is ready may run the execution to its end.
-                self._driving = True
-                try:
-                    self._scheduler.run_ready()
-                finally:
-                    self._driving = False
+            scheduler = self._scheduler
+            outer = scheduler.jump
+            if self._mode == "virtual" and not self._driving:
+                scheduler.jump = "all"  # started as driven: a Wait is jumped past at once
+            try:
+                execution = self._start(definition, input, name, state_machine_name, None)
+            finally:
+                scheduler.jump = outer
             if execution.status != "RUNNING":
                 self._announce()
                 return execution

@@ -55,8 +55,10 @@ class ParallelStep(StateStep):
 
         def branch(index: int) -> tuple[Strand, StrandBody | None, Any]:
             child = Strand(run, history, started, dict(variables))
-            data, body = run.run_until_blocked(branches[index].start, effective, child)
-            return child, body, data
+            data, blocked = run.run_until_blocked(branches[index].start, effective, child)
+            if blocked is None:
+                return child, None, data
+            return child, run.go_on(blocked, child), None
 
         outputs: list[Any] = [None] * len(branches)
         try:
@@ -216,14 +218,15 @@ class MapStep(StateStep):
         item_input = self.language.map_item(self, effective, index, item, parent)
         child.cursor = self._iteration_event(run, history, "Started", parent.cursor, index)
         try:
-            data, body = run.run_until_blocked(self.processor.start, item_input, child)
+            data, blocked = run.run_until_blocked(self.processor.start, item_input, child)
         except StatesError:
             self._iteration_failed(run, parent, child, index)
             raise
-        if body is None:
+        if blocked is None:
             self._iteration_succeeded(run, parent, child, index, progress)
             return child, None, data
-        return child, self._iteration_rest(run, parent, child, index, body, progress), None
+        body = self._iteration_rest(run, parent, child, index, run.go_on(blocked, child), progress)
+        return child, body, None
 
     def _iteration_rest(
         self,
@@ -326,12 +329,12 @@ class MapStep(StateStep):
         assert self.processor is not None
         item_input = self.language.map_item(self, effective, index, item, parent)
         try:
-            data, body = run.run_until_blocked(self.processor.start, item_input, child)
+            data, blocked = run.run_until_blocked(self.processor.start, item_input, child)
         except StatesError as failure:
             return child, None, _ChildFailed(failure)
-        if body is None:
+        if blocked is None:
             return child, None, data
-        return child, self._child_rest(body), None
+        return child, self._child_rest(run.go_on(blocked, child)), None
 
     def _child_rest(self, body: StrandBody) -> StrandBody:
         try:
