@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 _TOKEN: Final = re.compile(r"^[0-9a-f]{64}$")
 # Closed tokens kept to tell "closed" (TaskTimedOut) from "never issued" (TaskDoesNotExist).
-_CLOSED_KEPT: Final = 10_000
+_CLOSED_KEPT: Final = 4096
 
 
 @dataclass(frozen=True, slots=True)
