@@ -214,11 +214,31 @@ def test_timeout_seconds_path_and_caught_timeout_output() -> None:
     assert scheduled["taskScheduledEventDetails"]["timeoutInSeconds"] == 10
 
 
-def test_heartbeat_seconds_times_out_with_heartbeat_timeout() -> None:
+def test_a_lapsed_heartbeat_is_a_timeout_that_heartbeat_timeout_catchers_match() -> None:
+    """AWS records a lapsed heartbeat as ``States.Timeout`` (TaskTimedOut, ExecutionFailed:
+    tests/conformance/recordings/services.jsonl, test_heartbeat_no_timeout and
+    test_heartbeat_path_timeout); ``States.HeartbeatTimeout`` names it in Retry and Catch.
+    """
+    # GIVEN a task whose handler takes 30 s, with a heartbeat every 10 s and a 100 s timeout
     sfn = LocalStepFunctions()
     sfn.mock_tasks(lambda call: TaskOutcome.success("x", seconds=30))
+    # WHEN it runs uncaught, and caught on States.HeartbeatTimeout
     ex = sfn.run(task_machine(HeartbeatSeconds=10, TimeoutSeconds=100), {})
-    assert ex.error == "States.HeartbeatTimeout"
+    caught = sfn.run(
+        task_machine(
+            HeartbeatSeconds=10,
+            TimeoutSeconds=100,
+            Catch=[{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Caught"}],
+        ),
+        {},
+    )
+    # THEN it times out at 10 s with States.Timeout, and the HeartbeatTimeout catcher takes it
+    assert (ex.status, ex.error) == ("FAILED", "States.Timeout")
+    timed_out = next(e for e in ex.history if e["type"] == "TaskTimedOut")
+    assert timed_out["taskTimedOutEventDetails"]["error"] == "States.Timeout"
+    assert (timed_out["timestamp"] - ex.start_date).total_seconds() == 10
+    assert caught.status == "SUCCEEDED"
+    assert caught.output == {"Error": "States.Timeout", "Cause": ""}
 
 
 def test_machine_timeout_seconds_times_the_execution_out() -> None:

@@ -67,6 +67,6 @@ def test_real_time_mode_uses_the_wall_clock() -> None:
 
     before = datetime.now(UTC)
     definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "End": True}}}
-    ex = LocalStepFunctions(real_time=True).run(definition, {})
+    ex = LocalStepFunctions(clock="real").run(definition, {})
     assert ex.status == "SUCCEEDED"
     assert ex.start_date >= before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
@@ -138,3 +139,31 @@ def test_map_items_evaluating_to_null_fail_on_the_type_not_as_undefined() -> Non
         "The JSONata expression '$items' specified for the field 'Items' returned an unexpected "
         "result type. Expected 'array', but was 'null' for value: null"
     )
+
+
+def test_now_and_millis_follow_the_virtual_clock() -> None:
+    """`$now()` and `$millis()` read the execution's clock, so an hour of Wait shows in them.
+
+    https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html (JSONata
+    functions: `$now()` is the current time as an ISO 8601 timestamp, `$millis()` in ms).
+    """
+    # GIVEN a machine that waits an hour, then reads the time
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": 3600, "Next": "Read"},
+            "Read": {
+                "Type": "Pass",
+                "Output": {"now": "{% $now() %}", "millis": "{% $millis() %}"},
+                "End": True,
+            },
+        },
+    }
+    # WHEN it runs on the virtual clock
+    execution = LocalStepFunctions(seed=1).run(definition, {})
+    # THEN the time it read is an hour after the start, to the millisecond
+    started = execution.history[0]["timestamp"]
+    one_hour_later = started + timedelta(hours=1)
+    assert execution.output["now"] == one_hour_later.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert execution.output["millis"] == int(one_hour_later.timestamp() * 1000)

@@ -79,3 +79,40 @@ def test_unknown_test_case_is_reported_with_its_pointer() -> None:
     with pytest.raises(DefinitionError) as raised:
         MockConfig(CONFIG).mock("Order", "Nope")
     assert raised.value.pointer == "/StateMachines/Order/TestCases/Nope"
+
+
+def test_an_invocation_past_the_listed_responses_fails_the_execution() -> None:
+    """AWS's rule: a mocked state invoked more often than its response lists is a mistake of
+    the test case; it fails the execution (States.Runtime, which no Catcher takes)."""
+    # GIVEN a test case that answers Reserve's first invocation only, and a retry of it
+    config = {
+        "StateMachines": {"Order": {"TestCases": {"Once": {"Reserve": "OnceThrottled"}}}},
+        "MockedResponses": {
+            "OnceThrottled": {"0": {"Throw": {"Error": "Lambda.TooManyRequestsException"}}}
+        },
+    }
+    sfn = LocalStepFunctions()
+    sfn.mock_tasks(MockConfig(config).mock("Order", "Once"))
+    definition = {**DEFINITION, "States": dict(DEFINITION["States"])}
+    definition["States"]["Reserve"] = {
+        **DEFINITION["States"]["Reserve"],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Pay"}],
+    }
+    # WHEN the retry invokes it a second time
+    ex = sfn.run(definition, {})
+    # THEN the execution fails, naming the response, the invocation and the state
+    assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
+    assert ex.cause is not None
+    assert "'OnceThrottled'" in ex.cause and "invocation 1 of state 'Reserve'" in ex.cause
+
+
+def test_states_the_test_case_does_not_name_run_for_real() -> None:
+    config = {
+        "StateMachines": {"Order": {"TestCases": {"OnlyReserve": {"Reserve": "Reserved"}}}},
+        "MockedResponses": CONFIG["MockedResponses"],
+    }
+    sfn = LocalStepFunctions()
+    sfn.register_lambda("pay", lambda event, context: "really paid")
+    sfn.mock_tasks(MockConfig(config).mock("Order", "OnlyReserve"))
+    ex = sfn.run(DEFINITION, {})
+    assert ex.output["Payload"] == "really paid"

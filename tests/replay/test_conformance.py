@@ -31,3 +31,15 @@ def test_jsonata_recordings_replay(conformance: Path) -> None:
     failures = [f"{c.id}: {c.first_difference}" for c in report.cases if not c.levels["full"]]
     assert report.rate("status") >= 0.95, failures
     assert report.rate("full") >= 0.90, failures
+
+
+def test_activity_recordings_replay_with_workers_answering_as_recorded(conformance: Path) -> None:
+    # GIVEN the executions AWS ran on activities (one answered, one with heartbeats, one whose
+    # worker went silent, one on a deleted activity)
+    records = [r for r in load_records(conformance / "services.jsonl") if "/activities/" in r.id]
+    assert len(records) == 4
+    # WHEN replayed, the engine's workers taking each task as the recorded worker did
+    report = replay(records)
+    # THEN every history matches AWS's, event for event
+    failures = [f"{c.id}: {c.first_difference}" for c in report.cases if not c.levels["full"]]
+    assert report.passed("full") == 4, failures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,10 +11,16 @@ from pathlib import Path
 from typing import Any, Final
 
 from stepsaga.infra.local.replay._normalise import first_difference, json_equal, normalise_history
-from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskCall, TaskOutcome
+from stepsaga.infra.local.stepfunctions import (
+    Execution,
+    LocalStepFunctions,
+    TaskCall,
+    TaskOutcome,
+)
 from stepsaga.workflows._expressions import JsonValueError, load_json_text
 
 LEVELS: Final = ("status", "output", "types", "full")
+_ACTIVITY: Final = re.compile(r"^arn:[^:]+:states:[^:]+:[^:]+:activity:.+$")
 
 _SUCCEEDED: Final = frozenset({"TaskSucceeded", "LambdaFunctionSucceeded"})
 _FAILED: Final = frozenset({"TaskFailed", "LambdaFunctionFailed"})
@@ -184,13 +191,78 @@ def recorded_outcomes(history: Iterable[Mapping[str, Any]]) -> list[TaskOutcome]
             cause = details.get("cause")
             if cause is not None and not isinstance(cause, str):
                 cause = json.dumps(cause, separators=(",", ":"))
-            error = details.get("error", "")
+            # A failure may name no error (SendTaskFailure without one): keep it None.
+            error = details.get("error")
             outcomes.append(TaskOutcome.failure(error, cause, submitted=submitted))
             submitted = None
         elif kind in _TIMED_OUT:
             outcomes.append(TaskOutcome.timeout(submitted=submitted))
             submitted = None
     return outcomes
+
+
+def recorded_activities(
+    history: Iterable[Mapping[str, Any]],
+) -> list[tuple[str | None, TaskOutcome]]:
+    """Each activity task a recorded history holds, in order: (worker name, outcome).
+
+    The replay's workers take each task with the recorded worker name and answer it as the
+    recorded worker did (a timeout: they leave it unanswered).
+    """
+    tasks = []
+    worker = None
+    for event in history:
+        kind = event.get("type", "")
+        details = _details(event)
+        if kind == "ActivityStarted":
+            worker = details.get("workerName")
+        elif kind == "ActivitySucceeded":
+            tasks.append((worker, TaskOutcome.success(_as_value(details.get("output")))))
+        elif kind == "ActivityFailed":
+            tasks.append((worker, TaskOutcome.failure(details.get("error"), details.get("cause"))))
+        elif kind == "ActivityTimedOut":
+            tasks.append((worker, TaskOutcome.timeout()))
+    return tasks
+
+
+def _activity_arns(definition: Any) -> set[str]:
+    """The activity ARNs a definition's Tasks name (in branches and Map bodies too)."""
+    found: set[str] = set()
+    if isinstance(definition, Mapping):
+        resource = definition.get("Resource")
+        if isinstance(resource, str) and _ACTIVITY.match(resource):
+            found.add(resource)
+        for value in definition.values():
+            found |= _activity_arns(value)
+    elif isinstance(definition, list):
+        for value in definition:
+            found |= _activity_arns(value)
+    return found
+
+
+def _drive(
+    engine: LocalStepFunctions,
+    execution: Execution,
+    activities: deque[tuple[str | None, TaskOutcome]],
+) -> None:
+    """Drive the execution to its end, answering its activity tasks as recorded."""
+    while execution.status == "RUNNING":
+        waiting = [
+            task.activity_arn
+            for task in engine.pending_tasks(execution)
+            if task.activity_arn is not None and task.worker_name is None
+        ]
+        if not (waiting and activities):
+            engine.wait(execution)
+            return
+        worker, outcome = activities.popleft()
+        task = engine.get_activity_task(waiting[0], worker_name=worker)
+        if task is None or outcome.timed_out:
+            continue  # left unanswered: the engine times it out
+        if outcome.is_failure:
+            engine.send_task_failure(task.token, error=outcome.error, cause=outcome.cause)
+        else:
+            engine.send_task_success(task.token, json.dumps(outcome.output))
 
 
 def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -218,6 +290,9 @@ class _RecordedTasks:
     def __call__(self, call: TaskCall) -> TaskOutcome | None:
         # Tasks of child executions (distributed Map) are not in the parent's history: those
         # fall through to the functions the recording describes (see _KNOWN_FUNCTIONS).
+        # Activity tasks go to the engine's workers (see _drive).
+        if _ACTIVITY.match(call.resource):
+            return None
         return self._outcomes.popleft() if self._outcomes else None
 
 
@@ -245,13 +320,19 @@ def replay_record(record: Record) -> CaseResult:
         function = _KNOWN_FUNCTIONS.get(behaviour)
         if function is not None:
             engine.register_lambda(placeholder, function)
+    activities = recorded_activities(record.history or [])
+    if any(event.get("type") == "ActivityScheduled" for event in record.history or []):
+        # The activity existed when the recording ran (else the recording shows it missing).
+        for arn in _activity_arns(record.definition):
+            engine.create_activity(arn.rsplit(":", 1)[1])
     try:
-        execution = engine.run(
+        execution = engine.start(
             record.definition,
             record.input,
             name=names["<ExecArnPart_0idx>"],
             state_machine_name=names["<ArnPart_0idx>"],
         )
+        _drive(engine, execution, deque(activities))
     except Exception as exc:  # an engine failure is a difference to report, not a crash
         reason = f"engine: {type(exc).__name__}: {exc}"
         return CaseResult(record.id, dict.fromkeys(LEVELS, False), reason)

@@ -1,39 +1,51 @@
-"""The Python facade: register handlers, run definitions, read executions."""
+"""The Python facade: register handlers, start and drive executions, answer their callbacks."""
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
+import math
 import os
 import random
+import threading
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
 
-from stepsaga.infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
-from stepsaga.infra.local.stepfunctions._errors import DefinitionError
-from stepsaga.infra.local.stepfunctions._execution import Run
-from stepsaga.infra.local.stepfunctions._history import History, to_json
-from stepsaga.infra.local.stepfunctions._plan import GraphPlan, compile_plan
-from stepsaga.infra.local.stepfunctions._tasks import (
-    HttpLambdaInvoker,
-    LambdaContext,
-    LambdaHandler,
-    TaskCall,
-    TaskMock,
-    TaskOutcome,
-    function_name_of,
-    json_copy,
-    lambda_error_cause,
+from stepsaga.infra.local.stepfunctions._callbacks import (
+    Activity,
+    ActivityTask,
+    Callbacks,
+    PendingTask,
 )
-from stepsaga.workflows import facts
+from stepsaga.infra.local.stepfunctions._clock import DEFAULT_START, ClockMode, make_clock
+from stepsaga.infra.local.stepfunctions._errors import (
+    ApiError,
+    DefinitionError,
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionStillWaiting,
+    InvalidExecutionInput,
+    InvalidOutput,
+)
+from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution, Run
+from stepsaga.infra.local.stepfunctions._history import History
+from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
+from stepsaga.infra.local.stepfunctions._observe import observers
+from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
+from stepsaga.infra.local.stepfunctions._scheduler import Jump, Scheduler
+from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, TaskOutcome
+from stepsaga.workflows.asl import StateMachine
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
+
+_log = logging.getLogger(__name__)
 
 
 class SupportsToDict(Protocol):
@@ -42,51 +54,12 @@ class SupportsToDict(Protocol):
     def to_dict(self) -> Mapping[str, Any]: ...
 
 
-@dataclass(eq=False)
-class Execution:
-    """A finished execution, as DescribeExecution and GetExecutionHistory would show it.
-
-    Attributes:
-        arn: the execution ARN.
-        name: the execution name.
-        state_machine_arn: the ARN of the machine it ran.
-        status: ``SUCCEEDED``, ``FAILED`` or ``TIMED_OUT``.
-        input: the input, parsed.
-        output: the output, parsed (None unless SUCCEEDED).
-        error: the error name when it did not succeed.
-        cause: the cause text, when there is one.
-        start_date: when it started (the engine's clock).
-        stop_date: when it stopped.
-    """
-
-    arn: str
-    name: str
-    state_machine_arn: str
-    status: str
-    input: Any
-    output: Any
-    error: str | None
-    cause: str | None
-    start_date: datetime
-    stop_date: datetime | None
-    _history: History = field(repr=False)
-
-    @property
-    def history(self) -> list[dict[str, Any]]:
-        """The events as ``get_execution_history()["events"]`` returns them (datetimes).
-
-        Rendered on each read, as a new list: keep it rather than read it in a loop.
-        """
-        return self._history.render()
-
-    @property
-    def event_types(self) -> list[str]:
-        """The event types in order (cheaper than :attr:`history`)."""
-        return self._history.types()
+Definition = Mapping[str, Any] | str | StateMachine | SupportsToDict
+"""A definition: a dict, JSON text, or an ASL model."""
 
 
 class LocalStepFunctions:
-    """An embedded Step Functions engine (JSONPath and JSONata ASL) on a virtual clock.
+    """An embedded Step Functions engine (JSONPath and JSONata ASL) on a clock of its own.
 
     Example::
 
@@ -96,9 +69,13 @@ class LocalStepFunctions:
         assert ex.status == "SUCCEEDED"
 
     Args:
-        seed: seeds everything random (execution names, request ids, jitter, States.UUID and
-            States.MathRandom), so runs are reproducible.
-        real_time: advance the wall clock instead of the virtual one (Wait states really wait).
+        seed: seeds everything random (execution names, request ids, task tokens, jitter,
+            States.UUID and States.MathRandom), so runs are reproducible.
+        clock: ``"virtual"`` (tests: time jumps when run(), wait() or advance() drive it),
+            ``"server"`` (``stepsaga local``: time jumps past Waits and back-off, a waiting
+            task's timeouts run in real time) or ``"real"`` (demos: everything takes real
+            time). See the package docstring.
+        time_scale: with the server clock, virtual seconds per wall-clock second.
         start_time: the virtual clock's first instant.
         region: the region in ARNs and history events.
         account_id: the account in ARNs.
@@ -107,18 +84,22 @@ class LocalStepFunctions:
             registered handlers (default: env ``LAMBDA_ENDPOINT``).
         lambda_client: a boto3 ``lambda`` client to use for that (built for the endpoint when
             omitted).
-        max_retained_executions: how many finished executions :attr:`executions` keeps (oldest
-            are dropped first), bounding memory for long test sessions and benchmarks.
+        max_retained_executions: how many closed executions :attr:`executions` keeps (oldest
+            are dropped first; running ones are always kept), bounding memory for long test
+            sessions and benchmarks.
 
-    Executions run one after another on one clock: each starts at the instant the previous one
-    ended, so a sequence of runs is reproducible as a whole.
+    Executions share the engine's one clock: on the virtual clock each starts at the instant
+    the previous call left it, so a sequence of runs is reproducible as a whole. One engine
+    may be used from several threads: a lock serialises its calls (and the Lambda handlers it
+    runs for them).
     """
 
     def __init__(
         self,
         *,
         seed: int = 0,
-        real_time: bool = False,
+        clock: ClockMode = "virtual",
+        time_scale: float = 1.0,
         start_time: datetime = DEFAULT_START,
         region: str = "us-east-1",
         account_id: str = "123456789012",
@@ -127,60 +108,100 @@ class LocalStepFunctions:
         lambda_client: LambdaClient | None = None,
         max_retained_executions: int = 1000,
     ) -> None:
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
         self._rng = random.Random(seed)
-        self.clock: VirtualClock = RealClock() if real_time else VirtualClock(start_time)
-        self.region = region
-        self.account_id = account_id
-        self.role_arn = role_arn
-        self._lambdas: dict[str, LambdaHandler] = {}
-        self._mock: TaskMock | None = None
+        self._mode = clock
+        self._clock = make_clock(clock, start_time, time_scale)
+        self._scheduler = Scheduler(self._clock)
+        self._callbacks = Callbacks()
         endpoint = lambda_endpoint or os.environ.get("LAMBDA_ENDPOINT")
         if lambda_client is None and endpoint:
             import boto3
 
             lambda_client = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
-        self._http = None if lambda_client is None else HttpLambdaInvoker(lambda_client)
-        self._plans: dict[int, tuple[Any, GraphPlan]] = {}
-        self._by_content: dict[str, GraphPlan] = {}
-        self._executions: deque[Execution] = deque(maxlen=max_retained_executions)
-        self._counter = 0
-        self._date_now: datetime | None = None  # see _date_texts
-        self._date_second: datetime | None = None
-        self._date_cache = ("", "")
+        self._integrations = TaskIntegrations(
+            self._clock, self._rng, region, account_id, lambda_client
+        )
+        self._core = EngineCore(
+            self._scheduler,
+            self._callbacks,
+            self._integrations,
+            self._rng,
+            region,
+            account_id,
+            role_arn,
+            self._closing,
+        )
+        self._arn_prefix = f"arn:aws:states:{region}:{account_id}"
+        self._plans: dict[int, tuple[Any, MachinePlan]] = {}
+        self._by_content: dict[str, MachinePlan] = {}
+        self._executions: dict[str, Execution] = {}
+        self._runs: dict[str, Run] = {}
+        self._closed: deque[str] = deque()
+        self._max_retained = max_retained_executions
+        self._just_closed: list[Execution] = []
+        self._driving = False
+        self._driver: threading.Thread | None = None
+        self._shut = False
 
     # -- configuration -------------------------------------------------------------------
 
+    @property
+    def region(self) -> str:
+        """The region in ARNs and history events."""
+        return self._core.region
+
+    @property
+    def account_id(self) -> str:
+        """The account in ARNs."""
+        return self._core.account_id
+
+    @property
+    def role_arn(self) -> str:
+        """The execution role ARN shown in ExecutionStarted."""
+        return self._core.role_arn
+
     def register_lambda(self, name_or_arn: str, handler: LambdaHandler) -> None:
         """Answer invocations of a function (by name, partial or full ARN) with ``handler``."""
-        name, _ = function_name_of(name_or_arn)
-        self._lambdas[name] = handler
-        self._lambdas[name_or_arn] = handler
+        with self._lock:
+            self._integrations.register_lambda(name_or_arn, handler)
 
     def mock_tasks(self, mock: TaskMock | None) -> None:
         """Answer Task attempts with ``mock`` first (None from it lets the attempt through).
 
         This is the fault-injection hook: return :meth:`TaskOutcome.failure` to make a step
-        fail, :meth:`TaskOutcome.timeout` to time it out, or a success with a canned result.
-        Pass None to remove the mock.
+        fail, :meth:`TaskOutcome.timeout` to time it out, or a success with a canned result
+        (see also :class:`TaskFault` and :class:`MockConfig`). Pass None to remove the mock.
         """
-        self._mock = mock
+        with self._lock:
+            self._integrations.mock = mock
 
-    # -- running -------------------------------------------------------------------------
+    # -- definitions ---------------------------------------------------------------------
 
-    def compile(self, definition: Mapping[str, Any] | str | SupportsToDict) -> GraphPlan:
+    def compile(self, definition: Definition) -> MachinePlan:
         """Validate a definition once and compile its execution plan (cached).
 
         Args:
-            definition: a dict, JSON text, or an ASL model (anything with ``to_dict()``, such
-                as ``stepsaga.workflows.asl.StateMachine`` or a compiled saga).
+            definition: a dict, JSON text, or an ASL model. A ``StateMachine``
+                (``stepsaga.workflows.asl``, a compiled saga) was validated when it was built
+                and is not validated again.
 
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
         """
+        with self._lock:
+            return self._compile(definition)
+
+    def _compile(self, definition: Definition) -> MachinePlan:
         # Fast path: the same object again (a dict is checked for in-place changes).
         cached = self._plans.get(id(definition))
         if cached is not None and (cached[0] is definition or cached[0] == definition):
             return cached[1]
+        if isinstance(definition, StateMachine):
+            plan = compile_machine(definition)
+            self._remember(definition, definition, plan)
+            return plan
         if isinstance(definition, str):
             try:
                 spec: Any = json.loads(definition)
@@ -200,290 +221,426 @@ class LocalStepFunctions:
         # Slow path: an equal definition seen before (e.g. `to_dict()` called per run) reuses
         # its plan; only a new one is validated and compiled.
         content = json.dumps(spec, sort_keys=True, default=str)
-        graph = self._by_content.get(content)
-        if graph is None:
-            _validate(spec)
-            graph = compile_plan(spec)
+        known = self._by_content.get(content)
+        if known is None:
+            known = compile_machine(_validated(spec))
             if len(self._by_content) > 256:
                 self._by_content.clear()
-            self._by_content[content] = graph
+            self._by_content[content] = known
+        self._remember(definition, snapshot, known)
+        return known
+
+    def _remember(self, definition: object, snapshot: object, plan: MachinePlan) -> None:
         if len(self._plans) > 256:
             self._plans.clear()
-        self._plans[id(definition)] = (snapshot, graph)
-        return graph
+        self._plans[id(definition)] = (snapshot, plan)
+
+    # -- executions ----------------------------------------------------------------------
+
+    def start(
+        self,
+        definition: Definition,
+        input: Any = None,
+        *,
+        name: str | None = None,
+        state_machine_name: str = "stepsaga-local",
+        mock: TaskMock | None = None,
+    ) -> Execution:
+        """Start an execution and run it until it ends or waits, at this instant.
+
+        On the virtual clock, time moves only in :meth:`run`, :meth:`wait` and
+        :meth:`advance`: an execution that waits (a Wait state, a callback, a handler's
+        virtual time) is returned RUNNING, to be answered or driven on.
+
+        Args:
+            definition: what to run (see :meth:`compile`).
+            input: a JSON value, or JSON text; None is ``{}``.
+            name: the execution name (default: a UUID from the engine's seed). A name already
+                used with the same input gives that execution back (a retried start is
+                idempotent); with another input, :class:`ExecutionAlreadyExists`.
+            state_machine_name: the machine's name in the ARNs.
+            mock: a task mock for this execution only, in place of the engine's
+                (``stateMachineArn#TestCase``'s test case, for instance).
+
+        Raises:
+            DefinitionError: the definition is invalid or uses what the engine cannot run.
+            InvalidExecutionInput: ``input`` is text that is not JSON.
+            ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
+        """
+        with self._lock:
+            execution = self._start(definition, input, name, state_machine_name, mock)
+            self._settle()
+            return execution
 
     def run(
         self,
-        definition: Mapping[str, Any] | str | SupportsToDict,
+        definition: Definition,
         input: Any = None,
         *,
         name: str | None = None,
         state_machine_name: str = "stepsaga-local",
     ) -> Execution:
-        """Run ``definition`` on ``input`` (a JSON value or JSON text) to completion.
+        """Run ``definition`` on ``input`` (a JSON value or JSON text) to its end.
+
+        :meth:`start`, then :meth:`wait`.
 
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
+            InvalidExecutionInput: ``input`` is text that is not JSON.
+            ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
+            ExecutionStillWaiting: on the virtual clock, the execution waits for a callback
+                that nothing can send (a task token with no timeout, say).
         """
-        graph = self.compile(definition)
-        value = json.loads(input) if isinstance(input, str) else ({} if input is None else input)
-        self._counter += 1
+        with self._lock:
+            scheduler = self._scheduler
+            outer = scheduler.jump
+            if self._mode == "virtual" and not self._driving:
+                scheduler.jump = "all"  # started as driven: a Wait is jumped past at once
+            try:
+                execution = self._start(definition, input, name, state_machine_name, None)
+            finally:
+                scheduler.jump = outer
+            if execution.status != "RUNNING":
+                self._announce()
+                return execution
+            return self._wait(execution)
+
+    def _start(
+        self,
+        definition: Definition,
+        input: Any,
+        name: str | None,
+        state_machine_name: str,
+        mock: TaskMock | None,
+    ) -> Execution:
+        plan = self._compile(definition)
+        if isinstance(input, str):
+            try:
+                value = json.loads(input)
+            except ValueError as exc:
+                raise InvalidExecutionInput(str(exc)) from None
+        else:
+            value = {} if input is None else input
         if name is None:
             name = uuid4(self._rng)
-        prefix = f"arn:aws:states:{self.region}:{self.account_id}"
-        machine_arn = f"{prefix}:stateMachine:{state_machine_name}"
-        run = Run(
-            graph,
-            value,
-            execution_arn=f"{prefix}:execution:{state_machine_name}:{name}",
-            execution_name=name,
-            state_machine_arn=machine_arn,
-            state_machine_name=state_machine_name,
-            role_arn=self.role_arn,
-            region=self.region,
-            account_id=self.account_id,
-            clock=self.clock,
-            rng=self._rng,
-            invoke=self._invoke,
-        ).execute()
+        prefix = self._arn_prefix
+        arn = f"{prefix}:execution:{state_machine_name}:{name}"
+        existing = self._executions.get(arn)
+        if existing is not None:
+            if _canonical(existing.input) == _canonical(value):
+                return existing
+            raise ExecutionAlreadyExists(name, arn)
         execution = Execution(
-            arn=run.execution_arn,
-            name=name,
-            state_machine_arn=machine_arn,
-            status=run.status,
-            input=value,
-            output=run.output,
-            error=run.error,
-            cause=run.cause,
-            start_date=run.start_time,
-            stop_date=run.stop_time,
-            _history=run.history,
+            arn,
+            name,
+            f"{prefix}:stateMachine:{state_machine_name}",
+            plan.machine,
+            value,
+            self._clock.now(),
+            History(),
+            self._lock,
         )
-        self._executions.append(execution)
+        run = Run(self._core, plan, execution, state_machine_name, mock)
+        self._executions[arn] = execution
+        self._runs[arn] = run
+        run.start()
+        if self._mode != "virtual" and self._driver is None:
+            self._driver = threading.Thread(
+                target=self._drive_in_background, name="stepsaga-engine-timers", daemon=True
+            )
+            self._driver.start()
         return execution
+
+    def wait(self, execution: Execution | str) -> Execution:
+        """Drive an execution to its end and return it.
+
+        On the virtual clock time jumps to every timer in turn (other executions' too), a
+        waiting task's own TimeoutSeconds and HeartbeatSeconds included: in-process, nothing
+        else could answer it. On the server and real clocks this blocks until the execution
+        ends, callbacks from other threads included.
+
+        Raises:
+            ExecutionDoesNotExist: no execution has this ARN.
+            ExecutionStillWaiting: on the virtual clock, the execution still waits for a
+                callback with nothing left to end the wait.
+        """
+        with self._lock:
+            return self._wait(self._execution(execution))
+
+    def _wait(self, execution: Execution) -> Execution:
+        try:
+            if self._mode == "virtual":
+                run = self._runs.get(execution.arn)
+                if run is not None:
+                    self._progress(jump="all", done=lambda: run.closed)
+                if not execution.closed:
+                    assert run is not None
+                    wait = run.top.wait if run.top is not None else None
+                    waits = tuple(wait.describe()) if wait is not None else ()
+                    raise ExecutionStillWaiting(execution.arn, waits)
+                return execution
+            while not execution.closed:
+                delay = self._progress(jump="unprotected", done=lambda: execution.closed)
+                if execution.closed:
+                    break
+                self._announce()
+                self._changed.wait(None if delay is None or math.isinf(delay) else delay)
+            return execution
+        finally:
+            self._announce()
+
+    def advance(self, seconds: float | None = None) -> None:
+        """Let time pass on the virtual clock (or the server's): ``seconds``, or all of it.
+
+        Timers due meanwhile fire in order, a waiting task's timeout and heartbeat included.
+        With None, time moves until no timer is left (an execution that loops on Wait states
+        forever never lets that happen).
+
+        Raises:
+            ApiError: the engine's clock is the real one, which cannot be moved.
+        """
+        with self._lock:
+            if not self._clock.jumps:
+                raise ApiError("advance(): the real clock cannot be moved; use clock='virtual'")
+            try:
+                if seconds is None:
+                    self._progress(jump="all")
+                else:
+                    horizon = self._clock.now() + timedelta(seconds=seconds)
+                    self._progress(jump="all", horizon=horizon)
+                    self._clock.jump_to(horizon)
+                    self._progress(jump="none")
+            finally:
+                self._announce()
+
+    def now(self) -> datetime:
+        """The engine's current instant."""
+        with self._lock:
+            return self._clock.now()
+
+    def describe_execution(self, arn: str) -> Execution:
+        """The execution with this ARN (running, or among the retained closed ones).
+
+        Raises:
+            ExecutionDoesNotExist: no execution has this ARN.
+        """
+        with self._lock:
+            return self._execution(arn)
+
+    def stop_execution(
+        self, arn: str, *, error: str | None = None, cause: str | None = None
+    ) -> Execution:
+        """Stop a running execution: ABORTED, its history closed by ExecutionAborted.
+
+        Stopping an execution that has ended already changes nothing.
+
+        Raises:
+            ExecutionDoesNotExist: no execution has this ARN.
+        """
+        with self._lock:
+            execution = self._execution(arn)
+            run = self._runs.get(execution.arn)
+            if run is not None:
+                run.abort(error, cause)
+                self._settle()
+            return execution
 
     @property
     def executions(self) -> list[Execution]:
-        """The most recent finished executions (at most ``max_retained_executions``)."""
-        return list(self._executions)
+        """The running executions and the most recent closed ones, oldest first."""
+        with self._lock:
+            return list(self._executions.values())
 
-    # -- task integrations ----------------------------------------------------------------
+    def _execution(self, execution: Execution | str) -> Execution:
+        arn = execution if isinstance(execution, str) else execution.arn
+        found = self._executions.get(arn)
+        if found is None:
+            raise ExecutionDoesNotExist(arn)
+        return found
 
-    def _invoke(self, call: TaskCall, kind: str) -> TaskOutcome:
-        if self._mock is not None:
-            mocked = self._mock(call)
-            if mocked is not None:
-                return mocked
-        if kind == "lambda-invoke":
-            return self._lambda_invoke(call)
-        if kind == "lambda-arn":
-            return self._lambda_arn(call)
-        return TaskOutcome.failure(
-            facts.STATES_RUNTIME,
-            f"The resource '{call.resource}' has no local integration; answer it with "
-            "LocalStepFunctions.mock_tasks().",
-        )
+    # -- callbacks -----------------------------------------------------------------------
 
-    def _request_id(self) -> str:
-        return uuid4(self._rng)
+    def send_task_success(self, token: str, output: Any) -> None:
+        """Answer a waiting task: its result is ``output`` (a JSON value, or JSON text).
 
-    def _lambda_invoke(self, call: TaskCall) -> TaskOutcome:
-        params = call.parameters
-        if not isinstance(params, Mapping) or not isinstance(params.get("FunctionName"), str):
-            return TaskOutcome.failure(
-                facts.STATES_RUNTIME, "lambda:invoke needs Parameters with a FunctionName string"
-            )
-        function = params["FunctionName"]
-        name, qualifier = function_name_of(function)
-        qualifier = params.get("Qualifier") or qualifier
-        request_id = self._request_id()
-        ok, value, seconds = self._call_function(
-            function, name, qualifier, params.get("Payload"), call, request_id, compact=True
-        )
-        if not ok:
-            error, cause = value
-            return TaskOutcome.failure(error, cause, seconds=seconds)
-        # Serialised once: the text gives both the Content-Length header and the payload's share
-        # of the 256 KiB limit, which the engine would otherwise check by serialising it again.
-        text = to_json(value)
-        if text.isascii():
-            payload_bytes = body_length = len(text)
-        else:
-            payload_bytes = len(text.encode())
-            # Lambda's body escapes non-ASCII characters, so its length differs from the text's.
-            body_length = len(json.dumps(value, separators=(",", ":")))
-        version = qualifier or "$LATEST"
-        content_length = str(body_length)
-        response = invoke_response(
-            value, version, request_id, self._date_texts()[0], content_length
-        )
-        return TaskOutcome(
-            output=response,
-            seconds=seconds,
-            output_bytes_at_most=payload_bytes + envelope_bytes_at_most(version, content_length),
-        )
+        The execution goes on at once, until it ends or waits again.
 
-    def _lambda_arn(self, call: TaskCall) -> TaskOutcome:
-        name, qualifier = function_name_of(call.resource)
-        ok, value, seconds = self._call_function(
-            call.resource, name, qualifier, call.parameters, call, self._request_id(), compact=False
-        )
-        if not ok:
-            error, cause = value
-            return TaskOutcome.failure(error, cause, seconds=seconds)
-        # The result is the state's output as is: its exact size spares the engine measuring it.
-        return TaskOutcome(
-            output=value, seconds=seconds, output_bytes_at_most=len(to_json(value).encode())
-        )
-
-    def _date_texts(self) -> tuple[str, str]:
-        """The clock's current second as an HTTP Date header and as a log stream's day.
-
-        Cached per second: formatting dates is a visible share of a Lambda task, and the
-        virtual clock often stays on one second for many tasks. The cache key is the naive
-        time, which is all ``strftime`` reads.
+        Raises:
+            InvalidToken: ``token`` is not a task token.
+            TaskDoesNotExist: no task was given ``token``.
+            TaskTimedOut: its task is closed (answered already, timed out, or its execution
+                ended).
+            InvalidOutput: ``output`` is text that is not JSON.
         """
-        now = self.clock.now()
-        if now is self._date_now:
-            return self._date_cache  # the virtual clock hands out one object until it moves
-        self._date_now = now
-        second = now.replace(microsecond=0, tzinfo=None)
-        if second != self._date_second:
-            self._date_second = second
-            self._date_cache = (
-                second.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-                second.strftime("%Y/%m/%d"),
-            )
-        return self._date_cache
+        with self._lock:
+            wait = self._callbacks.find(token)
+            if isinstance(output, str):
+                try:
+                    output = json.loads(output)
+                except ValueError as exc:
+                    raise InvalidOutput(token, f"not JSON text ({exc})") from None
+            wait.resolve(TaskOutcome.success(output), "it was answered (SendTaskSuccess)")
+            self._settle()
 
-    def _call_function(
+    def send_task_failure(
+        self, token: str, *, error: str | None = None, cause: str | None = None
+    ) -> None:
+        """Fail a waiting task with ``error`` and ``cause`` (either may be left out).
+
+        Raises:
+            InvalidToken: ``token`` is not a task token.
+            TaskDoesNotExist: no task was given ``token``.
+            TaskTimedOut: its task is closed.
+        """
+        with self._lock:
+            wait = self._callbacks.find(token)
+            wait.resolve(TaskOutcome.failure(error, cause), "it was answered (SendTaskFailure)")
+            self._settle()
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Tell a waiting task its worker is alive: its HeartbeatSeconds start again.
+
+        Raises:
+            InvalidToken: ``token`` is not a task token.
+            TaskDoesNotExist: no task was given ``token``.
+            TaskTimedOut: its task is closed.
+        """
+        with self._lock:
+            self._callbacks.find(token).beat(self._clock.now())
+            self._settle()
+
+    def pending_tasks(self, execution: Execution | str | None = None) -> list[PendingTask]:
+        """The Tasks waiting for their callbacks (of one execution, or all), oldest first."""
+        with self._lock:
+            arn = None if execution is None else self._execution(execution).arn
+            return self._callbacks.pending(arn)
+
+    # -- activities ----------------------------------------------------------------------
+
+    def create_activity(self, name: str) -> Activity:
+        """Create an activity (creating it again returns the same one, as on AWS)."""
+        with self._lock:
+            arn = f"arn:aws:states:{self.region}:{self.account_id}:activity:{name}"
+            return self._callbacks.create_activity(arn, name, self._clock.now())
+
+    def delete_activity(self, arn: str) -> None:
+        """Delete an activity: executions started later fail on it (States.Runtime).
+
+        Raises:
+            ActivityDoesNotExist: no activity has this ARN.
+        """
+        with self._lock:
+            self._callbacks.delete_activity(arn)
+
+    def get_activity_task(self, arn: str, worker_name: str | None = None) -> ActivityTask | None:
+        """Take the oldest task waiting on the activity (None when there is none).
+
+        The task's execution records ActivityStarted (with ``worker_name``); answer with
+        :meth:`send_task_success` / :meth:`send_task_failure` and its token, and send
+        heartbeats if the state has HeartbeatSeconds.
+
+        Raises:
+            ActivityDoesNotExist: no activity has this ARN.
+        """
+        with self._lock:
+            task = self._callbacks.take(arn, worker_name, self._clock.now())
+            self._settle()
+            return task
+
+    @property
+    def activities(self) -> list[Activity]:
+        """Every activity, oldest first."""
+        with self._lock:
+            return self._callbacks.activities()
+
+    # -- driving ---------------------------------------------------------------------------
+
+    def _progress(
         self,
-        function: str,
-        name: str,
-        qualifier: str | None,
-        payload: Any,
-        call: TaskCall,
-        request_id: str,
         *,
-        compact: bool,
-    ) -> tuple[bool, Any, float]:
-        if self._http is not None:
-            ok, value = self._http.invoke(function, qualifier, payload)
-            return ok, value, 0.0
-        handler = self._lambdas.get(function) or self._lambdas.get(name)
-        arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
-        if handler is None:
-            return (
-                False,
-                (
-                    "Lambda.ResourceNotFoundException",
-                    f"Function not found: {arn}:{qualifier or '$LATEST'} (Service: AWSLambda; "
-                    "Status Code: 404; Error Code: ResourceNotFoundException; "
-                    f"Request ID: {request_id}; Proxy: null)",
-                ),
-                0.0,
-            )
-        context = LambdaContext(
-            function_name=name,
-            function_version=qualifier or "$LATEST",
-            invoked_function_arn=arn if qualifier is None else f"{arn}:{qualifier}",
-            aws_request_id=request_id,
-            timeout_seconds=float(call.timeout_seconds or 60),
-            log_group_name=f"/aws/lambda/{name}",
-            log_stream_name=(
-                f"{self._date_texts()[1]}/[{qualifier or '$LATEST'}]{request_id.replace('-', '')}"
-            ),
-        )
-        # A real function receives serialised JSON: hand over a copy the handler may mutate.
-        event = json_copy(payload)
+        jump: Jump,
+        done: Any = None,
+        horizon: datetime | None = None,
+    ) -> float | None:
+        if self._driving:  # a handler called the engine: the drive under way continues
+            return None
+        self._driving = True
         try:
-            result = handler(event, context)
-        except Exception as exc:
-            return (
-                False,
-                lambda_error_cause(exc, request_id, compact=compact),
-                context.elapsed_seconds,
-            )
+            return self._scheduler.progress(jump=jump, done=done, horizon=horizon)
+        finally:
+            self._driving = False
+
+    def _settle(self) -> None:
+        """Run what can run at this instant (time moves in wait() and advance()), then tell."""
         try:
-            # ...and its result is marshalled: a copy the handler cannot change afterwards.
-            value = json_copy(result)
-        except (TypeError, ValueError) as exc:
-            error = "Runtime.MarshalError"
-            body = {
-                "errorMessage": f"Unable to marshal response: {exc}",
-                "errorType": error,
-                "requestId": request_id,
-                "stackTrace": [],
-            }
-            return False, (error, json.dumps(body)), context.elapsed_seconds
-        return True, value, context.elapsed_seconds
+            self._progress(jump="none")
+        finally:
+            self._announce()
+
+    def _closing(self, run: Run) -> None:
+        arn = run.execution_arn
+        self._runs.pop(arn, None)
+        self._closed.append(arn)
+        while len(self._closed) > self._max_retained:
+            self._executions.pop(self._closed.popleft(), None)
+        if observers():
+            self._just_closed.append(run.execution)
+
+    def _announce(self) -> None:
+        """Wake threads waiting on the engine; call the observers of executions just closed."""
+        if self._driving:
+            return
+        if self._mode != "virtual":  # only the server and real clocks have threads waiting
+            self._changed.notify_all()
+        while self._just_closed:
+            closed, self._just_closed = self._just_closed, []
+            for execution in closed:
+                for observer in observers():
+                    observer(execution)
+
+    def _drive_in_background(self) -> None:
+        """The server and real clocks' timers: fire each when its time comes."""
+        with self._changed:
+            while not self._shut:
+                delay = self._progress(jump="unprotected")
+                try:
+                    self._announce()
+                except Exception:
+                    _log.exception("an execution observer failed")
+                self._changed.wait(None if delay is None or math.isinf(delay) else delay)
+
+    def close(self) -> None:
+        """Stop the engine's timer thread (server and real clocks); executions stay as they are."""
+        with self._lock:
+            self._shut = True
+            self._changed.notify_all()
+            driver = self._driver
+        if driver is not None and driver is not threading.current_thread():
+            driver.join()
+
+    def __enter__(self) -> LocalStepFunctions:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
-def invoke_response(
-    payload: Any, version: str, request_id: str, date: str, content_length: str
-) -> dict[str, Any]:
-    """A ``lambda:invoke`` task's result, shaped as Step Functions records Lambda's response."""
-    trace = f"Root=1-{request_id[:8]}-{request_id.replace('-', '')[8:32]}"
-    headers = {
-        "Connection": "keep-alive",
-        "Content-Length": content_length,
-        "Content-Type": "application/json",
-        "Date": date,
-        "X-Amz-Executed-Version": version,
-        "X-Amzn-Trace-Id": trace,
-        "x-amzn-Remapped-Content-Length": "0",
-        "x-amzn-RequestId": request_id,
-    }
-    return {
-        "ExecutedVersion": version,
-        "Payload": payload,
-        "SdkHttpMetadata": {
-            "AllHttpHeaders": {key: [header] for key, header in headers.items()},
-            "HttpHeaders": headers,
-            "HttpStatusCode": 200,
-        },
-        "SdkResponseMetadata": {"RequestId": request_id},
-        "StatusCode": 200,
-    }
+def _canonical(value: Any) -> str:
+    # Compared as JSON text: in Python 1 == 1.0 == True, in JSON they differ.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-# The JSON size of an invoke response around its payload, less the parts whose length varies:
-# measured on a response with an empty version and Content-Length, a null payload, and the
-# longest request id (a UUID) and Date header there are.
-_ENVELOPE_BYTES: Final = len(
-    to_json(
-        invoke_response(
-            None, "", "00000000-0000-4000-8000-000000000000", "Wed, 31 Dec 9999 23:59:59 GMT", ""
-        )
-    ).encode()
-)
-
-
-def envelope_bytes_at_most(version: str, content_length: str) -> int:
-    r"""An upper bound of an invoke response's JSON size, less its payload's.
-
-    The version appears three times and the Content-Length twice; a character takes at most
-    six bytes in JSON (``\uXXXX``).
-    """
-    return _ENVELOPE_BYTES + 3 * 6 * len(version) + 2 * len(content_length)
-
-
-def uuid4(rng: random.Random) -> str:
-    """A version-4 UUID drawn from ``rng`` (reproducible under a seed; cheaper than uuid.UUID)."""
-    bits = rng.getrandbits(128)
-    bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
-    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
-    text = f"{bits:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-def _validate(spec: Mapping[str, Any]) -> None:
+def _validated(spec: Mapping[str, Any]) -> StateMachine:
     """Validate with the ASL model, as AWS validates a definition before it runs it."""
-    # Imported here: the ASL model costs its import only to callers that run definitions.
     from stepsaga.workflows.asl import ASLValidationError, parse_definition
 
     try:
-        parse_definition(spec)
+        return parse_definition(spec)
     except ASLValidationError as exc:
         pointer = exc.problems[0].pointer if exc.problems else ""
         raise DefinitionError(str(exc), pointer=pointer) from exc

@@ -18,6 +18,7 @@ from typing import Any
 
 from stepsaga.infra.local.stepfunctions._errors import DefinitionError
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskMock, TaskOutcome
+from stepsaga.workflows import facts
 
 
 class MockConfig:
@@ -47,7 +48,8 @@ class MockConfig:
         """The task mock for one test case (pass it to ``LocalStepFunctions.mock_tasks``).
 
         States the test case does not name run for real (the mock returns None for them).
-        Invocations are counted per execution and state, retries included.
+        Invocations are counted per execution and state, retries included; an invocation past
+        those the mocked response lists fails the execution with ``States.Runtime``.
 
         Raises:
             DefinitionError: the state machine, test case or a mocked response is unknown.
@@ -64,27 +66,35 @@ class MockConfig:
                 f"no test case {test_case!r} for {state_machine!r}",
                 pointer=f"/StateMachines/{state_machine}/TestCases/{test_case}",
             )
-        plan: dict[str, list[tuple[int, int, TaskOutcome]]] = {}
+        plan: dict[str, tuple[str, list[tuple[int, int, TaskOutcome]]]] = {}
         for state, response in case.items():
             if response not in self._responses:
                 raise DefinitionError(
                     f"test case {test_case!r} names an unknown mocked response {response!r}",
                     pointer=f"/StateMachines/{state_machine}/TestCases/{test_case}/{state}",
                 )
-            plan[state] = self._responses[response]
+            plan[state] = (response, self._responses[response])
         counts: dict[tuple[str, str], int] = {}
 
         def answer(call: TaskCall) -> TaskOutcome | None:
-            ranges = plan.get(call.state_name)
-            if ranges is None:
+            mocked = plan.get(call.state_name)
+            if mocked is None:
                 return None
+            response, ranges = mocked
             key = (call.execution_arn, call.state_name)
             attempt = counts.get(key, 0)
             counts[key] = attempt + 1
             for first, last, outcome in ranges:
                 if first <= attempt <= last:
                     return outcome
-            return ranges[-1][2]  # past the listed invocations, the last response repeats
+            # AWS's rule: a mocked state invoked more often than its response lists fails the
+            # execution (a mistake in the test case, not a failure a Catcher should handle).
+            return TaskOutcome.failure(
+                facts.STATES_RUNTIME,
+                f"The mocked response {response!r} of test case {test_case!r} has no answer "
+                f"for invocation {attempt} of state {call.state_name!r} (it lists "
+                f"{_listed(ranges)}).",
+            )
 
         return answer
 
@@ -115,3 +125,9 @@ def _parse_ranges(name: str, ranges: Any) -> list[tuple[int, int, TaskOutcome]]:
         parsed.append((first, last, outcome))
     parsed.sort(key=lambda entry: entry[0])
     return parsed
+
+
+def _listed(ranges: list[tuple[int, int, TaskOutcome]]) -> str:
+    return ", ".join(
+        str(first) if first == last else f"{first}-{last}" for first, last, _ in ranges
+    )

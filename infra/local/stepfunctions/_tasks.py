@@ -1,15 +1,10 @@
-"""What a Task state asks for, and what answers it: mocks, in-process Lambda handlers, HTTP."""
+"""What a Task attempt is, as a mock or a Lambda handler sees it, and what its outcome can be."""
 
 from __future__ import annotations
 
-import json
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
-
-if TYPE_CHECKING:
-    from mypy_boto3_lambda import LambdaClient
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +36,27 @@ class TaskCall:
 class TaskOutcome:
     """The result of a Task attempt: a result, a named failure, or a timeout.
 
-    Build one with :meth:`success`, :meth:`failure` or :meth:`timeout`.
+    Build one with :meth:`success`, :meth:`failure`, :meth:`timeout`, :meth:`heartbeat_timeout`
+    or, for a ``.waitForTaskToken`` task whose callback is to come, :meth:`awaiting_callback`.
 
     Attributes:
         output: the task result as the state receives it (before ResultSelector). For
             ``lambda:invoke`` that is the whole invoke response (``{"Payload": ..., "StatusCode":
             200, ...}``); for a bare function ARN, the function's return value.
-        error: the error name of a failure.
+        error: the error name of a failure (None for a success, or a failure naming none).
         cause: the cause text of a failure.
-        timed_out: True when the attempt timed out (``States.Timeout``).
+        failed: True for a failure (``error`` may be None: ``SendTaskFailure`` without one).
+        timed_out: True when the attempt timed out (``States.Timeout``): at the task's
+            TimeoutSeconds after it started (at once when it has none).
+        heartbeat_lapsed: True when the attempt sent no heartbeat in time: it times out at the
+            task's HeartbeatSeconds after it started (at once when it has none).
         seconds: virtual seconds the attempt took (the clock advances by that much).
         submitted: for ``.sync`` and ``.waitForTaskToken`` tasks, the service's response to the
             submission (recorded as a TaskSubmitted event before the outcome); None for none.
+        awaits_callback: the submission succeeded and the task now waits for its token
+            (``send_task_success`` ...): the outcome is only the submission.
+        answers_callback: for a ``.waitForTaskToken`` task, the outcome is its callback's
+            (a fault): the submission runs for real first, as it would on AWS.
         output_bytes_at_most: an upper bound of the size of ``output`` as compact UTF-8 JSON,
             when the integration already knows one; it spares the engine serialising every
             result only to check the 256 KiB limit (a bound over the limit is checked exactly).
@@ -62,10 +66,19 @@ class TaskOutcome:
     output: Any = None
     error: str | None = None
     cause: str | None = None
+    failed: bool = False
     timed_out: bool = False
+    heartbeat_lapsed: bool = False
     seconds: float = 0.0
     submitted: Any = None
+    awaits_callback: bool = False
+    answers_callback: bool = False
     output_bytes_at_most: int | None = None
+
+    @property
+    def is_failure(self) -> bool:
+        """Whether the attempt failed (with or without an error name)."""
+        return self.failed or self.error is not None
 
     @classmethod
     def success(cls, output: Any, *, seconds: float = 0.0, submitted: Any = None) -> TaskOutcome:
@@ -74,15 +87,34 @@ class TaskOutcome:
 
     @classmethod
     def failure(
-        cls, error: str, cause: str | None = None, *, seconds: float = 0.0, submitted: Any = None
+        cls,
+        error: str | None,
+        cause: str | None = None,
+        *,
+        seconds: float = 0.0,
+        submitted: Any = None,
     ) -> TaskOutcome:
         """The task failed with ``error`` (and ``cause``)."""
-        return cls(error=error, cause=cause, seconds=seconds, submitted=submitted)
+        return cls(error=error, cause=cause, failed=True, seconds=seconds, submitted=submitted)
 
     @classmethod
     def timeout(cls, *, submitted: Any = None) -> TaskOutcome:
-        """The task did not finish within its TimeoutSeconds (or heartbeat)."""
+        """The task did not finish within its TimeoutSeconds."""
         return cls(timed_out=True, submitted=submitted)
+
+    @classmethod
+    def heartbeat_timeout(cls, *, submitted: Any = None) -> TaskOutcome:
+        """The task sent no heartbeat within its HeartbeatSeconds."""
+        return cls(timed_out=True, heartbeat_lapsed=True, submitted=submitted)
+
+    @classmethod
+    def awaiting_callback(cls, submitted: Any = None) -> TaskOutcome:
+        """The submission of a ``.waitForTaskToken`` task succeeded; its callback is to come.
+
+        The task records ``submitted`` as its TaskSubmitted output and waits for
+        ``send_task_success`` / ``send_task_failure`` with its token, or for its timeout.
+        """
+        return cls(submitted=submitted, awaits_callback=True)
 
 
 TaskMock = Callable[[TaskCall], TaskOutcome | None]
@@ -133,112 +165,3 @@ class LambdaContext:
     def elapse(self, seconds: float) -> None:
         """Declare that the handler spent ``seconds`` of (virtual) time."""
         self.elapsed_seconds += seconds
-
-
-# Types that JSON carries through unchanged (exact types: a subclass may serialise differently).
-_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-# Deeper values take the JSON round trip, which also reports a circular value as JSON does.
-_MAX_COPY_DEPTH: Final = 100
-
-
-class _NotPlainJson(Exception):
-    """A value that a JSON round trip would change or reject (a tuple, a non-str key, ...)."""
-
-
-def json_copy(value: Any) -> Any:
-    """The same result as ``json.loads(json.dumps(value))``, several times faster.
-
-    A handler receives its event as parsed JSON, and its result is marshalled the same way:
-    the engine hands each side a copy the other cannot see mutated. Plain JSON values (dicts
-    with str keys, lists, str, int, float, bool, None) are copied directly, sharing only the
-    immutable scalars; anything else takes the JSON round trip, so converted values and raised
-    errors are exactly the round trip's.
-
-    Raises:
-        TypeError: a value JSON cannot encode (as ``json.dumps`` raises it).
-        ValueError: a circular value (as ``json.dumps`` raises it).
-    """
-    try:
-        return _copy_plain(value, 0)
-    except _NotPlainJson:
-        return json.loads(json.dumps(value))
-
-
-def _copy_plain(value: Any, depth: int) -> Any:
-    kind = type(value)
-    if kind in _JSON_SCALARS:
-        return value
-    if depth >= _MAX_COPY_DEPTH:
-        raise _NotPlainJson
-    if kind is dict:
-        copy: dict[str, Any] = {}
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _NotPlainJson
-            copy[key] = item if type(item) in _JSON_SCALARS else _copy_plain(item, depth + 1)
-        return copy
-    if kind is list:
-        return [
-            item if type(item) in _JSON_SCALARS else _copy_plain(item, depth + 1) for item in value
-        ]
-    raise _NotPlainJson
-
-
-def lambda_error_cause(exc: BaseException, request_id: str, *, compact: bool) -> tuple[str, str]:
-    """The error name and cause JSON AWS records for a Python handler's exception."""
-    error_type = type(exc).__name__
-    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop the engine's own call frame
-    stack = [
-        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}\n'
-        for frame in frames
-    ]
-    body = {
-        "errorMessage": str(exc),
-        "errorType": error_type,
-        "requestId": request_id,
-        "stackTrace": stack,
-    }
-    separators = (",", ":") if compact else (", ", ": ")
-    return error_type, json.dumps(body, separators=separators, ensure_ascii=False)
-
-
-def function_name_of(name_or_arn: str) -> tuple[str, str | None]:
-    """Split a function name, partial or full ARN into (name, qualifier)."""
-    parts = name_or_arn.split(":")
-    if name_or_arn.startswith("arn:"):
-        # arn:partition:lambda:region:account:function:name[:qualifier]
-        name = parts[6] if len(parts) > 6 else parts[-1]
-        qualifier = parts[7] if len(parts) > 7 else None
-        return name, qualifier
-    if len(parts) >= 3 and parts[1] == "function":  # account:function:name[:qualifier]
-        return parts[2], parts[3] if len(parts) > 3 else None
-    if len(parts) == 2:
-        return parts[0], parts[1]
-    return name_or_arn, None
-
-
-class HttpLambdaInvoker:
-    """Calls functions through the Lambda Invoke API (a LAMBDA_ENDPOINT, moto, or AWS).
-
-    Args:
-        client: a boto3 ``lambda`` client pointed at the endpoint.
-    """
-
-    def __init__(self, client: LambdaClient) -> None:
-        self._client = client
-
-    def invoke(self, function: str, qualifier: str | None, payload: Any) -> tuple[bool, Any]:
-        """Invoke ``function``; return (True, result) or (False, (error, cause))."""
-        kwargs: dict[str, Any] = {
-            "FunctionName": function,
-            "Payload": json.dumps(payload).encode(),
-        }
-        if qualifier:
-            kwargs["Qualifier"] = qualifier
-        response = self._client.invoke(**kwargs)
-        raw = response["Payload"].read()
-        body = json.loads(raw) if raw else None
-        if response.get("FunctionError"):
-            error = body.get("errorType", "Exception") if isinstance(body, dict) else "Exception"
-            return False, (error, raw.decode())
-        return True, body
