@@ -146,7 +146,7 @@ def test_a_failure_of_stepsaga_s_own_is_a_logged_500_internal_failure(
     def broken(api: StepFunctionsApi, request: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(StepFunctionsApi._handlers, "ListActivities", broken)
+    monkeypatch.setattr(StepFunctionsApi, "list_activities", broken)
     with caplog.at_level(logging.ERROR, logger="stepsaga.local"):
         status, body = _answer(engine, "ListActivities", b"{}")
     assert status == 500
@@ -157,7 +157,7 @@ def test_a_failure_of_stepsaga_s_own_is_a_logged_500_internal_failure(
 
 def test_the_operations_served_are_these() -> None:
     # Adding an operation is adding its method (named as the operation, in snake case).
-    assert sorted(StepFunctionsApi._handlers) == [
+    assert sorted(StepFunctionsApi.operations()) == [
         "CreateActivity",
         "CreateStateMachine",
         "DeleteActivity",

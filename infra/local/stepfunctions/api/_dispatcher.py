@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -28,7 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from stepsaga.infra.local.stepfunctions._errors import (
     ActivityDoesNotExist,
@@ -73,8 +74,6 @@ _DEFAULT_LOGGING: Final = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING: Final = {"enabled": False}
 # Resources an Express workflow cannot use (its executions never wait for the outside world).
 _WAITING_SUFFIXES: Final = (".sync", ".sync:2", facts.WAIT_FOR_TASK_TOKEN)
-
-Handler = Callable[["StepFunctionsApi", dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +147,11 @@ class StepFunctionsApi:
         mock_config: the MockConfigFile whose test cases ``stateMachineArn#TestCase`` chooses.
         activity_poll_seconds: how long GetActivityTask waits for a task to be scheduled
             before it answers that there is none (0: it answers at once, as in-process).
-    """
 
-    _handlers: ClassVar[dict[str, Handler]]  # operation name → method, set below the class
+    Attributes:
+        mock_config: as given (settable).
+        activity_poll_seconds: as given (settable).
+    """
 
     def __init__(
         self,
@@ -161,7 +162,7 @@ class StepFunctionsApi:
     ) -> None:
         self._engine = engine
         self.mock_config = mock_config
-        self._activity_poll_seconds = activity_poll_seconds
+        self.activity_poll_seconds = activity_poll_seconds
         self._machines: dict[str, _Machine] = {}
         self._tags: dict[str, dict[str, str]] = {}
         self._activity_encryption: dict[str, dict[str, Any]] = {}
@@ -208,15 +209,21 @@ class StepFunctionsApi:
         Raises:
             ApiError: the error AWS would answer with (its class name is AWS's code).
         """
-        handler = self._handlers.get(operation)
-        if handler is None:
+        method = _methods().get(operation)
+        if method is None:
             check_request(operation, request)  # an unknown operation says so first
             raise UnknownOperationException(
                 operation, f"stepsaga does not implement the {operation} operation yet"
             )
         check_request(operation, request)
+        handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(self, method)
         with self._engine._lock:
-            return handler(self, request)
+            return handler(request)
+
+    @staticmethod
+    def operations() -> frozenset[str]:
+        """The operations this dispatcher serves (each one method, named in snake case)."""
+        return frozenset(_methods())
 
     # -- state machines -----------------------------------------------------------------------
 
@@ -624,7 +631,7 @@ class StepFunctionsApi:
         arn = _arns.parse(request["activityArn"], _arns.ACTIVITY).text
         worker = request.get("workerName")
         engine = self._engine
-        deadline = time.monotonic() + self._activity_poll_seconds
+        deadline = time.monotonic() + self.activity_poll_seconds
         task = engine.get_activity_task(arn, worker)
         if task is None:
             engine._poll_tick()
@@ -798,14 +805,14 @@ class StepFunctionsApi:
             )
 
 
-def _collect_handlers(cls: type[StepFunctionsApi]) -> dict[str, Handler]:
-    """Each operation of the model that ``cls`` has a method for, by the method's name."""
-    handlers: dict[str, Handler] = {}
-    for operation in service_model()["operations"]:
-        method = getattr(cls, _snake(operation), None)
-        if method is not None:
-            handlers[operation] = method
-    return handlers
+@functools.cache
+def _methods() -> dict[str, str]:
+    """Each operation of the model the dispatcher has a method for, and the method's name."""
+    return {
+        operation: _snake(operation)
+        for operation in service_model()["operations"]
+        if callable(getattr(StepFunctionsApi, _snake(operation), None))
+    }
 
 
 def _snake(operation: str) -> str:
@@ -1024,6 +1031,3 @@ def _with_token(answer: dict[str, Any], token: str | None) -> dict[str, Any]:
     if token is not None:
         answer["nextToken"] = token
     return answer
-
-
-StepFunctionsApi._handlers = _collect_handlers(StepFunctionsApi)
