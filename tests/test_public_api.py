@@ -124,8 +124,10 @@ PINNED: dict[str, tuple[str, ...]] = {
         "SentMail",
         "ServiceRun",
         "execution_path",
+        "local_endpoint",
         "moto_service",
         "run_demo",
+        "service_lambdas",
     ),
     "stepsaga.infra.local.stepfunctions": (
         "Activity",

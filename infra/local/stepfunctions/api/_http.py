@@ -26,6 +26,9 @@ _log = logging.getLogger("stepsaga.local")
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A client's keep-alive connection holds its thread until the client goes: closing the
+    # server does not wait for those.
+    block_on_close = False
     api: StepFunctionsApi
 
 
@@ -92,6 +95,11 @@ class StepFunctionsServer:
         self._httpd = _Server((host, port), _Handler)
         self._httpd.api = api
         self._thread: threading.Thread | None = None
+
+    @property
+    def api(self) -> StepFunctionsApi:
+        """The dispatcher that answers."""
+        return self._httpd.api
 
     @property
     def url(self) -> str:
