@@ -94,6 +94,8 @@ PINNED: dict[str, tuple[str, ...]] = {
     "stepsaga.infra.bench": (
         "APPENDS_PER_TABLE",
         "CHAIN_RATIO_TARGET",
+        "HTTP_RATIO_TARGET",
+        "IN_PROCESS_RATIO_TARGET",
         "LONG_WAIT_WALL_TARGET_SECONDS",
         "MEMORY_BAR_BYTES",
         "NODE_CHAIN_SECONDS",

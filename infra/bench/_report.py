@@ -14,6 +14,7 @@ from stepsaga.infra.bench._machines import JSON, BenchMachine
 from stepsaga.infra.bench._peers import ENGINE, MOTO, Outcome
 
 if TYPE_CHECKING:
+    from stepsaga.infra.bench._api import ApiResult
     from stepsaga.infra.bench._eventstore import AppendResult
     from stepsaga.infra.bench._saga import SagaResult
 
@@ -91,6 +92,8 @@ class PeerResult:
         outcome: The last execution's outcome.
         problem: The first thing wrong with an outcome (None when every run gave the
             expected output).
+        note: What the peer ran in place of the machine, if anything else (moto's stand-in
+            for a Lambda machine).
     """
 
     peer: str
@@ -99,6 +102,7 @@ class PeerResult:
     internal: Timing | None = None
     outcome: Outcome | None = None
     problem: str | None = None
+    note: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -113,6 +117,8 @@ class PeerResult:
             return body
         body["correct"] = self.correct
         body["problem"] = self.problem
+        if self.note is not None:
+            body["note"] = self.note
         if self.outcome is not None:
             body["status"] = self.outcome.status
             # outputs can be large (the Map's): a digest shows agreement, the full output
@@ -326,6 +332,7 @@ class BenchReport:
     appends: AppendResult | None = None
     saga: SagaResult | None = None
     seconds: float = 0.0
+    api: ApiResult | None = None
 
     @property
     def all_correct(self) -> bool:
@@ -338,6 +345,7 @@ class BenchReport:
             all(r.correct for r in runs)
             and all(m.outputs_agree is not False for m in self.machines)
             and extras_ok
+            and (self.api is None or self.api.correct)
         )
 
     def targets(self) -> dict[str, JSON]:
@@ -355,6 +363,9 @@ class BenchReport:
             "chain_faster_than_node_measured_here": None if node_ratio is None else node_ratio > 1,
             "hour_wait_under_1s": None if self.long_wait is None else self.long_wait.ok,
             "memory_under_500MB": None if self.memory is None else self.memory.under_bar,
+            "boto3_chain_at_least_20x_moto": None,
+            "http_chain_at_least_5x_moto_server": None,
+            **({} if self.api is None else self.api.targets()),
         }
 
     def to_json(self) -> dict[str, JSON]:
@@ -362,13 +373,16 @@ class BenchReport:
 
         Top level: `quick`, `all_correct`, `peers` (`name`,
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
-        `reference_saga`, `targets` (each bar: true, false, or null when not measured),
-        `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
+        `reference_saga`, `api`, `targets` (each bar: true, false, or null when not
+        measured), `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
         (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
         `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
         timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
-        (each other peer's median over the engine's). Times are wall-clock microseconds
-        per execution.
+        (each other peer's median over the engine's). `api`: `comparisons` (per path,
+        `in-process` or `http`, and machine: `ours` and `theirs` as a machine's peers, a
+        `note` when moto ran a stand-in, `ratio_theirs_over_ours`), `callbacks` (per path:
+        `round_trips_per_second` and the timing), `problem`, `correct`. Times are
+        wall-clock microseconds per execution.
         """
         return {
             "quick": self.quick,
@@ -379,6 +393,7 @@ class BenchReport:
             "memory": None if self.memory is None else self.memory.to_json(),
             "event_store": None if self.appends is None else self.appends.to_json(),
             "reference_saga": None if self.saga is None else self.saga.to_json(),
+            "api": None if self.api is None else self.api.to_json(),
             "targets": self.targets(),
             "seconds": round(self.seconds, 2),
         }
