@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -241,3 +242,57 @@ ORDER = {
         "idempotencyKey": "k-1",
     },
 }
+
+
+def test_lambda_endpoint_sends_the_lambda_tasks_to_that_lambda_api() -> None:
+    # GIVEN a Lambda Invoke API of its own (as LAMBDA_ENDPOINT names one for the container)
+    calls: list[tuple[str, Any]] = []
+
+    class FakeLambda(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            calls.append((self.path, json.loads(body)))
+            answer = json.dumps({"greeting": "hi " + json.loads(body)["name"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    fake = ThreadingHTTPServer(("127.0.0.1", 0), FakeLambda)
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    endpoint = local_endpoint(
+        port=0, lambda_endpoint=f"http://127.0.0.1:{fake.server_address[1]}"
+    ).start()
+    try:
+        # WHEN a machine invokes a function
+        client = http_client(endpoint.url)
+        definition = {
+            "StartAt": "Greet",
+            "States": {
+                "Greet": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "greet", "Payload": {"name.$": "$.name"}},
+                    "OutputPath": "$.Payload",
+                    "End": True,
+                }
+            },
+        }
+        arn = client.create_state_machine(
+            name="Greeter", definition=json.dumps(definition), roleArn=ROLE
+        )["stateMachineArn"]
+        execution = client.start_execution(stateMachineArn=arn, input='{"name": "ann"}')
+        described = wait_until_done(client, execution["executionArn"])
+    finally:
+        endpoint.stop()
+        endpoint.api.engine.close()
+        fake.shutdown()
+        fake.server_close()
+    # THEN that API was invoked, and its answer is the task's result
+    assert calls == [("/2015-03-31/functions/greet/invocations", {"name": "ann"})]
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"greeting": "hi ann"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, cast
 
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions, MockConfig
 from stepsaga.infra.local.stepfunctions.api import StepFunctionsServer
@@ -12,6 +13,8 @@ from stepsaga.workflows import facts
 from stepsaga.workflows.saga import FunctionNames
 
 if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+
     from stepsaga.tasks import EventStore, Notifier
 
 __all__ = ("local_endpoint", "service_lambdas")
@@ -49,6 +52,34 @@ def service_lambdas(
     }
 
 
+def _lambda_client(endpoint: str, region: str) -> LambdaClient:
+    """A Lambda client of ``endpoint``, signed with this machine's credentials if it has any.
+
+    Like the Step Functions Local container, ``stepsaga local`` needs no AWS configuration: a
+    local Lambda emulator does not check signatures, so fake credentials do without one.
+    """
+    import boto3
+    import botocore.session
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.Session(region_name=region)
+        if session.get_credentials() is not None:
+            return session.client("lambda", endpoint_url=endpoint)
+    except BotoCoreError:  # e.g. an AWS_PROFILE this machine does not have
+        pass
+    # No profile is read (one that does not exist would refuse to build the client).
+    bare = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    client = bare.create_client(
+        "lambda",
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id="stepsaga",
+        aws_secret_access_key="stepsaga",
+    )
+    return cast("LambdaClient", client)
+
+
 def local_endpoint(
     service: Service | None = None,
     *,
@@ -81,12 +112,13 @@ def local_endpoint(
     Raises:
         OSError: the address cannot be bound.
     """
+    endpoint = lambda_endpoint or os.environ.get("LAMBDA_ENDPOINT")
     engine = LocalStepFunctions(
         clock="server",
         time_scale=time_scale,
         region=region,
         account_id=account_id,
-        lambda_endpoint=lambda_endpoint,
+        lambda_client=None if endpoint is None else _lambda_client(endpoint, region),
     )
     if service is not None:
         for name, handler in service_lambdas(service).items():
