@@ -110,13 +110,18 @@ PINNED: dict[str, tuple[str, ...]] = {
     "stepsaga.infra.local": (),
     "stepsaga.infra.local.replay": (
         "LEVELS",
+        "TEST_STATE_LEVELS",
         "CaseResult",
         "Record",
         "ReplayReport",
+        "TestStateRecord",
         "load_records",
+        "load_test_state_records",
         "recorded_outcomes",
         "replay",
         "replay_record",
+        "replay_test_state",
+        "replay_test_state_record",
     ),
     "stepsaga.infra.local.service": (
         "DemoRun",
