@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,7 +57,6 @@ from stepsaga.infra.local.stepfunctions._dataflow import (
     positive_int,
 )
 from stepsaga.infra.local.stepfunctions._errors import (
-    ApiError,
     DefinitionError,
     InvalidArn,
     InvalidDefinition,
@@ -81,10 +79,15 @@ from stepsaga.infra.local.stepfunctions._steps import (
     WaitStep,
     matches,
 )
-from stepsaga.infra.local.stepfunctions._task_step import TaskStep
+from stepsaga.infra.local.stepfunctions._task_step import TaskStep, task_kind
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
 from stepsaga.workflows import facts
-from stepsaga.workflows._expressions import EvaluationError, EvaluationScope
+from stepsaga.workflows._expressions import (
+    EvaluationError,
+    EvaluationScope,
+    JsonValueError,
+    load_json_text,
+)
 from stepsaga.workflows.asl import (
     AslModel,
     ASLValidationError,
@@ -105,7 +108,8 @@ INSPECTION_LEVELS: Final = ("INFO", "DEBUG", "TRACE")
 _MOCKED_KINDS: Final = frozenset({"Task", "Map", "Parallel"})
 _RETRY_COUNTED: Final = _MOCKED_KINDS  # the kinds whose context shows State.RetryCount
 _ROLE_ARN: Final = re.compile(r"^arn:[^:]+:iam::\d{12}:role/.+$")
-_NOT_OFFLINE: Final = re.compile(r"\.sync(:2)?$|\.waitForTaskToken$")
+# The integration patterns TestState runs only with a mock (API reference).
+_WAITING_PATTERN: Final = re.compile(r"\.sync(:2)?$|" + re.escape(facts.WAIT_FOR_TASK_TOKEN) + "$")
 _SUPPORTED: Final = "[Task, Wait, Pass, Succeed, Fail, Choice]"
 
 # The context object's fields AWS admits, and the JSON type each must have.
@@ -124,6 +128,7 @@ _CONTEXT_FIELDS: Final[dict[str, dict[str, type | None]]] = {
     "Task": {"Token": str},
     "Map": {"Item": dict},
 }
+_KIND_NAMES: Final = {str: "a string", int: "an integer", dict: "an object"}
 
 
 def test_state(engine: LocalStepFunctions, request: dict[str, Any]) -> dict[str, Any]:
@@ -158,14 +163,18 @@ def test_state(engine: LocalStepFunctions, request: dict[str, Any]) -> dict[str,
 # -- the request ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Mock:
-    result: Any
-    has_result: bool
+    result_text: str | None  # parsed into ``result`` once the state is known to take a mock
     error: str | None
     cause: str | None
     has_error: bool
     mode: str
+    result: Any = None
+
+    @property
+    def has_result(self) -> bool:
+        return self.result_text is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,23 +279,22 @@ def _count(config: Mapping[str, Any], name: str) -> int | None:
     return value
 
 
-def _json(text: str, problem: type[ApiError], what: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        if problem is InvalidExecutionInput:
-            raise InvalidExecutionInput(str(exc)) from None
-        raise problem(f"{what}: not JSON text ({exc})") from None
-
-
 def _input(text: str | None) -> Any:
-    return {} if text is None else _json(text, InvalidExecutionInput, "input")
+    if text is None:
+        return {}
+    try:
+        return load_json_text(text, "the input")
+    except JsonValueError as exc:
+        raise InvalidExecutionInput(str(exc)) from None
 
 
 def _variables(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
-    value = _json(text, ValidationException, "Invalid variables provided")
+    try:
+        value = load_json_text(text, "variables")
+    except JsonValueError as exc:
+        raise ValidationException(f"Invalid variables provided: {exc}") from None
     if not isinstance(value, dict):
         raise ValidationException(
             "Invalid variables provided: variables must be a JSON object of names to values"
@@ -306,7 +314,7 @@ def _mock(value: Any) -> _Mock | None:
             f"Member must satisfy enum value set: [{', '.join(MODES)}]",
             str(mode),
         )
-    result_text = _text(value, "result", maximum=facts.MAX_PAYLOAD_BYTES, where="mock.result")
+    result = _text(value, "result", maximum=facts.MAX_PAYLOAD_BYTES, where="mock.result")
     error_value = value.get("errorOutput")
     error = cause = None
     if error_value is not None:
@@ -314,24 +322,16 @@ def _mock(value: Any) -> _Mock | None:
             raise _constraint("mock.errorOutput", "Member must be an object")
         error = _text(error_value, "error", where="mock.errorOutput.error")
         cause = _text(error_value, "cause", where="mock.errorOutput.cause")
-    result: Any = None
-    if result_text is not None and error_value is None:
-        try:
-            result = json.loads(result_text)
-        except ValueError:
-            raise ValidationException("Mocked result must be valid JSON") from None
-    return _Mock(result, result_text is not None, error, cause, error_value is not None, mode)
+    return _Mock(result, error, cause, error_value is not None, mode)
 
 
 def _context(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ValidationException(
-            f"Invalid Context object provided: not JSON text ({exc})"
-        ) from None
+        value = load_json_text(text, "the context object")
+    except JsonValueError as exc:
+        raise ValidationException(f"Invalid Context object provided: {exc}") from None
     if not isinstance(value, dict):
         raise ValidationException("Invalid Context object provided: it must be a JSON object")
     for section, fields in value.items():
@@ -350,17 +350,9 @@ def _context(text: str | None) -> dict[str, Any] | None:
                     f"Invalid Context object provided: Field '{name}' is not allowed"
                 )
             kind = allowed[name]
-            if kind is str and not isinstance(item, str):
+            if kind is not None and (not isinstance(item, kind) or isinstance(item, bool)):
                 raise ValidationException(
-                    f"Invalid Context object provided: {section}.{name} must be a string"
-                )
-            if kind is int and (isinstance(item, bool) or not isinstance(item, int)):
-                raise ValidationException(
-                    f"Invalid Context object provided: {section}.{name} must be an integer"
-                )
-            if kind is dict and not isinstance(item, dict):
-                raise ValidationException(
-                    f"Invalid Context object provided: {section}.{name} must be an object"
+                    f"Invalid Context object provided: {section}.{name} must be {_KIND_NAMES[kind]}"
                 )
     return value
 
@@ -377,36 +369,35 @@ def _invalid(error: ASLValidationError, prefix: str) -> InvalidDefinition:
     return InvalidDefinition(f"Invalid State Machine Definition: '{problems}'")
 
 
+def _graphs_in(state: AslModel) -> list[StateGraph]:
+    """A Parallel state's branches, a Map state's item processor; none for other kinds."""
+    if isinstance(state, ParallelState):
+        return list(state.branches)
+    if isinstance(state, MapState) and state.processor is not None:
+        return [state.processor]
+    return []
+
+
 def _find_state(graph: StateGraph, name: str) -> AslModel | None:
     """The state called ``name`` in a graph, its Parallel branches or its Map processors."""
     found = graph.states.get(name)
     if found is not None:
         return found
     for state in graph.states.values():
-        inner: list[StateGraph] = []
-        if isinstance(state, ParallelState):
-            inner.extend(state.branches)
-        elif isinstance(state, MapState) and state.processor is not None:
-            inner.append(state.processor)
-        for child in inner:
+        for child in _graphs_in(state):
             below = _find_state(child, name)
             if below is not None:
                 return below
     return None
 
 
-def _names(model: AslModel) -> set[str]:
+def _names_in(state: AslModel) -> set[str]:
     """Every state name inside a Parallel's branches or a Map's item processor."""
-    graphs: list[StateGraph] = []
-    if isinstance(model, ParallelState):
-        graphs.extend(model.branches)
-    elif isinstance(model, MapState) and model.processor is not None:
-        graphs.append(model.processor)
     names: set[str] = set()
-    for graph in graphs:
-        for name, state in graph.states.items():
+    for graph in _graphs_in(state):
+        for name, child in graph.states.items():
             names.add(name)
-            names |= _names(state)
+            names |= _names_in(child)
     return names
 
 
@@ -489,7 +480,11 @@ class _TestRun:
                 )
             if mock.has_error and mock.error is None:
                 raise _constraint("mock.errorOutput.error", "Member must not be null")
-            if mock.has_result:
+            if mock.result_text is not None:
+                try:
+                    mock.result = load_json_text(mock.result_text, "the mocked result")
+                except JsonValueError:
+                    raise ValidationException("Mocked result must be valid JSON") from None
                 self._check_result(model, mock)
         else:
             if kind in ("Map", "Parallel"):
@@ -529,7 +524,7 @@ class _TestRun:
 
     def _check_unmocked_task(self, model: TaskState) -> None:
         resource = model.resource
-        if _NOT_OFFLINE.search(resource) or ":activity:" in resource:
+        if _WAITING_PATTERN.search(resource) or task_kind(resource)[0] == "activity":
             # AWS runs these only with a mock (API reference); the wording is ours.
             raise ValidationException(
                 f"TestState runs the Task's resource '{resource}' only with a mock: Activity "
@@ -544,7 +539,7 @@ class _TestRun:
         if context is None or "Task" not in context:
             return
         resource = model.resource if isinstance(model, TaskState) else ""
-        if not _NOT_OFFLINE.search(resource):
+        if not _WAITING_PATTERN.search(resource):
             raise ValidationException(
                 "Invalid Context object provided: Context object contains 'Task' when state "
                 "is not a Task state with a '.sync' or '.waitForTaskToken' service "
@@ -561,7 +556,7 @@ class _TestRun:
                     "stateConfiguration.errorCausedByState applies to Map and Parallel states "
                     f"only; this state is a {kind}"
                 )
-            if caused_by not in _names(model):
+            if caused_by not in _names_in(model):
                 raise ValidationException(
                     f"stateConfiguration.errorCausedByState names no state of the {kind} "
                     f"state's {'item processor' if kind == 'Map' else 'branches'}: "
@@ -964,17 +959,17 @@ def _reader_items(model: MapState, text: str) -> list[Any]:
     items: list[Any]
     if kind == "JSON":
         try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise ValidationException(f"{where} is not JSON text ({exc})") from None
+            value = load_json_text(text, where)
+        except JsonValueError as exc:
+            raise ValidationException(str(exc)) from None
         if not isinstance(value, list):
             raise ValidationException(f"{where} must hold a JSON array for a JSON ItemReader")
         items = value
     elif kind == "JSONL":
         try:
-            items = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except ValueError as exc:
-            raise ValidationException(f"{where} is not JSON Lines ({exc})") from None
+            items = [load_json_text(line, where) for line in text.splitlines() if line.strip()]
+        except JsonValueError as exc:
+            raise ValidationException(str(exc)) from None
     elif kind == "CSV":
         assert config is not None
         delimiter = _CSV_DELIMITERS.get(config.csv_delimiter or "COMMA", ",")
