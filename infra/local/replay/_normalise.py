@@ -335,8 +335,10 @@ def _rename_names(value: Any) -> Any:
     return value
 
 
-def _replacing(old: str, new: str) -> Callable[[str], str]:
-    return lambda text: text.replace(old, new)
+def _replacing(name: str, placeholder: str) -> Callable[[str], str]:
+    # The whole name only: a short one ("r") must not eat into "arn" or "role".
+    pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+    return lambda text: pattern.sub(placeholder, text)
 
 
 def rename_resources(value: Any) -> Any:
