@@ -733,6 +733,21 @@ def test_an_invalid_definition_is_refused_with_pointers_under_state_name() -> No
     assert refused.value.message.endswith("at /States/StateName/Bogus'")
 
 
+@pytest.mark.parametrize("state_name", [None, "A"])
+def test_a_definition_that_is_not_json_is_refused_without_a_pointer(state_name: str | None) -> None:
+    # GIVEN a definition cut short: it is no JSON, so no place in the machine is at fault
+    request = {"definition": '{"Type": "Pass", "End": '}
+    if state_name is not None:
+        request["stateName"] = state_name
+    # WHEN it is tested, THEN AWS's code comes with the parser's reason and no "at /..."
+    with pytest.raises(InvalidDefinition) as refused:
+        api.test_state(LocalStepFunctions(), request)
+    message = refused.value.message
+    assert message.startswith("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ")
+    assert "line 1" in message
+    assert " at /" not in message
+
+
 @pytest.mark.parametrize(
     ("fields", "error", "naming"),
     [

@@ -363,7 +363,10 @@ def _context(text: str | None) -> dict[str, Any] | None:
 def _invalid(error: ASLValidationError, prefix: str) -> InvalidDefinition:
     """InvalidDefinition as AWS words it: every problem, with its pointer in the machine."""
     problems = ", ".join(
-        f"{problem.code}: {problem.message} at {prefix + problem.pointer or '/'}"
+        # Text that is not JSON has no place in the machine to point at.
+        f"{problem.code}: {problem.message}"
+        if problem.code == "INVALID_JSON_DESCRIPTION"
+        else f"{problem.code}: {problem.message} at {prefix + problem.pointer or '/'}"
         for problem in error.problems
     )
     return InvalidDefinition(f"Invalid State Machine Definition: '{problems}'")
