@@ -610,6 +610,26 @@ def test_an_unmocked_lambda_task_calls_the_registered_handler() -> None:
     assert engine.executions == []  # TestState starts no execution
 
 
+def test_a_lambda_invoke_without_a_payload_hands_the_function_an_empty_object() -> None:
+    """Lambda invoked with no payload gives the function ``{}``.
+
+    AWS's recording ``test_base_lambda_service_task_state`` (an identity function called with
+    ``"Payload": null``) answers ``"Payload": {}``, ``Content-Length: 2``.
+    """
+    engine = LocalStepFunctions()
+    engine.register_lambda("echo", lambda event, context: event)
+    task = {
+        "Type": "Task",
+        "Resource": LAMBDA,
+        "Parameters": {"FunctionName": "echo", "Payload.$": "$.Payload"},
+        "End": True,
+    }
+    response = run(task, engine, input='{"Payload": null}', roleArn=ROLE)
+    result = json.loads(response["output"])
+    assert result["Payload"] == {}
+    assert result["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"] == "2"
+
+
 def test_a_handlers_exception_meets_the_states_retry() -> None:
     engine = LocalStepFunctions()
 

@@ -18,7 +18,6 @@ from stepsaga.infra.local.replay import (
 from stepsaga.infra.local.replay._normalise import normalise_response, rename_resources
 
 RESOURCE_NAMES = [{"class": "KeyValueBasedTransformer", "match_fn": "resource_name"}]
-FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:echo"
 
 
 def _record(request: dict[str, Any], response: dict[str, Any], **extra: Any) -> TestStateRecord:
@@ -128,35 +127,67 @@ def test_a_refused_call_is_judged_on_its_code_and_message() -> None:
     assert "other words" in case.first_difference
 
 
-def test_an_unmocked_lambda_task_is_answered_from_the_recorded_result() -> None:
-    # GIVEN calls that invoked a real function on AWS: at TRACE its result is recorded; at
-    # INFO only the output, which is the result when nothing reshapes it
-    task = {"Type": "Task", "Resource": FUNCTION, "End": True}
-    request = {"definition": task, "roleArn": "arn:aws:iam::111111111111:role/r", "input": "{}"}
-    traced = _record(
-        request | {"inspectionLevel": "TRACE"},
+def _function_call(test: str, output: Any) -> TestStateRecord:
+    """A call, recorded by ``test``, of a Task invoking the recordings' Lambda function."""
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:111111111111:function:lambda_func_00000001",
+        "End": True,
+    }
+    request = {
+        "definition": task,
+        "roleArn": "arn:aws:iam::111111111111:role/r",
+        "input": '{"inputData": "HelloWorld"}',
+    }
+    return TestStateRecord.from_json(
         {
-            "status": "SUCCEEDED",
-            "output": '"hi"',
-            "inspectionData": {
-                "input": {},
-                "afterInputPath": {},
-                "afterParameters": {},
-                "result": '"hi"',
-                "afterResultSelector": '"hi"',
-                "afterResultPath": '"hi"',
+            "id": f"tests/test_scenarios.py::Scenarios::{test}[INFO]#test_case_response",
+            "request": request,
+            "response": {"status": "SUCCEEDED", "output": output},
+        }
+    )
+
+
+def test_an_unmocked_lambda_task_calls_the_function_its_recorded_test_deployed() -> None:
+    # GIVEN calls that invoked lambda_func_00000001 on AWS, which was return_bytes_str in one
+    # recorded test and id_function in another (tests/conformance/recordings/README.md)
+    returns_bytes = _function_call("test_base_lambda_task_state", '"HelloWorld!"')
+    identity = _function_call("test_base_lambda_service_task_state", '"HelloWorld!"')
+    unknown = _function_call("test_some_other_test", '"HelloWorld!"')
+    # WHEN they are replayed
+    report = replay_test_state([returns_bytes, identity, unknown])
+    # THEN the engine calls the function, and its result, not the recorded one, is judged: the
+    # identity function answers its input, and a test that deployed no known function finds
+    # no function at all
+    assert report.cases[0].levels == dict.fromkeys(
+        ("status", "output", "nextState", "inspection"), True
+    )
+    assert report.cases[1].levels["output"] is False
+    assert "HelloWorld" in report.cases[1].first_difference
+    assert report.cases[2].first_difference == "status: expected SUCCEEDED, got FAILED"
+
+
+def test_response_metadata_the_recorder_replaced_by_key_is_replaced_whatever_its_value() -> None:
+    # GIVEN a Lambda invoke result as the engine shapes it (headers as lists of one value)
+    result = {
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {"Date": ["Wed, 01 Jan 2025 00:00:00 GMT"], "Connection": ["x"]},
+            "HttpHeaders": {"X-Amzn-Trace-Id": "Root=1-abc", "x-amzn-RequestId": "r-1"},
+        },
+        "SdkResponseMetadata": {"RequestId": "r-1"},
+    }
+    # WHEN it is normalised, THEN those keys hold the recorder's placeholders, other keys stay
+    normalised = normalise_response({"output": json.dumps(result)}, [], "us-east-1")["output"]
+    assert normalised == {
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {"Date": "date", "Connection": ["x"]},
+            "HttpHeaders": {
+                "X-Amzn-Trace-Id": "X-Amzn-Trace-Id",
+                "x-amzn-RequestId": "x-amzn-RequestId",
             },
         },
-    )
-    plain = _record(request, {"status": "SUCCEEDED", "output": '"hi"'})
-    reshaped = _record(
-        request | {"definition": task | {"ResultPath": "$.r"}},
-        {"status": "SUCCEEDED", "output": {"r": "hi"}},
-    )
-    report = replay_test_state([traced, plain, reshaped])
-    # THEN the first two replay as recorded; the third has no recorded result to answer with
-    assert [all(case.levels.values()) for case in report.cases] == [True, True, False]
-    assert report.cases[2].first_difference == "status: expected SUCCEEDED, got FAILED"
+        "SdkResponseMetadata": {"RequestId": "RequestId"},
+    }
 
 
 def test_the_report_counts_answered_and_refused_calls_apart() -> None:

@@ -284,6 +284,7 @@ def normalise_response(
         key = transformer.get("key")
         if transformer.get("class") == "KeyValueBasedTransformer" and isinstance(key, str):
             value = _replace_key(value, key, transformer.get("replacement"))
+    value = _snapshot_keys(value)
     value = apply_transformers([value], [t for t in transformers if t.get("jsonpath")])[0]
     numbers: dict[str, str] = {}
 
@@ -295,6 +296,27 @@ def normalise_response(
 
     normalised: dict[str, Any] = rename_resources(_strings(value, anonymise))
     return normalised
+
+
+# What the recorder's snapshot replaced in every response, by key whatever the value (a Lambda
+# invoke result's headers, say: ``"Date": "date"`` where the response had a list of one date).
+_SNAPSHOT_KEYS: Final = {
+    "Date": "date",
+    "X-Amzn-Trace-Id": "X-Amzn-Trace-Id",
+    "x-amzn-RequestId": "x-amzn-RequestId",
+    "RequestId": "RequestId",
+}
+
+
+def _snapshot_keys(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_snapshot_keys(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        name: _SNAPSHOT_KEYS[name] if name in _SNAPSHOT_KEYS else _snapshot_keys(item)
+        for name, item in value.items()
+    }
 
 
 def _replace_key(value: Any, key: str, replacement: Any) -> Any:

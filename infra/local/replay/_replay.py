@@ -341,7 +341,7 @@ class _RecordedTasks:
 
     def __call__(self, call: TaskCall) -> TaskOutcome | None:
         # Tasks of child executions (distributed Map) are not in the parent's history: those
-        # fall through to the functions the recording describes (see _KNOWN_FUNCTIONS).
+        # fall through to the functions the recording describes (see KNOWN_FUNCTIONS).
         # Activity tasks go to the engine's workers (see _drive).
         if _ACTIVITY.match(call.resource):
             return None
@@ -356,10 +356,15 @@ def _raise_exception(event: Any, context: Any) -> Any:
     raise Exception("Some exception was raised.")
 
 
+def _return_bytes_str(event: Any, context: Any) -> Any:
+    return "HelloWorld!"  # the function returns the bytes of this JSON string
+
+
 # What the recordings' functions did (conformance README, "lambdas").
-_KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
+KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
     "id_function": _identity,
     "raise_exception": _raise_exception,
+    "return_bytes_str": _return_bytes_str,
 }
 
 
@@ -369,7 +374,7 @@ def replay_record(record: Record) -> CaseResult:
     engine = LocalStepFunctions(account_id="111111111111", role_arn=names["snf_role_arn"])
     engine.mock_tasks(_RecordedTasks(recorded_outcomes(record.history or [])))
     for placeholder, behaviour in record.lambdas.items():
-        function = _KNOWN_FUNCTIONS.get(behaviour)
+        function = KNOWN_FUNCTIONS.get(behaviour)
         if function is not None:
             engine.register_lambda(placeholder, function)
     activities = recorded_activities(record.history or [])

@@ -12,10 +12,10 @@ were normalised). Each call is made again offline and judged at four levels
 - ``nextState``: the same next state (none for a refused call);
 - ``inspection``: the same ``inspectionData``.
 
-As a replayed execution answers its Tasks from the recorded history, a replayed call answers
-an unmocked Task (one that invoked a real Lambda function on AWS) from the recorded response:
-the ``result`` its inspection data shows, or, at the INFO level, its output when the state has
-no field that reshapes its result.
+An unmocked Task (one that invoked a real Lambda function on AWS) calls a handler registered
+on the engine as ``lambda_func_00000001``, doing what the recorded test's function did (the
+README names ``id_function`` and ``return_bytes_str``): the engine's Lambda integration, not
+the recording, makes the result, so the output and inspection data are the engine's own.
 """
 
 from __future__ import annotations
@@ -32,19 +32,27 @@ from stepsaga.infra.local.replay._normalise import (
     rename_resources,
 )
 from stepsaga.infra.local.replay._replay import (
+    KNOWN_FUNCTIONS,
     CaseResult,
     ReplayReport,
     is_test_state_call,
     read_lines,
 )
-from stepsaga.infra.local.stepfunctions import ApiError, LocalStepFunctions, TaskOutcome
+from stepsaga.infra.local.stepfunctions import ApiError, LocalStepFunctions
 from stepsaga.infra.local.stepfunctions._test_state import test_state as run_test_state
 
 TEST_STATE_LEVELS: Final = ("status", "output", "nextState", "inspection")
 
 # The account of the recordings (their README); the region is the engine's default.
 _ACCOUNT: Final = "111111111111"
-_RESHAPING: Final = ("ResultSelector", "ResultPath", "OutputPath", "Output")
+# The one Lambda function the recorded calls invoke, and what it was in each recorded test
+# (its name is the test's function, the id's last part before ``[``): the README says it
+# behaves as ``id_function`` or ``return_bytes_str``; the recorded results show which.
+_FUNCTION: Final = "lambda_func_00000001"
+_FUNCTION_OF_TEST: Final = {
+    "test_base_lambda_task_state": "return_bytes_str",
+    "test_base_lambda_service_task_state": "id_function",
+}
 
 
 @dataclass(frozen=True)
@@ -122,9 +130,9 @@ def load_test_state_records(path: str | Path) -> list[TestStateRecord]:
 def replay_test_state_record(record: TestStateRecord) -> CaseResult:
     """Make a recorded call again on a fresh engine and compare with AWS's answer."""
     engine = LocalStepFunctions(account_id=_ACCOUNT)
-    answer = _recorded_task_answer(record)
-    if answer is not None:
-        engine.mock_tasks(lambda call: answer)
+    behaviour = _FUNCTION_OF_TEST.get(record.id.rsplit("::", 1)[-1].split("[")[0].split("#")[0])
+    if behaviour is not None:
+        engine.register_lambda(_FUNCTION, KNOWN_FUNCTIONS[behaviour])
     refusal = record.refusal
     try:
         response = run_test_state(engine, _api_request(record.request))
@@ -220,58 +228,3 @@ def _judge_refused(
         reason = f"message: expected {refusal[1]!r}, got {ours[1]!r}"
     levels = {"status": code_ok, "output": message_ok, "nextState": True, "inspection": True}
     return CaseResult(record.id, levels, reason, True)
-
-
-def _recorded_task_answer(record: TestStateRecord) -> TaskOutcome | None:
-    """What the call's unmocked Task answered on AWS, read from the recorded response."""
-    request, response = record.request, record.response
-    if request.get("mock") is not None or record.refusal is not None:
-        return None
-    inspection = response.get("inspectionData")
-    if isinstance(inspection, Mapping) and "result" in inspection:
-        return TaskOutcome.success(_value(inspection["result"]))
-    state = _tested_state(request)
-    if (
-        response.get("status") == "SUCCEEDED"
-        and isinstance(state, Mapping)
-        and state.get("Type") == "Task"
-        and not any(name in state for name in _RESHAPING)
-    ):
-        # With nothing between the result and the output, the output is the result.
-        return TaskOutcome.success(_value(response.get("output")))
-    return None
-
-
-def _tested_state(request: Mapping[str, Any]) -> Any:
-    definition = request.get("definition")
-    name = request.get("stateName")
-    if name is None:
-        return definition
-    return _find(definition, name)
-
-
-def _find(node: Any, name: str) -> Any:
-    if isinstance(node, Mapping):
-        states = node.get("States")
-        if isinstance(states, Mapping) and name in states:
-            return states[name]
-        children: Iterable[Any] = node.values()
-    elif isinstance(node, list):
-        children = node
-    else:
-        return None
-    for child in children:
-        found = _find(child, name)
-        if found is not None:
-            return found
-    return None
-
-
-def _value(recorded: Any) -> Any:
-    """A recorded value: JSON text parsed (the recording parsed objects already)."""
-    if isinstance(recorded, str):
-        try:
-            return json.loads(recorded)
-        except ValueError:
-            return recorded
-    return recorded
