@@ -350,7 +350,9 @@ def test_a_jsonata_catcher_shows_states_error_output_in_its_output() -> None:
 
 def test_map_and_parallel_states_are_tested_only_with_a_mock() -> None:
     """The API reference: TestState supports Map and Parallel states only "when a mock is
-    specified"; AWS refuses them otherwise with InvalidDefinition (recorded)."""
+    specified"; AWS refuses them otherwise with InvalidDefinition (recorded).
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html
+    """
     with pytest.raises(InvalidDefinition, match="does not support Map or Parallel states"):
         run(MAP_STATE, input='{"items": []}')
 
@@ -387,7 +389,9 @@ def test_map_iteration_failures_count_against_the_tolerated_threshold(
     """mapIterationFailureCount is "the number of Map state iterations that failed"
     (API_TestStateConfiguration): past ToleratedFailureCount or ToleratedFailurePercentage the
     Map fails with States.ExceedToleratedFailureThreshold. A Map that sets no threshold answers
-    with its mocked result whatever the count, as AWS does (recorded: BASE_MAP_STATE)."""
+    with its mocked result whatever the count, as AWS does (recorded: BASE_MAP_STATE).
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestStateConfiguration.html
+    """
     response = run(
         {**MAP_STATE, **tolerance},
         input='{"items": [1, 2, 3, 4]}',
@@ -573,7 +577,9 @@ def test_field_validation_mode_decides_how_a_mocked_result_is_checked(
 ) -> None:
     """MockInput.fieldValidationMode (API_MockInput): STRICT, the default, wants every required
     field and every present field to conform to the API's schema; PRESENT only the present
-    ones; NONE checks nothing. Fields the API does not know pass in every mode (recorded)."""
+    ones; NONE checks nothing. Fields the API does not know pass in every mode (recorded).
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_MockInput.html
+    """
     mock = {**mocked(result), "fieldValidationMode": mode}
     if problem is None:
         assert run(START, mock=mock)["status"] == "SUCCEEDED"
