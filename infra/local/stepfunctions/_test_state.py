@@ -29,7 +29,9 @@ and developer guide (``test-state-isolation.html``), and from AWS's answers reco
 - ``inspectionData`` is shown at DEBUG and TRACE, with the stages AWS shows for each kind of
   state and query language (a Pass state with a ``Result`` shows no ``afterInputPath``, a
   Parallel state shows only its result's stages ...). TRACE adds the HTTP request and response
-  of an HTTP Task, which cannot run offline, so it shows what DEBUG shows.
+  of an HTTP Task, which cannot run offline, so it shows what DEBUG shows. A Map's ItemBatcher
+  is not applied (no ``afterItemBatcher``): no recording shows AWS's batches, and the mocked
+  result does not depend on them.
 
 A request AWS would refuse raises the :class:`ApiError` subclass AWS answers with
 (``InvalidDefinition``, ``ValidationException``, ``InvalidExecutionInput``, ``InvalidArn``),
