@@ -669,17 +669,10 @@ class StepFunctionsApi:
     # -- TestState ----------------------------------------------------------------------------
 
     def test_state(self, request: dict[str, Any]) -> dict[str, Any]:
-        """TestState, offline: the engine runs the one state."""
-        import importlib
+        """TestState, offline: the engine runs the one state (``_test_state``)."""
+        from stepsaga.infra.local.stepfunctions._test_state import test_state
 
-        try:
-            module = importlib.import_module("stepsaga.infra.local.stepfunctions._test_state")
-        except ModuleNotFoundError:
-            raise UnknownOperationException(
-                "TestState", "stepsaga does not implement the TestState operation yet"
-            ) from None
-        answer: dict[str, Any] = module.test_state(self._engine, request)
-        return answer
+        return test_state(self._engine, request)
 
     # -- the machinery ------------------------------------------------------------------------
 

@@ -3,26 +3,42 @@
 Each is an :class:`ApiError` whose class name is AWS's error code, so the dispatcher answers
 ``{"__type": code, "message": message}`` for any of them without a table (botocore turns that
 into a ``ClientError`` whose ``Error.Code`` is the code). The engine's own
-(``ExecutionDoesNotExist``, ``TaskTimedOut`` ...) live in ``stepsaga.infra.local.stepfunctions``.
+(``ExecutionDoesNotExist``, ``TaskTimedOut``, ``InvalidDefinition`` ...) live in
+``stepsaga.infra.local.stepfunctions._errors``; the three both raise are imported from there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stepsaga.infra.local.stepfunctions._errors import ApiError
+# The engine raises these three itself (TestState does): one class each, shared.
+from stepsaga.infra.local.stepfunctions._errors import (
+    ApiError,
+    InvalidArn,
+    InvalidDefinition,
+    ValidationException,
+)
 
-
-class InvalidArn(ApiError):
-    """The ARN is not one of the kind the operation takes."""
+__all__ = (
+    "InvalidArn",
+    "InvalidDefinition",
+    "InvalidLoggingConfiguration",
+    "InvalidName",
+    "MissingRequiredParameter",
+    "ResourceNotFound",
+    "SerializationException",
+    "StateMachineAlreadyExists",
+    "StateMachineDeleting",
+    "StateMachineDoesNotExist",
+    "StateMachineTypeNotSupported",
+    "TooManyTags",
+    "UnknownOperationException",
+    "ValidationException",
+)
 
 
 class InvalidName(ApiError):
     """A name breaks AWS's naming rules (or names no test case of the mock config)."""
-
-
-class InvalidDefinition(ApiError):
-    """The definition is not valid ASL (the message lists each problem with its pointer)."""
 
 
 class InvalidLoggingConfiguration(ApiError):
@@ -67,10 +83,6 @@ class TooManyTags(ApiError):
     def fields(self) -> dict[str, Any]:
         """The members AWS's error shape adds to the message."""
         return {"resourceName": self.resource_name}
-
-
-class ValidationException(ApiError):
-    """The request breaks its operation's constraints (each violation named, as AWS words it)."""
 
 
 class SerializationException(ApiError):
