@@ -253,3 +253,27 @@ def test_a_mock_config_that_is_not_one_is_a_one_line_error(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert f"mock config {bad}" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("scale", ["0", "0.5"])
+def test_the_container_s_wait_time_scale_is_accepted(scale: str) -> None:
+    # A taken port stops the command once its options are read: the scale was accepted.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli, ["local", "--port", str(port)], env={"WAIT_TIME_SCALE": scale}
+        )
+    assert result.exit_code == 1
+    assert "cannot listen on" in result.output
+
+
+def test_a_negative_wait_time_scale_is_refused() -> None:
+    with socket.socket() as taken:  # were it accepted, the command would stop here
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = CliRunner().invoke(cli, ["local", "--port", port], env={"WAIT_TIME_SCALE": "-1"})
+    assert result.exit_code == 2
+    assert "--wait-time-scale" in result.output
