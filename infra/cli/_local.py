@@ -2,13 +2,15 @@
 
 Options and environment variables follow the `amazon/aws-stepfunctions-local` container's:
 port 8083, `SFN_MOCK_CONFIG`, `LAMBDA_ENDPOINT`, `AWS_DEFAULT_REGION`, `AWS_ACCOUNT_ID`,
-`WAIT_TIME_SCALE`. It binds 127.0.0.1 unless told otherwise, logs one line per request, and
-stops on Ctrl-C (or SIGTERM, as a container is stopped) saying so.
+`WAIT_TIME_SCALE`; its other services' endpoints (`SQS_ENDPOINT` ...) are said to be
+ignored. It binds 127.0.0.1 unless told otherwise, logs one line per request, and stops on
+Ctrl-C (or SIGTERM, as a container is stopped) saying so.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +22,19 @@ from stepsaga.infra.cli._service import load_or_exit, service_option
 from stepsaga.infra.local.service import local_endpoint
 from stepsaga.infra.local.stepfunctions import DefinitionError, MockConfig
 from stepsaga.workflows import facts
+
+# The container's other settings: endpoints of services whose integrations stepsaga does not
+# call (a mock config answers their tasks; nested executions run on the engine itself).
+_IGNORED_ENDPOINTS = (
+    "BATCH_ENDPOINT",
+    "DYNAMODB_ENDPOINT",
+    "ECS_ENDPOINT",
+    "GLUE_ENDPOINT",
+    "SAGE_MAKER_ENDPOINT",
+    "SNS_ENDPOINT",
+    "SQS_ENDPOINT",
+    "STEP_FUNCTIONS_ENDPOINT",
+)
 
 
 def _stop_on_signals() -> None:
@@ -135,6 +150,13 @@ def local(
     )
     mocked = f"; mock config {mock_config}" if mock_config is not None else ""
     click.echo(f"stepsaga local: Step Functions on {server.url} ({functions}{mocked})")
+    for name in _IGNORED_ENDPOINTS:
+        if os.environ.get(name):
+            click.echo(
+                f"stepsaga local: {name} is ignored: stepsaga calls no such service (answer "
+                "those tasks with --mock-config)",
+                err=True,
+            )
     click.echo("stepsaga local: Ctrl-C stops it", err=True)
     _stop_on_signals()
     try:

@@ -221,7 +221,7 @@ def test_a_container_suite_passes_unchanged(container: str) -> None:
 
 
 def test_ctrl_c_stops_the_server_cleanly_saying_so() -> None:
-    local = LocalProcess()
+    local = LocalProcess(env={"SQS_ENDPOINT": "http://127.0.0.1:9324"})
     try:
         assert local.url.startswith("http://127.0.0.1:")
         client_of(local.url).list_state_machines()
@@ -231,6 +231,8 @@ def test_ctrl_c_stops_the_server_cleanly_saying_so() -> None:
     assert code == 0
     assert out.splitlines()[-1] == "stepsaga local: stopped"
     assert "Traceback" not in err
+    # A setting of the container's that means nothing here is said to be ignored.
+    assert "stepsaga local: SQS_ENDPOINT is ignored" in err
     logged = [line for line in err.splitlines() if "ListStateMachines" in line]
     assert len(logged) == 1
     assert re.search(r"POST ListStateMachines 200 [0-9.]+ ms$", logged[0])

@@ -54,8 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.end_headers()
-        self.wfile.write(answer.body)
+        # Logged before the answer goes out: a client that has its answer may stop the
+        # server at once, and the line must be written by then.
         if _log.isEnabledFor(logging.INFO):
             _log.info(
                 "%s %s %d %.1f ms",
@@ -64,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
                 answer.status,
                 (time.perf_counter() - started) * 1000,
             )
+        self.end_headers()
+        self.wfile.write(answer.body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Silenced: each request is logged once, by ``_answer``, on ``stepsaga.local``."""
