@@ -327,6 +327,55 @@ def test_last(sfn_local_url):
         probe.connect((host, int(port)))
 
 
+MOCKED_TESTS = """
+import json
+import boto3
+
+ASK = {"StartAt": "Ask", "States": {"Ask": {"Type": "Task",
+       "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "ask"},
+       "End": True}}}
+
+
+def test_a_test_case_answers_from_sfn_mock_config(sfn_local_url):
+    sfn = boto3.client("stepfunctions", endpoint_url=sfn_local_url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    arn = sfn.create_state_machine(name="Asker", definition=json.dumps(ASK),
+                                   roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn + "#HappyPath")["executionArn"]
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"answer": 42}
+"""
+
+
+def test_sfn_local_url_serves_the_mock_config_sfn_mock_config_names(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = pytester.path / "MockConfigFile.json"
+    config.write_text(
+        json.dumps(
+            {
+                "StateMachines": {"Asker": {"TestCases": {"HappyPath": {"Ask": "Answer"}}}},
+                "MockedResponses": {"Answer": {"0": {"Return": {"answer": 42}}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SFN_MOCK_CONFIG", str(config))
+    pytester.makepyfile(MOCKED_TESTS)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_mock_config_that_cannot_be_read_fails_sfn_local_url_saying_why(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SFN_MOCK_CONFIG", str(pytester.path / "missing.json"))
+    pytester.makepyfile(MOCKED_TESTS)
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*sfn_local_url: SFN_MOCK_CONFIG *missing.json*"])
+
+
 def test_saga_service_runs_the_reference_service_on_fresh_in_memory_stores(
     pytester: pytest.Pytester,
 ) -> None:
