@@ -12,8 +12,10 @@ from moto import mock_aws
 
 from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table
 from stepsaga.tasks import EventStore, event_item_size
+from stepsaga.testing.contracts import EventStoreContract
 from tests.aws.conftest import REGION, TABLE
-from tests.eventstore.contract import ORDER, EventStoreContract, event
+
+ORDER, event = EventStoreContract.ORDER, EventStoreContract.event
 
 
 class TestDynamoDBEventStore(EventStoreContract):

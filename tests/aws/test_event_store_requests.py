@@ -13,7 +13,9 @@ from botocore.stub import Stubber
 
 from stepsaga.domain import ConcurrencyError, RetryableError
 from stepsaga.infra.aws import DynamoDBEventStore
-from tests.eventstore.contract import ORDER, event
+from stepsaga.testing.contracts import EventStoreContract
+
+ORDER, event = EventStoreContract.ORDER, EventStoreContract.event
 
 TABLE = "events"
 KEY = "acme#Order#o-1"

@@ -1,7 +1,19 @@
-"""The event store's promises, written once. Every store's test class subclasses this.
+"""The promises every event store and notifier keeps, as abstract pytest test classes.
 
-A subclass provides `make_store()`; pytest collects the subclass (named `Test...`) and runs
-every promise below against it.
+A store of your own is held to the same promises as stepsaga's: subclass the contract, provide
+the factory, and pytest runs every promise against it::
+
+    from stepsaga.testing.contracts import EventStoreContract
+
+    class TestMyStore(EventStoreContract):
+        def make_store(self) -> EventStore:
+            return MyStore(...)
+
+The class name must start with `Test` for pytest to collect it. The in-memory adapters and the
+DynamoDB store and SES notifier (on moto) are tested this way in stepsaga's own suite.
+
+This module imports pytest and hypothesis: it is for test suites only, and nothing in the
+runtime imports it.
 """
 
 from __future__ import annotations
@@ -9,6 +21,7 @@ from __future__ import annotations
 import abc
 import itertools
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,35 +36,50 @@ from stepsaga.domain import (
 )
 from stepsaga.tasks import MAX_ITEM_BYTES, EventStore
 
-ORDER = StreamId.of("acme", "Order", "o-1")
-STREAMS = (
-    ORDER,
+__all__ = ("EventStoreContract",)
+
+_ORDER = StreamId.of("acme", "Order", "o-1")
+_STREAMS = (
+    _ORDER,
     StreamId.of("acme", "Order", "o-2"),
     StreamId.of("globex", "Order", "o-1"),
 )
 # How an operation's expected version relates to the stream's actual version.
-OFFSETS = {"current": 0, "stale": -1, "ahead": 1}
-WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+_OFFSETS = {"current": 0, "stale": -1, "ahead": 1}
+_WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def event(event_id: str, tenant: str = "acme", **payload: object) -> StoredEvent:
+def _event(event_id: str, tenant: str = "acme", **payload: object) -> StoredEvent:
     return StoredEvent(
         event_id=event_id,
         type="Happened",
         payload={"n": event_id, **payload},
-        occurred_at=WHEN,
+        occurred_at=_WHEN,
         tenant=tenant,
         correlation_id="arn:aws:states:us-east-1:123456789012:execution:sm:run-1",
         causation_id="cmd-1",
     )
 
 
-def ids(store: EventStore, stream: StreamId = ORDER) -> list[str]:
+def _ids(store: EventStore, stream: StreamId = _ORDER) -> list[str]:
     return [r.event.event_id for r in store.read(stream)]
 
 
 class EventStoreContract(abc.ABC):
-    """Promises every `EventStore` keeps."""
+    """Promises every `EventStore` keeps (see `stepsaga.tasks.EventStore`).
+
+    Subclass it with a `make_store()` that returns a fresh, empty store.
+
+    Attributes:
+        ORDER: The stream most promises write (`acme#Order#o-1`).
+    """
+
+    ORDER: ClassVar[StreamId] = _ORDER
+
+    @staticmethod
+    def event(event_id: str, tenant: str = "acme", **payload: object) -> StoredEvent:
+        """A stored event `event_id` of `tenant`, its payload `{"n": event_id, **payload}`."""
+        return _event(event_id, tenant, **payload)
 
     @abc.abstractmethod
     def make_store(self) -> EventStore:
@@ -59,132 +87,133 @@ class EventStoreContract(abc.ABC):
 
     @pytest.fixture
     def store(self) -> EventStore:
+        """A fresh store for each promise."""
         return self.make_store()
 
     # -- append and read ------------------------------------------------------------------
 
     def test_versions_start_at_one_and_follow_the_append_order(self, store: EventStore) -> None:
-        recorded = store.append(ORDER, [event("a"), event("b")], expected_version=0)
-        recorded += store.append(ORDER, [event("c")], expected_version=2)
+        recorded = store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
+        recorded += store.append(_ORDER, [_event("c")], expected_version=2)
 
         assert [(r.version, r.event.event_id) for r in recorded] == [(1, "a"), (2, "b"), (3, "c")]
-        assert store.read(ORDER) == recorded
-        assert store.version(ORDER) == 3
+        assert store.read(_ORDER) == recorded
+        assert store.version(_ORDER) == 3
 
     def test_read_round_trips_every_field(self, store: EventStore) -> None:
-        original = event("a", nested={"list": [1, 2.5, None, True], "text": "ünïcode"})
-        store.append(ORDER, [original], expected_version=0)
+        original = _event("a", nested={"list": [1, 2.5, None, True], "text": "ünïcode"})
+        store.append(_ORDER, [original], expected_version=0)
 
-        (recorded,) = store.read(ORDER)
+        (recorded,) = store.read(_ORDER)
 
         assert recorded.event == original
-        assert recorded.stream == ORDER
+        assert recorded.stream == _ORDER
 
     def test_a_missing_stream_reads_empty_at_version_zero(self, store: EventStore) -> None:
-        assert store.read(ORDER) == []
-        assert store.version(ORDER) == 0
+        assert store.read(_ORDER) == []
+        assert store.version(_ORDER) == 0
 
     # -- optimistic concurrency -----------------------------------------------------------
 
     def test_stale_expected_version_raises_with_expected_and_actual(
         self, store: EventStore
     ) -> None:
-        store.append(ORDER, [event("a"), event("b")], expected_version=0)
+        store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
 
         with pytest.raises(ConcurrencyError) as raised:
-            store.append(ORDER, [event("c")], expected_version=1)
+            store.append(_ORDER, [_event("c")], expected_version=1)
 
         assert (raised.value.expected, raised.value.actual) == (1, 2)
-        assert raised.value.stream == ORDER.key
-        assert ids(store) == ["a", "b"]
+        assert raised.value.stream == _ORDER.key
+        assert _ids(store) == ["a", "b"]
 
     def test_expecting_a_version_the_stream_has_not_reached_raises(self, store: EventStore) -> None:
         with pytest.raises(ConcurrencyError) as raised:
-            store.append(ORDER, [event("a")], expected_version=3)
+            store.append(_ORDER, [_event("a")], expected_version=3)
 
         assert (raised.value.expected, raised.value.actual) == (3, 0)
-        assert store.read(ORDER) == []
+        assert store.read(_ORDER) == []
 
     def test_second_writer_at_the_same_version_loses(self, store: EventStore) -> None:
         # GIVEN two writers that both saw the stream at version 1
-        store.append(ORDER, [event("a")], expected_version=0)
-        store.append(ORDER, [event("first")], expected_version=1)
+        store.append(_ORDER, [_event("a")], expected_version=0)
+        store.append(_ORDER, [_event("first")], expected_version=1)
 
         # WHEN the slower one appends
         with pytest.raises(ConcurrencyError) as raised:
-            store.append(ORDER, [event("second-1"), event("second-2")], expected_version=1)
+            store.append(_ORDER, [_event("second-1"), _event("second-2")], expected_version=1)
 
         # THEN none of its events is written
         assert (raised.value.expected, raised.value.actual) == (1, 2)
-        assert ids(store) == ["a", "first"]
+        assert _ids(store) == ["a", "first"]
 
     def test_a_batch_with_one_conflicting_event_writes_nothing(self, store: EventStore) -> None:
         # GIVEN a stream at version 2
-        store.append(ORDER, [event("a"), event("b")], expected_version=0)
+        store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
 
         # WHEN a batch of three starts at version 2: its first slot is taken, the others free
         with pytest.raises(ConcurrencyError):
-            store.append(ORDER, [event("x"), event("y"), event("z")], expected_version=1)
+            store.append(_ORDER, [_event("x"), _event("y"), _event("z")], expected_version=1)
 
         # THEN none of the three is written
-        assert ids(store) == ["a", "b"]
-        assert store.version(ORDER) == 2
+        assert _ids(store) == ["a", "b"]
+        assert store.version(_ORDER) == 2
 
     # -- idempotent retries ---------------------------------------------------------------
 
     def test_a_retried_append_with_the_same_event_ids_succeeds_once(
         self, store: EventStore
     ) -> None:
-        first = store.append(ORDER, [event("a"), event("b")], expected_version=0)
+        first = store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
 
-        again = store.append(ORDER, [event("a"), event("b")], expected_version=0)
+        again = store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
 
         assert [(r.version, r.event.event_id) for r in again] == [(1, "a"), (2, "b")]
         assert again == first
-        assert ids(store) == ["a", "b"]
+        assert _ids(store) == ["a", "b"]
 
     def test_a_retry_after_later_appends_still_recognises_its_events(
         self, store: EventStore
     ) -> None:
-        store.append(ORDER, [event("a")], expected_version=0)
-        store.append(ORDER, [event("b")], expected_version=1)
+        store.append(_ORDER, [_event("a")], expected_version=0)
+        store.append(_ORDER, [_event("b")], expected_version=1)
 
-        again = store.append(ORDER, [event("a")], expected_version=0)
+        again = store.append(_ORDER, [_event("a")], expected_version=0)
 
         assert [(r.version, r.event.event_id) for r in again] == [(1, "a")]
-        assert ids(store) == ["a", "b"]
+        assert _ids(store) == ["a", "b"]
 
     def test_a_conflict_with_other_event_ids_is_not_a_retry(self, store: EventStore) -> None:
-        store.append(ORDER, [event("a"), event("b")], expected_version=0)
+        store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
 
         with pytest.raises(ConcurrencyError) as raised:
-            store.append(ORDER, [event("a"), event("other")], expected_version=0)
+            store.append(_ORDER, [_event("a"), _event("other")], expected_version=0)
 
         assert (raised.value.expected, raised.value.actual) == (0, 2)
-        assert ids(store) == ["a", "b"]
+        assert _ids(store) == ["a", "b"]
 
     def test_an_event_id_repeated_inside_one_batch_is_refused(self, store: EventStore) -> None:
         with pytest.raises(ValueError, match=r"events\[1\]\.event_id"):
-            store.append(ORDER, [event("a"), event("a")], expected_version=0)
+            store.append(_ORDER, [_event("a"), _event("a")], expected_version=0)
 
-        assert store.read(ORDER) == []
+        assert store.read(_ORDER) == []
 
     # -- pagination -----------------------------------------------------------------------
 
     def test_reads_page_through_long_streams_in_order(self, store: EventStore) -> None:
         names = [f"e{n:02d}" for n in range(1, 26)]
         for start in range(0, 25, 5):
-            store.append(ORDER, [event(n) for n in names[start : start + 5]], start)
+            store.append(_ORDER, [_event(n) for n in names[start : start + 5]], start)
 
-        assert ids(store) == names
-        window = store.read(ORDER, from_version=11, limit=5)
+        assert _ids(store) == names
+        window = store.read(_ORDER, from_version=11, limit=5)
         assert [r.version for r in window] == [11, 12, 13, 14, 15]
-        assert [r.version for r in store.read(ORDER, from_version=21)] == [21, 22, 23, 24, 25]
-        assert store.read(ORDER, from_version=26) == []
+        assert [r.version for r in store.read(_ORDER, from_version=21)] == [21, 22, 23, 24, 25]
+        assert store.read(_ORDER, from_version=26) == []
 
         paged: list[str] = []
         cursor = 1
-        while page := store.read(ORDER, from_version=cursor, limit=7):
+        while page := store.read(_ORDER, from_version=cursor, limit=7):
             paged += [r.event.event_id for r in page]
             cursor = page[-1].version + 1
         assert paged == names
@@ -192,48 +221,48 @@ class EventStoreContract(abc.ABC):
     # -- tenants --------------------------------------------------------------------------
 
     def test_tenants_with_the_same_aggregate_never_see_each_other(self, store: EventStore) -> None:
-        other = StreamId.of("globex", ORDER.aggregate_type, ORDER.aggregate_id)
-        store.append(ORDER, [event("acme-1")], expected_version=0)
+        other = StreamId.of("globex", _ORDER.aggregate_type, _ORDER.aggregate_id)
+        store.append(_ORDER, [_event("acme-1")], expected_version=0)
 
         assert store.read(other) == []
         assert store.version(other) == 0
 
-        store.append(other, [event("globex-1", tenant="globex")], expected_version=0)
-        assert ids(store) == ["acme-1"]
-        assert ids(store, other) == ["globex-1"]
+        store.append(other, [_event("globex-1", tenant="globex")], expected_version=0)
+        assert _ids(store) == ["acme-1"]
+        assert _ids(store, other) == ["globex-1"]
 
     def test_an_event_of_another_tenant_is_refused_before_writing(self, store: EventStore) -> None:
         with pytest.raises(TenantMismatchError) as raised:
-            store.append(ORDER, [event("a"), event("b", tenant="globex")], expected_version=0)
+            store.append(_ORDER, [_event("a"), _event("b", tenant="globex")], expected_version=0)
 
         assert raised.value.field == "events[1].tenant"
         assert (raised.value.tenant, raised.value.other) == ("acme", "globex")
-        assert store.read(ORDER) == []
+        assert store.read(_ORDER) == []
 
     # -- size -----------------------------------------------------------------------------
 
     def test_an_event_over_the_item_limit_is_refused_before_writing(
         self, store: EventStore
     ) -> None:
-        huge = event("b", blob="x" * MAX_ITEM_BYTES)
+        huge = _event("b", blob="x" * MAX_ITEM_BYTES)
 
         with pytest.raises(EventTooLargeError) as raised:
-            store.append(ORDER, [event("a"), huge], expected_version=0)
+            store.append(_ORDER, [_event("a"), huge], expected_version=0)
 
         assert raised.value.field.startswith("events[1]")
         assert raised.value.size > raised.value.limit == MAX_ITEM_BYTES
-        assert store.read(ORDER) == []
+        assert store.read(_ORDER) == []
 
     def test_an_event_just_under_the_limit_is_stored_whole(self, store: EventStore) -> None:
-        big = event("a", blob="x" * (MAX_ITEM_BYTES - 2048))
+        big = _event("a", blob="x" * (MAX_ITEM_BYTES - 2048))
 
-        store.append(ORDER, [big], expected_version=0)
+        store.append(_ORDER, [big], expected_version=0)
 
-        assert store.read(ORDER)[0].event == big
+        assert store.read(_ORDER)[0].event == big
 
     def test_an_empty_append_writes_nothing(self, store: EventStore) -> None:
-        assert store.append(ORDER, [], expected_version=0) == []
-        assert store.version(ORDER) == 0
+        assert store.append(_ORDER, [], expected_version=0) == []
+        assert store.version(_ORDER) == 0
 
     # -- any interleaving -----------------------------------------------------------------
 
@@ -246,9 +275,9 @@ class EventStoreContract(abc.ABC):
     @given(
         operations=st.lists(
             st.tuples(
-                st.sampled_from(STREAMS),
+                st.sampled_from(_STREAMS),
                 st.integers(min_value=1, max_value=3),
-                st.sampled_from([*OFFSETS, "retry"]),
+                st.sampled_from([*_OFFSETS, "retry"]),
             ),
             max_size=10,
         )
@@ -257,7 +286,7 @@ class EventStoreContract(abc.ABC):
         self, operations: list[tuple[StreamId, int, str]]
     ) -> None:
         store = self.make_store()
-        model: dict[StreamId, list[str]] = {stream: [] for stream in STREAMS}
+        model: dict[StreamId, list[str]] = {stream: [] for stream in _STREAMS}
         last: dict[StreamId, tuple[int, list[StoredEvent]]] = {}
         names = itertools.count()
 
@@ -266,8 +295,8 @@ class EventStoreContract(abc.ABC):
             if mode == "retry" and stream in last:
                 expected, batch = last[stream]
             else:
-                batch = [event(f"e{next(names)}", tenant=stream.tenant) for _ in range(size)]
-                expected = max(0, len(stored) + OFFSETS.get(mode, 0))
+                batch = [_event(f"e{next(names)}", tenant=stream.tenant) for _ in range(size)]
+                expected = max(0, len(stored) + _OFFSETS.get(mode, 0))
             ids = [e.event_id for e in batch]
 
             if expected == len(stored):
