@@ -44,6 +44,7 @@ from stepsaga.tasks._limits import (
     check_append,
     encode_payload,
     event_item_size,
+    raise_partially_stored,
 )
 from stepsaga.tasks._memory import InMemoryEventStore, InMemoryNotifier
 from stepsaga.tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
@@ -80,5 +81,6 @@ __all__ = (
     "event_id_for",
     "event_item_size",
     "on_lambda",
+    "raise_partially_stored",
     "task_error",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import NoReturn
 
 from stepsaga.domain import EventTooLargeError, StoredEvent, StreamId, TenantMismatchError
 
@@ -13,6 +14,7 @@ __all__ = (
     "check_append",
     "encode_payload",
     "event_item_size",
+    "raise_partially_stored",
 )
 
 # The event store's limits are DynamoDB's (Step Functions' own are in `stepsaga.workflows.facts`).
@@ -59,6 +61,24 @@ def event_item_size(stream: StreamId, event: StoredEvent) -> int:
     numbers = ("sk", "schema_version")
     return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
         _utf8(name) + _NUMBER_BYTES for name in numbers
+    )
+
+
+def raise_partially_stored(
+    stream: StreamId, events: Sequence[StoredEvent], index: int, version: int
+) -> NoReturn:
+    """Refuse a batch of which some events, but not all, are already in the stream.
+
+    Event ids are unique within a stream: writing the batch would store `events[index]` twice,
+    and writing only the new events would split a batch the caller meant to be atomic.
+
+    Raises:
+        ValueError: Always, naming `events[index].event_id` and where it is stored.
+    """
+    raise ValueError(
+        f"events[{index}].event_id {events[index].event_id!r} is already stored at version "
+        f"{version} of {stream.key}, but other events of this append are not: a batch is "
+        "appended again whole, or not at all"
     )
 
 

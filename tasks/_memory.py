@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 
 from stepsaga.domain import ConcurrencyError, RecordedEvent, StoredEvent, StreamId, TenantId
-from stepsaga.tasks._limits import check_append
+from stepsaga.tasks._limits import check_append, raise_partially_stored
 from stepsaga.tasks._ports import EmailMessage, SentEmail
 
 __all__ = ("InMemoryEventStore", "InMemoryNotifier")
@@ -22,6 +22,8 @@ class InMemoryEventStore:
 
     def __init__(self) -> None:
         self._streams: dict[StreamId, list[RecordedEvent]] = {}
+        # Per stream, event id to its recorded event: what DynamoDB's event-id guards hold.
+        self._by_id: dict[StreamId, dict[str, RecordedEvent]] = {}
         self._lock = threading.Lock()
 
     def append(
@@ -33,18 +35,23 @@ class InMemoryEventStore:
             return []
         with self._lock:
             stored = self._streams.setdefault(stream, [])
+            by_id = self._by_id.setdefault(stream, {})
+            found = [by_id.get(event.event_id) for event in events]
+            if all(recorded is not None for recorded in found):
+                return [recorded for recorded in found if recorded is not None]
             actual = len(stored)
             if actual != expected_version:
-                already = stored[expected_version : expected_version + len(events)]
-                if [r.event.event_id for r in already] == [e.event_id for e in events]:
-                    return list(already)
                 raise ConcurrencyError(stream.key, expected_version, actual)
-            recorded = [
+            for index, recorded in enumerate(found):
+                if recorded is not None:
+                    raise_partially_stored(stream, events, index, recorded.version)
+            recorded_now = [
                 RecordedEvent(stream=stream, version=actual + offset, event=event)
                 for offset, event in enumerate(events, start=1)
             ]
-            stored.extend(recorded)
-            return list(recorded)
+            stored.extend(recorded_now)
+            by_id.update((r.event.event_id, r) for r in recorded_now)
+            return list(recorded_now)
 
     def read(
         self, stream: StreamId, *, from_version: int = 1, limit: int | None = None

@@ -16,14 +16,15 @@ class EventStore(Protocol):
     """An append-only, tenant-partitioned store of event streams.
 
     Every implementation keeps the promises written down once in the conformance test class
-    (`tests/eventstore/contract.py`):
+    (`stepsaga.testing.contracts.EventStoreContract`):
 
     - versions start at 1 and have no gaps;
-    - `append` writes all of its events or none of them, and only if the stream is still at
-      `expected_version` (0 for a new stream), else it raises `ConcurrencyError(expected,
-      actual)`;
-    - an append whose events are already stored right after `expected_version` with the same
-      event ids (a retried append) succeeds and writes nothing;
+    - an event id is unique within its stream: an append whose event ids are all stored in
+      the stream already (a retried append) succeeds whatever its `expected_version`, writes
+      nothing and returns the stored events; one that mixes stored and new ids is refused;
+    - otherwise `append` writes all of its events or none of them, and only if the stream is
+      still at `expected_version` (0 for a new stream), else it raises
+      `ConcurrencyError(expected, actual)`;
     - each event must belong to the stream's tenant and fit the item-size limit; a violation
       is refused before anything is written;
     - reads are strongly consistent and ordered by version.
@@ -46,7 +47,8 @@ class EventStore(Protocol):
             ConcurrencyError: The stream moved on and the stored events are not these.
             TenantMismatchError: An event belongs to another tenant.
             EventTooLargeError: An event does not fit one item.
-            ValueError: Duplicate event ids in the batch, too many events, negative version.
+            ValueError: Duplicate event ids in the batch, or some but not all of them already
+                stored; too many events; a negative version.
         """
         ...
 

@@ -159,6 +159,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "event_id_for",
         "event_item_size",
         "on_lambda",
+        "raise_partially_stored",
         "task_error",
     ),
     "stepsaga.workflows": (),

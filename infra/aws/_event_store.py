@@ -5,6 +5,14 @@ version (Number, from 1). The stream head is the item at `sk = 0`; its `version`
 is the stream's version and the transaction's guard. Event items carry `event_id`,
 `event_type`, `schema_version`, `payload` (compact JSON text, so that numbers round-trip
 exactly), `occurred_at` (ISO 8601), `tenant`, `correlation_id` and `causation_id`.
+
+An event id is unique within its stream: each event has a guard item, written with it in the
+same transaction on condition that it is new, at `pk =
+"{tenant}#_event#{aggregate_type}#{aggregate_id}#{event_id}"`, `sk = 0`, holding the event's
+version (`event_version`). Aggregate types start with a letter, so the `_event` part keeps
+guards out of every stream's key space, while the tenant prefix keeps them under the tenant's
+IAM `dynamodb:LeadingKeys` condition. A transaction therefore holds two items per event plus
+the stream head: at most `MAX_EVENTS_PER_APPEND` events.
 """
 
 from __future__ import annotations
@@ -16,9 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from stepsaga.domain import ConcurrencyError, RecordedEvent, StoredEvent, StreamId, TenantId
+from stepsaga.domain import (
+    ConcurrencyError,
+    RecordedEvent,
+    RetryableError,
+    StoredEvent,
+    StreamId,
+    TenantId,
+)
 from stepsaga.infra.aws._transient import error_code, transient_as_retryable
-from stepsaga.tasks import check_append, encode_payload
+from stepsaga.tasks import check_append, encode_payload, raise_partially_stored
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -33,6 +48,13 @@ __all__ = ("HEAD_SORT_KEY", "DynamoDBEventStore")
 
 HEAD_SORT_KEY = 0
 """The sort key of a stream's head item; events start at 1."""
+
+_GUARD_TYPE = "_event"
+_CANCELLED = "TransactionCanceledException"
+_CONDITION_FAILED = "ConditionalCheckFailed"
+_TRANSACTION_CONFLICT = "TransactionConflict"
+# BatchGetItem takes at most 100 keys per call.
+_BATCH_GET_KEYS = 100
 
 
 def _s(value: str) -> AttributeValueTypeDef:
@@ -83,16 +105,47 @@ class DynamoDBEventStore:
             "causation_id": _s(event.causation_id),
         }
 
+    @staticmethod
+    def guard_key(stream: StreamId, event_id: str) -> dict[str, AttributeValueTypeDef]:
+        """The key of the item that holds `event_id`'s place in `stream`."""
+        parts = (stream.tenant, _GUARD_TYPE, stream.aggregate_type, stream.aggregate_id, event_id)
+        return {"pk": _s("#".join(parts)), "sk": _n(HEAD_SORT_KEY)}
+
+    def guard_item(
+        self, stream: StreamId, version: int, event: StoredEvent
+    ) -> dict[str, AttributeValueTypeDef]:
+        """The guard item that makes `event`'s id unique in `stream`, at `version`."""
+        return {
+            **self.guard_key(stream, event.event_id),
+            "event_version": _n(version),
+            "tenant": _s(str(stream.tenant)),
+        }
+
     def append_request(
         self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
     ) -> list[TransactWriteItemTypeDef]:
-        """The `TransactItems` of one append: the events, then the guarded stream head."""
+        """The `TransactItems` of one append: the events, their id guards, the stream head.
+
+        Every condition returns the item it found when it fails, so that a cancelled append
+        learns the stored versions and the head's version without reading again.
+        """
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self._table,
                     "Item": self.event_item(stream, expected_version + offset, event),
                     "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for offset, event in enumerate(events, start=1)
+        ]
+        items += [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self.guard_item(stream, expected_version + offset, event),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
             for offset, event in enumerate(events, start=1)
@@ -118,6 +171,7 @@ class DynamoDBEventStore:
                     "ConditionExpression": guard,
                     "ExpressionAttributeNames": {"#version": "version"},
                     "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
         )
@@ -130,32 +184,102 @@ class DynamoDBEventStore:
         check_append(stream, events, expected_version)
         if not events:
             return []
-        cancelled = False
+        reasons: list[dict[str, Any]] | None = None
         with transient_as_retryable("TransactWriteItems", stream.key):
             try:
                 self._client.transact_write_items(
                     TransactItems=self.append_request(stream, events, expected_version)
                 )
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
+                if error_code(error) != _CANCELLED:
                     raise
-                cancelled = True
-        if cancelled:
-            return self._resolve_conflict(stream, events, expected_version)
+                found: Any = error.response.get("CancellationReasons", [])
+                reasons = [dict(reason) for reason in found]
+        if reasons is not None:
+            return self._resolve_cancelled(stream, events, expected_version, reasons)
         return [
             RecordedEvent(stream=stream, version=expected_version + offset, event=event)
             for offset, event in enumerate(events, start=1)
         ]
 
-    def _resolve_conflict(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
+    def _resolve_cancelled(
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        reasons: list[dict[str, Any]],
     ) -> list[RecordedEvent]:
-        # The transaction was cancelled, so nothing of ours was written by *this* call; but an
-        # earlier attempt of the same task may have written these very events.
-        stored = self.read(stream, from_version=expected_version + 1, limit=len(events))
-        if [r.event.event_id for r in stored] == [e.event_id for e in events]:
-            return stored
-        raise ConcurrencyError(stream.key, expected_version, self.version(stream))
+        """Why an append's transaction was cancelled, and what that means for the caller.
+
+        Nothing of this call was written. Stored ids mean a retry (success, if all are
+        stored), a moved head a conflict, a conflicting transaction a retryable error.
+        """
+        count = len(events)
+        codes = [str(reason.get("Code", "None")) for reason in reasons]
+        if _TRANSACTION_CONFLICT in codes:
+            raise RetryableError("TransactWriteItems TransactionConflict", retry_hint=stream.key)
+        if len(reasons) == 2 * count + 1:
+            versions = {
+                index: int(reasons[count + index]["Item"]["event_version"]["N"])
+                for index in range(count)
+                if codes[count + index] == _CONDITION_FAILED and "Item" in reasons[count + index]
+            }
+            head = reasons[2 * count]
+            head_moved = codes[2 * count] == _CONDITION_FAILED
+            actual = int(head["Item"]["version"]["N"]) if "Item" in head else None
+        else:  # no reasons to read (an older endpoint): ask the table instead
+            versions = self._stored_versions(stream, events)
+            actual = self.version(stream)
+            head_moved = actual != expected_version
+        if len(versions) == count:
+            return self._recorded_at(stream, [versions[index] for index in range(count)])
+        if head_moved:
+            found = self.version(stream) if actual is None else actual
+            raise ConcurrencyError(stream.key, expected_version, found)
+        for index, version in sorted(versions.items()):
+            raise_partially_stored(stream, events, index, version)
+        # Every condition held, yet the transaction was cancelled: nothing to decide on.
+        raise RetryableError(
+            f"TransactWriteItems cancelled ({', '.join(codes) or 'no reasons'})",
+            retry_hint=stream.key,
+        )
+
+    def _stored_versions(self, stream: StreamId, events: Sequence[StoredEvent]) -> dict[int, int]:
+        """For each event whose id is already in `stream`, its index to its stored version."""
+        keys = [self.guard_key(stream, event.event_id) for event in events]
+        found = {item["pk"]["S"]: int(item["event_version"]["N"]) for item in self._get(keys)}
+        return {
+            index: found[key["pk"]["S"]]
+            for index, key in enumerate(keys)
+            if key["pk"]["S"] in found
+        }
+
+    def _recorded_at(self, stream: StreamId, versions: list[int]) -> list[RecordedEvent]:
+        """The events of `stream` at `versions`, in that order (consistent reads)."""
+        keys = [{"pk": _s(stream.key), "sk": _n(version)} for version in dict.fromkeys(versions)]
+        by_version = {
+            recorded.version: recorded
+            for recorded in (self._recorded(stream, item) for item in self._get(keys))
+        }
+        missing = [version for version in versions if version not in by_version]
+        if missing:
+            # A guard names a version whose event is not there: the table was changed by hand.
+            raise RuntimeError(f"{stream.key}: guards name versions {missing} that hold no event")
+        return [by_version[version] for version in versions]
+
+    def _get(self, keys: list[dict[str, AttributeValueTypeDef]]) -> list[dict[str, Any]]:
+        """BatchGetItem of `keys` (consistent), following UnprocessedKeys."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            pending: Any = {
+                self._table: {"Keys": keys[start : start + _BATCH_GET_KEYS], "ConsistentRead": True}
+            }
+            while pending:
+                with transient_as_retryable("BatchGetItem", self._table):
+                    page = self._client.batch_get_item(RequestItems=pending)
+                items += page.get("Responses", {}).get(self._table, [])
+                pending = page.get("UnprocessedKeys") or None
+        return items
 
     # -- reading --------------------------------------------------------------------------
 

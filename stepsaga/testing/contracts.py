@@ -192,6 +192,52 @@ class EventStoreContract(abc.ABC):
         assert (raised.value.expected, raised.value.actual) == (0, 2)
         assert _ids(store) == ["a", "b"]
 
+    def test_an_event_id_is_stored_once_per_stream_whatever_the_expected_version(
+        self, store: EventStore
+    ) -> None:
+        # GIVEN a step appended `a` and crashed; another writer appended `b`
+        store.append(_ORDER, [_event("a")], expected_version=0)
+        store.append(_ORDER, [_event("b")], expected_version=1)
+
+        # WHEN the retried step appends `a` again at the version it re-reads
+        again = store.append(_ORDER, [_event("a")], expected_version=store.version(_ORDER))
+
+        # THEN the stored event comes back and `a` is in the stream once
+        assert [(r.version, r.event.event_id) for r in again] == [(1, "a")]
+        assert _ids(store) == ["a", "b"]
+        assert store.version(_ORDER) == 2
+
+    @pytest.mark.parametrize("expected", [0, 1, 2, 3, 7])
+    def test_a_re_appended_batch_returns_its_stored_versions_at_any_expected_version(
+        self, store: EventStore, expected: int
+    ) -> None:
+        first = store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
+        store.append(_ORDER, [_event("c")], expected_version=2)
+
+        again = store.append(_ORDER, [_event("a"), _event("b")], expected_version=expected)
+
+        assert again == first
+        assert _ids(store) == ["a", "b", "c"]
+
+    def test_a_batch_mixing_stored_and_new_ids_is_refused_at_the_head(
+        self, store: EventStore
+    ) -> None:
+        store.append(_ORDER, [_event("a")], expected_version=0)
+
+        with pytest.raises(ValueError, match=r"events\[0\]\.event_id 'a' is already stored"):
+            store.append(_ORDER, [_event("a"), _event("new")], expected_version=1)
+
+        assert _ids(store) == ["a"]
+
+    def test_an_event_id_is_unique_within_its_stream_only(self, store: EventStore) -> None:
+        other = StreamId.of("acme", "Order", "o-2")
+        store.append(_ORDER, [_event("a")], expected_version=0)
+
+        recorded = store.append(other, [_event("a")], expected_version=0)
+
+        assert [(r.stream, r.version) for r in recorded] == [(other, 1)]
+        assert _ids(store) == ["a"]
+
     def test_an_event_id_repeated_inside_one_batch_is_refused(self, store: EventStore) -> None:
         with pytest.raises(ValueError, match=r"events\[1\]\.event_id"):
             store.append(_ORDER, [_event("a"), _event("a")], expected_version=0)
@@ -277,7 +323,7 @@ class EventStoreContract(abc.ABC):
             st.tuples(
                 st.sampled_from(_STREAMS),
                 st.integers(min_value=1, max_value=3),
-                st.sampled_from([*_OFFSETS, "retry"]),
+                st.sampled_from([*_OFFSETS, "retry", "reread"]),
             ),
             max_size=10,
         )
@@ -292,22 +338,22 @@ class EventStoreContract(abc.ABC):
 
         for stream, size, mode in operations:
             stored = model[stream]
-            if mode == "retry" and stream in last:
+            if mode in ("retry", "reread") and stream in last:
+                # A retry with the expected version it had, or with one it read again.
                 expected, batch = last[stream]
+                expected = len(stored) if mode == "reread" else expected
             else:
                 batch = [_event(f"e{next(names)}", tenant=stream.tenant) for _ in range(size)]
                 expected = max(0, len(stored) + _OFFSETS.get(mode, 0))
             ids = [e.event_id for e in batch]
 
-            if expected == len(stored):
+            if all(i in stored for i in ids):
+                again = store.append(stream, batch, expected)
+                assert [r.version for r in again] == [stored.index(i) + 1 for i in ids]
+            elif expected == len(stored):
                 store.append(stream, batch, expected)
                 stored.extend(ids)
                 last[stream] = (expected, batch)
-            elif stored[expected : expected + len(ids)] == ids:
-                again = store.append(stream, batch, expected)
-                assert [r.version for r in again] == list(
-                    range(expected + 1, expected + len(ids) + 1)
-                )
             else:
                 with pytest.raises(ConcurrencyError) as raised:
                     store.append(stream, batch, expected)

@@ -46,7 +46,8 @@ def test_items_follow_the_documented_layout(dynamodb: Any) -> None:
     store.append(ORDER, [event("a"), event("b")], expected_version=0)
 
     items = dynamodb.scan(TableName=TABLE)["Items"]
-    by_sk = {int(item["sk"]["N"]): item for item in items}
+    stream_items = [item for item in items if item["pk"]["S"] == "acme#Order#o-1"]
+    by_sk = {int(item["sk"]["N"]): item for item in stream_items}
 
     assert sorted(by_sk) == [0, 1, 2]
     assert by_sk[0]["pk"] == {"S": "acme#Order#o-1"}
@@ -60,6 +61,11 @@ def test_items_follow_the_documented_layout(dynamodb: Any) -> None:
     assert first["tenant"] == {"S": "acme"}
     assert first["correlation_id"]["S"].startswith("arn:aws:states:")
     assert first["causation_id"] == {"S": "cmd-1"}
+    # ... and each event id's guard, in the tenant's key space but outside every stream's
+    guards = {item["pk"]["S"]: item for item in items if item not in stream_items}
+    assert sorted(guards) == ["acme#_event#Order#o-1#a", "acme#_event#Order#o-1#b"]
+    assert guards["acme#_event#Order#o-1#b"]["event_version"] == {"N": "2"}
+    assert {item["sk"]["N"] for item in guards.values()} == {"0"}
 
 
 def test_the_size_check_measures_the_item_actually_written(dynamodb: Any) -> None:

@@ -246,6 +246,25 @@ def test_a_retried_step_appends_once(runtime: TaskRuntime, store: InMemoryEventS
     assert recorded.event.payload == {"amount": 5}
 
 
+def test_a_retried_step_that_re_reads_its_expected_version_appends_once(
+    runtime: TaskRuntime, store: InMemoryEventStore
+) -> None:
+    # GIVEN a step that appends at the version it reads, and crashed after its append landed
+    def note(command: Deposit, ctx: StepContext) -> int:
+        stream = account(ctx)
+        ctx.append(stream, [Deposited(amount=command.amount)], expected_version=ctx.version(stream))
+        return ctx.version(stream)
+
+    run(runtime, note, envelope(DEPOSIT, state="Note"))
+
+    # WHEN Step Functions retries it: it reads version 1 and appends "again" at 1
+    assert run(runtime, note, envelope(DEPOSIT, state="Note", retry_count=1)) == 1
+
+    # THEN its event is stored once
+    history = store.read(StreamId.of("acme", "Account", "acc-1"))
+    assert [r.version for r in history] == [1]
+
+
 def test_a_retried_read_modify_write_step_does_not_decide_twice(
     runtime: TaskRuntime, store: InMemoryEventStore
 ) -> None:
