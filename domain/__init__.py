@@ -1,6 +1,7 @@
 """The pure domain model of a stepsaga service: commands, events, tenants, stream ids, errors."""
 
 from stepsaga.domain._errors import (
+    BatchTooLargeError,
     BusinessFailure,
     ConcurrencyError,
     DomainError,
@@ -30,6 +31,7 @@ __all__ = (
     "MAX_AGGREGATE_TYPE_LENGTH",
     "MAX_TENANT_LENGTH",
     "WIRE_MODEL_CONFIG",
+    "BatchTooLargeError",
     "BusinessFailure",
     "Command",
     "ConcurrencyError",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = (
+    "BatchTooLargeError",
     "BusinessFailure",
     "ConcurrencyError",
     "DomainError",
@@ -94,6 +95,21 @@ class PayloadTooLargeError(DomainError):
 
 class EventTooLargeError(PayloadTooLargeError):
     """An event would not fit in one DynamoDB item (400 KB)."""
+
+
+class BatchTooLargeError(PayloadTooLargeError):
+    """An append would not fit one DynamoDB transaction (4 MB of items in all).
+
+    The size counts every item the append writes: its events, their id guards, the stream
+    head and the command fence. Split the events over several appends.
+    """
+
+    def __init__(self, field: str, size: int, limit: int) -> None:
+        super().__init__(field, size, limit)
+        self.args = (
+            f"{field}: the append writes {size} bytes of items (events, their id guards, the "
+            f"stream head), over the {limit}-byte limit of one transaction; split the events",
+        )
 
 
 class BusinessFailure(DomainError):

@@ -41,9 +41,12 @@ from stepsaga.tasks._email import EmailTemplate, TemplateError
 from stepsaga.tasks._limits import (
     MAX_EVENTS_PER_APPEND,
     MAX_ITEM_BYTES,
+    MAX_TRANSACTION_BYTES,
+    append_items,
     check_append,
     encode_payload,
     event_item_size,
+    guard_item_size,
     raise_partially_stored,
 )
 from stepsaga.tasks._memory import InMemoryEventStore, InMemoryNotifier
@@ -61,6 +64,7 @@ from stepsaga.tasks._runtime import (
 __all__ = (
     "MAX_EVENTS_PER_APPEND",
     "MAX_ITEM_BYTES",
+    "MAX_TRANSACTION_BYTES",
     "Decider",
     "EmailMessage",
     "EmailTemplate",
@@ -76,10 +80,12 @@ __all__ = (
     "TaskFailed",
     "TaskRuntime",
     "TemplateError",
+    "append_items",
     "check_append",
     "encode_payload",
     "event_id_for",
     "event_item_size",
+    "guard_item_size",
     "on_lambda",
     "raise_partially_stored",
     "task_error",

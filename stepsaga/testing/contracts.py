@@ -28,13 +28,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stepsaga.domain import (
+    BatchTooLargeError,
     ConcurrencyError,
     EventTooLargeError,
     StoredEvent,
     StreamId,
     TenantMismatchError,
 )
-from stepsaga.tasks import MAX_ITEM_BYTES, EventStore
+from stepsaga.tasks import (
+    MAX_EVENTS_PER_APPEND,
+    MAX_ITEM_BYTES,
+    MAX_TRANSACTION_BYTES,
+    EventStore,
+)
 
 __all__ = ("EventStoreContract",)
 
@@ -305,6 +311,43 @@ class EventStoreContract(abc.ABC):
         store.append(_ORDER, [big], expected_version=0)
 
         assert store.read(_ORDER)[0].event == big
+
+    def test_an_append_over_the_transaction_size_limit_is_refused_before_writing(
+        self, store: EventStore
+    ) -> None:
+        # Each event fits its item, but one transaction holds at most 4 MB of items.
+        count = MAX_TRANSACTION_BYTES // (MAX_ITEM_BYTES // 2) + 1
+        events = [_event(f"e{n}", blob="x" * (MAX_ITEM_BYTES // 2)) for n in range(count)]
+        assert count <= MAX_EVENTS_PER_APPEND
+
+        with pytest.raises(BatchTooLargeError) as raised:
+            store.append(_ORDER, events, expected_version=0)
+
+        assert raised.value.field == "events"
+        assert raised.value.size > raised.value.limit == MAX_TRANSACTION_BYTES
+        assert store.read(_ORDER) == []
+
+    def test_an_append_of_more_events_than_one_transaction_holds_is_refused(
+        self, store: EventStore
+    ) -> None:
+        # Each event takes two of a transaction's 100 items (itself and its id guard), and
+        # the stream head and the command fence one each.
+        too_many = [_event(f"e{n}") for n in range(MAX_EVENTS_PER_APPEND + 1)]
+
+        with pytest.raises(ValueError, match=rf"at most {MAX_EVENTS_PER_APPEND}"):
+            store.append(_ORDER, too_many, expected_version=0)
+
+        assert store.read(_ORDER) == []
+        assert len(store.append(_ORDER, too_many[:-1], expected_version=0)) == 49
+
+    def test_a_payload_that_is_not_valid_unicode_is_refused_naming_the_event(
+        self, store: EventStore
+    ) -> None:
+        with pytest.raises(ValueError, match=r"events\[1\]\.payload") as raised:
+            store.append(_ORDER, [_event("a"), _event("b", text="\ud800")], expected_version=0)
+
+        assert "surrogate" in str(raised.value)
+        assert store.read(_ORDER) == []
 
     def test_an_empty_append_writes_nothing(self, store: EventStore) -> None:
         assert store.append(_ORDER, [], expected_version=0) == []

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table
-from stepsaga.tasks import EventStore, event_item_size
+from stepsaga.tasks import EventStore, event_item_size, guard_item_size
 from stepsaga.testing.contracts import EventStoreContract
 from tests.aws.conftest import REGION, TABLE
 
@@ -75,6 +75,8 @@ def test_the_size_check_measures_the_item_actually_written(dynamodb: Any) -> Non
     item = store.event_item(ORDER, 1, big)
 
     assert event_item_size(ORDER, big) == _item_size(item)
+    guard = store.guard_item(ORDER, 1, big)
+    assert guard_item_size(ORDER, big) == _item_size(guard)
 
 
 def test_a_stream_head_left_by_another_writer_is_a_conflict(dynamodb: Any) -> None:
