@@ -50,7 +50,13 @@ from stepsaga.tasks._limits import (
     raise_partially_stored,
 )
 from stepsaga.tasks._memory import InMemoryEventStore, InMemoryNotifier
-from stepsaga.tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
+from stepsaga.tasks._ports import (
+    EmailMessage,
+    EventStore,
+    IdempotencyConflictError,
+    Notifier,
+    SentEmail,
+)
 from stepsaga.tasks._runtime import (
     InvalidStepInput,
     LambdaHandler,
@@ -69,6 +75,7 @@ __all__ = (
     "EmailMessage",
     "EmailTemplate",
     "EventStore",
+    "IdempotencyConflictError",
     "InMemoryEventStore",
     "InMemoryNotifier",
     "InvalidStepInput",

@@ -6,9 +6,16 @@ import hashlib
 import threading
 from collections.abc import Sequence
 
-from stepsaga.domain import ConcurrencyError, RecordedEvent, StoredEvent, StreamId, TenantId
+from stepsaga.domain import (
+    ConcurrencyError,
+    RecordedEvent,
+    RetryableError,
+    StoredEvent,
+    StreamId,
+    TenantId,
+)
 from stepsaga.tasks._limits import check_append, raise_partially_stored
-from stepsaga.tasks._ports import EmailMessage, SentEmail
+from stepsaga.tasks._ports import EmailMessage, IdempotencyConflictError, SentEmail
 
 __all__ = ("InMemoryEventStore", "InMemoryNotifier")
 
@@ -77,23 +84,42 @@ class InMemoryEventStore:
 class InMemoryNotifier:
     """A `Notifier` that records messages instead of sending them, once per idempotency key.
 
+    It keeps the promises of the SES notifier: a key reused for another message is refused
+    with `IdempotencyConflictError`, and `fail_next` makes sends fail the way an unreachable
+    provider does (retryable, nothing sent), to test what a step does then.
+
     Attributes:
         sent: Every message actually sent, with its tenant and key, in order.
     """
 
     def __init__(self) -> None:
         self.sent: list[tuple[TenantId, EmailMessage, SentEmail]] = []
-        self._by_key: dict[tuple[str, str], SentEmail] = {}
+        self._by_key: dict[tuple[str, str], tuple[str, SentEmail]] = {}
+        self._failures = 0
         self._lock = threading.Lock()
+
+    def fail_next(self, times: int = 1) -> None:
+        """Make the next `times` sends of new mail raise `RetryableError`, sending nothing."""
+        with self._lock:
+            self._failures = times
 
     def send(self, tenant: TenantId, message: EmailMessage, *, idempotency_key: str) -> SentEmail:
         """See `Notifier.send`."""
+        fingerprint = message.model_dump_json()
         with self._lock:
             previous = self._by_key.get((tenant, idempotency_key))
             if previous is not None:
-                return previous.model_copy(update={"replayed": True})
+                sent_fingerprint, receipt = previous
+                if sent_fingerprint != fingerprint:
+                    raise IdempotencyConflictError(idempotency_key, receipt.message_id)
+                return receipt.model_copy(update={"replayed": True})
+            if self._failures:
+                self._failures -= 1
+                raise RetryableError(
+                    "the mail provider cannot be reached", retry_hint=idempotency_key
+                )
             digest = hashlib.sha256(f"{tenant}\x00{idempotency_key}".encode()).hexdigest()
             receipt = SentEmail(message_id=f"local-{digest[:32]}", idempotency_key=idempotency_key)
-            self._by_key[(tenant, idempotency_key)] = receipt
+            self._by_key[(tenant, idempotency_key)] = (fingerprint, receipt)
             self.sent.append((tenant, message, receipt))
             return receipt

@@ -7,9 +7,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stepsaga.domain import RecordedEvent, StoredEvent, StreamId, TenantId
+from stepsaga.domain import DomainError, RecordedEvent, StoredEvent, StreamId, TenantId
 
-__all__ = ("EmailMessage", "EventStore", "Notifier", "SentEmail")
+__all__ = ("EmailMessage", "EventStore", "IdempotencyConflictError", "Notifier", "SentEmail")
 
 
 class EventStore(Protocol):
@@ -108,14 +108,38 @@ class SentEmail(BaseModel):
     replayed: bool = False
 
 
+class IdempotencyConflictError(DomainError, ValueError):
+    """An idempotency key was reused for a different message.
+
+    Attributes:
+        idempotency_key: The reused key.
+        message_id: The id of the message already sent under it.
+    """
+
+    def __init__(self, idempotency_key: str, message_id: str) -> None:
+        self.idempotency_key = idempotency_key
+        self.message_id = message_id
+        super().__init__(
+            f"idempotency_key {idempotency_key!r} already sent a different message ({message_id})"
+        )
+
+
 class Notifier(Protocol):
-    """Sends email at most once per idempotency key."""
+    """Sends email at most once per idempotency key.
+
+    Every implementation keeps the promises of `stepsaga.testing.contracts.NotifierContract`:
+    a key sends once (a repeat returns the first receipt, `replayed`), a key reused for another
+    message is refused, keys are scoped to their tenant, and a send that failed before the
+    provider sent anything releases its claim, so that a retry sends at once.
+    """
 
     def send(self, tenant: TenantId, message: EmailMessage, *, idempotency_key: str) -> SentEmail:
         """Send `message` unless it was already sent under `idempotency_key` for `tenant`.
 
         Raises:
             RetryableError: Another attempt holds the claim and has not finished yet, or the
-                provider failed transiently (the claim is released so a retry can send).
+                provider failed transiently (when nothing was sent, the claim is released so
+                that a retry can send at once).
+            IdempotencyConflictError: The key already sent a different message.
         """
         ...

@@ -12,6 +12,12 @@ the factory, and pytest runs every promise against it::
 The class name must start with `Test` for pytest to collect it. The in-memory adapters and the
 DynamoDB store and SES notifier (on moto) are tested this way in stepsaga's own suite.
 
+- `EventStoreContract`: versions, optimistic concurrency, event ids unique per stream
+  (idempotent re-append), all-or-nothing batches within one transaction's limits, pagination,
+  tenant isolation, item sizes;
+- `NotifierContract`: one mail per idempotency key, a key reused for another message refused,
+  keys scoped per tenant, and a send that failed before sending releases its claim.
+
 This module imports pytest and hypothesis: it is for test suites only, and nothing in the
 runtime imports it.
 """
@@ -31,18 +37,23 @@ from stepsaga.domain import (
     BatchTooLargeError,
     ConcurrencyError,
     EventTooLargeError,
+    RetryableError,
     StoredEvent,
     StreamId,
+    TenantId,
     TenantMismatchError,
 )
 from stepsaga.tasks import (
     MAX_EVENTS_PER_APPEND,
     MAX_ITEM_BYTES,
     MAX_TRANSACTION_BYTES,
+    EmailMessage,
     EventStore,
+    IdempotencyConflictError,
+    Notifier,
 )
 
-__all__ = ("EventStoreContract",)
+__all__ = ("EventStoreContract", "NotifierContract")
 
 _ORDER = StreamId.of("acme", "Order", "o-1")
 _STREAMS = (
@@ -407,3 +418,96 @@ class EventStoreContract(abc.ABC):
             assert [r.event.event_id for r in recorded] == ids
             assert [r.version for r in recorded] == list(range(1, len(ids) + 1))
             assert store.version(stream) == len(ids)
+
+
+def _mail(name: str = "Ann") -> EmailMessage:
+    return EmailMessage(
+        to=("ann@example.com",),
+        subject="Order o-1 confirmed",
+        text=f"Hello {name}, order o-1 is confirmed.",
+        html=f"<p>Hello {name}, order <b>o-1</b> is confirmed.</p>",
+        tags={"mail": "confirmation"},
+    )
+
+
+class NotifierContract(abc.ABC):
+    """Promises every `Notifier` keeps (see `stepsaga.tasks.Notifier`).
+
+    Subclass it with `make_notifier()` (a fresh notifier), `delivered()` (how many mails its
+    provider has accepted so far) and `fail_next_send()` (make the provider's next send fail
+    transiently, before it sends anything: a connection that could not be opened).
+    """
+
+    ACME: ClassVar[TenantId] = TenantId("acme")
+
+    @abc.abstractmethod
+    def make_notifier(self) -> Notifier:
+        """A fresh notifier, with no key claimed."""
+
+    @abc.abstractmethod
+    def delivered(self, notifier: Notifier) -> int:
+        """How many mails `notifier`'s provider has accepted."""
+
+    @abc.abstractmethod
+    def fail_next_send(self, notifier: Notifier) -> None:
+        """Make the provider refuse the next send transiently, having sent nothing."""
+
+    @pytest.fixture
+    def notifier(self) -> Notifier:
+        """A fresh notifier for each promise."""
+        return self.make_notifier()
+
+    @staticmethod
+    def mail(name: str = "Ann") -> EmailMessage:
+        """A confirmation mail addressed to Ann; `name` changes its text."""
+        return _mail(name)
+
+    def test_a_mail_is_sent_once_per_idempotency_key(self, notifier: Notifier) -> None:
+        first = notifier.send(self.ACME, _mail(), idempotency_key="cmd-1/Notify/mail-0")
+
+        again = notifier.send(self.ACME, _mail(), idempotency_key="cmd-1/Notify/mail-0")
+
+        assert self.delivered(notifier) == 1
+        assert (first.replayed, again.replayed) == (False, True)
+        assert again.message_id == first.message_id
+        assert again.idempotency_key == "cmd-1/Notify/mail-0"
+
+    def test_another_key_sends_another_mail(self, notifier: Notifier) -> None:
+        first = notifier.send(self.ACME, _mail(), idempotency_key="k-1")
+        second = notifier.send(self.ACME, _mail(), idempotency_key="k-2")
+
+        assert self.delivered(notifier) == 2
+        assert first.message_id != second.message_id
+
+    def test_reusing_a_key_for_another_message_is_refused(self, notifier: Notifier) -> None:
+        sent = notifier.send(self.ACME, _mail("Ann"), idempotency_key="k")
+
+        with pytest.raises(IdempotencyConflictError) as raised:
+            notifier.send(self.ACME, _mail("Bob"), idempotency_key="k")
+
+        assert raised.value.idempotency_key == "k"
+        assert raised.value.message_id == sent.message_id
+        assert self.delivered(notifier) == 1
+
+    def test_keys_are_scoped_to_their_tenant(self, notifier: Notifier) -> None:
+        acme = notifier.send(self.ACME, _mail(), idempotency_key="k")
+        globex = notifier.send(TenantId("globex"), _mail(), idempotency_key="k")
+
+        assert self.delivered(notifier) == 2
+        assert not globex.replayed
+        assert acme.message_id != globex.message_id
+
+    def test_a_failed_send_releases_its_claim_so_a_retry_sends_at_once(
+        self, notifier: Notifier
+    ) -> None:
+        # GIVEN the provider cannot be reached: nothing is sent
+        self.fail_next_send(notifier)
+        with pytest.raises(RetryableError):
+            notifier.send(self.ACME, _mail(), idempotency_key="k")
+        assert self.delivered(notifier) == 0
+
+        # WHEN the step is retried straight away  THEN the mail goes out, once
+        sent = notifier.send(self.ACME, _mail(), idempotency_key="k")
+        assert not sent.replayed
+        assert self.delivered(notifier) == 1
+        assert notifier.send(self.ACME, _mail(), idempotency_key="k").replayed
