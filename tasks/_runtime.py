@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -28,7 +28,7 @@ from stepsaga.domain import (
 from stepsaga.tasks._context import StepContext
 from stepsaga.tasks._ports import EventStore, Notifier
 from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
-from stepsaga.workflows.saga import RETRYABLE_ERROR, StepEnvelope
+from stepsaga.workflows.saga import RETRYABLE_ERROR, Saga, StepEnvelope, check_handlers
 
 __all__ = (
     "InvalidStepInput",
@@ -125,18 +125,25 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _command_model(step: StepFunction) -> type[BaseModel]:
-    parameters = list(inspect.signature(step).parameters)
+def _annotated_model(step: StepFunction) -> type[BaseModel] | None:
+    """The command model the step's first parameter is annotated with, if any."""
     try:
+        parameters = list(inspect.signature(step).parameters)
         hints = typing.get_type_hints(step)
-    except NameError:  # an annotation naming a class the function's module cannot see
-        hints = {}
+    except (NameError, TypeError, ValueError):
+        # An annotation naming a class the function's module cannot see, or no signature.
+        return None
     model = hints.get(parameters[0]) if parameters else None
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        name = getattr(step, "__name__", repr(step))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _command_model(step: StepFunction, name: str) -> type[BaseModel]:
+    model = _annotated_model(step)
+    if model is None:
         raise TypeError(
-            f"step {name}: annotate its first parameter with the command model, "
-            "or pass command= to TaskRuntime.handler"
+            f"handler {name!r} ({getattr(step, '__qualname__', repr(step))}): annotate its first "
+            "parameter with the command model, or pass command= (or the sagas it serves, "
+            "sagas=) to TaskRuntime"
         )
     return model
 
@@ -185,9 +192,33 @@ class TaskRuntime:
         self.tracer = tracer or Tracer(service=service, disabled=local)
         self._clock = clock or (lambda: datetime.now(UTC))
 
-    def handlers(self, steps: Mapping[str, StepFunction]) -> dict[str, LambdaHandler]:
-        """Lambda handlers for a service's steps, keyed by handler name."""
-        return {name: self.handler(step, name=name) for name, step in steps.items()}
+    def handlers(
+        self, steps: Mapping[str, StepFunction], *, sagas: Iterable[Saga] = ()
+    ) -> dict[str, LambdaHandler]:
+        """Lambda handlers for a service's steps, keyed by handler name.
+
+        Args:
+            steps: Handler name to step function.
+            sagas: The sagas the handlers serve. When given, every handler they invoke must be
+                in `steps`, and a step function whose first parameter is not annotated takes
+                the command model of the saga that invokes it.
+
+        Raises:
+            MissingHandlerError: `sagas` invoke handlers `steps` lacks (all are named).
+            TypeError: A step function has no command model to read its command with.
+        """
+        sagas = tuple(sagas)
+        check_handlers(sagas, steps)
+        commands: dict[str, set[type[BaseModel]]] = {}
+        for saga in sagas:
+            for handler in saga.handlers():
+                commands.setdefault(handler, set()).add(saga.command)
+        built: dict[str, LambdaHandler] = {}
+        for name, step in steps.items():
+            models = commands.get(name, set())
+            fallback = next(iter(models)) if len(models) == 1 else None
+            built[name] = self.handler(step, name=name, command=_annotated_model(step) or fallback)
+        return built
 
     def handler(
         self,
@@ -206,8 +237,8 @@ class TaskRuntime:
         Returns:
             `(event, context) -> JSON`, raising `TaskFailed` subclasses named as documented.
         """
-        model = command or _command_model(step)
         handler_name: str = name or str(getattr(step, "__name__", "step"))
+        model = command or _command_model(step, handler_name)
 
         def lambda_handler(event: Any, context: Any) -> Any:
             return self._invoke(handler_name, step, model, event, context)

@@ -398,3 +398,19 @@ def test_an_event_over_the_item_limit_fails_the_step_before_writing(
     assert type(raised.value).__name__ == "EventTooLargeError"
     assert "events[1] (Blob)" in str(raised.value)
     assert store.streams() == []
+
+
+def test_handlers_for_a_saga_name_every_handler_it_lacks(runtime: TaskRuntime) -> None:
+    from stepsaga.examples.orders.handlers import HANDLERS
+    from stepsaga.examples.orders.sagas import SAGAS
+    from stepsaga.workflows.saga import MissingHandlerError
+
+    steps = {name: step for name, step in HANDLERS.items() if not name.startswith("Notify")}
+
+    with pytest.raises(MissingHandlerError) as raised:
+        runtime.handlers(steps, sagas=SAGAS)
+
+    assert [(p.step, p.role, p.handler) for p in raised.value.problems] == [
+        ("NotifyCustomer", "notification", "NotifyCustomer"),
+        ("NotifyOrderFailed", "failure notification", "NotifyOrderFailed"),
+    ]

@@ -77,10 +77,14 @@ from stepsaga.workflows.saga._dsl import (
     TRANSIENT_RETRY,
     UNTIL_SUCCESS,
     FunctionNames,
+    MissingHandler,
+    MissingHandlerError,
     Notification,
     RetryPolicy,
     Saga,
     Step,
+    check_handlers,
+    missing_handlers,
 )
 from stepsaga.workflows.saga._envelope import (
     COMPENSATION_FAILED,
@@ -117,6 +121,8 @@ __all__ = (
     "ExecutionContext",
     "ExecutionInput",
     "FunctionNames",
+    "MissingHandler",
+    "MissingHandlerError",
     "Notification",
     "RetryPolicy",
     "Saga",
@@ -127,8 +133,10 @@ __all__ = (
     "StepEnvelope",
     "StepError",
     "StepResult",
+    "check_handlers",
     "compensation_state",
     "compile_saga",
+    "missing_handlers",
 )
 
 # A task Lambda imports this package for the envelope contract alone; the compiler loads the ASL

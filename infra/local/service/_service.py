@@ -172,6 +172,10 @@ class LocalService:
         service: The service name (logs, and the prefix of the local function names).
         seed: Seeds each engine (retry jitter, request ids).
 
+    Raises:
+        MissingHandlerError: The sagas invoke handlers `steps` lacks (every one is named, with
+            its saga and step), found before anything runs.
+
     Attributes:
         event_store: The event store the steps write to.
         tenant: The tenant of commands executed without explicit metadata.
@@ -204,7 +208,9 @@ class LocalService:
             notifier=None if notifier is None else self._recorder,
             service=service,
         )
-        self.handlers: dict[str, LambdaHandler] = runtime.handlers(steps)
+        self.handlers: dict[str, LambdaHandler] = runtime.handlers(
+            steps, sagas=self._sagas.values()
+        )
         self.task_mock: TaskMock | None = None
         self._functions = FunctionNames.local(prefix=f"{service}-")
         self.definitions: dict[str, dict[str, Any]] = {
