@@ -16,7 +16,9 @@ the exception's class name, so the runtime raises exceptions whose class *is* th
 
 - the step returns a value (JSON or a pydantic model): no error, the value is the `Payload`;
 - it raises `BusinessFailure` (e.g. `PaymentDeclined`): the failure's `name`
-  (`PaymentDeclined`); not retried, the saga compensates;
+  (`PaymentDeclined`); not retried, the saga compensates; the error message is the JSON of the
+  failure's message and details, which compensations and the failure notification read back
+  as `ctx.error.message` and `ctx.error.details`;
 - it raises `RetryableError` or `ConcurrencyError`: `Saga.Retryable` (`RETRYABLE_ERROR`);
   retried under the step's policy (the AWS adapters in `stepsaga.infra.aws` report throttling,
   service-side and connection errors as `RetryableError`);

@@ -28,7 +28,13 @@ from stepsaga.domain import (
 from stepsaga.tasks._context import StepContext
 from stepsaga.tasks._ports import EventStore, Notifier
 from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
-from stepsaga.workflows.saga import RETRYABLE_ERROR, Saga, StepEnvelope, check_handlers
+from stepsaga.workflows.saga import (
+    RETRYABLE_ERROR,
+    Saga,
+    StepEnvelope,
+    check_handlers,
+    failure_message,
+)
 
 __all__ = (
     "InvalidStepInput",
@@ -345,7 +351,9 @@ class TaskRuntime:
             self.logger.info(
                 "business failure", extra={"error": failure.name, "details": failure.details}
             )
-            raise task_error(failure.name)(failure.message, details=failure.details) from failure
+            raise task_error(failure.name)(
+                failure_message(failure.message, failure.details), details=failure.details
+            ) from failure
         except (RetryableError, ConcurrencyError) as transient:
             self.logger.warning("retryable failure", extra={"cause": str(transient)})
             raise task_error(RETRYABLE_ERROR)(str(transient)) from transient

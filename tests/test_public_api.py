@@ -266,6 +266,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "check_handlers",
         "compensation_state",
         "compile_saga",
+        "failure_message",
         "missing_handlers",
     ),
     "stepsaga.infra.project": (

@@ -14,7 +14,6 @@ what a step reported, and are no-ops when there is nothing to undo.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -359,14 +358,7 @@ def _reason(ctx: StepContext) -> tuple[str, str]:
     """The failure's error name and a readable reason, from the caught error."""
     if ctx.error is None:
         return "Unknown", "unknown error"
-    reason = ctx.error.cause or ctx.error.error
-    try:
-        cause = json.loads(reason)
-    except ValueError:
-        cause = None
-    if isinstance(cause, dict) and isinstance(cause.get("errorMessage"), str):
-        reason = cause["errorMessage"]
-    return ctx.error.error, reason
+    return ctx.error.name, ctx.error.message or ctx.error.name
 
 
 def notify_order_failed(command: PlaceOrder, ctx: StepContext) -> MailResult:

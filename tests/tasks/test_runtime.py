@@ -147,7 +147,11 @@ def test_a_business_failure_is_raised_under_its_own_name(runtime: TaskRuntime) -
         run(runtime, step, envelope(DEPOSIT, state="Deposit"))
 
     assert type(raised.value).__name__ == "Overdrawn"
-    assert str(raised.value) == "balance too low"
+    # The Lambda error message carries the failure whole, for the compensations to read
+    assert json.loads(str(raised.value)) == {
+        "message": "balance too low",
+        "details": {"balance": 3},
+    }
     assert raised.value.details == {"balance": 3}
     assert isinstance(raised.value.__cause__, Overdrawn)
 

@@ -18,7 +18,8 @@ own Lambda function. The compiled definition names it in the `FunctionName` para
 
 **Step envelope.** Each task's `Payload` is a `StepEnvelope`: `command`, `meta`, `results` (the
 results of the steps completed so far, by step name, each `{"Payload": <what the step returned>}`),
-`error` (`{"Error", "Cause"}`, for compensations and the failure notification), `execution`
+`error` (`{"Error", "Cause"}`, for compensations and the failure notification; `StepError`
+reads a business failure's name, message and details back from it), `execution`
 (`id` = `$$.Execution.Id`, `name`, `startTime`) and `state` (`name` = `$$.State.Name`,
 `retryCount` = `$$.State.RetryCount`). State names: an action's state is its step name, a
 compensation's is `Compensate<Step>`, a notification's is its name.
@@ -62,7 +63,10 @@ is the pivot can never compensate, so its failure notification is left out.
   the step's `RetryPolicy` says;
 - a business failure by raising an error with its own name (e.g. `PaymentDeclined`): not retried
   (unless the policy lists it), caught before the pivot, and the failed step and the completed
-  steps are compensated, latest first; the execution then fails with that error name and cause;
+  steps are compensated, latest first; the execution then fails with that error name and cause.
+  Its Lambda `errorMessage` is the JSON `{"message": ..., "details": {...}}`
+  (`failure_message`), so that the compensations and the failure notification receive the
+  failure whole (`StepError.name`, `.message`, `.details`);
 - the transient Lambda errors (`TRANSIENT_LAMBDA_ERRORS`) are always retried.
 
 A compensation that still fails after its retries ends the execution with `COMPENSATION_FAILED`
@@ -98,6 +102,7 @@ from stepsaga.workflows.saga._envelope import (
     StepEnvelope,
     StepError,
     StepResult,
+    failure_message,
 )
 
 if TYPE_CHECKING:
@@ -136,6 +141,7 @@ __all__ = (
     "check_handlers",
     "compensation_state",
     "compile_saga",
+    "failure_message",
     "missing_handlers",
 )
 

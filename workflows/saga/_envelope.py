@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,8 +58,21 @@ class ExecutionInput(_Wire):
     meta: CommandMeta
 
 
+def failure_message(message: str, details: Mapping[str, Any]) -> str:
+    """The `errorMessage` a business failure travels as: `{"message": ..., "details": ...}`.
+
+    A Lambda error carries nothing but its type and message, so a business failure's message
+    and details travel together as this JSON, which `StepError` reads back.
+    """
+    return json.dumps({"message": message, "details": dict(details)}, ensure_ascii=False)
+
+
 class StepError(BaseModel):
     """An error caught by a `Catch` (`{"Error": ..., "Cause": ...}`, AWS's own capitalisation).
+
+    A business failure raised by a step arrives whole: its `name`, `message` and `details`,
+    as the step raised them. Any other error has its Lambda error message (or the cause text)
+    as `message` and no details.
 
     Attributes:
         error: The Step Functions error name, e.g. `PaymentDeclined` or `States.Timeout`.
@@ -68,6 +83,43 @@ class StepError(BaseModel):
 
     error: str = Field(alias="Error")
     cause: str | None = Field(default=None, alias="Cause")
+
+    @property
+    def name(self) -> str:
+        """The error's name: a business failure's name, or the Step Functions error."""
+        return self.error
+
+    def _failure(self) -> tuple[str, dict[str, Any]]:
+        text = self.cause or ""
+        try:
+            cause = json.loads(text)
+        except ValueError:
+            return text, {}
+        if not isinstance(cause, dict) or not isinstance(cause.get("errorMessage"), str):
+            return text, {}
+        message: str = cause["errorMessage"]
+        try:
+            failure = json.loads(message)
+        except ValueError:
+            return message, {}
+        if (
+            isinstance(failure, dict)
+            and set(failure) == {"message", "details"}
+            and isinstance(failure["message"], str)
+            and isinstance(failure["details"], dict)
+        ):
+            return failure["message"], failure["details"]
+        return message, {}
+
+    @property
+    def message(self) -> str:
+        """What went wrong: the failure's message, a Lambda error's message, or the cause."""
+        return self._failure()[0]
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """A business failure's details (empty for any other error)."""
+        return self._failure()[1]
 
 
 class StepResult(BaseModel):
