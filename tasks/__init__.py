@@ -32,10 +32,14 @@ Business and retryable outcomes raise a `TaskFailed` subclass whose `__cause__` 
 original error; invalid input raises `InvalidStepInput` itself, before the step runs, so
 nothing is written.
 
-**How the runtime keeps retries safe.** Events a step appends get ids derived from
-(execution, state, index), mails get idempotency keys the same way, and `StepContext.decide`
-re-reads before deciding; a compensation gets the caught error as `ctx.error` and decides from
-the event store (events carry the execution id as their `correlation_id`).
+**How the runtime keeps retries safe.** Events a step appends get ids derived from the command
+(`stepsaga.workflows.saga.command_key`: tenant, command type, idempotency key), the state, the
+stream and the event's index in it; mails get idempotency keys from (command, state, n). So a
+retry, and a second execution of the same command, writes and sends nothing twice: the event
+store keeps event ids unique per stream, the notifier sends once per key. `StepContext.decide`
+first looks its own events up by id, then re-reads before deciding; a compensation gets the
+caught error as `ctx.error` and finds what its action appended by id
+(`ctx.appended_by(step, stream)`).
 """
 
 from stepsaga.tasks._context import Decider, StepContext, event_id_for

@@ -75,6 +75,12 @@ class InMemoryEventStore:
         with self._lock:
             return len(self._streams.get(stream, []))
 
+    def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
+        """See `EventStore.find`."""
+        with self._lock:
+            by_id = self._by_id.get(stream, {})
+            return [by_id[event_id] for event_id in event_ids if event_id in by_id]
+
     def streams(self, tenant: str | None = None) -> list[StreamId]:
         """The streams that have events, optionally only one tenant's, in creation order."""
         with self._lock:

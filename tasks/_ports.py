@@ -71,6 +71,13 @@ class EventStore(Protocol):
         """Return the stream's current version (0 when it has no events)."""
         ...
 
+    def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
+        """The events of `stream` with these ids, in the order asked; ids not stored are left out.
+
+        A lookup by id, in time independent of the stream's length (DynamoDB: the id guards).
+        """
+        ...
+
 
 class EmailMessage(BaseModel):
     """A rendered email.

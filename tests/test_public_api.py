@@ -239,6 +239,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "to_mermaid",
     ),
     "stepsaga.workflows.saga": (
+        "COMPENSATE_PREFIX",
         "COMPENSATION_FAILED",
         "COMPENSATION_RETRY",
         "DEFAULT_RETRY",
@@ -264,8 +265,10 @@ PINNED: dict[str, tuple[str, ...]] = {
         "StepError",
         "StepResult",
         "check_handlers",
+        "command_key",
         "compensation_state",
         "compile_saga",
+        "execution_name_for",
         "failure_message",
         "missing_handlers",
     ),

@@ -319,6 +319,18 @@ class DynamoDBEventStore:
             ).get("Item")
         return int(head["version"]["N"]) if head else 0
 
+    def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
+        """See `stepsaga.tasks.EventStore.find`: the id guards, then the events they place.
+
+        Two consistent `BatchGetItem` calls (one when none of the ids is stored).
+        """
+        if not event_ids:
+            return []
+        keys = [self.guard_key(stream, event_id) for event_id in event_ids]
+        versions = {item["pk"]["S"]: int(item["event_version"]["N"]) for item in self._get(keys)}
+        placed = [versions[key["pk"]["S"]] for key in keys if key["pk"]["S"] in versions]
+        return self._recorded_at(stream, placed) if placed else []
+
     def streams(self, tenant: str) -> list[StreamId]:
         """Every stream of one tenant, sorted by key (a Scan: for demos and operators).
 

@@ -255,6 +255,27 @@ class EventStoreContract(abc.ABC):
         assert [(r.stream, r.version) for r in recorded] == [(other, 1)]
         assert _ids(store) == ["a"]
 
+    # -- lookups by event id -------------------------------------------------------------
+
+    def test_find_returns_the_stored_events_with_the_ids_asked_in_that_order(
+        self, store: EventStore
+    ) -> None:
+        store.append(_ORDER, [_event("a"), _event("b")], expected_version=0)
+        store.append(_ORDER, [_event("c")], expected_version=2)
+
+        found = store.find(_ORDER, ["c", "missing", "a"])
+
+        assert [(r.version, r.event.event_id) for r in found] == [(3, "c"), (1, "a")]
+        assert found[1] == store.read(_ORDER)[0]
+        assert store.find(_ORDER, []) == []
+        assert store.find(_ORDER, ["missing"]) == []
+
+    def test_find_looks_in_the_one_stream_and_tenant_asked(self, store: EventStore) -> None:
+        store.append(_ORDER, [_event("a")], expected_version=0)
+
+        assert store.find(StreamId.of("acme", "Order", "o-2"), ["a"]) == []
+        assert store.find(StreamId.of("globex", "Order", "o-1"), ["a"]) == []
+
     def test_an_event_id_repeated_inside_one_batch_is_refused(self, store: EventStore) -> None:
         with pytest.raises(ValueError, match=r"events\[1\]\.event_id"):
             store.append(_ORDER, [_event("a"), _event("a")], expected_version=0)

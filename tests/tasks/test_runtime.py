@@ -215,22 +215,25 @@ def test_pydantic_results_are_returned_as_camel_case_json(runtime: TaskRuntime) 
 # -- idempotent appends ---------------------------------------------------------------------
 
 
-def test_event_ids_are_deterministic_per_execution_state_and_index() -> None:
-    first = event_id_for(EXECUTION, "Deposit", 0)
+def test_event_ids_are_deterministic_per_command_state_stream_and_index() -> None:
+    stream = StreamId.of("acme", "Account", "acc-1")
+    first = event_id_for("cmd-key", "Deposit", stream, 0)
 
-    assert first == event_id_for(EXECUTION, "Deposit", 0)
+    assert first == event_id_for("cmd-key", "Deposit", stream, 0)
     assert uuid.UUID(first)
-    assert (
-        len(
-            {
-                first,
-                event_id_for(EXECUTION, "Deposit", 1),
-                event_id_for(EXECUTION, "CompensateDeposit", 0),
-                event_id_for(EXECUTION + "x", "Deposit", 0),
-            }
-        )
-        == 4
-    )
+    others = {
+        event_id_for("cmd-key", "Deposit", stream, 1),
+        event_id_for("cmd-key", "CompensateDeposit", stream, 0),
+        event_id_for("cmd-key", "Deposit", StreamId.of("acme", "Account", "acc-2"), 0),
+        event_id_for("other-key", "Deposit", stream, 0),
+    }
+    assert len({first, *others}) == 5
+
+
+def _command_key(event: dict[str, Any]) -> str:
+    from stepsaga.workflows.saga import CommandMeta, command_key
+
+    return command_key(CommandMeta.model_validate(event["meta"]))
 
 
 def test_a_retried_step_appends_once(runtime: TaskRuntime, store: InMemoryEventStore) -> None:
@@ -242,8 +245,10 @@ def test_a_retried_step_appends_once(runtime: TaskRuntime, store: InMemoryEventS
 
     # THEN the retry succeeds and the stream holds one event, correlated to the execution
     assert result == {"version": 1}
-    (recorded,) = store.read(StreamId.of("acme", "Account", "acc-1"))
-    assert recorded.event.event_id == event_id_for(EXECUTION, "Deposit", 0)
+    stream = StreamId.of("acme", "Account", "acc-1")
+    (recorded,) = store.read(stream)
+    key = _command_key(envelope(DEPOSIT, state="Deposit"))
+    assert recorded.event.event_id == event_id_for(key, "Deposit", stream, 0)
     assert recorded.event.correlation_id == EXECUTION
     assert recorded.event.causation_id == "cmd-1"
     assert recorded.event.type == "Deposited"
@@ -278,7 +283,7 @@ def test_a_retried_read_modify_write_step_does_not_decide_twice(
 
     stream = StreamId.of("acme", "Account", "acc-1")
     assert run(runtime, top_up, envelope(DEPOSIT, state="TopUp")) == 1
-    # another execution writes in between
+    # another command writes in between
     run(runtime, top_up, envelope(DEPOSIT, state="TopUp", execution=EXECUTION + "-2"))
 
     assert run(runtime, top_up, envelope(DEPOSIT, state="TopUp", retry_count=1)) == 2

@@ -5,6 +5,18 @@ The contract between a compiled saga and its task Lambdas (the `tasks` runtime f
 **Execution input.** `ExecutionInput`: `{"command": {...}, "meta": {"tenant", "commandId",
 "commandType", "requestedBy", "idempotencyKey"}}`.
 
+**One command, one identity.** A command is identified by its idempotency key, within its tenant
+and command type: every submission of it is the same command. From the key derive:
+
+- the execution name, `execution_name_for(tenant, idempotency_key)` (`{tenant}-{hex digest}`, at
+  most 80 characters of `[A-Za-z0-9_-]`): a trigger starts the saga under it, so Step Functions
+  itself refuses a second execution of the command (`ExecutionAlreadyExists`; a running one with
+  the same input is the same execution);
+- the command key, `command_key(meta)` (SHA-256 of tenant, command type and key), from which
+  the runtime derives event ids (command, state, stream, index) and mail idempotency keys
+  (command, state, n): should a second execution of the command run anyway, it writes the same
+  events and sends the same mails, which the stores and notifiers take as retries.
+
 **One Lambda function per handler.** A step's action, its compensation and each notification
 name a *handler* (e.g. `ReserveStock`, `ReleaseStock`, `NotifyCustomer`); every handler is its
 own Lambda function. The compiled definition names it in the `FunctionName` parameter of an
@@ -91,6 +103,7 @@ from stepsaga.workflows.saga._dsl import (
     missing_handlers,
 )
 from stepsaga.workflows.saga._envelope import (
+    COMPENSATE_PREFIX,
     COMPENSATION_FAILED,
     RESULT_PAYLOAD_KEY,
     RETRYABLE_ERROR,
@@ -102,6 +115,8 @@ from stepsaga.workflows.saga._envelope import (
     StepEnvelope,
     StepError,
     StepResult,
+    command_key,
+    execution_name_for,
     failure_message,
 )
 
@@ -114,6 +129,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = (
+    "COMPENSATE_PREFIX",
     "COMPENSATION_FAILED",
     "COMPENSATION_RETRY",
     "DEFAULT_RETRY",
@@ -139,8 +155,10 @@ __all__ = (
     "StepError",
     "StepResult",
     "check_handlers",
+    "command_key",
     "compensation_state",
     "compile_saga",
+    "execution_name_for",
     "failure_message",
     "missing_handlers",
 )

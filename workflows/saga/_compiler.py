@@ -23,7 +23,11 @@ from stepsaga.workflows.saga._dsl import (
     Saga,
     Step,
 )
-from stepsaga.workflows.saga._envelope import COMPENSATION_FAILED, RESULT_PAYLOAD_KEY
+from stepsaga.workflows.saga._envelope import (
+    COMPENSATE_PREFIX,
+    COMPENSATION_FAILED,
+    RESULT_PAYLOAD_KEY,
+)
 
 #: The Pass state that creates `$.results` before the first task reads it.
 BEGIN_STATE = "Begin"
@@ -31,8 +35,6 @@ BEGIN_STATE = "Begin"
 FAILED_STATE = "Failed"
 #: The Fail state that ends a saga whose compensation failed.
 COMPENSATION_FAILED_STATE = "CompensationFailed"
-#: Prefix of a compensation's state name.
-COMPENSATE_PREFIX = "Compensate"
 
 ERROR_PATH = "$.error"
 COMPENSATION_ERROR_PATH = "$.compensationError"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -11,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 # Re-exported by `stepsaga.workflows.saga`: every saga task retries these, whatever its policy.
+from stepsaga.workflows.facts import MAX_NAME_LENGTH
 from stepsaga.workflows.facts import TRANSIENT_LAMBDA_ERRORS as TRANSIENT_LAMBDA_ERRORS
 
 #: Error name a task raises for a failure worth retrying; every action retries it by default.
@@ -19,6 +22,61 @@ RETRYABLE_ERROR = "Saga.Retryable"
 COMPENSATION_FAILED = "Saga.CompensationFailed"
 #: Key under which a step's result keeps the Lambda's returned JSON (`$.results.<Step>.Payload`).
 RESULT_PAYLOAD_KEY = "Payload"
+#: Prefix of a compensation's state name: the compensation of step `S` runs as `CompensateS`.
+COMPENSATE_PREFIX = "Compensate"
+
+
+# Execution names stepsaga derives use this alphabet only: a subset of what Step Functions allows
+# (no whitespace, brackets, wildcards, `"#%\\^|~`$&,;:/` or control characters) that any tool,
+# URL and log handles as is.
+_NAME_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+# At least this many hex digits of the digest follow the tenant: 64 bits, even for the longest
+# tenant code (63 characters, a '-', 16 digits: 80).
+_MIN_DIGEST_DIGITS = 16
+_MAX_DIGEST_DIGITS = 40
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def execution_name_for(tenant: str, idempotency_key: str) -> str:
+    """The execution name of a command: the same for every submission of it.
+
+    Starting a saga under this name makes Step Functions itself refuse a second execution of
+    one command (`ExecutionAlreadyExists`, or the running execution for the same input). The
+    name is `{tenant}-{digest}`: the tenant code, then hex digits of the SHA-256 of the tenant
+    and the key (as many as fit in 80 characters, at most 40), so it is at most 80 characters
+    of `[A-Za-z0-9_-]` whatever the key holds.
+
+    Args:
+        tenant: The command's tenant code (`meta.tenant`).
+        idempotency_key: The command's idempotency key (`meta.idempotencyKey`).
+
+    Raises:
+        ValueError: The tenant is not a name Step Functions accepts or is too long, or the key
+            is empty.
+    """
+    if not idempotency_key:
+        raise ValueError("idempotency_key must not be empty")
+    room = MAX_NAME_LENGTH - len(tenant) - 1
+    if not _NAME_ALPHABET.fullmatch(tenant) or room < _MIN_DIGEST_DIGITS:
+        raise ValueError(
+            f"tenant {tenant!r} cannot start an execution name: a tenant code is at most "
+            f"{MAX_NAME_LENGTH - 1 - _MIN_DIGEST_DIGITS} of [A-Za-z0-9_-]"
+        )
+    return f"{tenant}-{_digest(tenant, idempotency_key)[: min(room, _MAX_DIGEST_DIGITS)]}"
+
+
+def command_key(meta: CommandMeta) -> str:
+    """The key of one command: what every submission and execution of it shares.
+
+    The SHA-256 (hex) of its tenant, its command type and its idempotency key. Event ids,
+    mail idempotency keys and the command's fence derive from it, so a command executed twice
+    writes the same events and sends the same mails, which the stores and notifiers then
+    take as retries.
+    """
+    return _digest(meta.tenant, meta.command_type, meta.idempotency_key)
 
 
 class _Wire(BaseModel):

@@ -29,7 +29,14 @@ from stepsaga.tasks import (
     StepFunction,
     TaskRuntime,
 )
-from stepsaga.workflows.saga import CommandMeta, ExecutionInput, FunctionNames, Saga, compile_saga
+from stepsaga.workflows.saga import (
+    CommandMeta,
+    ExecutionInput,
+    FunctionNames,
+    Saga,
+    compile_saga,
+    execution_name_for,
+)
 
 __all__ = ("LocalService", "SentMail", "ServiceRun", "execution_path")
 
@@ -138,6 +145,9 @@ class _Recorder:
 
     def version(self, stream: StreamId) -> int:
         return self.store.version(stream)
+
+    def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
+        return self.store.find(stream, event_ids)
 
     # -- Notifier -------------------------------------------------------------------------
 
@@ -291,9 +301,10 @@ class LocalService:
             saga: The saga's name.
             command: The command (a model instance, or its JSON, validated against the saga's
                 command model before anything runs).
-            meta: The command's metadata (default: `self.meta(saga)`).
-            name: The execution name (default: a fresh UUID, so that runs never share event
-                ids).
+            meta: The command's metadata (default: `self.meta(saga)`, a new command).
+            name: The execution name (default: `execution_name_for(tenant, idempotency key)`,
+                the command's own name, so that submitting one command twice starts one
+                execution).
 
         Returns:
             The execution, its path, its events and its mails.
@@ -304,16 +315,16 @@ class LocalService:
         """
         model = self._saga(saga).command
         typed = command if isinstance(command, model) else model.model_validate(command)
+        meta = meta or self.meta(saga)
         execution_input = ExecutionInput(
-            command=typed.model_dump(mode="json", by_alias=True),
-            meta=meta or self.meta(saga),
+            command=typed.model_dump(mode="json", by_alias=True), meta=meta
         )
         record = self._recorder.begin()
         try:
             execution = self._engine().run(
                 self.definitions[saga],
                 execution_input.model_dump(mode="json", by_alias=True),
-                name=name or str(uuid.uuid4()),
+                name=name or execution_name_for(meta.tenant, meta.idempotency_key),
                 state_machine_name=saga,
             )
         finally:
