@@ -6,6 +6,7 @@ from stepsaga.domain._errors import (
     ConcurrencyError,
     DomainError,
     EventTooLargeError,
+    FencedError,
     InvalidIdentifierError,
     PayloadTooLargeError,
     RetryableError,
@@ -17,6 +18,7 @@ from stepsaga.domain._ids import (
     MAX_TENANT_LENGTH,
     StreamId,
     TenantId,
+    validate_key_part,
 )
 from stepsaga.domain._model import (
     WIRE_MODEL_CONFIG,
@@ -38,6 +40,7 @@ __all__ = (
     "DomainError",
     "DomainEvent",
     "EventTooLargeError",
+    "FencedError",
     "InvalidIdentifierError",
     "PayloadTooLargeError",
     "RecordedEvent",
@@ -46,4 +49,5 @@ __all__ = (
     "StreamId",
     "TenantId",
     "TenantMismatchError",
+    "validate_key_part",
 )

@@ -12,6 +12,7 @@ __all__ = (
     "ConcurrencyError",
     "DomainError",
     "EventTooLargeError",
+    "FencedError",
     "InvalidIdentifierError",
     "PayloadTooLargeError",
     "RetryableError",
@@ -59,6 +60,31 @@ class ConcurrencyError(DomainError):
         self.expected = expected
         self.actual = actual
         super().__init__(f"stream {stream}: expected version {expected}, found {actual}")
+
+
+class FencedError(DomainError):
+    """A command's append was refused: a compensation of the command has run (it is fenced).
+
+    What the command's actions write after one of its compensations started would never be
+    undone: a Lambda still running after its Task timed out, or a second execution of the
+    command. Not worth retrying; nothing of the refused append was written.
+
+    Attributes:
+        tenant: The command's tenant.
+        command: The command's key.
+        step: The state whose write was refused.
+        fenced_by: The states that fenced the command, sorted.
+    """
+
+    def __init__(self, tenant: str, command: str, step: str, fenced_by: tuple[str, ...]) -> None:
+        self.tenant = tenant
+        self.command = command
+        self.step = step
+        self.fenced_by = tuple(sorted(fenced_by))
+        by = ", ".join(self.fenced_by) or "a compensation"
+        super().__init__(
+            f"{step} may not write: command {command} of tenant {tenant} was fenced by {by}"
+        )
 
 
 class TenantMismatchError(DomainError):

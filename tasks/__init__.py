@@ -59,6 +59,7 @@ from stepsaga.tasks._memory import InMemoryEventStore, InMemoryNotifier
 from stepsaga.tasks._ports import (
     EmailMessage,
     EventStore,
+    Fence,
     IdempotencyConflictError,
     Notifier,
     SentEmail,
@@ -81,6 +82,7 @@ __all__ = (
     "EmailMessage",
     "EmailTemplate",
     "EventStore",
+    "Fence",
     "IdempotencyConflictError",
     "InMemoryEventStore",
     "InMemoryNotifier",

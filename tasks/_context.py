@@ -20,7 +20,7 @@ from stepsaga.domain import (
     TenantId,
     TenantMismatchError,
 )
-from stepsaga.tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
+from stepsaga.tasks._ports import EmailMessage, EventStore, Fence, Notifier, SentEmail
 from stepsaga.workflows.saga import COMPENSATE_PREFIX, CommandMeta, command_key
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ class StepContext:
         logger: Logger,
         metrics: AmazonCloudWatchEMFProvider,
         clock: Callable[[], datetime],
+        fence: Fence | None = None,
     ) -> None:
         self.tenant = tenant
         self.meta = meta
@@ -99,8 +100,15 @@ class StepContext:
         self._notifier = notifier
         self._clock = clock
         self._command = command_key(meta)
+        self._fence = fence
+        self._committed = False
         self._next_event: dict[StreamId, int] = {}
         self._next_mail = 0
+
+    @property
+    def committed(self) -> bool:
+        """True once this task (the pivot) has committed its command with an append."""
+        return self._committed
 
     @property
     def command_key(self) -> str:
@@ -224,12 +232,22 @@ class StepContext:
         Raises:
             ConcurrencyError: Another writer moved the stream on (the runtime reports it as
                 retryable).
+            FencedError: A compensation of this command has run (the runtime reports it as
+                `Saga.Fenced`); nothing was written.
             TenantMismatchError: `stream` belongs to another tenant.
             EventTooLargeError: An event does not fit an item.
         """
         batch = self._events(self._own(stream), events)
-        recorded = self._store.append(stream, batch, expected_version)
+        recorded = self._write(stream, batch, expected_version)
         self._advance(stream, recorded)
+        return recorded
+
+    def _write(
+        self, stream: StreamId, batch: list[StoredEvent], expected_version: int
+    ) -> list[RecordedEvent]:
+        recorded = self._store.append(stream, batch, expected_version, fence=self._fence)
+        if recorded and self._fence is not None and self._fence.commits:
+            self._committed = True
         return recorded
 
     def decide(
@@ -270,7 +288,7 @@ class StepContext:
                 return []
             expected = history[-1].version if history else 0
             try:
-                recorded = self._store.append(stream, batch, expected)
+                recorded = self._write(stream, batch, expected)
             except ConcurrencyError as error:
                 conflict = error
                 self.logger.debug("conflict, deciding again", extra={"stream": stream.key})

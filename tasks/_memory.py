@@ -8,14 +8,16 @@ from collections.abc import Sequence
 
 from stepsaga.domain import (
     ConcurrencyError,
+    FencedError,
     RecordedEvent,
     RetryableError,
     StoredEvent,
     StreamId,
     TenantId,
+    TenantMismatchError,
 )
 from stepsaga.tasks._limits import check_append, raise_partially_stored
-from stepsaga.tasks._ports import EmailMessage, IdempotencyConflictError, SentEmail
+from stepsaga.tasks._ports import EmailMessage, Fence, IdempotencyConflictError, SentEmail
 
 __all__ = ("InMemoryEventStore", "InMemoryNotifier")
 
@@ -31,13 +33,23 @@ class InMemoryEventStore:
         self._streams: dict[StreamId, list[RecordedEvent]] = {}
         # Per stream, event id to its recorded event: what DynamoDB's event-id guards hold.
         self._by_id: dict[StreamId, dict[str, RecordedEvent]] = {}
+        # Per (tenant, command): the states that fenced it, and the one that committed it.
+        self._fenced: dict[tuple[str, str], set[str]] = {}
+        self._committed: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     def append(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        *,
+        fence: Fence | None = None,
     ) -> list[RecordedEvent]:
         """See `EventStore.append`."""
-        check_append(stream, events, expected_version)
+        check_append(stream, events, expected_version, fenced=fence is not None)
+        if fence is not None and fence.tenant != stream.tenant:
+            raise TenantMismatchError(stream.tenant, fence.tenant, "fence.tenant")
         if not events:
             return []
         with self._lock:
@@ -46,6 +58,8 @@ class InMemoryEventStore:
             found = [by_id.get(event.event_id) for event in events]
             if all(recorded is not None for recorded in found):
                 return [recorded for recorded in found if recorded is not None]
+            if fence is not None:
+                self._check_open(fence)
             actual = len(stored)
             if actual != expected_version:
                 raise ConcurrencyError(stream.key, expected_version, actual)
@@ -58,7 +72,29 @@ class InMemoryEventStore:
             ]
             stored.extend(recorded_now)
             by_id.update((r.event.event_id, r) for r in recorded_now)
+            if fence is not None and fence.commits:
+                self._committed.setdefault((fence.tenant, fence.command), fence.step)
             return list(recorded_now)
+
+    def _check_open(self, fence: Fence) -> None:
+        fenced_by = self._fenced.get((fence.tenant, fence.command))
+        if fenced_by:
+            raise FencedError(fence.tenant, fence.command, fence.step, tuple(fenced_by))
+
+    def fence_command(self, fence: Fence) -> bool:
+        """See `EventStore.fence_command`."""
+        key = (fence.tenant, fence.command)
+        with self._lock:
+            if key in self._committed:
+                return False
+            self._fenced.setdefault(key, set()).add(fence.step)
+            return True
+
+    def commit_command(self, fence: Fence) -> None:
+        """See `EventStore.commit_command`."""
+        with self._lock:
+            self._check_open(fence)
+            self._committed.setdefault((fence.tenant, fence.command), fence.step)
 
     def read(
         self, stream: StreamId, *, from_version: int = 1, limit: int | None = None

@@ -5,11 +5,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from stepsaga.domain import DomainError, RecordedEvent, StoredEvent, StreamId, TenantId
+from stepsaga.domain import (
+    DomainError,
+    RecordedEvent,
+    StoredEvent,
+    StreamId,
+    TenantId,
+    validate_key_part,
+)
 
-__all__ = ("EmailMessage", "EventStore", "IdempotencyConflictError", "Notifier", "SentEmail")
+__all__ = (
+    "EmailMessage",
+    "EventStore",
+    "Fence",
+    "IdempotencyConflictError",
+    "Notifier",
+    "SentEmail",
+)
+
+
+class Fence(BaseModel):
+    """Which command an append belongs to, which state writes it, and whether it commits.
+
+    A compensation fences its command (`EventStore.fence_command`); from then on every append
+    behind that command's fence is refused (`FencedError`). The pivot's appends carry
+    `commits`: they mark the command committed in the same write, and a committed command can
+    no longer be fenced. So a command is either committed or compensated, never both.
+
+    Attributes:
+        tenant: The command's tenant; appends behind the fence must be to its streams.
+        command: The command's key (`stepsaga.workflows.saga.command_key`).
+        step: The state writing (or fencing): recorded for operators.
+        commits: The pivot: its append commits the command.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenant: TenantId
+    command: str
+    step: str
+    commits: bool = False
+
+    @field_validator("command", "step", mode="before")
+    @classmethod
+    def _valid_part(cls, value: object, info: ValidationInfo) -> str:
+        return validate_key_part(info.field_name or "fence", value, 128)
 
 
 class EventStore(Protocol):
@@ -25,13 +67,22 @@ class EventStore(Protocol):
     - otherwise `append` writes all of its events or none of them, and only if the stream is
       still at `expected_version` (0 for a new stream), else it raises
       `ConcurrencyError(expected, actual)`;
-    - each event must belong to the stream's tenant and fit the item-size limit; a violation
-      is refused before anything is written;
+    - each event must belong to the stream's tenant and fit the item-size limit, and an
+      append one transaction's limits (`check_append`); a violation is refused before
+      anything is written;
+    - an append behind a `Fence` is refused with `FencedError` once its command is fenced,
+      and the pivot's (`commits`) marks the command committed in the same write; a committed
+      command is never fenced, a fenced one never committed;
     - reads are strongly consistent and ordered by version.
     """
 
     def append(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        *,
+        fence: Fence | None = None,
     ) -> list[RecordedEvent]:
         """Append `events` to `stream` if it is at `expected_version`.
 
@@ -39,13 +90,16 @@ class EventStore(Protocol):
             stream: The target stream; its tenant scopes the write.
             events: The events, in order; each event's tenant must be the stream's.
             expected_version: The version the caller last saw (0: the stream must not exist).
+            fence: The command the append belongs to: refused once the command is fenced;
+                with `commits`, it commits the command in the same write.
 
         Returns:
             The events as recorded, with their versions.
 
         Raises:
             ConcurrencyError: The stream moved on and the stored events are not these.
-            TenantMismatchError: An event belongs to another tenant.
+            FencedError: The fence's command is fenced; nothing was written.
+            TenantMismatchError: An event, or the fence, belongs to another tenant.
             EventTooLargeError: An event does not fit one item.
             ValueError: Duplicate event ids in the batch, or some but not all of them already
                 stored; too many events; a negative version.
@@ -75,6 +129,27 @@ class EventStore(Protocol):
         """The events of `stream` with these ids, in the order asked; ids not stored are left out.
 
         A lookup by id, in time independent of the stream's length (DynamoDB: the id guards).
+        """
+        ...
+
+    def fence_command(self, fence: Fence) -> bool:
+        """Fence `fence.command`: refuse every later append behind its fence.
+
+        Idempotent; each fencing state is recorded (`FencedError.fenced_by`).
+
+        Returns:
+            True when the command is fenced (now or before); False when it has committed,
+            in which case nothing is fenced and the caller must not undo anything.
+        """
+        ...
+
+    def commit_command(self, fence: Fence) -> None:
+        """Mark `fence.command` committed (as the pivot's append does), unless it is fenced.
+
+        Idempotent; for a pivot that committed without appending.
+
+        Raises:
+            FencedError: The command is fenced.
         """
         ...
 

@@ -21,18 +21,21 @@ from stepsaga.domain import (
     BusinessFailure,
     ConcurrencyError,
     DomainError,
+    FencedError,
     PayloadTooLargeError,
     RetryableError,
     TenantId,
 )
 from stepsaga.tasks._context import StepContext
-from stepsaga.tasks._ports import EventStore, Notifier
+from stepsaga.tasks._ports import EventStore, Fence, Notifier
 from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
 from stepsaga.workflows.saga import (
+    FENCED_ERROR,
     RETRYABLE_ERROR,
     Saga,
     StepEnvelope,
     check_handlers,
+    command_key,
     failure_message,
 )
 
@@ -115,6 +118,13 @@ def task_error(name: str) -> type[TaskFailed]:
         if name not in _TASK_ERRORS:
             _TASK_ERRORS[name] = type(name, (TaskFailed,), {"error_name": name})
         return _TASK_ERRORS[name]
+
+
+#: What a compensation or failure notification returns when another execution of its command
+#: committed it: it ran nothing.
+_SKIPPED: Mapping[str, str] = {
+    "skipped": "the command was committed by another execution: nothing to undo or report"
+}
 
 
 class _NoSegment:
@@ -308,6 +318,12 @@ class TaskRuntime:
                 segment.put_annotation("tenant", str(tenant))
                 segment.put_annotation("state", envelope.state.name)
                 segment.put_annotation("execution", envelope.execution.name)
+                fence = Fence(
+                    tenant=tenant,
+                    command=command_key(envelope.meta),
+                    step=envelope.state.name,
+                    commits=envelope.commits,
+                )
                 ctx = StepContext(
                     tenant=tenant,
                     meta=envelope.meta,
@@ -320,10 +336,13 @@ class TaskRuntime:
                     logger=self.logger,
                     metrics=metrics,
                     clock=self._clock,
+                    # An action writes behind its command's fence; a compensation or failure
+                    # notification raises the fence before it runs, and writes past it.
+                    fence=fence if envelope.error is None else None,
                 )
-                result = self._run(step, command, ctx)
-                outcome = "Succeeded"
-                return result
+                result = self._run(step, command, ctx, fence)
+                outcome = "Succeeded" if result is not _SKIPPED else "Skipped"
+                return dict(_SKIPPED) if result is _SKIPPED else result
         except TaskFailed as failed:
             outcome = "Retryable" if failed.error_name == RETRYABLE_ERROR else "BusinessFailure"
             raise
@@ -343,10 +362,23 @@ class TaskRuntime:
             return nullcontext(_NO_SEGMENT)
         return self.tracer.provider.in_subsegment(f"## {name}")
 
-    def _run(self, step: StepFunction, command: BaseModel, ctx: StepContext) -> Any:
+    def _run(self, step: StepFunction, command: BaseModel, ctx: StepContext, fence: Fence) -> Any:
         self.logger.debug("step started")
         try:
+            if ctx.error is not None and not self.event_store.fence_command(fence):
+                # Another execution of the command committed it: there is nothing to undo,
+                # and no failure to report.
+                self.logger.warning("command committed by another execution: skipped")
+                return _SKIPPED
             result = _json(step(command, ctx))
+            if fence.commits and not ctx.committed:
+                self.event_store.commit_command(fence)  # a pivot that appended nothing
+        except FencedError as fenced:
+            self.logger.warning("command fenced", extra={"fenced_by": fenced.fenced_by})
+            details = {"command": fenced.command, "fencedBy": list(fenced.fenced_by)}
+            raise task_error(FENCED_ERROR)(
+                failure_message(str(fenced), details), details=details
+            ) from fenced
         except BusinessFailure as failure:
             self.logger.info(
                 "business failure", extra={"error": failure.name, "details": failure.details}

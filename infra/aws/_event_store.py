@@ -13,6 +13,13 @@ version (`event_version`). Aggregate types start with a letter, so the `_event` 
 guards out of every stream's key space, while the tenant prefix keeps them under the tenant's
 IAM `dynamodb:LeadingKeys` condition. A transaction therefore holds two items per event plus
 the stream head: at most `MAX_EVENTS_PER_APPEND` events.
+
+A command's fence and commit live in one item, `pk = "{tenant}#_command#{command key}"`,
+`sk = 0`: `fenced_by` (a string set of the states that fenced it) and `committed_by`. An
+append behind a fence adds a `ConditionCheck` that `fenced_by` is absent to its transaction
+(the pivot's, an `Update` setting `committed_by`); `fence_command` adds to `fenced_by` on
+condition that `committed_by` is absent. So one item decides, atomically, whether a command
+committed or was compensated.
 """
 
 from __future__ import annotations
@@ -26,14 +33,16 @@ from botocore.exceptions import ClientError
 
 from stepsaga.domain import (
     ConcurrencyError,
+    FencedError,
     RecordedEvent,
     RetryableError,
     StoredEvent,
     StreamId,
     TenantId,
+    TenantMismatchError,
 )
 from stepsaga.infra.aws._transient import error_code, transient_as_retryable
-from stepsaga.tasks import check_append, encode_payload, raise_partially_stored
+from stepsaga.tasks import Fence, check_append, encode_payload, raise_partially_stored
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -50,6 +59,7 @@ HEAD_SORT_KEY = 0
 """The sort key of a stream's head item; events start at 1."""
 
 _GUARD_TYPE = "_event"
+_COMMAND_TYPE = "_command"
 _CANCELLED = "TransactionCanceledException"
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _TRANSACTION_CONFLICT = "TransactionConflict"
@@ -63,6 +73,11 @@ def _s(value: str) -> AttributeValueTypeDef:
 
 def _n(value: int) -> AttributeValueTypeDef:
     return {"N": str(value)}
+
+
+def _steps(item: Any) -> tuple[str, ...]:
+    """The states a command item records as having fenced it."""
+    return tuple(sorted(item.get("fenced_by", {}).get("SS", [])))
 
 
 class DynamoDBEventStore:
@@ -121,13 +136,52 @@ class DynamoDBEventStore:
             "tenant": _s(str(stream.tenant)),
         }
 
-    def append_request(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
-    ) -> list[TransactWriteItemTypeDef]:
-        """The `TransactItems` of one append: the events, their id guards, the stream head.
+    @staticmethod
+    def command_key(fence: Fence) -> dict[str, AttributeValueTypeDef]:
+        """The key of the item that holds a command's fence and commit."""
+        return {
+            "pk": _s(f"{fence.tenant}#{_COMMAND_TYPE}#{fence.command}"),
+            "sk": _n(HEAD_SORT_KEY),
+        }
 
-        Every condition returns the item it found when it fails, so that a cancelled append
-        learns the stored versions and the head's version without reading again.
+    def _fence_item(self, fence: Fence) -> TransactWriteItemTypeDef:
+        """The transaction item that checks the command is not fenced (and commits it)."""
+        if not fence.commits:
+            return {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": self.command_key(fence),
+                    "ConditionExpression": "attribute_not_exists(fenced_by)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self.command_key(fence),
+                "UpdateExpression": "SET committed_by = if_not_exists(committed_by, :step), "
+                "tenant = :tenant",
+                "ConditionExpression": "attribute_not_exists(fenced_by)",
+                "ExpressionAttributeValues": {
+                    ":step": _s(fence.step),
+                    ":tenant": _s(str(fence.tenant)),
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def append_request(
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        fence: Fence | None = None,
+    ) -> list[TransactWriteItemTypeDef]:
+        """The `TransactItems` of one append: events, id guards, stream head, command fence.
+
+        The command's fence is there when the append has one. Every condition returns the item
+        it found when it fails, so that a cancelled append learns the stored versions, the
+        head's version and the fence without reading again.
         """
         items: list[TransactWriteItemTypeDef] = [
             {
@@ -175,20 +229,29 @@ class DynamoDBEventStore:
                 }
             }
         )
+        if fence is not None:
+            items.append(self._fence_item(fence))
         return items
 
     def append(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        *,
+        fence: Fence | None = None,
     ) -> list[RecordedEvent]:
         """See `stepsaga.tasks.EventStore.append`; one `TransactWriteItems` call per append."""
-        check_append(stream, events, expected_version)
+        check_append(stream, events, expected_version, fenced=fence is not None)
+        if fence is not None and fence.tenant != stream.tenant:
+            raise TenantMismatchError(stream.tenant, fence.tenant, "fence.tenant")
         if not events:
             return []
         reasons: list[dict[str, Any]] | None = None
         with transient_as_retryable("TransactWriteItems", stream.key):
             try:
                 self._client.transact_write_items(
-                    TransactItems=self.append_request(stream, events, expected_version)
+                    TransactItems=self.append_request(stream, events, expected_version, fence)
                 )
             except ClientError as error:
                 if error_code(error) != _CANCELLED:
@@ -196,7 +259,7 @@ class DynamoDBEventStore:
                 found: Any = error.response.get("CancellationReasons", [])
                 reasons = [dict(reason) for reason in found]
         if reasons is not None:
-            return self._resolve_cancelled(stream, events, expected_version, reasons)
+            return self._resolve_cancelled(stream, events, expected_version, fence, reasons)
         return [
             RecordedEvent(stream=stream, version=expected_version + offset, event=event)
             for offset, event in enumerate(events, start=1)
@@ -207,17 +270,27 @@ class DynamoDBEventStore:
         stream: StreamId,
         events: Sequence[StoredEvent],
         expected_version: int,
+        fence: Fence | None,
         reasons: list[dict[str, Any]],
     ) -> list[RecordedEvent]:
         """Why an append's transaction was cancelled, and what that means for the caller.
 
         Nothing of this call was written. Stored ids mean a retry (success, if all are
-        stored), a moved head a conflict, a conflicting transaction a retryable error.
+        stored), a fenced command a refusal, a moved head a conflict, a conflicting
+        transaction a retryable error.
         """
         count = len(events)
         codes = [str(reason.get("Code", "None")) for reason in reasons]
         if _TRANSACTION_CONFLICT in codes:
             raise RetryableError("TransactWriteItems TransactionConflict", retry_hint=stream.key)
+        fenced_by: tuple[str, ...] | None = None
+        if fence is not None and len(reasons) == 2 * count + 2:
+            if codes[-1] == _CONDITION_FAILED:
+                fenced_by = _steps(reasons[-1].get("Item", {}))
+            reasons = reasons[:-1]
+            codes = codes[:-1]
+        elif fence is not None:
+            fenced_by = self._fenced_by(fence)
         if len(reasons) == 2 * count + 1:
             versions = {
                 index: int(reasons[count + index]["Item"]["event_version"]["N"])
@@ -233,6 +306,8 @@ class DynamoDBEventStore:
             head_moved = actual != expected_version
         if len(versions) == count:
             return self._recorded_at(stream, [versions[index] for index in range(count)])
+        if fence is not None and fenced_by:
+            raise FencedError(fence.tenant, fence.command, fence.step, fenced_by)
         if head_moved:
             found = self.version(stream) if actual is None else actual
             raise ConcurrencyError(stream.key, expected_version, found)
@@ -330,6 +405,57 @@ class DynamoDBEventStore:
         versions = {item["pk"]["S"]: int(item["event_version"]["N"]) for item in self._get(keys)}
         placed = [versions[key["pk"]["S"]] for key in keys if key["pk"]["S"] in versions]
         return self._recorded_at(stream, placed) if placed else []
+
+    # -- command fences -------------------------------------------------------------------
+
+    def fence_command(self, fence: Fence) -> bool:
+        """See `stepsaga.tasks.EventStore.fence_command`: one conditional `UpdateItem`."""
+        try:
+            with transient_as_retryable("UpdateItem", fence.command):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=self.command_key(fence),
+                    UpdateExpression="ADD fenced_by :step SET tenant = :tenant",
+                    ConditionExpression="attribute_not_exists(committed_by)",
+                    ExpressionAttributeValues={
+                        ":step": {"SS": [fence.step]},
+                        ":tenant": _s(str(fence.tenant)),
+                    },
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def commit_command(self, fence: Fence) -> None:
+        """See `stepsaga.tasks.EventStore.commit_command`: one conditional `UpdateItem`."""
+        try:
+            with transient_as_retryable("UpdateItem", fence.command):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=self.command_key(fence),
+                    UpdateExpression="SET committed_by = if_not_exists(committed_by, :step), "
+                    "tenant = :tenant",
+                    ConditionExpression="attribute_not_exists(fenced_by)",
+                    ExpressionAttributeValues={
+                        ":step": _s(fence.step),
+                        ":tenant": _s(str(fence.tenant)),
+                    },
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            raise FencedError(
+                fence.tenant, fence.command, fence.step, self._fenced_by(fence)
+            ) from None
+
+    def _fenced_by(self, fence: Fence) -> tuple[str, ...]:
+        with transient_as_retryable("GetItem", fence.command):
+            item = self._client.get_item(
+                TableName=self._table, Key=self.command_key(fence), ConsistentRead=True
+            ).get("Item", {})
+        return _steps(item)
 
     def streams(self, tenant: str) -> list[StreamId]:
         """Every stream of one tenant, sorted by key (a Scan: for demos and operators).

@@ -13,8 +13,9 @@ The class name must start with `Test` for pytest to collect it. The in-memory ad
 DynamoDB store and SES notifier (on moto) are tested this way in stepsaga's own suite.
 
 - `EventStoreContract`: versions, optimistic concurrency, event ids unique per stream
-  (idempotent re-append), all-or-nothing batches within one transaction's limits, pagination,
-  tenant isolation, item sizes;
+  (idempotent re-append) and lookups by id, all-or-nothing batches within one transaction's
+  limits, command fences (a fenced command's appends are refused; the commit and the fence
+  exclude each other), pagination, tenant isolation, item sizes;
 - `NotifierContract`: one mail per idempotency key, a key reused for another message refused,
   keys scoped per tenant, and a send that failed before sending releases its claim.
 
@@ -37,6 +38,7 @@ from stepsaga.domain import (
     BatchTooLargeError,
     ConcurrencyError,
     EventTooLargeError,
+    FencedError,
     RetryableError,
     StoredEvent,
     StreamId,
@@ -49,6 +51,7 @@ from stepsaga.tasks import (
     MAX_TRANSACTION_BYTES,
     EmailMessage,
     EventStore,
+    Fence,
     IdempotencyConflictError,
     Notifier,
 )
@@ -76,6 +79,19 @@ def _event(event_id: str, tenant: str = "acme", **payload: object) -> StoredEven
         correlation_id="arn:aws:states:us-east-1:123456789012:execution:sm:run-1",
         causation_id="cmd-1",
     )
+
+
+_COMMAND = "5f0e2a9b7c3d4e1f8a6b2c9d0e7f1a3b5c8d2e4f6a9b0c1d3e5f7a8b9c0d1e2f"
+
+
+def _fence(
+    step: str = "Reserve",
+    *,
+    tenant: str = "acme",
+    command: str = _COMMAND,
+    commits: bool = False,
+) -> Fence:
+    return Fence(tenant=tenant, command=command, step=step, commits=commits)
 
 
 def _ids(store: EventStore, stream: StreamId = _ORDER) -> list[str]:
@@ -280,6 +296,94 @@ class EventStoreContract(abc.ABC):
         with pytest.raises(ValueError, match=r"events\[1\]\.event_id"):
             store.append(_ORDER, [_event("a"), _event("a")], expected_version=0)
 
+        assert store.read(_ORDER) == []
+
+    # -- command fences -------------------------------------------------------------------
+
+    def test_an_append_behind_an_open_fence_is_written(self, store: EventStore) -> None:
+        recorded = store.append(_ORDER, [_event("a")], expected_version=0, fence=_fence())
+
+        assert [r.event.event_id for r in recorded] == ["a"]
+        assert _ids(store) == ["a"]
+
+    def test_once_a_command_is_fenced_its_appends_are_refused_and_write_nothing(
+        self, store: EventStore
+    ) -> None:
+        # GIVEN a compensation fenced the command
+        assert store.fence_command(_fence(step="CompensateReserve")) is True
+
+        # WHEN a late attempt of the command's action appends behind the fence
+        with pytest.raises(FencedError) as raised:
+            store.append(_ORDER, [_event("late")], expected_version=0, fence=_fence())
+
+        # THEN it is refused, names who fenced, and nothing of it was stored
+        assert raised.value.fenced_by == ("CompensateReserve",)
+        assert (raised.value.tenant, raised.value.command) == ("acme", _COMMAND)
+        assert store.read(_ORDER) == []
+        assert store.find(_ORDER, ["late"]) == []
+        assert store.version(_ORDER) == 0
+
+    def test_events_stored_before_the_fence_still_come_back_on_a_retry(
+        self, store: EventStore
+    ) -> None:
+        first = store.append(_ORDER, [_event("a")], expected_version=0, fence=_fence())
+        store.fence_command(_fence(step="CompensateReserve"))
+
+        again = store.append(_ORDER, [_event("a")], expected_version=0, fence=_fence())
+
+        assert again == first
+
+    def test_a_fence_is_per_command_and_per_tenant(self, store: EventStore) -> None:
+        store.fence_command(_fence(step="CompensateReserve"))
+        globex = StreamId.of("globex", "Order", "o-1")
+
+        store.append(_ORDER, [_event("a")], 0, fence=_fence(command="another-command"))
+        store.append(globex, [_event("b", "globex")], 0, fence=_fence(tenant="globex"))
+        store.append(_ORDER, [_event("c")], 1)
+
+        assert _ids(store) == ["a", "c"]
+        assert _ids(store, globex) == ["b"]
+
+    def test_fencing_is_idempotent_and_records_every_fencing_step(self, store: EventStore) -> None:
+        assert store.fence_command(_fence(step="CompensatePay")) is True
+        assert store.fence_command(_fence(step="CompensateReserve")) is True
+        assert store.fence_command(_fence(step="CompensatePay")) is True
+
+        with pytest.raises(FencedError) as raised:
+            store.append(_ORDER, [_event("a")], expected_version=0, fence=_fence())
+        assert raised.value.fenced_by == ("CompensatePay", "CompensateReserve")
+
+    def test_the_commit_and_the_fence_exclude_each_other(self, store: EventStore) -> None:
+        # GIVEN the pivot's append committed the command
+        store.append(_ORDER, [_event("a")], 0, fence=_fence(step="Confirm", commits=True))
+
+        # THEN no compensation may fence it now, and later steps still append
+        assert store.fence_command(_fence(step="CompensateReserve")) is False
+        store.append(_ORDER, [_event("b")], 1, fence=_fence(step="Notify"))
+        store.commit_command(_fence(step="Confirm", commits=True))  # idempotent
+        assert _ids(store) == ["a", "b"]
+
+    def test_a_fenced_command_cannot_commit(self, store: EventStore) -> None:
+        store.fence_command(_fence(step="CompensateReserve"))
+
+        with pytest.raises(FencedError):
+            store.append(_ORDER, [_event("a")], 0, fence=_fence(step="Confirm", commits=True))
+        with pytest.raises(FencedError):
+            store.commit_command(_fence(step="Confirm", commits=True))
+        assert store.read(_ORDER) == []
+
+    def test_a_command_committed_without_an_append_cannot_be_fenced(
+        self, store: EventStore
+    ) -> None:
+        store.commit_command(_fence(step="Confirm", commits=True))
+
+        assert store.fence_command(_fence(step="CompensateReserve")) is False
+
+    def test_a_fence_of_another_tenant_is_refused_before_writing(self, store: EventStore) -> None:
+        with pytest.raises(TenantMismatchError) as raised:
+            store.append(_ORDER, [_event("a")], 0, fence=_fence(tenant="globex"))
+
+        assert raised.value.field == "fence.tenant"
         assert store.read(_ORDER) == []
 
     # -- pagination -----------------------------------------------------------------------

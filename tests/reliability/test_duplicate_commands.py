@@ -75,11 +75,13 @@ def _interleaved(handler: LambdaHandler) -> tuple[LambdaHandler, dict[str, threa
 
     def charge(event: Any, context: Any) -> Any:
         name = event["execution"]["name"]
-        events[name].set()
         if name == "first":
+            events["first"].set()
             assert events["second"].wait(30)
             raise _Blocked("injected: the first execution's payment is refused")
-        assert events["first-done"].wait(30)
+        if name == "second":
+            events["second"].set()
+            assert events["first-done"].wait(30)
         return handler(event, context)
 
     return charge, events
@@ -120,3 +122,20 @@ def test_another_command_for_the_same_order_reserves_its_own_stock() -> None:
     assert (second.status, second.execution.error) == ("FAILED", "OutOfStock")
     assert "OrderConfirmed" not in _types(service, "Order", "o-race")
     assert level == QUANTITY
+
+
+def test_a_second_execution_of_the_command_never_acts_on_what_the_first_one_undid() -> None:
+    # GIVEN the same command executed twice at once; the first fails after the second saw its
+    # reservation
+    service, first, second, level = _race(second_key="key-race")
+
+    # THEN the second neither charges nor confirms on the stock the first released
+    assert (first.status, first.execution.error) == ("FAILED", "_Blocked")
+    assert second.status == "FAILED"
+    assert "OrderConfirmed" not in _types(service, "Order", "o-race")
+    assert _types(service, "Payment", "o-race") == []
+    assert level == QUANTITY
+    # ... so another order gets the stock, and the units are sold once
+    other = service.execute("PlaceOrder", order("o-other", SKU))
+    assert other.status == "SUCCEEDED"
+    assert stock_level(service.event_store, TENANT, SKU) == 0

@@ -46,11 +46,23 @@ it answered after its `TimeoutSeconds` (`States.Timeout`), its runtime died afte
 (`Runtime.ExitError`), or it crashed after the append on every attempt. A compensation that
 fails after its retries goes to `CompensationFailed`.
 
-**Compensations undo what this execution did, and nothing else.** A compensation receives the
+**Compensations undo what this command did, and nothing else.** A compensation receives the
 caught `error` and decides from the event store, not from the step's result (a failed step has
-none): it undoes only what the store shows this execution's action did, and is a no-op when the
-action did nothing (a business failure raised before any append, a timeout before the work).
-Running it twice undoes once.
+none): it undoes only what the store shows this command's action did (found by the action's
+event ids), and is a no-op when the action did nothing (a business failure raised before any
+append, a timeout before the work). Running it twice, or in two executions of the command,
+undoes once.
+
+**A compensated command is fenced; a committed one cannot be.** Before a compensation or the
+failure notification runs, the runtime fences its command in the event store
+(`EventStore.fence_command`): from then on every action append of the command is refused with
+`FENCED_ERROR` (`Saga.Fenced`, never retried, nothing written), so neither a Lambda still
+running after its Task timed out nor a second execution of the command writes what nothing
+would undo. The pivot's task carries `"commits": true` in its payload: its appends commit the
+command in the same write (`Fence.commits`), and a committed command cannot be fenced. If
+another execution of the command committed it, a compensation or failure notification does
+nothing and returns `{"skipped": ...}`. A saga without a pivot has no commit point: a second
+execution of such a command may compensate what the first one completed.
 
 **Retries.** Every task is idempotent under retries (deterministic event ids, idempotent mail
 keys), so a timed-out attempt is safe to run again: an action's default policy
@@ -105,6 +117,7 @@ from stepsaga.workflows.saga._dsl import (
 from stepsaga.workflows.saga._envelope import (
     COMPENSATE_PREFIX,
     COMPENSATION_FAILED,
+    FENCED_ERROR,
     RESULT_PAYLOAD_KEY,
     RETRYABLE_ERROR,
     TRANSIENT_LAMBDA_ERRORS,
@@ -133,6 +146,7 @@ __all__ = (
     "COMPENSATION_FAILED",
     "COMPENSATION_RETRY",
     "DEFAULT_RETRY",
+    "FENCED_ERROR",
     "RESULT_PAYLOAD_KEY",
     "RETRYABLE_ERROR",
     "TRANSIENT_LAMBDA_ERRORS",

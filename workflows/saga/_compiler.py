@@ -26,6 +26,7 @@ from stepsaga.workflows.saga._dsl import (
 from stepsaga.workflows.saga._envelope import (
     COMPENSATE_PREFIX,
     COMPENSATION_FAILED,
+    FENCED_ERROR,
     RESULT_PAYLOAD_KEY,
 )
 
@@ -352,10 +353,16 @@ def _retrier(policy: RetryPolicy, errors: tuple[str, ...]) -> dict[str, Any]:
     return retrier
 
 
-def _retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
+# A fenced command stays fenced: retrying its task can only be refused again.
+_NEVER_RETRY_FENCED = {"ErrorEquals": [FENCED_ERROR], "MaxAttempts": 0}
+
+
+def _retriers(policy: RetryPolicy, *, action: bool = False) -> list[dict[str, Any]]:
     if tuple(policy.errors) == (facts.STATES_ALL,):
         # One retrier: a transient one first would end retrying once its own attempts ran out.
-        return [_retrier(policy, (facts.STATES_ALL,))]
+        # An action retrying every error must still not retry `Saga.Fenced`.
+        every = [_retrier(policy, (facts.STATES_ALL,))]
+        return [dict(_NEVER_RETRY_FENCED), *every] if action else every
     own = tuple(e for e in policy.errors if e not in TRANSIENT_RETRY.errors)
     retriers = [_retrier(TRANSIENT_RETRY, TRANSIENT_RETRY.errors)]
     if own:
@@ -363,7 +370,7 @@ def _retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
     return retriers
 
 
-def _payload(with_error: bool) -> dict[str, Any]:
+def _payload(with_error: bool, commits: bool = False) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "command.$": "$.command",
         "meta.$": "$.meta",
@@ -377,6 +384,8 @@ def _payload(with_error: bool) -> dict[str, Any]:
         "startTime.$": "$$.Execution.StartTime",
     }
     payload["state"] = {"name.$": "$$.State.Name", "retryCount.$": "$$.State.RetryCount"}
+    if commits:
+        payload["commits"] = True
     return payload
 
 
@@ -456,6 +465,7 @@ class _DefinitionBuilder:
         policy: RetryPolicy,
         catch_into: tuple[str, str],
         nxt: str | None,
+        commits: bool = False,
     ) -> dict[str, Any]:
         # Keys in the ASL model's canonical order, so the dict and its round trip print alike.
         task: dict[str, Any] = {
@@ -463,13 +473,13 @@ class _DefinitionBuilder:
             "Resource": facts.LAMBDA_INVOKE,
             "Parameters": {
                 "FunctionName": self.names.function_name(handler),
-                "Payload": _payload(with_error),
+                "Payload": _payload(with_error, commits),
             },
             **result,
         }
         if timeout is not None:
             task["TimeoutSeconds"] = timeout
-        task["Retry"] = _retriers(policy)
+        task["Retry"] = _retriers(policy, action=not with_error)
         result_path, target = catch_into
         task["Catch"] = [
             {"ErrorEquals": [facts.STATES_ALL], "ResultPath": result_path, "Next": target}
@@ -486,6 +496,7 @@ class _DefinitionBuilder:
         default = UNTIL_SUCCESS if committed else DEFAULT_RETRY
         return self._task(
             step.action,
+            commits=step.name == self.saga.pivot,
             with_error=False,
             result={
                 "ResultSelector": {f"{RESULT_PAYLOAD_KEY}.$": "$.Payload"},

@@ -20,6 +20,9 @@ from stepsaga.workflows.facts import TRANSIENT_LAMBDA_ERRORS as TRANSIENT_LAMBDA
 RETRYABLE_ERROR = "Saga.Retryable"
 #: Error name of the execution when a compensation still fails after its retries.
 COMPENSATION_FAILED = "Saga.CompensationFailed"
+#: Error name a task raises when its command is fenced: a compensation of the command ran, so
+#: what the task would write would never be undone. Not retried; nothing was written.
+FENCED_ERROR = "Saga.Fenced"
 #: Key under which a step's result keeps the Lambda's returned JSON (`$.results.<Step>.Payload`).
 RESULT_PAYLOAD_KEY = "Payload"
 #: Prefix of a compensation's state name: the compensation of step `S` runs as `CompensateS`.
@@ -228,8 +231,10 @@ class StepEnvelope(_Wire):
         results: Results of the steps completed so far, by step name.
         error: The caught error; present for compensations and the failure notification.
         execution: The execution context.
-        state: The state context; `(execution.id, state.name)` identifies a task invocation
-            across retries, which is what makes its side effects idempotent.
+        state: The state context; `(command, state.name)` identifies a task invocation
+            across retries and executions of the command, which is what makes its side
+            effects idempotent.
+        commits: True for the pivot: its appends commit the command.
     """
 
     command: dict[str, Any]
@@ -238,3 +243,4 @@ class StepEnvelope(_Wire):
     error: StepError | None = None
     execution: ExecutionContext
     state: StateContext
+    commits: bool = False

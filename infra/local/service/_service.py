@@ -23,6 +23,7 @@ from stepsaga.infra.project import Service
 from stepsaga.tasks import (
     EmailMessage,
     EventStore,
+    Fence,
     LambdaHandler,
     Notifier,
     SentEmail,
@@ -126,14 +127,19 @@ class _Recorder:
     # -- EventStore -----------------------------------------------------------------------
 
     def append(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        *,
+        fence: Fence | None = None,
     ) -> list[RecordedEvent]:
         record = self._record()
         first = record is not None and stream not in record.streams
         if record is not None and first:
             # Noted before the write: a write that lands but whose answer is lost still counts.
             record.streams[stream] = 1
-        recorded = self.store.append(stream, events, expected_version)
+        recorded = self.store.append(stream, events, expected_version, fence=fence)
         if record is not None and first and recorded:
             record.streams[stream] = recorded[0].version
         return recorded
@@ -148,6 +154,12 @@ class _Recorder:
 
     def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
         return self.store.find(stream, event_ids)
+
+    def fence_command(self, fence: Fence) -> bool:
+        return self.store.fence_command(fence)
+
+    def commit_command(self, fence: Fence) -> None:
+        self.store.commit_command(fence)
 
     # -- Notifier -------------------------------------------------------------------------
 
