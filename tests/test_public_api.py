@@ -242,6 +242,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "to_mermaid",
     ),
     "stepsaga.workflows.saga": (
+        "COMMIT_FAILED",
         "COMPENSATE_PREFIX",
         "COMPENSATION_FAILED",
         "COMPENSATION_RETRY",

@@ -125,7 +125,14 @@ def test_the_pivot_and_later_steps_retry_every_error_and_have_no_compensation() 
         assert never == {"ErrorEquals": [FENCED_ERROR], "MaxAttempts": 0}
         assert retrier["ErrorEquals"] == ["States.ALL"]
         assert retrier["MaxAttempts"] >= 1000
-        assert states[name]["Catch"][0]["Next"] == "Failed"
+        # ... and if it still fails, that is a commit failure, not a compensated saga's
+        assert states[name]["Catch"][0]["Next"] == "CommitFailed"
+    assert states["CommitFailed"] == {
+        "Type": "Fail",
+        "Comment": states["CommitFailed"]["Comment"],
+        "Error": "Saga.CommitFailed",
+        "CausePath": "States.JsonToString($.error)",
+    }
 
 
 def test_only_the_pivots_task_says_it_commits_the_command() -> None:

@@ -75,11 +75,30 @@ retry every error.
 commit landed (a late answer, a crash after the append). Compensating then could leave a
 committed saga undone and notified as failed (an order both confirmed and rejected). So the
 pivot is retried like the steps after it: every error (`States.ALL`, `UNTIL_SUCCESS` by default;
-the `retry-after-pivot` rule refuses any other list), until it succeeds, its attempts run out or
-the saga times out; it is never compensated, and if it still fails it goes straight to `Failed`
-(a timeout ends the execution `TIMED_OUT`), with nothing undone, for an operator. Business
-checks that may refuse the command belong in steps before the pivot. A saga whose first step
-is the pivot can never compensate, so its failure notification is left out.
+the `retry-after-pivot` rule refuses any other list) but `Saga.Fenced` (never retried), until it
+succeeds, its attempts run out or the saga times out; it is never compensated. If it, or a step
+after it, still fails, the execution goes to `CommitFailed`, a Fail state of its own whose error
+is `COMMIT_FAILED` (`Saga.CommitFailed`) and whose cause is the caught `{"Error", "Cause"}` as
+JSON, so that an operator tells it from a compensated saga at a glance. The command is then:
+
+- cause `Saga.Fenced` at the pivot: compensated by another execution of the same command before
+  this one could commit; nothing of it stands, nothing is left to do;
+- any other cause at the pivot: in doubt. Its commit may have landed (the command's fence item
+  then records `committed_by`, and the pivot's events are in the store) or not; the steps before
+  the pivot hold their effects, uncompensated. An operator completes it (runs the pivot again:
+  it is idempotent) or compensates it;
+- a cause at a step after the pivot: committed; that step and the ones after it did not finish
+  (a confirmation mail not sent, say), and are safe to run again.
+
+A timeout of the whole saga ends the execution `TIMED_OUT`, in the same states. Two errors no
+`Catch` can see, `States.Runtime` and `States.DataLimitExceeded`, end the execution at once
+wherever they happen, with nothing compensated; the runtime keeps step results under the payload
+limit (`PayloadTooLargeError` is a Lambda error, caught as any other). Business checks that may
+refuse the command belong in steps before the pivot. A saga whose first step is the pivot can
+never compensate, so its failure notification and its `Failed` state are left out.
+
+Reserved state names: `Begin`, `Compensate<Step>`, `Failed`, `CompensationFailed`,
+`CommitFailed`.
 
 **Errors.** A task signals:
 
@@ -115,6 +134,7 @@ from stepsaga.workflows.saga._dsl import (
     missing_handlers,
 )
 from stepsaga.workflows.saga._envelope import (
+    COMMIT_FAILED,
     COMPENSATE_PREFIX,
     COMPENSATION_FAILED,
     FENCED_ERROR,
@@ -142,6 +162,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = (
+    "COMMIT_FAILED",
     "COMPENSATE_PREFIX",
     "COMPENSATION_FAILED",
     "COMPENSATION_RETRY",

@@ -24,6 +24,7 @@ from stepsaga.workflows.saga._dsl import (
     Step,
 )
 from stepsaga.workflows.saga._envelope import (
+    COMMIT_FAILED,
     COMPENSATE_PREFIX,
     COMPENSATION_FAILED,
     FENCED_ERROR,
@@ -36,6 +37,8 @@ BEGIN_STATE = "Begin"
 FAILED_STATE = "Failed"
 #: The Fail state that ends a saga whose compensation failed.
 COMPENSATION_FAILED_STATE = "CompensationFailed"
+#: The Fail state that ends a saga whose pivot, or a step after it, failed for good.
+COMMIT_FAILED_STATE = "CommitFailed"
 
 ERROR_PATH = "$.error"
 COMPENSATION_ERROR_PATH = "$.compensationError"
@@ -73,7 +76,8 @@ class SagaCompileError(ValueError):
     The rules (`SagaProblem.rule`): `saga-name`, `command-model`, `no-steps`, `unknown-pivot`,
     `step-name` (a letter then letters, digits, `_`; short enough for `Compensate<Step>`),
     `duplicate-name` (steps, notifications, compensations and the compiler's own `Begin`,
-    `Failed`, `CompensationFailed` share one namespace), `no-action`, `handler-name`,
+    `Failed`, `CompensationFailed`, `CommitFailed` share one namespace), `no-action`,
+    `handler-name`,
     `missing-compensation` (a step before the last compensating one needs one),
     `compensation-past-pivot` (the pivot and later steps commit), `retry-after-pivot` (the
     pivot's and later steps' policy must retry `States.ALL`), `retry-policy` (what AWS would
@@ -170,7 +174,7 @@ def _check(saga: Saga, names: FunctionNames) -> Iterator[SagaProblem]:
         if note.timeout is not None:
             yield from _check_timeout(note.name, note.timeout)
         yield from _claim(seen, note.name, "the failure notification", note.name)
-    for reserved in (BEGIN_STATE, FAILED_STATE, COMPENSATION_FAILED_STATE):
+    for reserved in (BEGIN_STATE, FAILED_STATE, COMPENSATION_FAILED_STATE, COMMIT_FAILED_STATE):
         if reserved in seen:
             yield SagaProblem(
                 reserved,
@@ -423,7 +427,7 @@ class _DefinitionBuilder:
                 compensations.append((undo, step))
                 undo = compensation_state(step.name)
             states[step.name] = self._action(
-                step, committed, nxt, FAILED_STATE if committed else undo
+                step, committed, nxt, COMMIT_FAILED_STATE if committed else undo
             )
         for next_state, step in reversed(compensations):
             states[compensation_state(step.name)] = self._compensation(step, next_state)
@@ -431,12 +435,22 @@ class _DefinitionBuilder:
             # Left out when the first step is the pivot: nothing is ever compensated or
             # notified then, and ASL refuses a state no transition reaches.
             states[notify.name] = self._failure_notification(notify)
-        states[FAILED_STATE] = {
-            "Type": "Fail",
-            "Comment": "The saga failed with the error it caught, kept in $.error.",
-            "ErrorPath": f"{ERROR_PATH}.Error",
-            "CausePath": f"{ERROR_PATH}.Cause",
-        }
+        if self.first_committed > 0:
+            # Left out when the first step is the pivot: no failure gets here then.
+            states[FAILED_STATE] = {
+                "Type": "Fail",
+                "Comment": "The saga failed with the error it caught, kept in $.error.",
+                "ErrorPath": f"{ERROR_PATH}.Error",
+                "CausePath": f"{ERROR_PATH}.Cause",
+            }
+        if self.first_committed < len(saga.steps):
+            states[COMMIT_FAILED_STATE] = {
+                "Type": "Fail",
+                "Comment": "The pivot or a step after it failed for good; nothing was "
+                "compensated. The cause is the caught error, as JSON.",
+                "Error": COMMIT_FAILED,
+                "CausePath": f"States.JsonToString({ERROR_PATH})",
+            }
         if compensations:
             states[COMPENSATION_FAILED_STATE] = {
                 "Type": "Fail",

@@ -20,6 +20,10 @@ from stepsaga.workflows.facts import TRANSIENT_LAMBDA_ERRORS as TRANSIENT_LAMBDA
 RETRYABLE_ERROR = "Saga.Retryable"
 #: Error name of the execution when a compensation still fails after its retries.
 COMPENSATION_FAILED = "Saga.CompensationFailed"
+#: Error name of the execution when the pivot, or a step after it, fails for good: the saga's
+#: commit did not complete, and nothing was compensated (see the contract for the command's
+#: state then). Its cause is the JSON of the original `{"Error", "Cause"}`.
+COMMIT_FAILED = "Saga.CommitFailed"
 #: Error name a task raises when its command is fenced: a compensation of the command ran, so
 #: what the task would write would never be undone. Not retried; nothing was written.
 FENCED_ERROR = "Saga.Fenced"
