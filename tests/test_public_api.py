@@ -123,6 +123,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "ServiceRun",
         "execution_path",
         "moto_service",
+        "moto_transactions_by_item",
         "run_demo",
     ),
     "stepsaga.infra.local.stepfunctions": (

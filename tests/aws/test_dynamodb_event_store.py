@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table
+from stepsaga.infra.local.service import moto_transactions_by_item
 from stepsaga.tasks import EventStore, event_item_size, guard_item_size
 from stepsaga.testing.contracts import EventStoreContract
 from tests.aws.conftest import REGION, TABLE
@@ -30,6 +31,15 @@ class TestDynamoDBEventStore(EventStoreContract):
         table = f"{TABLE}-{uuid.uuid4().hex[:8]}"  # property tests build many stores
         create_event_store_table(client, table)
         return DynamoDBEventStore(client, table, page_size=4)
+
+
+class TestDynamoDBEventStoreWithTransactionsByItem(TestDynamoDBEventStore):
+    """The same promises with moto's rollback limited to the items a transaction writes."""
+
+    @pytest.fixture(autouse=True)
+    def _moto(self, aws: None) -> Iterator[None]:
+        with moto_transactions_by_item():
+            yield
 
 
 def _item_size(item: dict[str, Any]) -> int:

@@ -16,7 +16,7 @@ service's demo scenarios (its `demo.DEMO`) that way.
 """
 
 from stepsaga.infra.local.service._demo import DemoRun, run_demo
-from stepsaga.infra.local.service._moto import moto_service
+from stepsaga.infra.local.service._moto import moto_service, moto_transactions_by_item
 from stepsaga.infra.local.service._service import (
     LocalService,
     SentMail,
@@ -31,5 +31,6 @@ __all__ = (
     "ServiceRun",
     "execution_path",
     "moto_service",
+    "moto_transactions_by_item",
     "run_demo",
 )
