@@ -50,10 +50,13 @@ from stepsaga.tasks._limits import (
     MAX_TRANSACTION_BYTES,
     append_items,
     check_append,
+    check_snapshot,
+    encode_json,
     encode_payload,
     event_item_size,
     guard_item_size,
     raise_partially_stored,
+    snapshot_item_size,
 )
 from stepsaga.tasks._memory import InMemoryEventStore, InMemoryNotifier
 from stepsaga.tasks._ports import (
@@ -63,7 +66,9 @@ from stepsaga.tasks._ports import (
     IdempotencyConflictError,
     Notifier,
     SentEmail,
+    Snapshot,
 )
+from stepsaga.tasks._projection import Folded, Projection, fold
 from stepsaga.tasks._runtime import (
     InvalidStepInput,
     LambdaHandler,
@@ -83,13 +88,16 @@ __all__ = (
     "EmailTemplate",
     "EventStore",
     "Fence",
+    "Folded",
     "IdempotencyConflictError",
     "InMemoryEventStore",
     "InMemoryNotifier",
     "InvalidStepInput",
     "LambdaHandler",
     "Notifier",
+    "Projection",
     "SentEmail",
+    "Snapshot",
     "StepContext",
     "StepFunction",
     "TaskFailed",
@@ -97,11 +105,15 @@ __all__ = (
     "TemplateError",
     "append_items",
     "check_append",
+    "check_snapshot",
+    "encode_json",
     "encode_payload",
     "event_id_for",
     "event_item_size",
+    "fold",
     "guard_item_size",
     "on_lambda",
     "raise_partially_stored",
+    "snapshot_item_size",
     "task_error",
 )

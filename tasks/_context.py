@@ -21,6 +21,7 @@ from stepsaga.domain import (
     TenantMismatchError,
 )
 from stepsaga.tasks._ports import EmailMessage, EventStore, Fence, Notifier, SentEmail
+from stepsaga.tasks._projection import Projection, fold
 from stepsaga.workflows.saga import COMPENSATE_PREFIX, CommandMeta, command_key
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ("Decider", "StepContext", "event_id_for")
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
+S = TypeVar("S")
 
 # A fixed namespace: event ids must be the same on every retry, in every process, forever.
 _EVENT_IDS = uuid.UUID("6f1d3c2a-5b7e-4f0a-9c8d-2e4b6a8c0d1f")
@@ -289,6 +291,55 @@ class StepContext:
             expected = history[-1].version if history else 0
             try:
                 recorded = self._write(stream, batch, expected)
+            except ConcurrencyError as error:
+                conflict = error
+                self.logger.debug("conflict, deciding again", extra={"stream": stream.key})
+                continue
+            self._advance(stream, recorded)
+            return recorded
+        assert conflict is not None
+        raise conflict
+
+    def decide_from(
+        self,
+        stream: StreamId,
+        projection: Projection[S],
+        decider: Callable[[S], Sequence[DomainEvent]],
+        *,
+        attempts: int = 20,
+    ) -> list[RecordedEvent]:
+        """`decide` on a hot stream: the decider gets the stream's folded state, not its history.
+
+        The state is read from the stream's snapshot and the events after it (`fold`), in
+        time independent of the stream's length; the events are appended at the version the
+        state includes, and on a conflict the state is folded again and the decision remade.
+        If an earlier attempt of this step (in any execution of the command) already appended
+        its events, they are returned without calling `decider`.
+
+        Args:
+            stream: The stream to decide on (this tenant's).
+            projection: How its events fold into the state the decider needs.
+            decider: Given the state, the events to append; may raise a `BusinessFailure`.
+            attempts: How many conflicts to absorb before giving up.
+
+        Raises:
+            ConcurrencyError: Still conflicting after `attempts` tries (retryable).
+        """
+        self._own(stream)
+        done = self._appended(stream)
+        if done:
+            self._advance(stream, done)
+            return done
+        conflict: ConcurrencyError | None = None
+        for attempt in range(max(attempts, 1)):
+            if attempt:
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+            folded = fold(self._store, stream, projection)
+            batch = self._events(stream, decider(folded.state))
+            if not batch:
+                return []
+            try:
+                recorded = self._write(stream, batch, folded.version)
             except ConcurrencyError as error:
                 conflict = error
                 self.logger.debug("conflict, deciding again", extra={"stream": stream.key})

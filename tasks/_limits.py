@@ -9,6 +9,7 @@ from typing import NoReturn
 from stepsaga.domain import (
     BatchTooLargeError,
     EventTooLargeError,
+    PayloadTooLargeError,
     StoredEvent,
     StreamId,
     TenantMismatchError,
@@ -20,10 +21,13 @@ __all__ = (
     "MAX_TRANSACTION_BYTES",
     "append_items",
     "check_append",
+    "check_snapshot",
+    "encode_json",
     "encode_payload",
     "event_item_size",
     "guard_item_size",
     "raise_partially_stored",
+    "snapshot_item_size",
 )
 
 # The event store's limits are DynamoDB's (Step Functions' own are in `stepsaga.workflows.facts`).
@@ -52,11 +56,18 @@ guard), the stream head and the command fence: 49 events."""
 _NUMBER_BYTES = 21
 # The aggregate type of the id guards' keys (`{tenant}#_event#{type}#{id}#{event_id}`).
 _GUARD_TYPE = "_event"
+# ... and of the snapshots' keys.
+_SNAPSHOT_TYPE = "_snapshot"
 
 
 def encode_payload(event: StoredEvent) -> str:
     """The payload as stored: compact JSON, keys in insertion order."""
-    return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+    return encode_json(event.payload)
+
+
+def encode_json(value: object) -> str:
+    """JSON as the stores keep it: compact, keys in insertion order, non-ASCII as is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _utf8(text: str) -> int:
@@ -115,6 +126,32 @@ def guard_item_size(stream: StreamId, event: StoredEvent) -> int:
     return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
         _utf8(name) + _NUMBER_BYTES for name in ("sk", "event_version")
     )
+
+
+def snapshot_item_size(stream: StreamId, name: str, state_json: str) -> int:
+    """The size in bytes of the item that keeps a stream's snapshot called `name`.
+
+    Its key is `{tenant}#_snapshot#{aggregate_type}#{aggregate_id}#{name}` (and `sk`); it holds
+    `snapshot_version`, `state` (compact JSON) and `tenant`.
+    """
+    key = "#".join(
+        (stream.tenant, _SNAPSHOT_TYPE, stream.aggregate_type, stream.aggregate_id, name)
+    )
+    strings = {"pk": key, "state": state_json, "tenant": str(stream.tenant)}
+    return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
+        _utf8(name) + _NUMBER_BYTES for name in ("sk", "snapshot_version")
+    )
+
+
+def check_snapshot(stream: StreamId, name: str, state_json: str) -> None:
+    """Refuse a snapshot that does not fit one item, before writing it.
+
+    Raises:
+        PayloadTooLargeError: Naming `snapshot <name>`.
+    """
+    size = snapshot_item_size(stream, name, state_json)
+    if size > MAX_ITEM_BYTES:
+        raise PayloadTooLargeError(f"snapshot {name}", size, MAX_ITEM_BYTES)
 
 
 def _head_item_size(stream: StreamId) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Sequence
 
@@ -16,8 +17,19 @@ from stepsaga.domain import (
     TenantId,
     TenantMismatchError,
 )
-from stepsaga.tasks._limits import check_append, raise_partially_stored
-from stepsaga.tasks._ports import EmailMessage, Fence, IdempotencyConflictError, SentEmail
+from stepsaga.tasks._limits import (
+    check_append,
+    check_snapshot,
+    encode_json,
+    raise_partially_stored,
+)
+from stepsaga.tasks._ports import (
+    EmailMessage,
+    Fence,
+    IdempotencyConflictError,
+    SentEmail,
+    Snapshot,
+)
 
 __all__ = ("InMemoryEventStore", "InMemoryNotifier")
 
@@ -36,6 +48,9 @@ class InMemoryEventStore:
         # Per (tenant, command): the states that fenced it, and the one that committed it.
         self._fenced: dict[tuple[str, str], set[str]] = {}
         self._committed: dict[tuple[str, str], str] = {}
+        # Per stream and snapshot name: the newest snapshot, kept as its JSON text like the
+        # DynamoDB store keeps it (so a caller's later change to the state cannot reach it).
+        self._snapshots: dict[tuple[StreamId, str], tuple[int, str]] = {}
         self._lock = threading.Lock()
 
     def append(
@@ -80,6 +95,27 @@ class InMemoryEventStore:
         fenced_by = self._fenced.get((fence.tenant, fence.command))
         if fenced_by:
             raise FencedError(fence.tenant, fence.command, fence.step, tuple(fenced_by))
+
+    def load_snapshot(self, stream: StreamId, name: str) -> Snapshot | None:
+        """See `EventStore.load_snapshot`."""
+        with self._lock:
+            kept = self._snapshots.get((stream, name))
+        if kept is None:
+            return None
+        version, state = kept
+        return Snapshot(name=name, version=version, state=json.loads(state))
+
+    def save_snapshot(self, stream: StreamId, snapshot: Snapshot) -> bool:
+        """See `EventStore.save_snapshot`."""
+        state = encode_json(snapshot.state)
+        check_snapshot(stream, snapshot.name, state)
+        key = (stream, snapshot.name)
+        with self._lock:
+            kept = self._snapshots.get(key)
+            if kept is not None and kept[0] >= snapshot.version:
+                return False
+            self._snapshots[key] = (snapshot.version, state)
+            return True
 
     def fence_command(self, fence: Fence) -> bool:
         """See `EventStore.fence_command`."""

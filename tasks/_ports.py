@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from stepsaga.domain import (
     DomainError,
@@ -23,7 +23,33 @@ __all__ = (
     "IdempotencyConflictError",
     "Notifier",
     "SentEmail",
+    "Snapshot",
 )
+
+#: The longest snapshot name (it is part of a storage key).
+MAX_SNAPSHOT_NAME_LENGTH = 64
+
+
+class Snapshot(BaseModel):
+    """A stream's events folded into a state, as of a version: what a reader starts from.
+
+    Attributes:
+        name: What was folded, and how (`stock-level/1`): one name per fold function; bump
+            the part after `/` when the function changes, so that old snapshots are ignored.
+        version: The stream version the state includes (from 1).
+        state: The folded state, as JSON.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    version: int = Field(ge=1)
+    state: JsonValue
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _valid_name(cls, value: object) -> str:
+        return validate_key_part("name", value, MAX_SNAPSHOT_NAME_LENGTH)
 
 
 class Fence(BaseModel):
@@ -73,7 +99,9 @@ class EventStore(Protocol):
     - an append behind a `Fence` is refused with `FencedError` once its command is fenced,
       and the pivot's (`commits`) marks the command committed in the same write; a committed
       command is never fenced, a fenced one never committed;
-    - reads are strongly consistent and ordered by version.
+    - reads are strongly consistent and ordered by version;
+    - a stream's snapshots (one per name) are kept newest first: saving one no newer than
+      the stored one changes nothing; they leave the stream itself as it was.
     """
 
     def append(
@@ -140,6 +168,21 @@ class EventStore(Protocol):
         Returns:
             True when the command is fenced (now or before); False when it has committed,
             in which case nothing is fenced and the caller must not undo anything.
+        """
+        ...
+
+    def load_snapshot(self, stream: StreamId, name: str) -> Snapshot | None:
+        """The stream's snapshot called `name`, or None (a consistent read)."""
+        ...
+
+    def save_snapshot(self, stream: StreamId, snapshot: Snapshot) -> bool:
+        """Keep `snapshot` as the stream's snapshot of its name, if it is newer than the stored.
+
+        Returns:
+            True when it was saved; False when the stored one is as new or newer.
+
+        Raises:
+            PayloadTooLargeError: The snapshot does not fit one item (`snapshot <name>`).
         """
         ...
 

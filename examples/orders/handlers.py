@@ -34,6 +34,7 @@ from stepsaga.examples.orders.events import (
     ORDER,
     PAYMENT,
     STOCK,
+    STOCK_LEVEL,
     ChargeDeclined,
     OrderConfirmed,
     OrderRejected,
@@ -42,16 +43,15 @@ from stepsaga.examples.orders.events import (
     StockAdded,
     StockReleased,
     StockReserved,
-    available_stock,
     held_by,
 )
 from stepsaga.tasks import (
-    Decider,
     EmailTemplate,
     EventStore,
     InvalidStepInput,
     StepContext,
     StepFunction,
+    fold,
 )
 
 __all__ = (
@@ -181,16 +181,20 @@ def _stock_streams(command: PlaceOrder, ctx: StepContext) -> dict[str, StreamId]
 
 def _release(
     ctx: StepContext, step: str, stream: StreamId, sku: str, order_id: str, reason: str
-) -> Decider:
-    """Release what this command's reservation `step` holds in `stream` (nothing if nothing)."""
+) -> list[RecordedEvent]:
+    """Release what this command's reservation `step` holds in `stream` (nothing if nothing).
+
+    What the step holds is read from its own events, found by id; the release is appended at
+    the stream's head, from its snapshot: a hot SKU's stream is never read whole.
+    """
     held = held_by(ctx.appended_by(step, stream), order_id)
 
-    def decide(history: list[RecordedEvent]) -> Sequence[DomainEvent]:
+    def decide(level: int) -> Sequence[DomainEvent]:
         if held <= 0:
             return []
         return [StockReleased(sku=sku, order_id=order_id, quantity=held, reason=reason)]
 
-    return decide
+    return ctx.decide_from(stream, STOCK_LEVEL, decide)
 
 
 def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
@@ -205,12 +209,9 @@ def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
     lines: list[ReservedLine] = []
     for sku, quantity in _wanted(command).items():
 
-        def decide(
-            history: list[RecordedEvent], sku: str = sku, quantity: int = quantity
-        ) -> Sequence[DomainEvent]:
-            # A retry, in this execution or another of the command, never gets here: `decide`
-            # finds the reservation it made by its event id.
-            free = available_stock(history)
+        def decide(free: int, sku: str = sku, quantity: int = quantity) -> Sequence[DomainEvent]:
+            # A retry, in this execution or another of the command, never gets here:
+            # `decide_from` finds the reservation it made by its event id.
             if free < quantity:
                 raise OutOfStock(
                     f"{sku}: {quantity} wanted, {free} available",
@@ -219,14 +220,11 @@ def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
             return [StockReserved(sku=sku, order_id=command.order_id, quantity=quantity)]
 
         try:
-            recorded = ctx.decide(streams[sku], decide)
+            recorded = ctx.decide_from(streams[sku], STOCK_LEVEL, decide)
         except OutOfStock:
             for line in lines:
                 stream = streams[line.sku]
-                release = _release(
-                    ctx, ctx.state.name, stream, line.sku, command.order_id, "OutOfStock"
-                )
-                ctx.decide(stream, release)
+                _release(ctx, ctx.state.name, stream, line.sku, command.order_id, "OutOfStock")
             raise
         version = recorded[-1].version if recorded else ctx.version(streams[sku])
         lines.append(ReservedLine(sku=sku, quantity=quantity, version=version))
@@ -239,8 +237,7 @@ def release_stock(command: PlaceOrder, ctx: StepContext) -> Release:
     step = ctx.compensated_step or ctx.state.name
     released: dict[str, int] = {}
     for sku, stream in sorted(_stock_streams(command, ctx).items()):
-        release = _release(ctx, step, stream, sku, command.order_id, reason)
-        for recorded in ctx.decide(stream, release):
+        for recorded in _release(ctx, step, stream, sku, command.order_id, reason):
             released[sku] = StockReleased.from_event(recorded.event).quantity
     return Release(released=released)
 
@@ -424,5 +421,5 @@ def seed_stock(store: EventStore, tenant: str, sku: str, quantity: int) -> Recor
 
 
 def stock_level(store: EventStore, tenant: str, sku: str) -> int:
-    """Units of `sku` free to reserve in a tenant's stock."""
-    return available_stock(store.read(StreamId.of(tenant, STOCK, sku)))
+    """Units of `sku` free to reserve in a tenant's stock (from its snapshot and the tail)."""
+    return fold(store, StreamId.of(tenant, STOCK, sku), STOCK_LEVEL).state

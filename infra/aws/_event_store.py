@@ -20,6 +20,10 @@ append behind a fence adds a `ConditionCheck` that `fenced_by` is absent to its 
 (the pivot's, an `Update` setting `committed_by`); `fence_command` adds to `fenced_by` on
 condition that `committed_by` is absent. So one item decides, atomically, whether a command
 committed or was compensated.
+
+A stream's snapshot called `name` is the item `pk =
+"{tenant}#_snapshot#{aggregate_type}#{aggregate_id}#{name}"`, `sk = 0`: `snapshot_version` and
+`state` (compact JSON); a conditional put keeps the newest.
 """
 
 from __future__ import annotations
@@ -42,7 +46,15 @@ from stepsaga.domain import (
     TenantMismatchError,
 )
 from stepsaga.infra.aws._transient import error_code, transient_as_retryable
-from stepsaga.tasks import Fence, check_append, encode_payload, raise_partially_stored
+from stepsaga.tasks import (
+    Fence,
+    Snapshot,
+    check_append,
+    check_snapshot,
+    encode_json,
+    encode_payload,
+    raise_partially_stored,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -60,6 +72,7 @@ HEAD_SORT_KEY = 0
 
 _GUARD_TYPE = "_event"
 _COMMAND_TYPE = "_command"
+_SNAPSHOT_TYPE = "_snapshot"
 _CANCELLED = "TransactionCanceledException"
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _TRANSACTION_CONFLICT = "TransactionConflict"
@@ -100,6 +113,11 @@ class DynamoDBEventStore:
     def table_name(self) -> str:
         """The table this store reads and writes."""
         return self._table
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The DynamoDB client it calls (to register botocore event hooks, say)."""
+        return self._client
 
     # -- writing --------------------------------------------------------------------------
 
@@ -405,6 +423,51 @@ class DynamoDBEventStore:
         versions = {item["pk"]["S"]: int(item["event_version"]["N"]) for item in self._get(keys)}
         placed = [versions[key["pk"]["S"]] for key in keys if key["pk"]["S"] in versions]
         return self._recorded_at(stream, placed) if placed else []
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    @staticmethod
+    def snapshot_key(stream: StreamId, name: str) -> dict[str, AttributeValueTypeDef]:
+        """The key of the item that keeps `stream`'s snapshot called `name`."""
+        parts = (stream.tenant, _SNAPSHOT_TYPE, stream.aggregate_type, stream.aggregate_id, name)
+        return {"pk": _s("#".join(parts)), "sk": _n(HEAD_SORT_KEY)}
+
+    def load_snapshot(self, stream: StreamId, name: str) -> Snapshot | None:
+        """See `stepsaga.tasks.EventStore.load_snapshot`: one consistent `GetItem`."""
+        with transient_as_retryable("GetItem", stream.key):
+            item = self._client.get_item(
+                TableName=self._table, Key=self.snapshot_key(stream, name), ConsistentRead=True
+            ).get("Item")
+        if item is None:
+            return None
+        return Snapshot(
+            name=name,
+            version=int(item["snapshot_version"]["N"]),
+            state=json.loads(item["state"]["S"]),
+        )
+
+    def save_snapshot(self, stream: StreamId, snapshot: Snapshot) -> bool:
+        """See `stepsaga.tasks.EventStore.save_snapshot`: one conditional `PutItem`."""
+        state = encode_json(snapshot.state)
+        check_snapshot(stream, snapshot.name, state)
+        try:
+            with transient_as_retryable("PutItem", stream.key):
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        **self.snapshot_key(stream, snapshot.name),
+                        "snapshot_version": _n(snapshot.version),
+                        "state": _s(state),
+                        "tenant": _s(str(stream.tenant)),
+                    },
+                    ConditionExpression="attribute_not_exists(pk) OR snapshot_version < :v",
+                    ExpressionAttributeValues={":v": _n(snapshot.version)},
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     # -- command fences -------------------------------------------------------------------
 

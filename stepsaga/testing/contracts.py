@@ -15,7 +15,8 @@ DynamoDB store and SES notifier (on moto) are tested this way in stepsaga's own 
 - `EventStoreContract`: versions, optimistic concurrency, event ids unique per stream
   (idempotent re-append) and lookups by id, all-or-nothing batches within one transaction's
   limits, command fences (a fenced command's appends are refused; the commit and the fence
-  exclude each other), pagination, tenant isolation, item sizes;
+  exclude each other), snapshots (the newest kept; a state folded from them is the state of
+  the whole stream), pagination, tenant isolation, item sizes;
 - `NotifierContract`: one mail per idempotency key, a key reused for another message refused,
   keys scoped per tenant, and a send that failed before sending releases its claim.
 
@@ -33,12 +34,15 @@ from typing import ClassVar
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import JsonValue
 
 from stepsaga.domain import (
     BatchTooLargeError,
     ConcurrencyError,
     EventTooLargeError,
     FencedError,
+    PayloadTooLargeError,
+    RecordedEvent,
     RetryableError,
     StoredEvent,
     StreamId,
@@ -54,6 +58,9 @@ from stepsaga.tasks import (
     Fence,
     IdempotencyConflictError,
     Notifier,
+    Projection,
+    Snapshot,
+    fold,
 )
 
 __all__ = ("EventStoreContract", "NotifierContract")
@@ -92,6 +99,20 @@ def _fence(
     commits: bool = False,
 ) -> Fence:
     return Fence(tenant=tenant, command=command, step=step, commits=commits)
+
+
+def _amount(recorded: RecordedEvent) -> int:
+    amount = recorded.event.payload.get("amount", 0)
+    return amount if isinstance(amount, int) else 0
+
+
+def _as_int(value: JsonValue) -> int:
+    assert isinstance(value, int), value
+    return value
+
+
+def _add(total: int, recorded: RecordedEvent) -> int:
+    return total + _amount(recorded)
 
 
 def _ids(store: EventStore, stream: StreamId = _ORDER) -> list[str]:
@@ -385,6 +406,94 @@ class EventStoreContract(abc.ABC):
 
         assert raised.value.field == "fence.tenant"
         assert store.read(_ORDER) == []
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def test_a_stream_without_a_snapshot_has_none(self, store: EventStore) -> None:
+        store.append(_ORDER, [_event("a")], expected_version=0)
+
+        assert store.load_snapshot(_ORDER, "total/1") is None
+
+    def test_a_saved_snapshot_reads_back_whole(self, store: EventStore) -> None:
+        snapshot = Snapshot(
+            name="total/1", version=2, state={"total": 7, "seen": [1, 2.5, None, "ünïcode"]}
+        )
+
+        assert store.save_snapshot(_ORDER, snapshot) is True
+
+        assert store.load_snapshot(_ORDER, "total/1") == snapshot
+
+    def test_only_a_newer_snapshot_replaces_the_stored_one(self, store: EventStore) -> None:
+        def at(version: int) -> Snapshot:
+            return Snapshot(name="total/1", version=version, state={"at": version})
+
+        assert store.save_snapshot(_ORDER, at(5)) is True
+        assert store.save_snapshot(_ORDER, at(3)) is False  # a slower folder, behind
+        assert store.save_snapshot(_ORDER, at(5)) is False
+        assert store.load_snapshot(_ORDER, "total/1") == at(5)
+        assert store.save_snapshot(_ORDER, at(8)) is True
+        assert store.load_snapshot(_ORDER, "total/1") == at(8)
+
+    def test_snapshots_are_per_stream_per_name_and_per_tenant(self, store: EventStore) -> None:
+        store.save_snapshot(_ORDER, Snapshot(name="total/1", version=1, state=1))
+
+        assert store.load_snapshot(_ORDER, "total/2") is None
+        assert store.load_snapshot(StreamId.of("acme", "Order", "o-2"), "total/1") is None
+        assert store.load_snapshot(StreamId.of("globex", "Order", "o-1"), "total/1") is None
+
+    def test_a_snapshot_leaves_the_stream_as_it_was(self, store: EventStore) -> None:
+        store.append(_ORDER, [_event("a")], expected_version=0)
+
+        store.save_snapshot(_ORDER, Snapshot(name="total/1", version=1, state={"n": 1}))
+
+        assert _ids(store) == ["a"]
+        assert store.version(_ORDER) == 1
+        store.append(_ORDER, [_event("b")], expected_version=1)
+        assert _ids(store) == ["a", "b"]
+
+    def test_a_snapshot_over_the_item_limit_is_refused(self, store: EventStore) -> None:
+        huge = Snapshot(name="total/1", version=1, state={"blob": "x" * MAX_ITEM_BYTES})
+
+        with pytest.raises(PayloadTooLargeError) as raised:
+            store.save_snapshot(_ORDER, huge)
+
+        assert raised.value.field == "snapshot total/1"
+        assert store.load_snapshot(_ORDER, "total/1") is None
+
+    @settings(
+        max_examples=10,
+        deadline=None,
+        suppress_health_check=[HealthCheck.differing_executors, HealthCheck.too_slow],
+    )
+    @given(
+        steps=st.lists(
+            st.one_of(st.integers(min_value=1, max_value=5), st.just("fold")),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    def test_a_state_folded_from_snapshots_is_the_state_of_the_whole_stream(
+        self, steps: list[int | str]
+    ) -> None:
+        # GIVEN a projection that snapshots often, and appends interleaved with folds
+        store = self.make_store()
+        total: Projection[int] = Projection(
+            name="total/1", initial=0, apply=_add, load=_as_int, snapshot_every=2
+        )
+        names = itertools.count()
+        for step in steps:
+            if step == "fold":
+                folded = fold(store, _ORDER, total)
+                # THEN each fold, from whatever snapshot, is the fold of every event
+                history = store.read(_ORDER)
+                assert folded.state == sum(_amount(r) for r in history)
+                assert folded.version == len(history)
+            else:
+                assert isinstance(step, int)
+                batch = [_event(f"e{next(names)}", amount=step)]
+                store.append(_ORDER, batch, expected_version=store.version(_ORDER))
+        history = store.read(_ORDER)
+        assert fold(store, _ORDER, total).state == sum(_amount(r) for r in history)
 
     # -- pagination -----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table
-from stepsaga.infra.local.service import moto_transactions_by_item
+from stepsaga.infra.local.service import moto_partitioned_dynamodb
 from stepsaga.tasks import EventStore, event_item_size, guard_item_size
 from stepsaga.testing.contracts import EventStoreContract
 from tests.aws.conftest import REGION, TABLE
@@ -33,12 +33,12 @@ class TestDynamoDBEventStore(EventStoreContract):
         return DynamoDBEventStore(client, table, page_size=4)
 
 
-class TestDynamoDBEventStoreWithTransactionsByItem(TestDynamoDBEventStore):
-    """The same promises with moto's rollback limited to the items a transaction writes."""
+class TestDynamoDBEventStoreOnPartitionedMoto(TestDynamoDBEventStore):
+    """The same promises with moto's transactions and queries per item and partition."""
 
     @pytest.fixture(autouse=True)
     def _moto(self, aws: None) -> Iterator[None]:
-        with moto_transactions_by_item():
+        with moto_partitioned_dynamodb():
             yield
 
 

@@ -20,7 +20,7 @@ from stepsaga.infra.cli import cli
 
 QUICK_CHAIN = [
     *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
-    *("--memory", "0", "--appends", "0", "--sagas", "0"),
+    *("--memory", "0", "--appends", "0", "--sagas", "0", "--hot-orders", "0"),
 ]
 
 
@@ -209,3 +209,19 @@ def test_profile_lists_where_the_engine_spends_its_time() -> None:
     assert result.exit_code == 0, result.output
     assert "parallel: 5 executions on the engine under cProfile" in result.stdout
     assert "ncalls" in result.stdout and "tottime" in result.stdout
+
+
+def test_the_last_orders_on_a_hot_sku_read_as_much_as_the_first() -> None:
+    from stepsaga.examples.orders.events import STOCK_LEVEL
+    from stepsaga.infra.bench._hot_stream import measure_hot_stream
+
+    # GIVEN 60 orders of the reference saga on one SKU, on moto's DynamoDB
+    result = measure_hot_stream(60, "dynamodb")
+
+    # THEN every order succeeded, and the last ones read what the first ones did
+    assert result.problem is None, result.problem
+    assert result.first is not None and result.last is not None
+    assert result.first.reads == result.last.reads
+    assert result.first.items is not None and result.last.items is not None
+    assert result.last.items <= result.first.items + STOCK_LEVEL.snapshot_every / 2
+    assert result.to_json()["store"] == "dynamodb"

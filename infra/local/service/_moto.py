@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_sesv2.client import SESV2Client
 
-__all__ = ("moto_service", "moto_transactions_by_item")
+__all__ = ("moto_partitioned_dynamodb", "moto_service")
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -110,31 +110,58 @@ def _restore(saved: list[tuple[Any, Any, Any, Any]]) -> None:
 
 
 @contextmanager
-def moto_transactions_by_item() -> Iterator[None]:
-    """Make moto's `TransactWriteItems` cost what the transaction writes, not the table's size.
+def moto_partitioned_dynamodb() -> Iterator[None]:
+    """Make moto's DynamoDB cost what DynamoDB's does: per item and per partition, not per table.
 
-    moto backs a transaction up by deep-copying the whole table, once per item of the
-    transaction, before writing anything, and puts the copy back if the transaction is
-    cancelled: an append costs time in proportion to everything the table holds, and a hot
-    stream's saga slows down as orders accumulate whatever the store does. Within this
-    context a transaction instead backs up, and on cancellation restores, the items it
-    writes, which is all a rollback needs; the conditions, the writes and the errors are
-    moto's own. The event-store contract runs with it too (tests/aws).
+    Two of moto's requests take time in proportion to everything the table holds, so a hot
+    stream's saga slows down as orders accumulate whatever the store does:
+
+    - `TransactWriteItems` backs up by deep-copying the whole table, once per item of the
+      transaction, and puts the copy back if the transaction is cancelled. Here it backs up,
+      and on cancellation restores, the items it writes: all a rollback needs.
+    - `Query` on the table sorts every item of the table, then keeps the partition's. Here it
+      looks at the partition asked for only.
+
+    Conditions, writes, results and errors are moto's own. The event-store contract runs
+    with this in place too (tests/aws).
     """
     from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
 
-    original = models.DynamoDBBackend.transact_write_items
+    original_transact = models.DynamoDBBackend.transact_write_items
+    original_query = Table.query
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         saved = _touched(self, transact_items)
         with mock.patch.object(models, "copy", _TablesByReference):
             try:
-                original(self, transact_items)
+                original_transact(self, transact_items)
             except Exception:
                 _restore(saved)
                 raise
 
-    with mock.patch.object(models.DynamoDBBackend, "transact_write_items", transact_write_items):
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name is not None or hash_key is None or self.range_key_attr is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        # moto sorts what `all_items` gives by range key itself, then filters and pages it:
+        # give it the partition's items that meet the range condition, which moto keeps.
+        partition = list(self.items.get(hash_key, {}).values())
+        range_comparison, range_values = (*args, None, None)[:2]
+        if range_comparison:
+            partition = [
+                item for item in partition if item.range_key.compare(range_comparison, range_values)
+            ]
+        self.all_items = lambda: partition
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    with (
+        mock.patch.object(models.DynamoDBBackend, "transact_write_items", transact_write_items),
+        mock.patch.object(Table, "query", query),
+    ):
         yield
 
 
@@ -171,7 +198,7 @@ def moto_service(
 
     loaded = service if isinstance(service, Service) else load_service(service)
     environment = {**_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region}
-    with mock.patch.dict(os.environ, environment), mock_aws(), moto_transactions_by_item():
+    with mock.patch.dict(os.environ, environment), mock_aws(), moto_partitioned_dynamodb():
         # An endpoint override would send the clients past moto to a real endpoint, and a
         # profile would make boto3 look for a user's configuration instead of the fake keys.
         for variable in [

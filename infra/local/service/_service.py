@@ -27,6 +27,7 @@ from stepsaga.tasks import (
     LambdaHandler,
     Notifier,
     SentEmail,
+    Snapshot,
     StepFunction,
     TaskRuntime,
 )
@@ -154,6 +155,12 @@ class _Recorder:
 
     def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
         return self.store.find(stream, event_ids)
+
+    def load_snapshot(self, stream: StreamId, name: str) -> Snapshot | None:
+        return self.store.load_snapshot(stream, name)
+
+    def save_snapshot(self, stream: StreamId, snapshot: Snapshot) -> bool:
+        return self.store.save_snapshot(stream, snapshot)
 
     def fence_command(self, fence: Fence) -> bool:
         return self.store.fence_command(fence)
