@@ -104,6 +104,8 @@ class StepContext:
         self._command = command_key(meta)
         self._fence = fence
         self._committed = False
+        self._reused = False
+        self._wrote = False
         self._next_event: dict[StreamId, int] = {}
         self._next_mail = 0
 
@@ -111,6 +113,17 @@ class StepContext:
     def committed(self) -> bool:
         """True once this task (the pivot) has committed its command with an append."""
         return self._committed
+
+    @property
+    def relied_on_earlier_work(self) -> bool:
+        """Whether this attempt went on from work done earlier, writing nothing itself.
+
+        True when it returned events an earlier attempt (or another execution of the command)
+        appended, and appended none behind its fence: it met no fence on its way, so the
+        runtime checks the fence for it, since a command compensated meanwhile must not go on
+        as though that work still stood.
+        """
+        return self._reused and not self._wrote
 
     @property
     def command_key(self) -> str:
@@ -248,8 +261,13 @@ class StepContext:
         self, stream: StreamId, batch: list[StoredEvent], expected_version: int
     ) -> list[RecordedEvent]:
         recorded = self._store.append(stream, batch, expected_version, fence=self._fence)
-        if recorded and self._fence is not None and self._fence.commits:
-            self._committed = True
+        # The store returns what it holds: these very events when it wrote them now, an
+        # earlier attempt's (stamped earlier) when it found them already stored.
+        if any(kept.event != sent for kept, sent in zip(recorded, batch, strict=True)):
+            self._reused = True
+        elif recorded and self._fence is not None:
+            self._wrote = True
+            self._committed = self._committed or self._fence.commits
         return recorded
 
     def decide(
@@ -276,6 +294,7 @@ class StepContext:
         self._own(stream)
         done = self._appended(stream)
         if done:
+            self._reused = True
             self._advance(stream, done)
             return done
         conflict: ConcurrencyError | None = None
@@ -328,6 +347,7 @@ class StepContext:
         self._own(stream)
         done = self._appended(stream)
         if done:
+            self._reused = True
             self._advance(stream, done)
             return done
         conflict: ConcurrencyError | None = None

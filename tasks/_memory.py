@@ -126,6 +126,11 @@ class InMemoryEventStore:
             self._fenced.setdefault(key, set()).add(fence.step)
             return True
 
+    def fenced_by(self, fence: Fence) -> tuple[str, ...]:
+        """See `EventStore.fenced_by`."""
+        with self._lock:
+            return tuple(sorted(self._fenced.get((fence.tenant, fence.command), ())))
+
     def commit_command(self, fence: Fence) -> None:
         """See `EventStore.commit_command`."""
         with self._lock:

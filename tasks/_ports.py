@@ -186,6 +186,10 @@ class EventStore(Protocol):
         """
         ...
 
+    def fenced_by(self, fence: Fence) -> tuple[str, ...]:
+        """The states that fenced `fence.command`, sorted; empty while it is not fenced."""
+        ...
+
     def commit_command(self, fence: Fence) -> None:
         """Mark `fence.command` committed (as the pivot's append does), unless it is fenced.
 

@@ -362,6 +362,17 @@ class TaskRuntime:
             return nullcontext(_NO_SEGMENT)
         return self.tracer.provider.in_subsegment(f"## {name}")
 
+    def _check_fence(self, ctx: StepContext, fence: Fence) -> None:
+        """Refuse an action that went on from work done earlier, if its command is fenced.
+
+        It wrote nothing, so no fence stood in its way to refuse it, yet its command may have
+        been compensated meanwhile.
+        """
+        if ctx.error is None and ctx.relied_on_earlier_work:
+            fenced_by = self.event_store.fenced_by(fence)
+            if fenced_by:
+                raise FencedError(fence.tenant, fence.command, fence.step, fenced_by)
+
     def _run(self, step: StepFunction, command: BaseModel, ctx: StepContext, fence: Fence) -> Any:
         self.logger.debug("step started")
         try:
@@ -370,7 +381,13 @@ class TaskRuntime:
                 # and no failure to report.
                 self.logger.warning("command committed by another execution: skipped")
                 return _SKIPPED
-            result = _json(step(command, ctx))
+            try:
+                result = _json(step(command, ctx))
+            except BusinessFailure:
+                # A refusal drawn from undone work (a refunded charge) is the fence's to tell.
+                self._check_fence(ctx, fence)
+                raise
+            self._check_fence(ctx, fence)
             if fence.commits and not ctx.committed:
                 self.event_store.commit_command(fence)  # a pivot that appended nothing
         except FencedError as fenced:

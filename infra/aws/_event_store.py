@@ -513,6 +513,10 @@ class DynamoDBEventStore:
                 fence.tenant, fence.command, fence.step, self._fenced_by(fence)
             ) from None
 
+    def fenced_by(self, fence: Fence) -> tuple[str, ...]:
+        """See `stepsaga.tasks.EventStore.fenced_by`: one consistent `GetItem`."""
+        return self._fenced_by(fence)
+
     def _fenced_by(self, fence: Fence) -> tuple[str, ...]:
         with transient_as_retryable("GetItem", fence.command):
             item = self._client.get_item(

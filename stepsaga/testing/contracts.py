@@ -374,12 +374,22 @@ class EventStoreContract(abc.ABC):
             store.append(_ORDER, [_event("a")], expected_version=0, fence=_fence())
         assert raised.value.fenced_by == ("CompensatePay", "CompensateReserve")
 
+    def test_who_fenced_a_command_can_be_read_back(self, store: EventStore) -> None:
+        assert store.fenced_by(_fence()) == ()
+        store.fence_command(_fence(step="CompensatePay"))
+        store.fence_command(_fence(step="CompensateReserve"))
+
+        assert store.fenced_by(_fence()) == ("CompensatePay", "CompensateReserve")
+        assert store.fenced_by(_fence(command="another-command")) == ()
+        assert store.fenced_by(_fence(tenant="globex")) == ()
+
     def test_the_commit_and_the_fence_exclude_each_other(self, store: EventStore) -> None:
         # GIVEN the pivot's append committed the command
         store.append(_ORDER, [_event("a")], 0, fence=_fence(step="Confirm", commits=True))
 
         # THEN no compensation may fence it now, and later steps still append
         assert store.fence_command(_fence(step="CompensateReserve")) is False
+        assert store.fenced_by(_fence()) == ()
         store.append(_ORDER, [_event("b")], 1, fence=_fence(step="Notify"))
         store.commit_command(_fence(step="Confirm", commits=True))  # idempotent
         assert _ids(store) == ["a", "b"]

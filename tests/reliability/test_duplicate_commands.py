@@ -16,7 +16,7 @@ from stepsaga.examples.orders.handlers import HANDLERS, seed_stock, stock_level
 from stepsaga.examples.orders.sagas import SAGAS
 from stepsaga.infra.local.service import LocalService, ServiceRun
 from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, LambdaHandler
-from stepsaga.workflows.saga import CommandMeta, execution_name_for
+from stepsaga.workflows.saga import FENCED_ERROR, CommandMeta, execution_name_for
 from tests.reliability.faults import QUANTITY, STOCK, TENANT, order
 
 SKU = "SKU-dup"
@@ -139,3 +139,24 @@ def test_a_second_execution_of_the_command_never_acts_on_what_the_first_one_undi
     other = service.execute("PlaceOrder", order("o-other", SKU))
     assert other.status == "SUCCEEDED"
     assert stock_level(service.event_store, TENANT, SKU) == 0
+
+
+def test_a_command_executed_again_after_it_was_compensated_stops_at_its_first_step() -> None:
+    # GIVEN a command whose first execution was compensated (its payment was declined)
+    service, notifier = _service()
+    meta = _meta(service, "key-again")
+    command = order("o-again", SKU)
+    command["paymentToken"] = "tok_decline"
+    first = service.execute("PlaceOrder", command, meta, name="first")
+    assert first.execution.error == "PaymentDeclined"
+
+    # WHEN it is executed again
+    again = service.execute("PlaceOrder", command, meta, name="again")
+
+    # THEN the second execution does not take the undone reservation for its own: it stops,
+    # fenced, at its first step, and nothing more happens to the command
+    assert (again.status, again.execution.error) == ("FAILED", FENCED_ERROR)
+    assert again.path[:3] == ("Begin", "ReserveStock", "CompensateReserveStock")
+    assert again.events == ()
+    assert stock_level(service.event_store, TENANT, SKU) == STOCK
+    assert [m.subject for _, m, _ in notifier.sent] == ["Order o-again could not be placed"]

@@ -165,6 +165,9 @@ class _Recorder:
     def fence_command(self, fence: Fence) -> bool:
         return self.store.fence_command(fence)
 
+    def fenced_by(self, fence: Fence) -> tuple[str, ...]:
+        return self.store.fenced_by(fence)
+
     def commit_command(self, fence: Fence) -> None:
         self.store.commit_command(fence)
 
