@@ -129,6 +129,7 @@ PINNED: dict[str, tuple[str, ...]] = {
     "stepsaga.infra.local.stepfunctions": (
         "DefinitionError",
         "Execution",
+        "ExecutionAlreadyExists",
         "LambdaContext",
         "LocalStepFunctions",
         "MockConfig",

@@ -28,11 +28,11 @@ fault on every attempt there ends in the saga's timeout: see `test_failed_step_e
 
 A `Plan` adds to a schedule a second execution of the same command (`again`: after the first
 ended, under another execution name; `during`: while the first runs, started from the first's
-attempt at its `host` step) and, later, a second command under the first's execution name
-(`clash`). Faults hit the first execution only. Every action of the audited service
-(`audited`) also notes its state in an `Audit` stream at the version it reads
-(`expected_version=ctx.version(...)`): a retry after a crash appends at a version it read
-again, and the note must still be stored once.
+attempt at its `host` step) and, last, another command under the first's execution name
+(`clash`, which must be refused before it runs). Faults hit the first execution only. Every
+action of the audited service (`audited`) also notes its state in an `Audit` stream at the
+version it reads (`expected_version=ctx.version(...)`): a retry after a crash appends at a
+version it read again, and the note must still be stored once.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from stepsaga.examples.orders.events import held_by
 from stepsaga.examples.orders.handlers import seed_stock
 from stepsaga.examples.orders.sagas import PLACE_ORDER
 from stepsaga.infra.local.service import LocalService, ServiceRun
-from stepsaga.infra.local.stepfunctions import TaskCall, TaskOutcome
+from stepsaga.infra.local.stepfunctions import ExecutionAlreadyExists, TaskCall, TaskOutcome
 from stepsaga.tasks import LambdaHandler, StepContext, StepFunction, TaskFailed
 from stepsaga.workflows.saga import DEFAULT_RETRY, FENCED_ERROR, RETRYABLE_ERROR, TRANSIENT_RETRY
 
@@ -335,11 +335,14 @@ class Plan:
         duplicate: `none`, `again` (the command executed again after the first ended) or
             `during` (again, from the first's first attempt at `host`).
         host: The action at which a `during` duplicate starts.
+        clash: After that, another command (another order) is started under the first
+            execution's name, and must be refused before it runs.
     """
 
     faults: Schedule
     duplicate: str = "none"
     host: str = "ReserveStock"
+    clash: bool = False
 
 
 @dataclass
@@ -349,6 +352,7 @@ class PlanRun:
     first: ServiceRun
     second: ServiceRun | None = None
     late: list[str] = field(default_factory=list)
+    clash: str | None = None  # what starting another command under the first's name raised
 
     @property
     def runs(self) -> list[ServiceRun]:
@@ -405,7 +409,16 @@ def run_plan(
     if plan.duplicate == "again":
         seconds.append(service.execute("PlaceOrder", command, meta, name=other))
     late = release_parked(parked)
-    return PlanRun(first, seconds[0] if seconds else None, late)
+    done = PlanRun(first, seconds[0] if seconds else None, late)
+    if plan.clash:
+        other_order = order(f"o-{key}-clash", f"SKU-{key}")
+        try:
+            service.execute("PlaceOrder", other_order, name=primary)
+        except ExecutionAlreadyExists as refused:
+            done.clash = type(refused).__name__
+        else:
+            done.clash = "ran"
+    return done
 
 
 def check_plan(service: LocalService, done: PlanRun, plan: Plan, key: str) -> str:
@@ -429,6 +442,12 @@ def check_plan(service: LocalService, done: PlanRun, plan: Plan, key: str) -> st
     # A late writer either found its work done by a retry (and wrote nothing) or was refused;
     # the store checks above ran after it, so it changed nothing they promise.
     assert all(late in ("done", FENCED_ERROR) for late in done.late), done.late
+    if plan.clash:
+        # Another command under a taken name was refused, and ran nothing.
+        assert done.clash == "ExecutionAlreadyExists", done.clash
+        for aggregate in ("Order", "Payment", AUDIT):
+            assert _stream(service, aggregate, f"{order_id}-clash") == [], aggregate
+        assert held_by(_stream(service, "Stock", f"SKU-{key}"), f"{order_id}-clash") == 0
     return outcome
 
 

@@ -1,9 +1,10 @@
 """Hypothesis over fault plans on the reference saga: it completes or compensates, cleanly.
 
 A plan is a fault schedule for the command's first execution, plus, sometimes, a second
-execution of the same command (after the first, or racing it from one of its steps), with
-late writers (`stale` attempts that do their work after the execution ended) and every action
-appending at a version it re-reads (the audited handlers). Run with `-s` to see how many plans
+execution of the same command (after the first, or racing it from one of its steps) and
+another command started under the first execution's name (refused), with late writers
+(`stale` attempts that do their work after the execution ended) and every action appending
+at a version it re-reads (the audited handlers). Run with `-s` to see how many plans
 ran, their outcomes by kind, and the faults hit.
 """
 
@@ -99,6 +100,7 @@ plans = st.builds(
     faults=schedules,
     duplicate=st.sampled_from(["none", "none", "none", "again", "during"]),
     host=st.sampled_from(ACTIONS),
+    clash=st.sampled_from([False, False, False, True]),
 )
 
 OUTCOMES: dict[str, Counter[str]] = {"memory": Counter(), "moto": Counter()}
@@ -121,6 +123,8 @@ def _tally(backend: str, done: PlanRun | ServiceRun, outcome: str) -> None:
             HITS[backend][f"late writer: {late}"] += 1
         if done.second is not None:
             HITS[backend][f"second execution: {done.second.status}"] += 1
+        if done.clash is not None:
+            HITS[backend][f"another command under a taken name: {done.clash}"] += 1
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from stepsaga.domain import RecordedEvent, StoredEvent, StreamId, TenantId
 from stepsaga.infra.local.stepfunctions import (
     Execution,
+    ExecutionAlreadyExists,
     LocalStepFunctions,
     TaskCall,
     TaskMock,
@@ -84,6 +86,15 @@ class ServiceRun:
     def status(self) -> str:
         """The execution's status: `SUCCEEDED`, `FAILED` or `TIMED_OUT`."""
         return self.execution.status
+
+
+@dataclass
+class _Named:
+    """An execution name taken: the input it was taken with, and its run once it ended."""
+
+    input: str
+    done: threading.Event = field(default_factory=threading.Event)
+    run: ServiceRun | None = None
 
 
 @dataclass
@@ -193,7 +204,8 @@ class LocalService:
 
     `execute` may be called from several threads at once: each thread runs its executions on
     its own engine, because an engine's virtual clock and seeded randomness follow one
-    execution at a time.
+    execution at a time. Execution names are the service's, across threads: a name is one
+    execution of its saga, as on AWS (the same input gives it back, another is refused).
 
     Args:
         sagas: The service's sagas.
@@ -250,6 +262,9 @@ class LocalService:
             for name, saga in self._sagas.items()
         }
         self._engines = threading.local()
+        # Saga and execution name to the execution's input and run: a name is one execution.
+        self._names: dict[tuple[str, str], _Named] = {}
+        self._names_lock = threading.Lock()
 
     @classmethod
     def start(
@@ -329,25 +344,56 @@ class LocalService:
                 execution).
 
         Returns:
-            The execution, its path, its events and its mails.
+            The execution, its path, its events and its mails. A name already used with the
+            same input is the same execution, as on AWS: its run is returned, and nothing runs
+            again (a call while it still runs waits for it).
 
         Raises:
             KeyError: The service has no saga `saga`.
             pydantic.ValidationError: `command` does not fit the saga's command model.
+            ExecutionAlreadyExists: `name` is taken, in this service's `saga`, by an execution
+                with another input; nothing ran.
         """
         model = self._saga(saga).command
         typed = command if isinstance(command, model) else model.model_validate(command)
         meta = meta or self.meta(saga)
         execution_input = ExecutionInput(
             command=typed.model_dump(mode="json", by_alias=True), meta=meta
-        )
+        ).model_dump(mode="json", by_alias=True)
+        name = name or execution_name_for(meta.tenant, meta.idempotency_key)
+        canonical = json.dumps(execution_input, sort_keys=True, separators=(",", ":"))
+        while True:
+            with self._names_lock:
+                named = self._names.get((saga, name))
+                if named is None:
+                    named = self._names[(saga, name)] = _Named(canonical)
+                    break
+            if named.input != canonical:
+                raise ExecutionAlreadyExists(name, self._arn(saga, name))
+            named.done.wait()
+            if named.run is not None:
+                return named.run  # the same name and input: the same execution
+            # It never started (its start raised): the name is free again.
+        try:
+            run = self._run(saga, execution_input, name)
+        except BaseException:
+            with self._names_lock:
+                del self._names[(saga, name)]
+            named.done.set()
+            raise
+        named.run = run
+        named.done.set()
+        return run
+
+    def _arn(self, saga: str, name: str) -> str:
+        engine = self._engine()
+        return f"arn:aws:states:{engine.region}:{engine.account_id}:execution:{saga}:{name}"
+
+    def _run(self, saga: str, execution_input: dict[str, Any], name: str) -> ServiceRun:
         record = self._recorder.begin()
         try:
             execution = self._engine().run(
-                self.definitions[saga],
-                execution_input.model_dump(mode="json", by_alias=True),
-                name=name or execution_name_for(meta.tenant, meta.idempotency_key),
-                state_machine_name=saga,
+                self.definitions[saga], execution_input, name=name, state_machine_name=saga
             )
         finally:
             self._recorder.end()

@@ -26,7 +26,11 @@ ResultWriter. ``.waitForTaskToken`` and ``.sync`` tasks are answered by a mock (
 """
 
 from stepsaga.infra.local.stepfunctions._clock import RealClock, VirtualClock
-from stepsaga.infra.local.stepfunctions._errors import DefinitionError, StatesError
+from stepsaga.infra.local.stepfunctions._errors import (
+    DefinitionError,
+    ExecutionAlreadyExists,
+    StatesError,
+)
 from stepsaga.infra.local.stepfunctions._facade import Execution, LocalStepFunctions
 from stepsaga.infra.local.stepfunctions._mock_config import MockConfig
 from stepsaga.infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
@@ -34,6 +38,7 @@ from stepsaga.infra.local.stepfunctions._tasks import LambdaContext, TaskCall, T
 __all__ = (
     "DefinitionError",
     "Execution",
+    "ExecutionAlreadyExists",
     "LambdaContext",
     "LocalStepFunctions",
     "MockConfig",

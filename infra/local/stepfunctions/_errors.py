@@ -28,3 +28,19 @@ class DefinitionError(ValueError):
         super().__init__(f"{message} (at {pointer})" if pointer else message)
         self.message = message
         self.pointer = pointer
+
+
+class ExecutionAlreadyExists(Exception):
+    """An execution of this state machine already has this name, with another input.
+
+    AWS refuses such a StartExecution; with the same input, it is the same execution.
+
+    Attributes:
+        name: the execution name asked for.
+        arn: the ARN of the existing execution.
+    """
+
+    def __init__(self, name: str, arn: str) -> None:
+        super().__init__(f"Execution Already Exists: '{arn}' (name {name!r}, another input)")
+        self.name = name
+        self.arn = arn

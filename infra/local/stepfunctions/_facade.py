@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from stepsaga.infra.local.stepfunctions._clock import DEFAULT_START, RealClock, VirtualClock
-from stepsaga.infra.local.stepfunctions._errors import DefinitionError
+from stepsaga.infra.local.stepfunctions._errors import DefinitionError, ExecutionAlreadyExists
 from stepsaga.infra.local.stepfunctions._execution import Run
 from stepsaga.infra.local.stepfunctions._history import History, to_json
 from stepsaga.infra.local.stepfunctions._plan import GraphPlan, compile_plan
@@ -143,6 +143,8 @@ class LocalStepFunctions:
         self._plans: dict[int, tuple[Any, GraphPlan]] = {}
         self._by_content: dict[str, GraphPlan] = {}
         self._executions: deque[Execution] = deque(maxlen=max_retained_executions)
+        # The retained executions by ARN: a name used again is the same execution, or refused.
+        self._by_arn: dict[str, Execution] = {}
         self._counter = 0
         self._date_now: datetime | None = None  # see _date_texts
         self._date_second: datetime | None = None
@@ -222,8 +224,12 @@ class LocalStepFunctions:
     ) -> Execution:
         """Run ``definition`` on ``input`` (a JSON value or JSON text) to completion.
 
+        A ``name`` already used (by a retained execution of this state machine) with the same
+        input gives that execution back; with another input, it is refused, as AWS refuses it.
+
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
+            ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
         """
         graph = self.compile(definition)
         value = json.loads(input) if isinstance(input, str) else ({} if input is None else input)
@@ -232,6 +238,11 @@ class LocalStepFunctions:
             name = uuid4(self._rng)
         prefix = f"arn:aws:states:{self.region}:{self.account_id}"
         machine_arn = f"{prefix}:stateMachine:{state_machine_name}"
+        existing = self._by_arn.get(f"{prefix}:execution:{state_machine_name}:{name}")
+        if existing is not None:
+            if _canonical(existing.input) == _canonical(value):
+                return existing
+            raise ExecutionAlreadyExists(name, existing.arn)
         run = Run(
             graph,
             value,
@@ -259,7 +270,10 @@ class LocalStepFunctions:
             stop_date=run.stop_time,
             _history=run.history,
         )
+        if len(self._executions) == self._executions.maxlen:
+            self._by_arn.pop(self._executions[0].arn, None)
         self._executions.append(execution)
+        self._by_arn[execution.arn] = execution
         return execution
 
     @property
@@ -475,6 +489,11 @@ def uuid4(rng: random.Random) -> str:
     bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
     text = f"{bits:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def _canonical(value: Any) -> str:
+    """One text per JSON value, whatever the order of its keys."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _validate(spec: Mapping[str, Any]) -> None:
