@@ -146,3 +146,43 @@ def test_streams_lists_one_tenants_streams_and_not_mail_claims(dynamodb: Any) ->
     )
 
     assert store.streams("acme") == [ORDER, other]
+
+
+def test_the_tenant_policy_allows_every_operation_the_store_uses(dynamodb: Any) -> None:
+    from stepsaga.infra.aws import event_store_policy_statement
+    from stepsaga.tasks import Fence, Snapshot
+
+    # A transaction is authorised per item action inside it.
+    item_actions = {
+        "Put": "PutItem",
+        "Update": "UpdateItem",
+        "Delete": "DeleteItem",
+        "ConditionCheck": "ConditionCheckItem",
+    }
+    called: set[str] = set()
+
+    def record(params: Any, model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            called.update(item_actions[next(iter(item))] for item in params["TransactItems"])
+        else:
+            called.add(model.name)
+
+    # GIVEN every kind of call the store makes, recorded as the operations it sends
+    dynamodb.meta.events.register("provide-client-params.dynamodb", record)
+    store = DynamoDBEventStore(dynamodb, TABLE)
+    fence = Fence(tenant="acme", command="c" * 64, step="Reserve")
+    store.append(ORDER, [event("a")], 0, fence=fence)
+    store.append(ORDER, [event("a")], 5, fence=fence)  # a retry: read back by id
+    store.find(ORDER, ["a", "b"])
+    store.read(ORDER)
+    store.version(ORDER)
+    store.save_snapshot(ORDER, Snapshot(name="n/1", version=1, state=1))
+    store.load_snapshot(ORDER, "n/1")
+    store.fence_command(fence.model_copy(update={"step": "CompensateReserve"}))
+    store.fenced_by(fence)
+    store.commit_command(Fence(tenant="acme", command="d" * 64, step="Confirm", commits=True))
+
+    # THEN the tenant-bound statement allows each of them
+    allowed = set(event_store_policy_statement("arn", tenant="acme")["Action"])
+    assert {"BatchGetItem", "ConditionCheckItem", "PutItem", "UpdateItem"} <= called
+    assert {f"dynamodb:{name}" for name in called} <= allowed
