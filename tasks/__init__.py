@@ -22,6 +22,9 @@ the exception's class name, so the runtime raises exceptions whose class *is* th
 - it raises `RetryableError` or `ConcurrencyError`: `Saga.Retryable` (`RETRYABLE_ERROR`);
   retried under the step's policy (the AWS adapters in `stepsaga.infra.aws` report throttling,
   service-side and connection errors as `RetryableError`);
+- its append is refused because a compensation of its command has run (`FencedError`), or it
+  went on from work done earlier for a command fenced since: `Saga.Fenced` (`FENCED_ERROR`),
+  never retried; nothing of it was written;
 - the envelope or the command does not validate, or the tenant is invalid:
   `InvalidStepInput`, raised before the step runs;
 - it returns a result over Step Functions' 256 KiB payload limit
@@ -39,7 +42,10 @@ retry, and a second execution of the same command, writes and sends nothing twic
 store keeps event ids unique per stream, the notifier sends once per key. `StepContext.decide`
 first looks its own events up by id, then re-reads before deciding; a compensation gets the
 caught error as `ctx.error` and finds what its action appended by id
-(`ctx.appended_by(step, stream)`).
+(`ctx.appended_by(step, stream)`). A compensation or the failure notification fences its
+command first, so that no late attempt of an action writes past it; the pivot's appends commit
+the command. A hot stream is read through a `Projection` (`ctx.decide_from`, `fold`): the
+stream's snapshot and the events after it.
 """
 
 from stepsaga.tasks._context import Decider, StepContext, event_id_for
