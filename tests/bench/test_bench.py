@@ -84,6 +84,7 @@ def test_a_peer_with_a_wrong_answer_is_reported_not_ranked() -> None:
         long_wait=False,
         appends=0,
         sagas=0,
+        hot_orders=0,
         budgets={"engine": Budget(3, 3, 0.0, 0)},
     )
     # WHEN the bench runs it
