@@ -4,8 +4,9 @@ Every order reserves from the same stock stream, which grows by an event per ord
 read the whole stream to decide would slow down as orders accumulate; reading the stream's
 snapshot and the few events after it keeps each order's cost flat. The measurement runs the
 orders one after another on the in-memory store and on moto's DynamoDB, and compares the
-first window of orders with the last: wall time per order and, on DynamoDB, read requests and
-items read per order (counted by a botocore event hook on the store's client).
+first window of orders with the last: time per order (the process's CPU time, which other
+processes on a shared machine do not inflate, and wall time) and, on DynamoDB, read requests
+and items read per order (counted by a botocore event hook on the store's client).
 
 The orders are the reference service's first demo scenario (found through the service loader),
 each under its own order id; the demo's seed runs once per five orders, so that stock lasts.
@@ -41,12 +42,15 @@ class HotWindow:
 
     Attributes:
         orders: How many orders the window holds.
-        timing: Wall time per order (the execution, its handlers and their store calls).
+        cpu: The process's CPU time per order (the execution, its handlers, their store
+            calls and moto, all in this process).
+        timing: Wall time per order.
         reads: DynamoDB read requests per order (mean), or None off DynamoDB.
         items: Items those requests returned per order (mean), or None off DynamoDB.
     """
 
     orders: int
+    cpu: Timing
     timing: Timing
     reads: float | None
     items: float | None
@@ -55,6 +59,7 @@ class HotWindow:
         """The JSON form."""
         return {
             "orders": self.orders,
+            "cpu": self.cpu.to_json(),
             "timing": self.timing.to_json(),
             "reads_per_order": None if self.reads is None else round(self.reads, 2),
             "items_read_per_order": None if self.items is None else round(self.items, 2),
@@ -81,10 +86,10 @@ class HotStreamResult:
 
     @property
     def growth(self) -> float | None:
-        """The last window's median time per order over the first's (1.0: flat)."""
+        """The last window's median CPU time per order over the first's (1.0: flat)."""
         if self.first is None or self.last is None:
             return None
-        return self.last.timing.median / self.first.timing.median
+        return self.last.cpu.median / self.first.cpu.median
 
     def to_json(self) -> dict[str, JSON]:
         """The JSON form."""
@@ -118,13 +123,14 @@ class _ReadCounter:
             self.items += sum(len(found) for found in parsed["Responses"].values())
 
 
-def _window(samples: list[tuple[float, int, int]], counted: bool) -> HotWindow:
+def _window(samples: list[tuple[float, float, int, int]], counted: bool) -> HotWindow:
     count = len(samples)
     return HotWindow(
         orders=count,
-        timing=Timing.of([seconds for seconds, _, _ in samples]),
-        reads=sum(reads for _, reads, _ in samples) / count if counted else None,
-        items=sum(items for _, _, items in samples) / count if counted else None,
+        cpu=Timing.of([cpu for cpu, _, _, _ in samples]),
+        timing=Timing.of([wall for _, wall, _, _ in samples]),
+        reads=sum(reads for _, _, reads, _ in samples) / count if counted else None,
+        items=sum(items for _, _, _, items in samples) / count if counted else None,
     )
 
 
@@ -140,19 +146,19 @@ def _place(
     tenant = str(local.tenant)
     for _ in range(orders // _ORDERS_PER_SEED + 1):
         demo.seed(local.event_store, tenant)
-    samples: list[tuple[float, int, int]] = []
+    samples: list[tuple[float, float, int, int]] = []
     for number in range(orders):
         command = {**scenario.command, "orderId": f"{scenario.command['orderId']}-hot-{number}"}
         reads, items = (counter.requests, counter.items) if counter else (0, 0)
-        started = time.perf_counter()
+        cpu, started = time.process_time(), time.perf_counter()
         run = local.execute(scenario.saga, command)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if run.status != "SUCCEEDED":
             problem = f"order {number}: {run.status} {run.execution.error}"
             return HotStreamResult(store, orders, problem=problem)
         if counter is not None:
             reads, items = counter.requests - reads, counter.items - items
-        samples.append((seconds, reads, items))
+        samples.append((cpu, seconds, reads, items))
     window = max(1, min(100, orders // 2))
     counted = counter is not None
     return HotStreamResult(

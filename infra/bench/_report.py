@@ -380,7 +380,7 @@ class BenchReport:
         Top level: `quick`, `all_correct`, `peers` (`name`,
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
         `reference_saga`, `hot_stream` (per store: `store`, `orders`, `first` and `last`
-        windows with `timing`, `reads_per_order` and `items_read_per_order`,
+        windows with `cpu` and `timing` (wall), `reads_per_order` and `items_read_per_order`,
         `growth_last_over_first`, `problem`), `targets` (each bar: true, false, or null when
         not measured), `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
         (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,

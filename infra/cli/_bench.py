@@ -145,8 +145,8 @@ def _render(report: BenchReport, console: Console) -> None:
                 )
             console.print(
                 f"hot stream ({hot.store}): {hot.orders:,} orders on one SKU, "
-                f"{_duration(hot.first.timing.median)} per order for the first "
-                f"{hot.first.orders}, {_duration(hot.last.timing.median)} for the last "
+                f"{_duration(hot.first.cpu.median)} CPU per order for the first "
+                f"{hot.first.orders}, {_duration(hot.last.cpu.median)} for the last "
                 f"{hot.last.orders} ({hot.growth:.2f}×){reads}"
             )
         if hot.problem:
