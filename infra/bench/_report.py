@@ -16,6 +16,7 @@ from stepsaga.infra.bench._peers import ENGINE, MOTO, Outcome
 if TYPE_CHECKING:
     from stepsaga.infra.bench._api import ApiResult
     from stepsaga.infra.bench._eventstore import AppendResult
+    from stepsaga.infra.bench._hot_stream import HotStreamResult
     from stepsaga.infra.bench._saga import SagaResult
 
 #: The issue's bars.
@@ -331,6 +332,7 @@ class BenchReport:
     memory: MemoryResult | None = None
     appends: AppendResult | None = None
     saga: SagaResult | None = None
+    hot_stream: tuple[HotStreamResult, ...] | None = None
     seconds: float = 0.0
     api: ApiResult | None = None
 
@@ -339,7 +341,8 @@ class BenchReport:
         """Every peer that ran every machine returned the expected output."""
         runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
         extras_ok = all(
-            extra is None or extra.problem is None for extra in (self.appends, self.saga)
+            extra is None or extra.problem is None
+            for extra in (self.appends, self.saga, *(self.hot_stream or ()))
         )
         return (
             all(r.correct for r in runs)
@@ -366,18 +369,34 @@ class BenchReport:
             "boto3_chain_at_least_20x_moto": None,
             "http_chain_at_least_5x_moto_server": None,
             **({} if self.api is None else self.api.targets()),
+            "hot_stream_reads_flat": self._hot_reads_flat(),
         }
+
+    def _hot_reads_flat(self) -> bool | None:
+        """On DynamoDB, whether the last orders read as the first did.
+
+        As many requests, and as many items within a quarter (the tail read past a snapshot
+        varies along the snapshot's interval).
+        """
+        for result in self.hot_stream or ():
+            first, last = result.first, result.last
+            if first is None or last is None or first.items is None or last.items is None:
+                continue
+            return last.reads == first.reads and last.items <= first.items * 1.25
+        return None
 
     def to_json(self) -> dict[str, JSON]:
         """The JSON document `stepsaga bench --json` prints.
 
         Top level: `quick`, `all_correct`, `peers` (`name`,
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
-        `reference_saga`, `api`, `targets` (each bar: true, false, or null when not
-        measured), `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
-        (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
-        `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
-        timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
+        `reference_saga`, `hot_stream` (per store: `store`, `orders`, `first` and `last`
+        windows with `cpu` and `timing` (wall), `reads_per_order` and `items_read_per_order`,
+        `growth_last_over_first`, `problem`), `api`, `targets` (each bar: true, false, or
+        null when not measured), `seconds`. Each machine: `name`, `title`, `states_entered`,
+        `peers` (per peer: `ran`, `skipped` or `correct`, `problem`, `status`,
+        `output_sha256`, `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own
+        `internal` timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
         (each other peer's median over the engine's). `api`: `comparisons` (per path,
         `in-process` or `http`, and machine: `ours` and `theirs` as a machine's peers, a
         `note` when moto ran a stand-in, `ratio_theirs_over_ours`), `callbacks` (per path:
@@ -394,6 +413,9 @@ class BenchReport:
             "event_store": None if self.appends is None else self.appends.to_json(),
             "reference_saga": None if self.saga is None else self.saga.to_json(),
             "api": None if self.api is None else self.api.to_json(),
+            "hot_stream": None
+            if self.hot_stream is None
+            else [result.to_json() for result in self.hot_stream],
             "targets": self.targets(),
             "seconds": round(self.seconds, 2),
         }

@@ -19,7 +19,7 @@ Step Functions endpoint over HTTP whose Lambda functions are a service's handler
 
 from stepsaga.infra.local.service._demo import DemoRun, run_demo
 from stepsaga.infra.local.service._endpoint import local_endpoint, service_lambdas
-from stepsaga.infra.local.service._moto import moto_service
+from stepsaga.infra.local.service._moto import moto_partitioned_dynamodb, moto_service
 from stepsaga.infra.local.service._service import (
     LocalService,
     SentMail,
@@ -34,6 +34,7 @@ __all__ = (
     "ServiceRun",
     "execution_path",
     "local_endpoint",
+    "moto_partitioned_dynamodb",
     "moto_service",
     "run_demo",
     "service_lambdas",
