@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from stepsaga.infra.cli import cli
+from stepsaga.infra.project import REFERENCE_SERVICE, load_service
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -224,6 +225,9 @@ def test_ctrl_c_stops_the_server_cleanly_saying_so() -> None:
     local = LocalProcess(env={"SQS_ENDPOINT": "http://127.0.0.1:9324"})
     try:
         assert local.url.startswith("http://127.0.0.1:")
+        # The configured service (the reference one here) answers as Lambda functions.
+        handlers = len(load_service(REFERENCE_SERVICE).handlers)
+        assert f"{handlers} Lambda functions from orders" in local.banner
         client_of(local.url).list_state_machines()
         code, out, err = local.interrupt()
     finally:
