@@ -91,6 +91,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "lambda_entry_points",
         "runtime_from_environment",
     ),
+    "stepsaga.infra.aws.trigger": (),
     "stepsaga.infra.bench": (
         "APPENDS_PER_TABLE",
         "CHAIN_RATIO_TARGET",
