@@ -46,4 +46,48 @@ Step Functions' own (the execution name derives from tenant and idempotency key)
 Every error answers `{"error": {"code", "message", "details": [{"path", "message"}]}}`.
 """
 
-__all__: tuple[str, ...] = ()
+from stepsaga.infra.aws.trigger._app import (
+    TENANT_HEADER,
+    Caller,
+    ExecutionView,
+    StartedView,
+    SyncOutcomeView,
+    build_trigger,
+    caller_from_event,
+    is_business_failure,
+    trigger_handler,
+)
+from stepsaga.infra.aws.trigger._entry import (
+    ADMIN_GROUP_VARIABLE,
+    STATE_MACHINES_VARIABLE,
+    state_machines_from_environment,
+    trigger_entry_point,
+)
+from stepsaga.infra.aws.trigger._errors import (
+    ErrorBody,
+    ErrorDetail,
+    ErrorInfo,
+    HttpError,
+    error_body,
+)
+
+__all__ = (
+    "ADMIN_GROUP_VARIABLE",
+    "STATE_MACHINES_VARIABLE",
+    "TENANT_HEADER",
+    "Caller",
+    "ErrorBody",
+    "ErrorDetail",
+    "ErrorInfo",
+    "ExecutionView",
+    "HttpError",
+    "StartedView",
+    "SyncOutcomeView",
+    "build_trigger",
+    "caller_from_event",
+    "error_body",
+    "is_business_failure",
+    "state_machines_from_environment",
+    "trigger_entry_point",
+    "trigger_handler",
+)
