@@ -363,7 +363,7 @@ def build_trigger(
             security_schemes={"cognito": HTTPBearer(bearerFormat="JWT")},
             security=[{"cognito": []}],
         )
-        return Response(status_code=200, content_type=_JSON, body=schema)
+        return Response(status_code=200, content_type=_JSON, body=_without_validation_422(schema))
 
     routes.append(("GET", "/openapi.json"))
 
@@ -371,10 +371,14 @@ def build_trigger(
         return _error_response(error)
 
     def invalid_request(error: RequestValidationError) -> Response[str]:
-        details = [
+        found = [
             {"path": _detail_path(e.get("loc", ())), "message": str(e.get("msg", e.get("type")))}
             for e in error.errors()
         ]
+        # Powertools also reports a container as empty once one of its items failed
+        # (`body.items` beside `body.items.0.quantity`): only the most precise paths are kept.
+        paths = [d["path"] for d in found]
+        details = [d for d in found if not any(p.startswith(d["path"] + ".") for p in paths)]
         return _error_response(HttpError(400, "BadRequest", "the request is invalid", details))
 
     def unavailable(error: StepFunctionsUnavailableError) -> Response[str]:
@@ -408,6 +412,25 @@ def build_trigger(
     app.not_found(not_found)
     app.exception_handler(Exception)(crashed)
     return app
+
+
+# What Powertools documents for its own validation answer, which the trigger answers 400.
+_POWERTOOLS_SCHEMAS: Final = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def _without_validation_422(schema: str) -> str:
+    """The schema without Powertools' 422 answers (and their models): bad requests are 400."""
+    document = json.loads(schema)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            content = responses.get("422", {}).get("content", {}).get(_JSON, {})
+            if content.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                del responses["422"]
+    models = document.get("components", {}).get("schemas", {})
+    for name in _POWERTOOLS_SCHEMAS:
+        models.pop(name, None)
+    return json.dumps(document)
 
 
 def _matches(rule: str, path: str) -> bool:
