@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from stepsaga.infra.cli import cli
 
-SUBCOMMANDS = ("demo", "render", "replay", "bench")
+SUBCOMMANDS = ("demo", "render", "replay", "bench", "token")
 
 
 def test_top_level_help_lists_exactly_the_commands_that_work() -> None:
