@@ -240,6 +240,15 @@ def test_a_body_that_is_not_json_is_400(trigger: Trigger) -> None:
     assert body["error"]["details"][0]["path"].startswith("body")
 
 
+def test_a_body_that_is_not_utf8_is_400_not_500(trigger: Trigger) -> None:
+    # API Gateway hands a binary body to the Lambda base64-encoded.
+    event = rest_event("POST", "/commands/PlaceOrder", raw_body="gJiA", authorizer_claims=claims())
+    event["isBase64Encoded"] = True
+    status, _, body = trigger(event)
+    assert status == 400
+    assert body["error"]["details"] == [{"path": "body", "message": "the body is not UTF-8 text"}]
+
+
 def test_an_empty_idempotency_key_is_400_naming_the_header(trigger: Trigger) -> None:
     status, _, body = trigger(post(headers={"Idempotency-Key": ""}))
     assert status == 400

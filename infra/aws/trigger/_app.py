@@ -402,6 +402,10 @@ def build_trigger(
             )
         return _error_response(HttpError(404, "NotFound", f"no route {event.path!r}"))
 
+    def undecodable(error: UnicodeDecodeError) -> Response[str]:
+        detail = {"path": "body", "message": "the body is not UTF-8 text"}
+        return _error_response(HttpError(400, "BadRequest", "the request is invalid", [detail]))
+
     def crashed(error: Exception) -> Response[str]:
         log.exception("trigger failed")
         return _error_response(HttpError(500, "InternalError", "the request could not be served"))
@@ -410,6 +414,8 @@ def build_trigger(
     app.exception_handler(RequestValidationError)(invalid_request)
     app.exception_handler(StepFunctionsUnavailableError)(unavailable)
     app.not_found(not_found)
+    # A binary body reaches the Lambda base64-encoded; Powertools fails to decode it as text.
+    app.exception_handler(UnicodeDecodeError)(undecodable)
     app.exception_handler(Exception)(crashed)
     return app
 
