@@ -238,6 +238,21 @@ def test_lambda_step_really_ran(lambda_modules: dict[str, object]) -> None:
     assert isinstance(ran, list) and "stepsaga.infra.aws._lambda" in ran
 
 
+def test_importing_the_entry_points_does_not_load_the_triggers_routes(
+    lambda_modules: dict[str, object],
+) -> None:
+    # Every task Lambda imports the module that names the trigger too: its cold start must not
+    # pay for Powertools' event handler, which the trigger loads on its first request.
+    imported = lambda_modules["imported"]
+    assert isinstance(imported, list)
+    assert (
+        _loaded(
+            imported, ("stepsaga.infra.aws.trigger._app", "aws_lambda_powertools.event_handler")
+        )
+        == []
+    )
+
+
 def test_trigger_really_ran(lambda_modules: dict[str, object]) -> None:
     # Guards the lean tests for the trigger: its schema served, a command started.
     assert lambda_modules["trigger"] == [200, 202]

@@ -46,17 +46,8 @@ Step Functions' own (the execution name derives from tenant and idempotency key)
 Every error answers `{"error": {"code", "message", "details": [{"path", "message"}]}}`.
 """
 
-from stepsaga.infra.aws.trigger._app import (
-    TENANT_HEADER,
-    Caller,
-    ExecutionView,
-    StartedView,
-    SyncOutcomeView,
-    build_trigger,
-    caller_from_event,
-    is_business_failure,
-    trigger_handler,
-)
+from typing import TYPE_CHECKING
+
 from stepsaga.infra.aws.trigger._entry import (
     ADMIN_GROUP_VARIABLE,
     STATE_MACHINES_VARIABLE,
@@ -70,6 +61,19 @@ from stepsaga.infra.aws.trigger._errors import (
     HttpError,
     error_body,
 )
+
+if TYPE_CHECKING:
+    from stepsaga.infra.aws.trigger._app import (
+        TENANT_HEADER,
+        Caller,
+        ExecutionView,
+        StartedView,
+        SyncOutcomeView,
+        build_trigger,
+        caller_from_event,
+        is_business_failure,
+        trigger_handler,
+    )
 
 __all__ = (
     "ADMIN_GROUP_VARIABLE",
@@ -91,3 +95,39 @@ __all__ = (
     "trigger_entry_point",
     "trigger_handler",
 )
+
+# The routes bring Powertools' event handler (a tenth of a second to import): a task Lambda's
+# module that also names the trigger's entry point must not pay for it, so the resolver's names
+# are imported on first use (PEP 562), and cached here.
+_APP_NAMES = frozenset(
+    {
+        "TENANT_HEADER",
+        "Caller",
+        "ExecutionView",
+        "StartedView",
+        "SyncOutcomeView",
+        "build_trigger",
+        "caller_from_event",
+        "is_business_failure",
+        "trigger_handler",
+    }
+)
+
+
+def _app_name(name: str) -> object:
+    if name not in _APP_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from stepsaga.infra.aws.trigger import _app
+
+    value = getattr(_app, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_APP_NAMES})
+
+
+# Hidden from type checkers, which read the names from the imports under TYPE_CHECKING instead.
+if not TYPE_CHECKING:
+    __getattr__ = _app_name
