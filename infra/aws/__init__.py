@@ -10,7 +10,7 @@ from stepsaga.infra.aws._lambda import (
     lambda_entry_points,
     runtime_from_environment,
 )
-from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, IdempotencyConflictError, SesNotifier
+from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, SesNotifier
 from stepsaga.infra.aws._starter import (
     CommandConflictError,
     ExecutionStatus,
@@ -33,7 +33,6 @@ __all__ = (
     "CommandConflictError",
     "DynamoDBEventStore",
     "ExecutionStatus",
-    "IdempotencyConflictError",
     "MissingSettingError",
     "SesNotifier",
     "StartedExecution",

@@ -12,7 +12,8 @@ The only dependency is the injected boto3 `stepfunctions` client, so the same co
 AWS, against `stepsaga local` (`endpoint_url=`) and against the engine's in-process client.
 
 **Idempotency without a store of its own.** The execution name derives from the tenant and the
-idempotency key (`{tenant}-{hex digest}`, at most 80 characters of `[A-Za-z0-9_-]`); a start
+idempotency key (`stepsaga.workflows.saga.execution_name_for`: `{tenant}-{hex digest}`, at most
+80 characters of `[A-Za-z0-9_-]`), as the saga contract says; a start
 without a key uses a fresh command id as the key. Each start carries a fresh `meta.commandId`,
 so a second start of one command never has the same input as the first, and Step Functions
 answers it `ExecutionAlreadyExists` whether the first is running or closed. The starter then
@@ -30,7 +31,6 @@ from the command, not the execution).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import BaseModel
 
 from stepsaga.domain import PayloadTooLargeError, TenantId
-from stepsaga.workflows.facts import MAX_NAME_LENGTH, MAX_PAYLOAD_BYTES
-from stepsaga.workflows.saga import CommandMeta, ExecutionInput, Saga
+from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
+from stepsaga.workflows.saga import CommandMeta, ExecutionInput, Saga, execution_name_for
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -68,24 +68,8 @@ _THROTTLING_CODES: Final = frozenset(
 _UNAVAILABLE_CODES: Final = frozenset(
     {"ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalError"}
 )
+# Execution names stepsaga derives (`execution_name_for`) use this alphabet only.
 _NAME_ALPHABET: Final = re.compile(r"[A-Za-z0-9_-]+")
-# The derivation is issue 11's `execution_name_for` (stepsaga.workflows.saga), written here
-# until that lands on main; the two must agree digit for digit.
-_MIN_DIGEST_DIGITS: Final = 16
-_MAX_DIGEST_DIGITS: Final = 40
-
-
-def execution_name(tenant: str, idempotency_key: str) -> str:
-    """The execution name of a command: `{tenant}-{hex digest of tenant and key}`."""
-    if not idempotency_key:
-        raise ValueError("idempotency_key must not be empty")
-    room = MAX_NAME_LENGTH - len(tenant) - 1
-    if not _NAME_ALPHABET.fullmatch(tenant) or room < _MIN_DIGEST_DIGITS:
-        raise ValueError(f"tenant {tenant!r} cannot start an execution name")
-    digest = hashlib.sha256(
-        "\x1f".join((tenant, idempotency_key)).encode("utf-8", "surrogatepass")
-    ).hexdigest()
-    return f"{tenant}-{digest[: min(room, _MAX_DIGEST_DIGITS)]}"
 
 
 class UnknownSagaError(LookupError):
@@ -386,7 +370,7 @@ class Starter:
         size = len(text.encode("utf-8"))
         if size > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError("input", size, MAX_PAYLOAD_BYTES)
-        name = execution_name(meta.tenant, key)
+        name = execution_name_for(meta.tenant, key)
         machine = self.state_machines[chosen.name]
         if chosen.workflow_type == "EXPRESS":
             return self._start_sync(chosen, machine, name, text)

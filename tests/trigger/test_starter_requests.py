@@ -15,7 +15,7 @@ from botocore.stub import ANY, Stubber
 
 from stepsaga.examples.orders.sagas import SAGAS
 from stepsaga.infra.aws import Starter, StepFunctionsUnavailableError
-from stepsaga.infra.aws._starter import execution_name
+from stepsaga.workflows.saga import execution_name_for
 
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:orders-PlaceOrder"
 EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:orders-PlaceOrder"
@@ -54,7 +54,7 @@ def described(name: str, status: str) -> dict[str, object]:
 
 def test_wait_polls_describe_execution_until_it_stops(stubbed: tuple[Starter, Stubber]) -> None:
     starter, stub = stubbed
-    name = execution_name("acme", "k")
+    name = execution_name_for("acme", "k")
     stub.add_response(
         "start_execution",
         {"executionArn": f"{EXECUTION}:{name}", "startDate": WHEN},

@@ -21,10 +21,9 @@ from pydantic import BaseModel
 from stepsaga.examples.orders.commands import PlaceOrder
 from stepsaga.examples.orders.sagas import SAGAS
 from stepsaga.infra.aws import Starter
-from stepsaga.infra.aws._starter import execution_name
 from stepsaga.infra.aws.trigger import build_trigger, trigger_handler
 from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
-from stepsaga.workflows.saga import Saga, Step
+from stepsaga.workflows.saga import Saga, Step, execution_name_for
 from tests.trigger.events import LambdaContext, claims, rest_event
 
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:orders-PlaceOrder"
@@ -151,7 +150,7 @@ def assert_error_shape(body: Any, code: str) -> None:
 
 def test_a_new_command_starts_under_its_derived_name_and_answers_202(trigger: Trigger) -> None:
     sent = Captured()
-    name = execution_name("acme", "key-1")
+    name = execution_name_for("acme", "key-1")
     trigger.stub.add_response(
         "start_execution",
         {"executionArn": f"{EXECUTIONS}:{name}", "startDate": STARTED},
@@ -188,7 +187,7 @@ def test_without_a_key_every_request_is_a_new_command(trigger: Trigger) -> None:
 
 
 def test_the_same_key_and_body_again_is_the_same_execution_200(trigger: Trigger) -> None:
-    name = execution_name("acme", "key-1")
+    name = execution_name_for("acme", "key-1")
     trigger.stub.add_client_error(
         "start_execution", "ExecutionAlreadyExists", "Execution Already Exists", 400
     )
@@ -203,7 +202,7 @@ def test_the_same_key_and_body_again_is_the_same_execution_200(trigger: Trigger)
 
 
 def test_the_same_key_with_another_body_is_409(trigger: Trigger) -> None:
-    name = execution_name("acme", "key-1")
+    name = execution_name_for("acme", "key-1")
     trigger.stub.add_client_error(
         "start_execution", "ExecutionAlreadyExists", "Execution Already Exists", 400
     )
@@ -364,7 +363,7 @@ def test_an_admin_may_act_for_another_tenant(trigger: Trigger, groups: str) -> N
     trigger.stub.add_response(
         "start_execution",
         {"executionArn": f"{EXECUTIONS}:x", "startDate": STARTED},
-        {"stateMachineArn": MACHINE, "name": execution_name("globex", "k"), "input": sent},
+        {"stateMachineArn": MACHINE, "name": execution_name_for("globex", "k"), "input": sent},
     )
     headers = {"X-Stepsaga-Tenant": "globex", "Idempotency-Key": "k"}
     assert trigger(post(headers=headers, groups=groups))[0] == 202
@@ -385,7 +384,7 @@ def get(execution_id: str, **claimed: Any) -> Any:
 
 
 def test_the_starting_tenant_reads_its_execution(trigger: Trigger) -> None:
-    name = execution_name("acme", "key-1")
+    name = execution_name_for("acme", "key-1")
     stopped = datetime(2026, 12, 2, 1, 1, tzinfo=UTC)
     trigger.stub.add_response(
         "describe_execution",
@@ -410,7 +409,7 @@ def test_the_starting_tenant_reads_its_execution(trigger: Trigger) -> None:
 
 
 def test_a_failed_execution_shows_its_error_and_cause(trigger: Trigger) -> None:
-    name = execution_name("acme", "key-1")
+    name = execution_name_for("acme", "key-1")
     trigger.stub.add_response(
         "describe_execution",
         description(name, "acme", "key-1", status="FAILED", error="PaymentDeclined", cause="no"),
@@ -425,13 +424,13 @@ def test_another_tenants_execution_id_is_404_without_asking_step_functions(
     trigger: Trigger,
 ) -> None:
     # The name derivation starts with the tenant: globex's names cannot be acme's.
-    status, _, body = trigger(get(execution_name("acme", "key-1"), tenant="globex"))
+    status, _, body = trigger(get(execution_name_for("acme", "key-1"), tenant="globex"))
     assert status == 404
     assert_error_shape(body, "NotFound")
 
 
 def test_an_execution_whose_input_names_another_tenant_is_404(trigger: Trigger) -> None:
-    name = execution_name("acme", "key-1")
+    name = execution_name_for("acme", "key-1")
     trigger.stub.add_response(
         "describe_execution", description(name, "globex", "key-1"), {"executionArn": ANY}
     )
@@ -513,12 +512,20 @@ def test_a_synchronous_business_failure_is_422_with_its_name(trigger: Trigger) -
 
 
 @pytest.mark.parametrize(
-    "error", ["Saga.CompensationFailed", "Saga.CommitFailed", "States.Runtime", "KeyError"]
+    ("error", "cause"),
+    [
+        ("Saga.CompensationFailed", None),
+        ("Saga.CommitFailed", '{"Error": "States.Timeout", "Cause": null}'),
+        ("States.Runtime", "An error occurred while executing the state"),
+        # A crash: the Lambda error's message is plain text, not a failure's JSON.
+        ("KeyError", json.dumps({"errorMessage": "'sku'", "errorType": "KeyError"})),
+    ],
 )
 def test_a_synchronous_command_failing_for_no_business_reason_is_500(
-    trigger: Trigger, error: str
+    trigger: Trigger, error: str, cause: str | None
 ) -> None:
-    trigger.stub.add_response("start_sync_execution", sync_answer("FAILED", error=error))
+    extra = {"error": error} if cause is None else {"error": error, "cause": cause}
+    trigger.stub.add_response("start_sync_execution", sync_answer("FAILED", **extra))
     status, _, body = trigger(quote())
     assert status == 500
     assert_error_shape(body, "ExecutionFailed")

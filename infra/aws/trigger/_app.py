@@ -5,7 +5,6 @@ parameter annotations at run time, and a route per saga is annotated with that s
 model, a value known only when the routes are built.
 """
 
-import builtins
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -170,17 +169,32 @@ def caller_from_event(
     return Caller(tenant, subject, email if isinstance(email, str) and email else None, groups)
 
 
-def is_business_failure(error: str | None) -> bool:
+def is_business_failure(error: str | None, cause: str | None) -> bool:
     """Whether an execution's error is a business refusal (422) rather than a fault (5xx).
 
-    A business failure carries its own name (`PaymentDeclined`); the machinery's errors have
-    reserved prefixes (`States.Timeout`, `Saga.CompensationFailed`, `Saga.CommitFailed`,
-    `Lambda.ServiceException`), or are the runtime's own (`InvalidStepInput`) or a crash's
-    exception class (`KeyError`).
+    A step's business failure (`BusinessFailure`, e.g. `PaymentDeclined`) ends the execution
+    with its own name and, as its cause, the Lambda error whose `errorMessage` is the failure's
+    `{"message", "details"}` JSON (`stepsaga.workflows.saga.failure_message`). Anything else is
+    the machinery's: reserved names (`States.Timeout`, `Saga.CompensationFailed`,
+    `Saga.CommitFailed`, `Lambda.ServiceException`) and crashes (`KeyError`, whose message is
+    plain text).
     """
     if not error or error.startswith(_RESERVED_PREFIXES) or error in _RUNTIME_ERRORS:
         return False
-    return not isinstance(getattr(builtins, error, None), type)
+    return _failure_message(cause) is not None
+
+
+def _failure_message(cause: str | None) -> str | None:
+    """A business failure's message, from its execution cause; None for any other cause."""
+    try:
+        lambda_error = json.loads(cause or "")
+        failure = json.loads(lambda_error["errorMessage"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if isinstance(failure, dict) and set(failure) == {"message", "details"}:
+        message = failure["message"]
+        return message if isinstance(message, str) else None
+    return None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -270,8 +284,9 @@ def build_trigger(
                     output=outcome.output,
                 ),
             )
-        if outcome.status == "FAILED" and is_business_failure(outcome.error):
-            raise HttpError(422, str(outcome.error), _cause_message(outcome.cause))
+        if outcome.status == "FAILED" and is_business_failure(outcome.error, outcome.cause):
+            message = _failure_message(outcome.cause) or "the command was refused"
+            raise HttpError(422, str(outcome.error), message)
         if outcome.status == "TIMED_OUT":
             raise HttpError(504, "ExecutionTimedOut", "the command did not finish in time")
         raise HttpError(
@@ -441,25 +456,6 @@ def _without_validation_422(schema: str) -> str:
 
 def _matches(rule: str, path: str) -> bool:
     return re.fullmatch(re.sub(r"<\w+>", "[^/]+", rule), path) is not None
-
-
-def _cause_message(cause: str | None) -> str:
-    """A business failure's message from its execution cause (the Lambda error's JSON)."""
-    if not cause:
-        return "the command was refused"
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause
-    message = parsed.get("errorMessage") if isinstance(parsed, dict) else None
-    if not isinstance(message, str):
-        return cause
-    try:
-        inner = json.loads(message)  # a business failure's `{"message", "details"}`
-    except ValueError:
-        return message
-    text = inner.get("message") if isinstance(inner, dict) else None
-    return text if isinstance(text, str) else message
 
 
 def _view(found: ExecutionStatus) -> ExecutionView:
