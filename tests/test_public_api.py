@@ -148,9 +148,11 @@ PINNED: dict[str, tuple[str, ...]] = {
         "GatewayRequest",
         "InvalidBearerTokenError",
         "InvocationContext",
+        "Serving",
         "TokenVerifier",
         "default_key_path",
         "issuer_url",
+        "serve",
     ),
     "stepsaga.infra.local.replay": (
         "LEVELS",

@@ -12,6 +12,7 @@ The development key is kept at `$STEPSAGA_DEV_KEY`, else `$XDG_CACHE_HOME/stepsa
 """
 
 from stepsaga.infra.local.gateway._http import ApiGateway, GatewayRequest, InvocationContext
+from stepsaga.infra.local.gateway._serve import Serving, serve
 from stepsaga.infra.local.gateway._tokens import (
     CLIENT_ID,
     DEFAULT_TTL_SECONDS,
@@ -34,7 +35,9 @@ __all__ = (
     "GatewayRequest",
     "InvalidBearerTokenError",
     "InvocationContext",
+    "Serving",
     "TokenVerifier",
     "default_key_path",
     "issuer_url",
+    "serve",
 )
