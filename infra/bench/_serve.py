@@ -78,7 +78,8 @@ def measure_serve(count: int, stores: Stores, key: DevKey | None = None) -> Serv
         .command.model_validate(scenario.command)
         .model_dump(mode="json", by_alias=True)
     )
-    with serve(service, port=0, stores=stores, tenants=tenants, key=key) as serving:
+    signer = key or DevKey.generate()  # the bench's tokens need no key kept on disk
+    with serve(service, port=0, stores=stores, tenants=tenants, key=signer) as serving:
         tokens = [serving.token(tenant, "bench") for tenant in tenants]
         connection = http.client.HTTPConnection("127.0.0.1", serving.gateway.port, timeout=60)
         samples: list[float] = []

@@ -96,6 +96,12 @@ class DevKey:
     kid: str
 
     @classmethod
+    def generate(cls) -> DevKey:
+        """A new key, kept nowhere (for a bench or a test that needs no `stepsaga token`)."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls(key, _thumbprint(key.public_key()))
+
+    @classmethod
     def load(cls, path: Path | None = None) -> DevKey:
         """Read the key at `path` (default: `default_key_path()`), creating it the first time.
 
@@ -108,8 +114,7 @@ class DevKey:
         where = path or default_key_path()
         if not where.exists():
             where.parent.mkdir(parents=True, exist_ok=True)
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(
+            pem = cls.generate().private_key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
