@@ -353,7 +353,7 @@ def replay_record(record: Record) -> CaseResult:
         levels = {"status": status_ok, "output": output_ok}
         levels["types"] = levels["full"] = status_ok and output_ok
         return CaseResult(record.id, levels, differences[0] if differences else "")
-    actual = normalise_history(execution.history, record.transformers)
+    actual = normalise_history(execution.history, record.transformers, record.history)
     expected = record.history
     output_diff = first_difference(_closing(expected), _closing(actual), "output")
     if output_diff:
