@@ -62,6 +62,8 @@ from stepsaga.infra.local.stepfunctions._errors import (
     InvalidExecutionInput,
     InvalidOutput,
     InvalidToken,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
     StatesError,
     TaskDoesNotExist,
     TaskTimedOut,
@@ -69,8 +71,10 @@ from stepsaga.infra.local.stepfunctions._errors import (
 from stepsaga.infra.local.stepfunctions._execution import Execution
 from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
 from stepsaga.infra.local.stepfunctions._faults import TaskFault, combine_mocks
+from stepsaga.infra.local.stepfunctions._machines import StateMachineRecord
 from stepsaga.infra.local.stepfunctions._mock_config import MockConfig
 from stepsaga.infra.local.stepfunctions._observe import Transition, observe_executions
+from stepsaga.infra.local.stepfunctions._services import ServiceClients
 from stepsaga.infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
 
 __all__ = (
@@ -90,6 +94,10 @@ __all__ = (
     "LocalStepFunctions",
     "MockConfig",
     "PendingTask",
+    "ServiceClients",
+    "StateMachineAlreadyExists",
+    "StateMachineDoesNotExist",
+    "StateMachineRecord",
     "StatesError",
     "TaskCall",
     "TaskDoesNotExist",

@@ -37,6 +37,7 @@ from stepsaga.workflows._expressions import EvaluationError
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._clock import Clock
     from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations
+    from stepsaga.infra.local.stepfunctions._jobs import RunningJob
     from stepsaga.infra.local.stepfunctions._plan import MachinePlan
     from stepsaga.workflows.asl import StateMachine
 
@@ -138,6 +139,18 @@ class Execution:
         """Whether the execution has ended."""
         return self.status != "RUNNING"
 
+    @property
+    def started_by(self) -> str | None:
+        """The execution that started this one, as AWS knows it (None when unknown).
+
+        AWS links a child to its parent only through the child's input: the ARN it gives
+        under ``AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID``.
+        """
+        value = (
+            self.input.get(facts.STARTED_BY_EXECUTION_ID) if isinstance(self.input, dict) else None
+        )
+        return value if isinstance(value, str) else None
+
     def __repr__(self) -> str:
         return f"Execution({self.arn!r}, status={self.status!r})"
 
@@ -211,9 +224,11 @@ class Run:
         "closed",
         "core",
         "execution",
+        "express",
         "external_waits",
         "history",
         "input",
+        "listed",
         "mock",
         "plan",
         "rng",
@@ -243,6 +258,10 @@ class Run:
         self.transitions = execution._transitions
         self.external_waits = 0
         self.closed = False
+        # An EXPRESS execution (a child of an EXPRESS machine or distributed Map) ends at
+        # five minutes; one not listed (a map run's child) is the map run's, not the engine's.
+        self.express = False
+        self.listed = True
         self.top: Strand | None = None
         self._on_close: list[Callable[[Run], None]] = []
         self._deadline: Timer | None = None
@@ -279,6 +298,8 @@ class Run:
         self.top = top
         scheduler = self.core.scheduler
         timeout = self.plan.timeout_seconds
+        if self.express:
+            timeout = min(timeout or facts.EXPRESS_MAX_SECONDS, facts.EXPRESS_MAX_SECONDS)
         if timeout:
             # Protected while a callback is awaited: a server must not time the execution
             # out under a client about to answer.
@@ -396,7 +417,8 @@ class Run:
         execution = self.execution
         execution.stop_date = stop
         execution.status = status
-        self.core.on_close(self)
+        if self.listed:
+            self.core.on_close(self)
         listeners, self._on_close = self._on_close, []
         for listener in listeners:
             listener(self)
@@ -638,6 +660,10 @@ class Run:
         mock = self.mock if self.mock is not None else self.core.integrations.mock
         return None if mock is None else mock(call)
 
-    def integrate(self, call: TaskCall, kind: str) -> TaskOutcome:
-        """Run the call on its integration (a Lambda handler, the Lambda API ...)."""
-        return self.core.integrations.invoke(call, kind)
+    def integrate(self, call: TaskCall, kind: str) -> TaskOutcome | RunningJob:
+        """Run the call on its integration (a Lambda handler, the Lambda API, a service ...).
+
+        A ``.sync`` integration answers with the job it started (:class:`RunningJob`), which
+        the task then waits for.
+        """
+        return self.core.integrations.invoke(call, kind, self)
