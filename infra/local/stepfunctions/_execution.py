@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._clock import Clock
     from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations
     from stepsaga.infra.local.stepfunctions._jobs import RunningJob
+    from stepsaga.infra.local.stepfunctions._map_run import MapRun
     from stepsaga.infra.local.stepfunctions._plan import MachinePlan
     from stepsaga.workflows.asl import StateMachine
 
@@ -168,6 +169,7 @@ class EngineCore:
         account_id: the account in ARNs.
         role_arn: the execution role in ExecutionStarted.
         on_close: told when an execution closes.
+        map_runs: the distributed Maps' runs, by ARN (the most recent ones).
     """
 
     __slots__ = (
@@ -175,6 +177,7 @@ class EngineCore:
         "callbacks",
         "clock",
         "integrations",
+        "map_runs",
         "on_close",
         "region",
         "rng",
@@ -202,6 +205,7 @@ class EngineCore:
         self.account_id = account_id
         self.role_arn = role_arn
         self.on_close = on_close
+        self.map_runs: dict[str, MapRun] = {}
 
 
 class Run:
