@@ -227,3 +227,20 @@ class MapRunDoesNotExist(ApiError):
     def code(self) -> str:
         """AWS's code for it: ``ResourceNotFound``."""
         return "ResourceNotFound"
+
+
+class InvalidMapRunUpdate(ApiError):
+    """UpdateMapRun with a limit out of its range (AWS answers ``ValidationException``).
+
+    Attributes:
+        field: the offending parameter, as AWS names it (``maxConcurrency`` ...).
+    """
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(f"Invalid value for {field}: it must be {expected}")
+        self.field = field
+
+    @property
+    def code(self) -> str:
+        """AWS's code for it: ``ValidationException``."""
+        return "ValidationException"

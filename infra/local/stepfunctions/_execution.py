@@ -358,8 +358,9 @@ class Run:
             details["error"] = failure.error
         if failure.cause is not None:
             details["cause"] = failure.cause
-        self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
+        # Set before closing: whoever is told of the close (a map run, a parent) reads them.
         self.execution.error, self.execution.cause = failure.error or None, failure.cause
+        self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
 
     def _succeeded(self, output: Any) -> None:
         self.execution.output = output
@@ -371,13 +372,13 @@ class Run:
         if self.closed:
             return
         self._stop()
+        self.execution.error = facts.STATES_TIMEOUT
         self._close(
             "TIMED_OUT",
             "ExecutionTimedOut",
             "executionTimedOutEventDetails",
             {"error": facts.STATES_TIMEOUT},
         )
-        self.execution.error = facts.STATES_TIMEOUT
 
     def abort(self, error: str | None, cause: str | None) -> None:
         """Stop the execution (``stop_execution``): ABORTED, recorded as ExecutionAborted."""
@@ -389,8 +390,8 @@ class Run:
             details["error"] = error
         if cause is not None:
             details["cause"] = cause
-        self._close("ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details)
         self.execution.error, self.execution.cause = error, cause
+        self._close("ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details)
 
     def crash(self, exc: BaseException) -> None:
         """The engine could not go on (a mock raised, say): close the execution as FAILED."""
@@ -398,13 +399,13 @@ class Run:
             return
         self._stop()
         cause = f"The engine stopped on {type(exc).__name__}: {exc}"
+        self.execution.error, self.execution.cause = facts.STATES_RUNTIME, cause
         self._close(
             "FAILED",
             "ExecutionFailed",
             "executionFailedEventDetails",
             {"error": facts.STATES_RUNTIME, "cause": cause},
         )
-        self.execution.error, self.execution.cause = facts.STATES_RUNTIME, cause
 
     def _stop(self) -> None:
         if self.top is not None:

@@ -29,7 +29,9 @@ from stepsaga.infra.local.stepfunctions._errors import (
     ExecutionDoesNotExist,
     ExecutionStillWaiting,
     InvalidExecutionInput,
+    InvalidMapRunUpdate,
     InvalidOutput,
+    MapRunDoesNotExist,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
 )
@@ -37,6 +39,7 @@ from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution,
 from stepsaga.infra.local.stepfunctions._history import History
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
 from stepsaga.infra.local.stepfunctions._machines import MachineType, StateMachineRecord
+from stepsaga.infra.local.stepfunctions._map_run import MapRun
 from stepsaga.infra.local.stepfunctions._observe import observers
 from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
 from stepsaga.infra.local.stepfunctions._scheduler import Jump, Scheduler
@@ -659,6 +662,70 @@ class LocalStepFunctions:
         with self._lock:
             arn = None if execution is None else self._execution(execution).arn
             return self._callbacks.pending(arn)
+
+    # -- map runs ------------------------------------------------------------------------
+
+    def describe_map_run(self, arn: str) -> MapRun:
+        """The map run of a distributed Map (DescribeMapRun: :meth:`MapRun.describe`).
+
+        The engine keeps the most recent 256 map runs.
+
+        Raises:
+            MapRunDoesNotExist: no map run kept has this ARN.
+        """
+        with self._lock:
+            found = self._core.map_runs.get(arn)
+            if found is None:
+                raise MapRunDoesNotExist(arn)
+            return found
+
+    def list_map_runs(self, execution: Execution | str) -> list[MapRun]:
+        """The map runs an execution started (ListMapRuns), newest first, as AWS lists them.
+
+        Raises:
+            ExecutionDoesNotExist: no execution has this ARN.
+        """
+        with self._lock:
+            arn = self._execution(execution).arn
+            runs = [run for run in self._core.map_runs.values() if run.execution_arn == arn]
+            return runs[::-1]
+
+    def update_map_run(
+        self,
+        arn: str,
+        *,
+        max_concurrency: int | None = None,
+        tolerated_failure_count: int | None = None,
+        tolerated_failure_percentage: float | None = None,
+    ) -> MapRun:
+        """Change a running map run's limits (UpdateMapRun); children still to start obey them.
+
+        Raising MaxConcurrency starts more children at once; lowering a tolerance below the
+        failures so far fails the run.
+
+        Raises:
+            MapRunDoesNotExist: no map run kept has this ARN.
+            InvalidMapRunUpdate: a limit is out of its range (the message names it).
+        """
+        if max_concurrency is not None and not 0 <= max_concurrency <= 10_000:
+            raise InvalidMapRunUpdate("maxConcurrency", "between 0 and 10000")
+        if tolerated_failure_count is not None and tolerated_failure_count < 0:
+            raise InvalidMapRunUpdate("toleratedFailureCount", "0 or more")
+        if (
+            tolerated_failure_percentage is not None
+            and not 0 <= tolerated_failure_percentage <= 100
+        ):
+            raise InvalidMapRunUpdate("toleratedFailurePercentage", "between 0 and 100")
+        with self._lock:
+            run = self.describe_map_run(arn)
+            run.update(
+                self._scheduler,
+                max_concurrency=max_concurrency,
+                tolerated_failure_count=tolerated_failure_count,
+                tolerated_failure_percentage=tolerated_failure_percentage,
+            )
+            self._settle()
+            return run
 
     # -- activities ----------------------------------------------------------------------
 
