@@ -14,6 +14,7 @@ from stepsaga.infra.bench._machines import JSON, BenchMachine
 from stepsaga.infra.bench._peers import ENGINE, MOTO, Outcome
 
 if TYPE_CHECKING:
+    from stepsaga.infra.bench._distributed_map import DistributedMapResult
     from stepsaga.infra.bench._eventstore import AppendResult
     from stepsaga.infra.bench._saga import SagaResult
 
@@ -325,6 +326,7 @@ class BenchReport:
     memory: MemoryResult | None = None
     appends: AppendResult | None = None
     saga: SagaResult | None = None
+    distributed_map: DistributedMapResult | None = None
     seconds: float = 0.0
 
     @property
@@ -332,7 +334,8 @@ class BenchReport:
         """Every peer that ran every machine returned the expected output."""
         runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
         extras_ok = all(
-            extra is None or extra.problem is None for extra in (self.appends, self.saga)
+            extra is None or extra.problem is None
+            for extra in (self.appends, self.saga, self.distributed_map)
         )
         return (
             all(r.correct for r in runs)
@@ -362,7 +365,8 @@ class BenchReport:
 
         Top level: `quick`, `all_correct`, `peers` (`name`,
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
-        `reference_saga`, `targets` (each bar: true, false, or null when not measured),
+        `reference_saga`, `distributed_map` (`items`, `wall_seconds`, `items_per_second`,
+        `problem`), `targets` (each bar: true, false, or null when not measured),
         `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
         (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
         `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
@@ -379,6 +383,9 @@ class BenchReport:
             "memory": None if self.memory is None else self.memory.to_json(),
             "event_store": None if self.appends is None else self.appends.to_json(),
             "reference_saga": None if self.saga is None else self.saga.to_json(),
+            "distributed_map": (
+                None if self.distributed_map is None else self.distributed_map.to_json()
+            ),
             "targets": self.targets(),
             "seconds": round(self.seconds, 2),
         }

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from stepsaga.infra.bench._check import check_outcome
+from stepsaga.infra.bench._distributed_map import DistributedMapResult, run_distributed_map
 from stepsaga.infra.bench._eventstore import AppendResult, run_appends
 from stepsaga.infra.bench._machines import (
     LONG_WAIT_PAUSE_SECONDS,
@@ -67,6 +68,8 @@ class BenchOptions:
             when quick).
         sagas: Reference PlaceOrder executions to time end to end on moto (0 skips;
             None: 20, or 3 when quick).
+        map_items: Items of the distributed Map over S3 (0 skips; None: 10,000, or 500
+            when quick).
         budgets: Per-peer budgets replacing the defaults.
     """
 
@@ -77,6 +80,7 @@ class BenchOptions:
     long_wait: bool = True
     appends: int | None = None
     sagas: int | None = None
+    map_items: int | None = None
     budgets: dict[str, Budget] = field(default_factory=dict)
 
     def budget_for(self, peer: str) -> Budget:
@@ -101,6 +105,12 @@ class BenchOptions:
         if self.sagas is not None:
             return self.sagas
         return 3 if self.quick else 20
+
+    def map_item_count(self) -> int:
+        """How many S3 items the distributed Map runs over."""
+        if self.map_items is not None:
+            return self.map_items
+        return 500 if self.quick else 10_000
 
     def selected(self) -> tuple[BenchMachine, ...]:
         """The machines to run, in report order.
@@ -247,8 +257,13 @@ def run_bench(
     memory_count = options.memory_count()
     append_count = options.append_count()
     saga_count = options.saga_count()
+    map_items = options.map_item_count()
     extra = (
-        int(options.long_wait) + int(memory_count > 0) + int(append_count > 0) + int(saga_count > 0)
+        int(options.long_wait)
+        + int(memory_count > 0)
+        + int(append_count > 0)
+        + int(saga_count > 0)
+        + int(map_items > 0)
     )
     steps = _Steps(len(machines) * len(peers) + extra, progress)
     results: list[MachineResult] = []
@@ -267,6 +282,10 @@ def run_bench(
     if saga_count > 0:
         with steps.step(f"reference saga: {saga_count} orders on moto"):
             saga = run_saga(saga_count)
+    distributed_map: DistributedMapResult | None = None
+    if map_items > 0:
+        with steps.step(f"distributed Map over {map_items:,} S3 items"):
+            distributed_map = run_distributed_map(map_items)
     long_wait: LongWaitResult | None = None
     if options.long_wait:
         with steps.step("an hour's Wait on the engine"):
@@ -284,6 +303,7 @@ def run_bench(
         memory=memory,
         appends=appends,
         saga=saga,
+        distributed_map=distributed_map,
         seconds=time.perf_counter() - started,
     )
 

@@ -135,6 +135,14 @@ def _render(report: BenchReport, console: Console) -> None:
             )
         if saga.problem:
             console.print(f"  [red]reference saga: {saga.problem}[/]")
+    if report.distributed_map is not None:
+        mapped = report.distributed_map
+        console.print(
+            f"distributed Map over {mapped.items:,} items of a JSON array in S3 (moto), one "
+            f"child execution each: {_duration(mapped.seconds)} wall, "
+            f"{mapped.items_per_second:,.0f} items/s"
+            + (f"\n  [red]distributed Map: {mapped.problem}[/]" if mapped.problem else "")
+        )
     targets = report.targets()
     console.print(
         f"targets: chain ≥ {CHAIN_RATIO_TARGET:.0f}× moto "
@@ -175,6 +183,11 @@ def _render(report: BenchReport, console: Console) -> None:
     help="Reference PlaceOrder executions timed end to end (default 20; 3 with --quick).",
 )
 @click.option(
+    "--map-items",
+    type=click.IntRange(min=0),
+    help="Items of the distributed Map over S3 (default 10,000; 500 with --quick; 0 skips).",
+)
+@click.option(
     "--profile",
     "profile",
     metavar="NAME",
@@ -189,6 +202,7 @@ def bench(
     memory_executions: int | None,
     appends: int | None,
     sagas: int | None,
+    map_items: int | None,
     profile: str | None,
     no_long_wait: bool,
 ) -> None:
@@ -204,6 +218,7 @@ def bench(
         long_wait=not no_long_wait,
         appends=appends,
         sagas=sagas,
+        map_items=map_items,
     )
     try:
         options.selected()

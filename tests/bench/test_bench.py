@@ -209,3 +209,25 @@ def test_profile_lists_where_the_engine_spends_its_time() -> None:
     assert result.exit_code == 0, result.output
     assert "parallel: 5 executions on the engine under cProfile" in result.stdout
     assert "ncalls" in result.stdout and "tottime" in result.stdout
+
+
+def test_distributed_map_over_s3_items_is_timed_and_checked() -> None:
+    # GIVEN a bench run of only the distributed Map, over 300 S3 items
+    args = [
+        *("bench", "--json", "--machine", "chain", "--runs", "1", "--no-long-wait"),
+        *("--memory", "0", "--appends", "0", "--sagas", "0", "--map-items", "300"),
+    ]
+    # WHEN it reports
+    exit_code, report = _bench_json(args)
+    # THEN every item ran as a child and came back right, with its wall time
+    mapped = report["distributed_map"]
+    assert mapped["items"] == 300
+    assert mapped["problem"] is None
+    assert mapped["wall_seconds"] > 0 and mapped["items_per_second"] > 0
+    assert exit_code == 0
+
+
+def test_map_items_zero_skips_the_distributed_map() -> None:
+    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait", "--map-items", "0"])
+    assert report["distributed_map"] is None
+    assert exit_code == 0

@@ -229,10 +229,12 @@ def run_map(
         children = _Children(record, run, step, plan, inputs, machine, prefix)
         record._children = children
         failure = yield children
-        records = [describe(child, parsed_output=False, millis=False) for child in record.children]
         result: Any = children.results
         writer = plan.writer
         if writer is not None:
+            records = [
+                describe(child, parsed_output=False, millis=False) for child in record.children
+            ]
             transformation = writer.transformation or ("NONE" if writer.resource else "COMPACT")
             if writer.resource is None:
                 result = transformed(records, transformation)
