@@ -67,6 +67,8 @@ from stepsaga.infra.local.stepfunctions._errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStillWaiting,
+    InvalidArn,
+    InvalidDefinition,
     InvalidExecutionInput,
     InvalidMapRunUpdate,
     InvalidOutput,
@@ -77,6 +79,7 @@ from stepsaga.infra.local.stepfunctions._errors import (
     StatesError,
     TaskDoesNotExist,
     TaskTimedOut,
+    ValidationException,
 )
 from stepsaga.infra.local.stepfunctions._execution import Execution
 from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
@@ -98,6 +101,8 @@ __all__ = (
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "ExecutionStillWaiting",
+    "InvalidArn",
+    "InvalidDefinition",
     "InvalidExecutionInput",
     "InvalidMapRunUpdate",
     "InvalidOutput",
@@ -120,6 +125,7 @@ __all__ = (
     "TaskOutcome",
     "TaskTimedOut",
     "Transition",
+    "ValidationException",
     "combine_mocks",
     "observe_executions",
 )

@@ -103,11 +103,15 @@ class TaskIntegrations:
 
     def invoke(self, call: TaskCall, kind: str, run: Run) -> TaskOutcome | RunningJob:
         """Answer ``call`` with its integration (``kind`` as ``task_kind`` classifies it)."""
+        if kind in ("lambda-invoke", "lambda-arn"):
+            return self.invoke_lambda(call, kind)
+        return self._service(call, run)
+
+    def invoke_lambda(self, call: TaskCall, kind: str) -> TaskOutcome:
+        """Answer a Lambda task (``lambda-invoke`` or ``lambda-arn``): no execution needed."""
         if kind == "lambda-invoke":
             return self._lambda_invoke(call)
-        if kind == "lambda-arn":
-            return self._lambda_arn(call)
-        return self._service(call, run)
+        return self._lambda_arn(call)
 
     def _service(self, call: TaskCall, run: Run) -> TaskOutcome | RunningJob:
         match = _SERVICE_RESOURCE.match(call.resource)
@@ -167,8 +171,18 @@ class TaskIntegrations:
         name, qualifier = function_name_of(function)
         qualifier = params.get("Qualifier") or qualifier
         request_id = self._request_id()
+        # No Payload (or null) invokes the function with no payload, which Lambda hands over
+        # as {}: AWS's recordings show an identity function answering {} to it (services.jsonl
+        # TestTaskServiceLambda::test_invoke, test_state.jsonl test_base_lambda_service_task_state).
+        payload = params.get("Payload")
         ok, value, seconds = self._call_function(
-            function, name, qualifier, params.get("Payload"), call, request_id, compact=True
+            function,
+            name,
+            qualifier,
+            {} if payload is None else payload,
+            call,
+            request_id,
+            compact=True,
         )
         if not ok:
             error, cause = value
