@@ -328,3 +328,81 @@ def test_result_writer_writes_the_results_and_their_manifest_to_s3(
     assert {record["Status"] for record in records} == {"SUCCEEDED"}
     (failure,) = read(failed[0]["Key"])
     assert (failure["Status"], failure["Error"]) == ("FAILED", "Item.Odd")
+
+
+def test_a_failed_run_writes_what_failed_and_what_never_started(
+    sfn: LocalStepFunctions, bucket: str, client: Callable[[str], Any]
+) -> None:
+    # GIVEN one child at a time, no failure tolerated, the first item failing
+    definition = distributed(
+        FAILS_ON_ODD,
+        ItemsPath="$.items",
+        MaxConcurrency=1,
+        ResultWriter={
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket.$": "$.bucket", "Prefix": "runs/"},
+            "WriterConfig": {"OutputType": "JSONL"},
+        },
+    )
+    # WHEN it runs
+    ex = sfn.run(
+        definition, {"items": [{"i": 0, "odd": True}, *_items(2, set())], "bucket": bucket}
+    )
+    # THEN it failed, and S3 holds the failure and the two items never started, as JSON lines
+    assert (ex.status, ex.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    (run,) = sfn.list_map_runs(ex)
+    folder = f"runs/{run.arn.rsplit(':', 1)[1]}/"
+    s3 = client("s3")
+
+    def lines(key: str) -> list[Any]:
+        body = s3.get_object(Bucket=bucket, Key=folder + key)["Body"].read().decode()
+        return [json.loads(line) for line in body.splitlines()]
+
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=folder + "manifest.json")["Body"].read())
+    assert manifest["ResultFiles"]["SUCCEEDED"] == []
+    assert [entry["Key"] for entry in manifest["ResultFiles"]["PENDING"]] == [
+        folder + "PENDING_0.jsonl"
+    ]
+    assert [record["Status"] for record in lines("FAILED_0.jsonl")] == ["FAILED"]
+    assert [record["Status"] for record in lines("PENDING_0.jsonl")] == ["PENDING"] * 2
+
+
+def test_a_writer_config_without_resource_shapes_the_map_s_own_result(
+    sfn: LocalStepFunctions,
+) -> None:
+    # GIVEN children whose outputs are arrays, and FLATTEN without an S3 destination
+    definition = distributed(
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Pass",
+                    "Parameters": {"pair.$": "States.Array($, $)"},
+                    "OutputPath": "$.pair",
+                    "End": True,
+                }
+            },
+        },
+        ItemsPath="$.items",
+        ResultWriter={"WriterConfig": {"Transformation": "FLATTEN"}},
+    )
+    ex = sfn.run(definition, {"items": [1, 2]})
+    assert ex.status == "SUCCEEDED", ex.cause
+    assert ex.output == [1, 1, 2, 2]
+
+
+def test_a_jsonata_item_reader_takes_its_arguments_and_max_items(
+    sfn: LocalStepFunctions, bucket: str, put: Callable[[str, str | bytes], None]
+) -> None:
+    put("j.json", json.dumps([1, 2, 3]))
+    definition = distributed(
+        ItemReader={
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON", "MaxItems": "{% $states.input.take %}"},
+            "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "j.json"},
+        }
+    )
+    definition["QueryLanguage"] = "JSONata"
+    ex = sfn.run(definition, {"bucket": bucket, "take": 2})
+    assert ex.status == "SUCCEEDED", ex.cause
+    assert ex.output == [1, 2]
