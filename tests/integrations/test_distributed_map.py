@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from stepsaga.infra.local.stepfunctions import (
+    DefinitionError,
     InvalidMapRunUpdate,
     LocalStepFunctions,
     MapRunDoesNotExist,
@@ -406,3 +407,35 @@ def test_a_jsonata_item_reader_takes_its_arguments_and_max_items(
     ex = sfn.run(definition, {"bucket": bucket, "take": 2})
     assert ex.status == "SUCCEEDED", ex.cause
     assert ex.output == [1, 2]
+
+
+def test_an_express_child_past_five_minutes_times_out_and_counts_as_failed(
+    sfn: LocalStepFunctions,
+) -> None:
+    waits = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400, "End": True}}}
+    ex = sfn.run(distributed(waits, "EXPRESS", ItemsPath="$.items"), {"items": [1]})
+    assert (ex.status, ex.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    (run,) = sfn.list_map_runs(ex)
+    assert [(child.status, child.error) for child in run.children] == [
+        ("TIMED_OUT", "States.Timeout")
+    ]
+    assert run.describe()["itemCounts"]["timedOut"] == 1
+
+
+def test_an_express_item_processor_that_waits_for_a_token_is_refused(
+    sfn: LocalStepFunctions,
+) -> None:
+    waiting = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+    with pytest.raises(DefinitionError) as raised:
+        sfn.run(distributed(waiting, "EXPRESS", ItemsPath="$.items"), {"items": [1]})
+    assert raised.value.pointer == "/States/M/ItemProcessor/States/T/Resource"
