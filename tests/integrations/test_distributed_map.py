@@ -80,6 +80,14 @@ def test_a_json_array_s_elements_are_the_items_each_a_child_execution(
     assert described["itemCounts"]["succeeded"] == 3
     assert described["mapRunArn"] == run.arn and ":mapRun:" in run.arn
     assert sfn.describe_map_run(run.arn) is run
+    assert run.listed() == {
+        "executionArn": ex.arn,
+        "mapRunArn": run.arn,
+        "stateMachineArn": run.state_machine_arn,
+        "startDate": run.start_date,
+        "stopDate": run.stop_date,
+    }
+    assert run.state_machine_arn.endswith(":stateMachine:" + ex.arn.split(":")[-2] + "/M")
 
 
 def test_jsonl_lines_are_the_items(

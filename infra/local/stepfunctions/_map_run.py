@@ -85,6 +85,10 @@ class MapRun:
         tolerated_failure_percentage: the failures it tolerates, in percent of the children.
         children: its child executions, in item order (those started so far).
         total: how many children it runs (items, or batches).
+        results_written: how many children's results its ResultWriter wrote to S3.
+
+    :meth:`describe` and :meth:`listed` are DescribeMapRun's response and a ListMapRuns entry;
+    ``LocalStepFunctions.update_map_run`` is UpdateMapRun.
     """
 
     def __init__(
@@ -147,6 +151,18 @@ class MapRun:
         if self.stop_date is not None:
             described["stopDate"] = self.stop_date
         return described
+
+    def listed(self) -> dict[str, Any]:
+        """The run as ListMapRuns lists it (boto3's casing)."""
+        entry: dict[str, Any] = {
+            "executionArn": self.execution_arn,
+            "mapRunArn": self.arn,
+            "stateMachineArn": self.state_machine_arn,
+            "startDate": self.start_date,
+        }
+        if self.stop_date is not None:
+            entry["stopDate"] = self.stop_date
+        return entry
 
     def update(
         self,
