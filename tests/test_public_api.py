@@ -329,6 +329,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "MAX_JSON_NUMBER_LENGTH",
         "MAX_LABEL_LENGTH",
         "MAX_LAMBDA_FUNCTION_NAME_LENGTH",
+        "MAX_MAP_RUN_CONCURRENCY",
         "MAX_NAME_LENGTH",
         "MAX_PAYLOAD_BYTES",
         "MAX_SECONDS_OR_ATTEMPTS",

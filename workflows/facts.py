@@ -28,6 +28,7 @@ __all__ = (
     "MAX_JSON_NUMBER_LENGTH",
     "MAX_LABEL_LENGTH",
     "MAX_LAMBDA_FUNCTION_NAME_LENGTH",
+    "MAX_MAP_RUN_CONCURRENCY",
     "MAX_NAME_LENGTH",
     "MAX_PAYLOAD_BYTES",
     "MAX_SECONDS_OR_ATTEMPTS",
@@ -175,6 +176,10 @@ MAX_INTRINSIC_CALLS: Final = 10
 MAX_INTRINSIC_ARRAY_RANGE: Final = 1000
 #: The longest string ``States.Base64Encode``, ``States.Base64Decode`` and ``States.Hash`` take.
 MAX_INTRINSIC_INPUT_CHARS: Final = 10_000
+
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateMapRun.html
+#: The highest ``maxConcurrency`` UpdateMapRun takes (0: no limit).
+MAX_MAP_RUN_CONCURRENCY: Final = 10_000
 
 # --- integrations -----------------------------------------------------------------------------
 # https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html

@@ -14,6 +14,7 @@ from typing import Any
 
 from stepsaga.infra.bench._machines import JSON
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions, ServiceClients
+from stepsaga.workflows import facts
 
 _BUCKET = "stepsaga-bench-items"
 _KEY = "items.json"
@@ -56,7 +57,7 @@ def distributed_map_definition(bucket: str, key: str) -> dict[str, Any]:
             "EachItem": {
                 "Type": "Map",
                 "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Resource": facts.S3_GET_OBJECT,
                     "ReaderConfig": {"InputType": "JSON"},
                     "Parameters": {"Bucket": bucket, "Key": key},
                 },

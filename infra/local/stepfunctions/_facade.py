@@ -45,6 +45,7 @@ from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machin
 from stepsaga.infra.local.stepfunctions._scheduler import Jump, Scheduler
 from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, TaskOutcome
 from stepsaga.workflows.asl import StateMachine
+from stepsaga.workflows.facts import MAX_MAP_RUN_CONCURRENCY
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -707,8 +708,8 @@ class LocalStepFunctions:
             MapRunDoesNotExist: no map run kept has this ARN.
             InvalidMapRunUpdate: a limit is out of its range (the message names it).
         """
-        if max_concurrency is not None and not 0 <= max_concurrency <= 10_000:
-            raise InvalidMapRunUpdate("maxConcurrency", "between 0 and 10000")
+        if max_concurrency is not None and not 0 <= max_concurrency <= MAX_MAP_RUN_CONCURRENCY:
+            raise InvalidMapRunUpdate("maxConcurrency", f"between 0 and {MAX_MAP_RUN_CONCURRENCY}")
         if tolerated_failure_count is not None and tolerated_failure_count < 0:
             raise InvalidMapRunUpdate("toleratedFailureCount", "0 or more")
         if (
