@@ -145,3 +145,23 @@ def test_a_missing_table_fails_with_resource_not_found(sfn: LocalStepFunctions) 
     )
     assert ex.status == "FAILED"
     assert ex.error == "DynamoDB.ResourceNotFoundException"
+
+
+def test_wait_for_task_token_through_aws_sdk_put_item_is_answered_from_the_item(
+    sfn: LocalStepFunctions, table: str, client: Callable[[str], Any]
+) -> None:
+    # GIVEN a machine that stores its task token in an item and waits (the optimised
+    # DynamoDB integration is request-response only; aws-sdk's waits for a callback)
+    ex = sfn.start(
+        task(
+            "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken",
+            {"TableName": table, "Item": {"pk": {"S": "job"}, "token": {"S.$": "$$.Task.Token"}}},
+        ),
+        {},
+    )
+    # WHEN a worker reads the item and answers with its token
+    item = client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "job"}})["Item"]
+    sfn.send_task_success(item["token"]["S"], {"done": True})
+    # THEN the execution ends with the worker's answer
+    ex = sfn.wait(ex)
+    assert (ex.status, ex.output) == ("SUCCEEDED", {"done": True})

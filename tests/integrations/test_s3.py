@@ -80,3 +80,25 @@ def test_an_unknown_parameter_fails_naming_it(
     )
     assert ex.status == "FAILED"
     assert ex.cause is not None and "Nope" in ex.cause
+
+
+def test_wait_for_task_token_through_put_object_is_answered_from_the_object(
+    sfn: LocalStepFunctions, client: Callable[[str], Any], unique: Callable[[str], str]
+) -> None:
+    # GIVEN a machine that writes its token into an object and waits
+    bucket = unique("handoff")
+    s3 = client("s3")
+    s3.create_bucket(Bucket=bucket)
+    ex = sfn.start(
+        task(
+            "arn:aws:states:::aws-sdk:s3:putObject.waitForTaskToken",
+            {"Bucket": bucket, "Key": "job.json", "Body": {"token.$": "$$.Task.Token"}},
+        ),
+        {},
+    )
+    # WHEN a worker reads the object and fails the task with its token
+    body = json.loads(s3.get_object(Bucket=bucket, Key="job.json")["Body"].read())
+    sfn.send_task_failure(body["token"], error="Job.Rejected", cause="too big")
+    # THEN the execution fails with the worker's error
+    ex = sfn.wait(ex)
+    assert (ex.status, ex.error, ex.cause) == ("FAILED", "Job.Rejected", "too big")
