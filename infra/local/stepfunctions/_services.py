@@ -63,6 +63,7 @@ class ServiceClients:
         )
         self._mock: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
+        self._available: list[str] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -90,7 +91,12 @@ class ServiceClients:
 
     def available(self) -> list[str]:
         """Every service boto3 knows (its names, as :meth:`client` takes them)."""
-        return list(self._boto_session(self._region or "us-east-1").get_available_services())
+        with self._lock:
+            # Listed once: a session lists its data folders anew each time (~45 ms a call).
+            if self._available is None:
+                session = self._boto_session(self._region or "us-east-1")
+                self._available = list(session.get_available_services())
+            return list(self._available)
 
     def _boto_session(self, region: str) -> boto3.Session:
         import boto3
