@@ -80,6 +80,8 @@ def test_a_json_array_s_elements_are_the_items_each_a_child_execution(
     assert described["itemCounts"]["succeeded"] == 3
     assert described["mapRunArn"] == run.arn and ":mapRun:" in run.arn
     assert sfn.describe_map_run(run.arn) is run
+    assert sfn.describe_execution(run.children[1].arn) is run.children[1]
+    assert run.children[1].arn not in {execution.arn for execution in sfn.executions}
     assert run.listed() == {
         "executionArn": ex.arn,
         "mapRunArn": run.arn,
@@ -447,3 +449,17 @@ def test_an_express_item_processor_that_waits_for_a_token_is_refused(
     with pytest.raises(DefinitionError) as raised:
         sfn.run(distributed(waiting, "EXPRESS", ItemsPath="$.items"), {"items": [1]})
     assert raised.value.pointer == "/States/M/ItemProcessor/States/T/Resource"
+
+
+def test_a_csv_delimiter_other_than_comma_splits_the_rows(
+    sfn: LocalStepFunctions, bucket: str, put: Callable[[str, str | bytes], None]
+) -> None:
+    put("rows.psv", "a|b\n1|2\n")
+    ex = sfn.run(
+        distributed(
+            ItemReader=reader("rows.psv", "CSV", CSVHeaderLocation="FIRST_ROW", CSVDelimiter="PIPE")
+        ),
+        {"bucket": bucket},
+    )
+    assert ex.status == "SUCCEEDED", ex.cause
+    assert ex.output == [{"a": "1", "b": "2"}]

@@ -570,11 +570,22 @@ class LocalStepFunctions:
     def describe_execution(self, arn: str) -> Execution:
         """The execution with this ARN (running, or among the retained closed ones).
 
+        A distributed Map's child executions are found too, while their map run is kept.
+
         Raises:
             ExecutionDoesNotExist: no execution has this ARN.
         """
         with self._lock:
-            return self._execution(arn)
+            found = self._executions.get(arn)
+            if found is not None:
+                return found
+            if ":execution:" in arn and "/" in arn.rsplit(":", 2)[-2]:
+                # <machine>/<label>: a map run's child, not listed among the executions
+                for run in self._core.map_runs.values():
+                    for child in run.children:
+                        if child.arn == arn:
+                            return child
+            raise ExecutionDoesNotExist(arn)
 
     def stop_execution(
         self, arn: str, *, error: str | None = None, cause: str | None = None
