@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import botocore.session
 import pytest
 
 from stepsaga.infra.local.stepfunctions import (
@@ -463,3 +464,19 @@ def test_a_csv_delimiter_other_than_comma_splits_the_rows(
     )
     assert ex.status == "SUCCEEDED", ex.cause
     assert ex.output == [{"a": "1", "b": "2"}]
+
+
+def test_map_run_views_have_the_shapes_of_aws_s_api(sfn: LocalStepFunctions) -> None:
+    # GIVEN a finished map run
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    ex = sfn.run(distributed(ItemsPath="$.items"), {"items": [1]})
+    (run,) = sfn.list_map_runs(ex)
+    # THEN DescribeMapRun's and ListMapRuns' views name only members of botocore's shapes,
+    # and every member those shapes require
+    described = model.operation_model("DescribeMapRun").output_shape
+    assert set(run.describe()) <= set(described.members)
+    assert set(described.required_members) <= set(run.describe())
+    counts = described.members["itemCounts"]
+    assert set(run.describe()["itemCounts"]) == set(counts.members)
+    listed = model.operation_model("ListMapRuns").output_shape.members["mapRuns"].member
+    assert set(listed.required_members) <= set(run.listed()) <= set(listed.members)
