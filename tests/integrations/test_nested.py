@@ -133,3 +133,24 @@ def test_a_missing_state_machine_fails_with_the_sdk_s_error() -> None:
     )
     assert ex.status == "FAILED"
     assert ex.error == "StepFunctions.StateMachineDoesNotExistException"
+
+
+def test_a_machine_created_through_the_api_is_started_by_a_nested_task() -> None:
+    # GIVEN a child and a parent created through the engine's boto3 client
+    sfn = LocalStepFunctions()
+    client = sfn.client()
+    role = "arn:aws:iam::123456789012:role/nested"
+    child = client.create_state_machine(
+        name="api-child",
+        roleArn=role,
+        definition=json.dumps({"StartAt": "Double", "States": DOUBLE}),
+    )["stateMachineArn"]
+    parent = client.create_state_machine(
+        name="api-parent", roleArn=role, definition=json.dumps(_start(child, ".sync:2"))
+    )["stateMachineArn"]
+    # WHEN the parent runs
+    arn = client.start_execution(stateMachineArn=parent, input='{"n": 4}')["executionArn"]
+    # THEN its nested task ran the child
+    described = client.describe_execution(executionArn=arn)
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"])["Output"] == {"twice": 8}

@@ -48,9 +48,12 @@ from stepsaga.workflows.asl import StateMachine
 from stepsaga.workflows.facts import MAX_MAP_RUN_CONCURRENCY
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_stepfunctions import SFNClient
 
     from stepsaga.infra.local.stepfunctions._services import ServiceClients
+    from stepsaga.infra.local.stepfunctions.api import StepFunctionsApi
 
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
 
@@ -161,6 +164,7 @@ class LocalStepFunctions:
         self._driving = False
         self._driver: threading.Thread | None = None
         self._shut = False
+        self._api: StepFunctionsApi | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -193,6 +197,46 @@ class LocalStepFunctions:
         """
         with self._lock:
             self._integrations.mock = mock
+
+    # -- the Step Functions API -------------------------------------------------------------
+
+    @property
+    def api(self) -> StepFunctionsApi:
+        """The Step Functions API this engine serves (one per engine, made on first use).
+
+        Its state machines, activities and tags are shared by every :meth:`client` of the
+        engine; ``api.mock_config`` is the MockConfigFile whose test cases
+        ``stateMachineArn#TestCase`` chooses.
+        """
+        with self._lock:
+            if self._api is None:
+                from stepsaga.infra.local.stepfunctions.api import StepFunctionsApi
+
+                self._api = StepFunctionsApi(self)
+            return self._api
+
+    def client(self, config: Config | None = None) -> SFNClient:
+        """A boto3 ``stepfunctions`` client whose every request this engine answers, in-process.
+
+        No socket is opened and no AWS configuration is read: the client has fake
+        credentials, the engine's region and an endpoint that is never reached. Executions
+        run on the engine's clock (see :class:`~stepsaga.infra.local.stepfunctions.api.
+        StepFunctionsApi` for how polls let virtual time pass)::
+
+            sfn = LocalStepFunctions()
+            client = sfn.client()
+            arn = client.create_state_machine(name="M", definition=asl, roleArn=role)[
+                "stateMachineArn"
+            ]
+            client.start_execution(stateMachineArn=arn, input="{}")
+
+        Args:
+            config: botocore configuration merged over the client's own (e.g.
+                ``Config(parameter_validation=False)`` to see the engine's own validation).
+        """
+        from stepsaga.infra.local.stepfunctions.api import in_process_client
+
+        return in_process_client(self.api, config)
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -322,6 +366,28 @@ class LocalStepFunctions:
                 return execution
             return self._wait(execution)
 
+    def _start_through_api(
+        self,
+        definition: Definition,
+        input: Any,
+        name: str,
+        state_machine_name: str,
+        mock: TaskMock | None,
+        arn: str,
+        role_arn: str,
+    ) -> Execution:
+        """:meth:`start` for the Step Functions API, which names the execution's ARN itself.
+
+        The API applies AWS's rules for reused names before it calls this (they are stricter
+        than :meth:`start`'s), and gives Express executions their own ARNs.
+        """
+        with self._lock:
+            execution = self._start(
+                definition, input, name, state_machine_name, mock, arn=arn, role_arn=role_arn
+            )
+            self._settle()
+            return execution
+
     def _start(
         self,
         definition: Definition,
@@ -329,18 +395,23 @@ class LocalStepFunctions:
         name: str | None,
         state_machine_name: str,
         mock: TaskMock | None,
+        *,
+        arn: str | None = None,
+        role_arn: str | None = None,
     ) -> Execution:
         plan = self._compile(definition)
         value = _parse_input(input)
-        existing = self._existing(state_machine_name, name, value)
+        existing = self._existing(state_machine_name, name, value, arn)
         if existing is not None:
             return existing
-        run = self._new_run(plan, value, name, state_machine_name, mock)
+        run = self._new_run(plan, value, name, state_machine_name, mock, arn=arn, role_arn=role_arn)
         run.start()
         self._start_driver()
         return run.execution
 
-    def _existing(self, state_machine_name: str, name: str | None, value: Any) -> Execution | None:
+    def _existing(
+        self, state_machine_name: str, name: str | None, value: Any, arn: str | None = None
+    ) -> Execution | None:
         """The execution a start with this name gives back (the same input), if any.
 
         Raises:
@@ -348,7 +419,8 @@ class LocalStepFunctions:
         """
         if name is None:
             return None
-        arn = f"{self._arn_prefix}:execution:{state_machine_name}:{name}"
+        if arn is None:
+            arn = f"{self._arn_prefix}:execution:{state_machine_name}:{name}"
         existing = self._executions.get(arn)
         if existing is not None:
             if _canonical(existing.input) == _canonical(value):
@@ -367,6 +439,7 @@ class LocalStepFunctions:
         arn: str | None = None,
         state_machine_arn: str | None = None,
         listed: bool = True,
+        role_arn: str | None = None,
     ) -> Run:
         """A new execution of ``plan``, registered (unless not ``listed``) but not started."""
         if name is None:
@@ -382,7 +455,7 @@ class LocalStepFunctions:
             History(),
             self._lock,
         )
-        run = Run(self._core, plan, execution, state_machine_name, mock)
+        run = Run(self._core, plan, execution, state_machine_name, mock, role_arn)
         if listed:
             self._executions[execution.arn] = execution
             self._runs[execution.arn] = run
@@ -474,6 +547,9 @@ class LocalStepFunctions:
         Also how a running execution starts a child (``states:startExecution``).
         """
         record = self._machines.get(state_machine_arn)
+        if record is None and self._api is not None:
+            # a machine created through the Step Functions API (boto3, stepsaga local)
+            record = self._api.machine_record(state_machine_arn)
         if record is None:
             raise StateMachineDoesNotExist(state_machine_arn)
         value = _parse_input(input)
@@ -484,7 +560,13 @@ class LocalStepFunctions:
                 return known
             raise ExecutionAlreadyExists(existing.name, existing.arn)
         run = self._new_run(
-            record.plan, value, name, record.name, None, state_machine_arn=record.arn
+            record.plan,
+            value,
+            name,
+            record.name,
+            None,
+            state_machine_arn=record.arn,
+            role_arn=record.role_arn,
         )
         if record.type == "EXPRESS":
             run.express = True
@@ -559,6 +641,27 @@ class LocalStepFunctions:
                     self._progress(jump="all", horizon=horizon)
                     self._clock.jump_to(horizon)
                     self._progress(jump="none")
+            finally:
+                self._announce()
+
+    def _poll_tick(self) -> None:
+        """A poll's worth of time on the virtual clock (the Step Functions API's reads).
+
+        When nothing can run now, the clock jumps to the next timer if it ends no wait on the
+        outside world (a Wait state, a retry's back-off), and what is due then runs: time
+        passes between two polls as it would on AWS, one timer per poll, so a machine that
+        polls for something the test does next cannot run away. A waiting task's own timeout
+        is left to :meth:`advance`. The server and real clocks' time passes by itself.
+        """
+        with self._lock:
+            if self._mode != "virtual" or self._driving:
+                return
+            self._settle()
+            timer = self._scheduler.next_timer()
+            if timer is None or (timer.protected is not None and timer.protected()):
+                return
+            try:
+                self._progress(jump="unprotected", horizon=timer.at)
             finally:
                 self._announce()
 
