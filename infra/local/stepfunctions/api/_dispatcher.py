@@ -75,7 +75,7 @@ EXPRESS: Final = "EXPRESS"
 _DEFAULT_LOGGING: Final = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING: Final = {"enabled": False}
 # Resources an Express workflow cannot use (its executions never wait for the outside world).
-_WAITING_SUFFIXES: Final = (".sync", ".sync:2", facts.WAIT_FOR_TASK_TOKEN)
+_WAITING_SUFFIXES: Final = (facts.SYNC, facts.SYNC_2, facts.WAIT_FOR_TASK_TOKEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +253,7 @@ class StepFunctionsApi:
             )
             # AWS ignores another roleArn or other tags in a repeated request.
             if not same:
-                raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
+                raise StateMachineAlreadyExists(arn)
             return {"stateMachineArn": arn, "creationDate": existing.creation_date}
         model = self._definition(request["definition"], machine_type)
         self._check_tag_count(arn, {}, tags)
@@ -734,7 +734,7 @@ class StepFunctionsApi:
         self._forget_deleted()
         machine = self._machines.get(parsed.text)
         if machine is None:
-            raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{parsed.text}'")
+            raise StateMachineDoesNotExist(parsed.text)
         return machine
 
     def machine_record(self, arn: str) -> StateMachineRecord | None:
