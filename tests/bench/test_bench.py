@@ -344,7 +344,7 @@ def test_distributed_map_over_s3_items_is_timed_and_checked() -> None:
     args = [
         *("bench", "--json", "--machine", "chain", "--runs", "1", "--no-long-wait"),
         *("--memory", "0", "--appends", "0", "--sagas", "0", "--hot-orders", "0"),
-        *("--map-items", "300"),
+        *("--map-items", "300", "--no-api"),
     ]
     # WHEN it reports
     exit_code, report = _bench_json(args)
@@ -357,6 +357,6 @@ def test_distributed_map_over_s3_items_is_timed_and_checked() -> None:
 
 
 def test_map_items_zero_skips_the_distributed_map() -> None:
-    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait"])
+    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait", "--no-api"])
     assert report["distributed_map"] is None
     assert exit_code == 0
