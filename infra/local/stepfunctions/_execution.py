@@ -37,6 +37,8 @@ from stepsaga.workflows._expressions import EvaluationError
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._clock import Clock
     from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations
+    from stepsaga.infra.local.stepfunctions._jobs import RunningJob
+    from stepsaga.infra.local.stepfunctions._map_run import MapRun
     from stepsaga.infra.local.stepfunctions._plan import MachinePlan
     from stepsaga.workflows.asl import StateMachine
 
@@ -138,6 +140,18 @@ class Execution:
         """Whether the execution has ended."""
         return self.status != "RUNNING"
 
+    @property
+    def started_by(self) -> str | None:
+        """The execution that started this one, as AWS knows it (None when unknown).
+
+        AWS links a child to its parent only through the child's input: the ARN it gives
+        under ``AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID``.
+        """
+        value = (
+            self.input.get(facts.STARTED_BY_EXECUTION_ID) if isinstance(self.input, dict) else None
+        )
+        return value if isinstance(value, str) else None
+
     def __repr__(self) -> str:
         return f"Execution({self.arn!r}, status={self.status!r})"
 
@@ -155,6 +169,7 @@ class EngineCore:
         account_id: the account in ARNs.
         role_arn: the execution role in ExecutionStarted.
         on_close: told when an execution closes.
+        map_runs: the distributed Maps' runs, by ARN (the most recent ones).
     """
 
     __slots__ = (
@@ -162,6 +177,7 @@ class EngineCore:
         "callbacks",
         "clock",
         "integrations",
+        "map_runs",
         "on_close",
         "region",
         "rng",
@@ -189,6 +205,7 @@ class EngineCore:
         self.account_id = account_id
         self.role_arn = role_arn
         self.on_close = on_close
+        self.map_runs: dict[str, MapRun] = {}
 
 
 class Run:
@@ -213,9 +230,11 @@ class Run:
         "closed",
         "core",
         "execution",
+        "express",
         "external_waits",
         "history",
         "input",
+        "listed",
         "mock",
         "plan",
         "rng",
@@ -248,6 +267,10 @@ class Run:
         self.transitions = execution._transitions
         self.external_waits = 0
         self.closed = False
+        # An EXPRESS execution (a child of an EXPRESS machine or distributed Map) ends at
+        # five minutes; one not listed (a map run's child) is the map run's, not the engine's.
+        self.express = False
+        self.listed = True
         self.top: Strand | None = None
         self._on_close: list[Callable[[Run], None]] = []
         self._deadline: Timer | None = None
@@ -284,6 +307,8 @@ class Run:
         self.top = top
         scheduler = self.core.scheduler
         timeout = self.plan.timeout_seconds
+        if self.express:
+            timeout = min(timeout or facts.EXPRESS_MAX_SECONDS, facts.EXPRESS_MAX_SECONDS)
         if timeout:
             # Protected while a callback is awaited: a server must not time the execution
             # out under a client about to answer.
@@ -338,8 +363,9 @@ class Run:
             details["error"] = failure.error
         if failure.cause is not None:
             details["cause"] = failure.cause
-        self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
+        # Set before closing: whoever is told of the close (a map run, a parent) reads them.
         self.execution.error, self.execution.cause = failure.error or None, failure.cause
+        self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
 
     def _succeeded(self, output: Any) -> None:
         self.execution.output = output
@@ -351,13 +377,13 @@ class Run:
         if self.closed:
             return
         self._stop()
+        self.execution.error = facts.STATES_TIMEOUT
         self._close(
             "TIMED_OUT",
             "ExecutionTimedOut",
             "executionTimedOutEventDetails",
             {"error": facts.STATES_TIMEOUT},
         )
-        self.execution.error = facts.STATES_TIMEOUT
 
     def abort(self, error: str | None, cause: str | None) -> None:
         """Stop the execution (``stop_execution``): ABORTED, recorded as ExecutionAborted."""
@@ -369,8 +395,8 @@ class Run:
             details["error"] = error
         if cause is not None:
             details["cause"] = cause
-        self._close("ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details)
         self.execution.error, self.execution.cause = error, cause
+        self._close("ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details)
 
     def crash(self, exc: BaseException) -> None:
         """The engine could not go on (a mock raised, say): close the execution as FAILED."""
@@ -378,13 +404,13 @@ class Run:
             return
         self._stop()
         cause = f"The engine stopped on {type(exc).__name__}: {exc}"
+        self.execution.error, self.execution.cause = facts.STATES_RUNTIME, cause
         self._close(
             "FAILED",
             "ExecutionFailed",
             "executionFailedEventDetails",
             {"error": facts.STATES_RUNTIME, "cause": cause},
         )
-        self.execution.error, self.execution.cause = facts.STATES_RUNTIME, cause
 
     def _stop(self) -> None:
         if self.top is not None:
@@ -401,7 +427,8 @@ class Run:
         execution = self.execution
         execution.stop_date = stop
         execution.status = status
-        self.core.on_close(self)
+        if self.listed:
+            self.core.on_close(self)
         listeners, self._on_close = self._on_close, []
         for listener in listeners:
             listener(self)
@@ -643,6 +670,10 @@ class Run:
         mock = self.mock if self.mock is not None else self.core.integrations.mock
         return None if mock is None else mock(call)
 
-    def integrate(self, call: TaskCall, kind: str) -> TaskOutcome:
-        """Run the call on its integration (a Lambda handler, the Lambda API ...)."""
-        return self.core.integrations.invoke(call, kind)
+    def integrate(self, call: TaskCall, kind: str) -> TaskOutcome | RunningJob:
+        """Run the call on its integration (a Lambda handler, the Lambda API, a service ...).
+
+        A ``.sync`` integration answers with the job it started (:class:`RunningJob`), which
+        the task then waits for.
+        """
+        return self.core.integrations.invoke(call, kind, self)
