@@ -251,17 +251,22 @@ class ApiGateway:
 
             def _serve(self) -> None:
                 started = time.perf_counter()
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length > 0 else b""
-                headers = {name: value for name, value in self.headers.items()}
-                try:
-                    status, extra, text, tenant = gateway.answer(
-                        self.command, self.path, headers, body, self.client_address[0]
-                    )
-                except Exception:  # the Lambda crashed: API Gateway answers 502
+                length = _content_length(self.headers.get("Content-Length"))
+                if length is None:
                     status, extra, text, tenant = _error(
-                        502, "BadGateway", "the Lambda function failed"
+                        400, "BadRequest", "Content-Length must be a whole number of bytes"
                     )
+                else:
+                    body = self.rfile.read(length) if length > 0 else b""
+                    headers = {name: value for name, value in self.headers.items()}
+                    try:
+                        status, extra, text, tenant = gateway.answer(
+                            self.command, self.path, headers, body, self.client_address[0]
+                        )
+                    except Exception:  # the Lambda crashed: API Gateway answers 502
+                        status, extra, text, tenant = _error(
+                            502, "BadGateway", "the Lambda function failed"
+                        )
                 # The request is logged before its answer leaves: a client that acts on the
                 # answer at once (stops the server, reads the log) must find the line there.
                 if gateway._on_request is not None:
@@ -272,6 +277,10 @@ class ApiGateway:
                 for name, value in extra:
                     if name.lower() not in ("content-length", "connection"):
                         self.send_header(name, value)
+                if length is None:
+                    # Where the body ends is unknown: no other request can follow on this
+                    # connection (the header also makes http.server close it).
+                    self.send_header("Connection", "close")
                 self.send_header("Content-Length", str(len(text)))
                 self.end_headers()
                 if self.command != "HEAD":
@@ -283,6 +292,14 @@ class ApiGateway:
                 pass  # one line per request comes from `on_request`
 
         return Handler
+
+
+def _content_length(value: str | None) -> int | None:
+    """The body's length in bytes (0 without the header); None when the header is not one."""
+    if not value:
+        return 0
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
