@@ -39,6 +39,7 @@ from stepsaga.infra.local.gateway._tokens import (
     TokenVerifier,
     issuer_url,
 )
+from stepsaga.infra.local.stepfunctions.api._http import content_length
 
 __all__ = ("ApiGateway", "GatewayRequest", "InvocationContext")
 
@@ -251,7 +252,7 @@ class ApiGateway:
 
             def _serve(self) -> None:
                 started = time.perf_counter()
-                length = _content_length(self.headers.get("Content-Length"))
+                length = content_length(self.headers.get("Content-Length"))
                 if length is None:
                     status, extra, text, tenant = _error(
                         400, "BadRequest", "Content-Length must be a whole number of bytes"
@@ -292,14 +293,6 @@ class ApiGateway:
                 pass  # one line per request comes from `on_request`
 
         return Handler
-
-
-def _content_length(value: str | None) -> int | None:
-    """The body's length in bytes (0 without the header); None when the header is not one."""
-    if not value:
-        return 0
-    text = value.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
