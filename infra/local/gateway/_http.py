@@ -118,13 +118,14 @@ class ApiGateway:
         self._invoke = threading.Lock()
         self._public = frozenset(public_paths)
         self._on_request = on_request
-        self._jwks = json.dumps(key.jwks()).encode()
+        jwks = key.jwks()
+        self._jwks = json.dumps(jwks).encode()
         self._server = ThreadingHTTPServer((host, port), self._request_handler())
         self._server.daemon_threads = True
         self.host = host
         self.issuer = issuer_url(host, self.port)
         self.jwks_path = f"/{USER_POOL_ID}/.well-known/jwks.json"
-        self._verifier = TokenVerifier(key.jwks(), issuer=self.issuer)
+        self._verifier = TokenVerifier(jwks, issuer=self.issuer)
         self._thread: threading.Thread | None = None
 
     @property
