@@ -20,8 +20,9 @@ __all__ = (
 )
 
 # Step Functions matches error names literally in Retry/Catch; keep them plain identifiers and
-# keep users out of the reserved `States.` namespace.
-_ERROR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,127}$")
+# keep users out of the reserved `States.` namespace. Used with `fullmatch`: `$` also matches
+# before a trailing newline.
+_ERROR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,127}")
 
 
 class DomainError(Exception):
@@ -163,7 +164,7 @@ class BusinessFailure(DomainError):
         resolved = name or (None if type(self) is BusinessFailure else type(self).__name__)
         if resolved is None:
             raise TypeError("BusinessFailure needs a name when raised without a subclass")
-        if not _ERROR_NAME.match(resolved) or resolved.startswith("States."):
+        if not _ERROR_NAME.fullmatch(resolved) or resolved.startswith("States."):
             raise InvalidIdentifierError(
                 "name", resolved, "an error name is a letter then letters, digits, '_' or '.'"
             )

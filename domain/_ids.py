@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, field_validator
 from pydantic_core import core_schema
@@ -33,9 +33,8 @@ _FORBIDDEN_IN_ID = re.compile(r"[#\s\x00-\x1f\x7f]")
 # Characters that print as nothing or as something else: controls (C0 and C1), format
 # characters (zero-width spaces and joiners, the byte order mark, soft hyphens, bidi overrides
 # and isolates), separators, and surrogates (not text at all). Two ids differing only by one of
-# them would name two streams that look like one.
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
-_CATEGORY_NAMES = {
+# them would name two streams that look like one. Each category refused, with its description.
+_INVISIBLE_CATEGORIES: Final = {
     "Cc": "a control character",
     "Cf": "an invisible format character (zero-width, bidi control, soft hyphen)",
     "Cs": "a lone surrogate, which is not valid Unicode text",
@@ -55,12 +54,10 @@ def _check_characters(field: str, value: str) -> None:
     if value.isascii():
         return
     for index, char in enumerate(value):
-        category = unicodedata.category(char)
-        if category in _INVISIBLE_CATEGORIES:
+        what = _INVISIBLE_CATEGORIES.get(unicodedata.category(char))
+        if what is not None:
             raise InvalidIdentifierError(
-                field,
-                value,
-                f"contains U+{ord(char):04X} at index {index}: {_CATEGORY_NAMES[category]}",
+                field, value, f"contains U+{ord(char):04X} at index {index}: {what}"
             )
     # `é` can be one code point or `e` plus a combining accent; both print alike, so only the
     # composed form is a valid id.

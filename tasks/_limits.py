@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
 from stepsaga.domain import (
@@ -89,10 +89,19 @@ def event_item_size(stream: StreamId, event: StoredEvent) -> int:
         "correlation_id": event.correlation_id,
         "causation_id": event.causation_id,
     }
-    numbers = ("sk", "schema_version")
+    return _item_size(strings, ("sk", "schema_version"))
+
+
+def _item_size(strings: Mapping[str, str], numbers: Sequence[str]) -> int:
+    """An item's size: its attribute names, its strings' UTF-8 bytes, its numbers' ceiling."""
     return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
         _utf8(name) + _NUMBER_BYTES for name in numbers
     )
+
+
+def _side_key(stream: StreamId, kind: str, name: str) -> str:
+    """The key of an item kept beside a stream: `{tenant}#{kind}#{type}#{id}#{name}`."""
+    return "#".join((stream.tenant, kind, stream.aggregate_type, stream.aggregate_id, name))
 
 
 def raise_partially_stored(
@@ -119,13 +128,8 @@ def guard_item_size(stream: StreamId, event: StoredEvent) -> int:
     Its key is `{tenant}#_event#{aggregate_type}#{aggregate_id}#{event_id}` (and `sk`); it
     holds `event_version` and `tenant`.
     """
-    key = "#".join(
-        (stream.tenant, _GUARD_TYPE, stream.aggregate_type, stream.aggregate_id, event.event_id)
-    )
-    strings = {"pk": key, "tenant": str(stream.tenant)}
-    return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
-        _utf8(name) + _NUMBER_BYTES for name in ("sk", "event_version")
-    )
+    key = _side_key(stream, _GUARD_TYPE, event.event_id)
+    return _item_size({"pk": key, "tenant": str(stream.tenant)}, ("sk", "event_version"))
 
 
 def snapshot_item_size(stream: StreamId, name: str, state_json: str) -> int:
@@ -134,13 +138,9 @@ def snapshot_item_size(stream: StreamId, name: str, state_json: str) -> int:
     Its key is `{tenant}#_snapshot#{aggregate_type}#{aggregate_id}#{name}` (and `sk`); it holds
     `snapshot_version`, `state` (compact JSON) and `tenant`.
     """
-    key = "#".join(
-        (stream.tenant, _SNAPSHOT_TYPE, stream.aggregate_type, stream.aggregate_id, name)
-    )
+    key = _side_key(stream, _SNAPSHOT_TYPE, name)
     strings = {"pk": key, "state": state_json, "tenant": str(stream.tenant)}
-    return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
-        _utf8(name) + _NUMBER_BYTES for name in ("sk", "snapshot_version")
-    )
+    return _item_size(strings, ("sk", "snapshot_version"))
 
 
 def check_snapshot(stream: StreamId, name: str, state_json: str) -> None:
@@ -155,10 +155,7 @@ def check_snapshot(stream: StreamId, name: str, state_json: str) -> None:
 
 
 def _head_item_size(stream: StreamId) -> int:
-    strings = {"pk": stream.key, "tenant": str(stream.tenant)}
-    return sum(_utf8(name) + _utf8(value) for name, value in strings.items()) + sum(
-        _utf8(name) + _NUMBER_BYTES for name in ("sk", "version")
-    )
+    return _item_size({"pk": stream.key, "tenant": str(stream.tenant)}, ("sk", "version"))
 
 
 # The command fence's item (`{tenant}#_command#{key}`, its steps and committer): bounded by

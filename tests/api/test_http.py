@@ -143,6 +143,29 @@ def test_a_raw_json_request_gets_a_raw_json_answer(server: StepFunctionsServer) 
     )
 
 
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_a_malformed_content_length_is_a_serialization_error_naming_the_header(
+    server: StepFunctionsServer, length: str
+) -> None:
+    # It crashed the request thread: a traceback on the server's stderr, no answer at all.
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        connection.putrequest("POST", "/")
+        connection.putheader("X-Amz-Target", "AWSStepFunctions.ListStateMachines")
+        connection.putheader("Content-Length", length)
+        connection.endheaders()
+        response = connection.getresponse()
+        status, body = response.status, json.loads(response.read())
+        closes = response.getheader("Connection")
+    finally:
+        connection.close()
+    assert status == 400
+    assert body["__type"] == "SerializationException"
+    assert "Content-Length" in body["message"]
+    assert closes == "close"  # where its body ends is unknown: the connection cannot go on
+
+
 def test_each_request_is_logged_once_with_method_operation_status_and_time(
     client: SFNClient, caplog: pytest.LogCaptureFixture
 ) -> None:

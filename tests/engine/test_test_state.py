@@ -786,6 +786,8 @@ def test_a_definition_that_is_not_json_is_refused_without_a_pointer(state_name: 
         ),
         ({"variables": "[1]"}, ValidationException, "variables must be a JSON object"),
         ({"roleArn": "not-an-arn"}, InvalidArn, "not-an-arn"),
+        # `$` matches before a trailing newline: a role ARN with one was taken.
+        ({"roleArn": "arn:aws:iam::123456789012:role/x\n"}, InvalidArn, "role/x"),
         ({"definition": 7}, ValidationException, "'definition'"),
     ],
 )

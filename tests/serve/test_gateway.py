@@ -280,3 +280,26 @@ def test_a_keep_alive_request_is_not_held_back_by_delayed_acks(gateway: Any, key
     finally:
         connection.close()
     assert statistics.median(took) < 0.030
+
+
+@pytest.mark.parametrize("length", ["abc", "-5"])
+def test_a_malformed_content_length_is_400_naming_the_header(gateway: Any, length: str) -> None:
+    # It crashed the request thread: a traceback on the server's stderr, no answer at all.
+    import http.client
+
+    running, recorder, seen = gateway
+    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
+    try:
+        connection.putrequest("POST", "/openapi.json")
+        connection.putheader("Content-Length", length)
+        connection.endheaders()
+        answer = connection.getresponse()
+        status, body = answer.status, json.loads(answer.read())
+        closes = answer.getheader("Connection")
+    finally:
+        connection.close()
+    assert status == 400
+    assert "Content-Length" in body["error"]["message"]
+    assert closes == "close"  # where its body ends is unknown: the connection cannot go on
+    assert recorder.events == []
+    assert [(r.path, r.status) for r in seen] == [("/openapi.json", 400)]

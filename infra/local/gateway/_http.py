@@ -39,6 +39,7 @@ from stepsaga.infra.local.gateway._tokens import (
     TokenVerifier,
     issuer_url,
 )
+from stepsaga.infra.local.stepfunctions.api._http import content_length
 
 __all__ = ("ApiGateway", "GatewayRequest", "InvocationContext")
 
@@ -117,13 +118,14 @@ class ApiGateway:
         self._invoke = threading.Lock()
         self._public = frozenset(public_paths)
         self._on_request = on_request
-        self._jwks = json.dumps(key.jwks()).encode()
+        jwks = key.jwks()
+        self._jwks = json.dumps(jwks).encode()
         self._server = ThreadingHTTPServer((host, port), self._request_handler())
         self._server.daemon_threads = True
         self.host = host
         self.issuer = issuer_url(host, self.port)
         self.jwks_path = f"/{USER_POOL_ID}/.well-known/jwks.json"
-        self._verifier = TokenVerifier(key.jwks(), issuer=self.issuer)
+        self._verifier = TokenVerifier(jwks, issuer=self.issuer)
         self._thread: threading.Thread | None = None
 
     @property
@@ -251,17 +253,22 @@ class ApiGateway:
 
             def _serve(self) -> None:
                 started = time.perf_counter()
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length > 0 else b""
-                headers = {name: value for name, value in self.headers.items()}
-                try:
-                    status, extra, text, tenant = gateway.answer(
-                        self.command, self.path, headers, body, self.client_address[0]
-                    )
-                except Exception:  # the Lambda crashed: API Gateway answers 502
+                length = content_length(self.headers.get("Content-Length"))
+                if length is None:
                     status, extra, text, tenant = _error(
-                        502, "BadGateway", "the Lambda function failed"
+                        400, "BadRequest", "Content-Length must be a whole number of bytes"
                     )
+                else:
+                    body = self.rfile.read(length) if length > 0 else b""
+                    headers = {name: value for name, value in self.headers.items()}
+                    try:
+                        status, extra, text, tenant = gateway.answer(
+                            self.command, self.path, headers, body, self.client_address[0]
+                        )
+                    except Exception:  # the Lambda crashed: API Gateway answers 502
+                        status, extra, text, tenant = _error(
+                            502, "BadGateway", "the Lambda function failed"
+                        )
                 # The request is logged before its answer leaves: a client that acts on the
                 # answer at once (stops the server, reads the log) must find the line there.
                 if gateway._on_request is not None:
@@ -272,6 +279,10 @@ class ApiGateway:
                 for name, value in extra:
                     if name.lower() not in ("content-length", "connection"):
                         self.send_header(name, value)
+                if length is None:
+                    # Where the body ends is unknown: no other request can follow on this
+                    # connection (the header also makes http.server close it).
+                    self.send_header("Connection", "close")
                 self.send_header("Content-Length", str(len(text)))
                 self.end_headers()
                 if self.command != "HEAD":

@@ -222,16 +222,17 @@ class TokenVerifier:
         """
         if not authorization:
             raise InvalidBearerTokenError("no bearer token (Authorization: Bearer <token>)")
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        scheme, _, rest = authorization.strip().partition(" ")
+        token = rest.strip()
+        if scheme.lower() != "bearer" or not token:
             raise InvalidBearerTokenError("the Authorization header is not 'Bearer <token>'")
         try:
-            kid = jwt.get_unverified_header(token.strip()).get("kid")
+            kid = jwt.get_unverified_header(token).get("kid")
             key = next((k for k in self._keys.keys if k.key_id == kid), None)
             if key is None:
                 raise InvalidBearerTokenError("the token is signed by a key this API does not know")
             claims: dict[str, Any] = jwt.decode(
-                token.strip(),
+                token,
                 key=key,
                 algorithms=[_ALGORITHM],
                 audience=self.audience,

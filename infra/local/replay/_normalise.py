@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 _MAP_RUN: Final = re.compile(r"mapRun:([^/\s\"]+)/[^:\s\"]+:[0-9a-fA-F-]{36}")
@@ -27,6 +27,18 @@ def _strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, list):
         return [_strings(item, change) for item in value]
     return value
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    """Every string in ``value``, objects' members in sorted key order (the numbering order)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            yield from _strings_in(value[key])
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
 
 
 def _placeholders(text: str) -> str:
@@ -474,21 +486,11 @@ def _replace_key(value: Any, key: str, replacement: Any) -> Any:
 def _rename_names(value: Any) -> Any:
     """Replace each ARN's resource name, wherever it appears, by ``<resource:N>``."""
     names: list[str] = []
-
-    def collect(node: Any) -> None:
-        if isinstance(node, str):
-            if _ARN.match(node):
-                name = re.split(r"[:/]", node)[-1]
-                if name and not _KEPT_NAME.match(name) and name not in names:
-                    names.append(name)
-        elif isinstance(node, dict):
-            for key in sorted(node):
-                collect(node[key])
-        elif isinstance(node, list):
-            for item in node:
-                collect(item)
-
-    collect(value)
+    for text in _strings_in(value):
+        if _ARN.match(text):
+            name = re.split(r"[:/]", text)[-1]
+            if name and not _KEPT_NAME.match(name) and name not in names:
+                names.append(name)
     # Longest first, so that a name inside a longer one does not break the longer one.
     for number, name in sorted(enumerate(names, 1), key=lambda pair: -len(pair[1])):
         value = _strings(value, _replacing(name, f"<resource:{number}>"))
@@ -508,19 +510,9 @@ def rename_resources(value: Any) -> Any:
     (keys in sorted order), two responses compare up to a consistent renaming.
     """
     order: dict[str, str] = {}
-
-    def scan(node: Any) -> None:
-        if isinstance(node, str):
-            for found in _RESOURCE.findall(node):
-                order.setdefault(found, str(len(order) + 1))
-        elif isinstance(node, dict):
-            for key in sorted(node):
-                scan(node[key])
-        elif isinstance(node, list):
-            for item in node:
-                scan(item)
-
-    scan(value)
+    for text in _strings_in(value):
+        for found in _RESOURCE.findall(text):
+            order.setdefault(found, str(len(order) + 1))
     if not order:
         return value
     return _strings(value, lambda text: _RESOURCE.sub(lambda m: f"<resource:{order[m[1]]}>", text))

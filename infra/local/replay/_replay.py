@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from stepsaga.infra.local.replay._normalise import first_difference, json_equal, normalise_history
 from stepsaga.infra.local.stepfunctions import (
@@ -21,6 +21,7 @@ from stepsaga.infra.local.stepfunctions import (
 from stepsaga.workflows._expressions import JsonValueError, load_json_text
 
 LEVELS: Final = ("status", "output", "types", "full")
+_R = TypeVar("_R")
 _ACTIVITY: Final = re.compile(r"^arn:[^:]+:states:[^:]+:[^:]+:activity:.+$")
 
 _SUCCEEDED: Final = frozenset({"TaskSucceeded", "LambdaFunctionSucceeded"})
@@ -525,10 +526,19 @@ def replay(
     records: Iterable[Record], progress: Callable[[CaseResult], None] | None = None
 ) -> ReplayReport:
     """Replay ``records`` in order, calling ``progress`` after each case."""
+    return ReplayReport(judge_each(records, replay_record, progress))
+
+
+def judge_each(
+    records: Iterable[_R],
+    judge: Callable[[_R], CaseResult],
+    progress: Callable[[CaseResult], None] | None,
+) -> list[CaseResult]:
+    """Each record's case, in order, calling ``progress`` after each (executions, TestState)."""
     cases = []
     for record in records:
-        case = replay_record(record)
+        case = judge(record)
         cases.append(case)
         if progress is not None:
             progress(case)
-    return ReplayReport(cases)
+    return cases

@@ -36,6 +36,7 @@ from stepsaga.infra.local.replay._replay import (
     CaseResult,
     ReplayReport,
     is_test_state_call,
+    judge_each,
     read_lines,
 )
 from stepsaga.infra.local.stepfunctions import ApiError, LocalStepFunctions
@@ -179,13 +180,7 @@ def replay_test_state(
     records: Iterable[TestStateRecord], progress: Callable[[CaseResult], None] | None = None
 ) -> ReplayReport:
     """Replay TestState ``records`` in order, calling ``progress`` after each case."""
-    cases = []
-    for record in records:
-        case = replay_test_state_record(record)
-        cases.append(case)
-        if progress is not None:
-            progress(case)
-    return ReplayReport(cases, TEST_STATE_LEVELS)
+    return ReplayReport(judge_each(records, replay_test_state_record, progress), TEST_STATE_LEVELS)
 
 
 def _api_request(recorded: Mapping[str, Any]) -> dict[str, Any]:

@@ -109,7 +109,8 @@ INSPECTION_LEVELS: Final = ("INFO", "DEBUG", "TRACE")
 
 _MOCKED_KINDS: Final = frozenset({"Task", "Map", "Parallel"})
 _RETRY_COUNTED: Final = _MOCKED_KINDS  # the kinds whose context shows State.RetryCount
-_ROLE_ARN: Final = re.compile(r"^arn:[^:]+:iam::\d{12}:role/.+$")
+# Used with `fullmatch`: `$` also matches before a trailing newline.
+_ROLE_ARN: Final = re.compile(r"arn:[^:]+:iam::\d{12}:role/.+")
 # The integration patterns TestState runs only with a mock (API reference).
 _WAITING_PATTERN: Final = re.compile(r"\.sync(:2)?$|" + re.escape(facts.WAIT_FOR_TASK_TOKEN) + "$")
 _SUPPORTED: Final = "[Task, Wait, Pass, Succeed, Fail, Choice]"
@@ -203,7 +204,7 @@ class _Request:
         if definition is None:
             raise _constraint("definition", "Member must not be null")
         role_arn = _text(request, "roleArn", maximum=256)
-        if role_arn is not None and not _ROLE_ARN.match(role_arn):
+        if role_arn is not None and not _ROLE_ARN.fullmatch(role_arn):
             raise InvalidArn(f"Invalid Arn: '{role_arn}' is not the ARN of an IAM role")
         level = _text(request, "inspectionLevel") or "INFO"
         if level not in INSPECTION_LEVELS:

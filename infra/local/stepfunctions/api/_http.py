@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
 
+from stepsaga.infra.local.stepfunctions.api._dispatcher import ApiResponse, encode
 from stepsaga.workflows import facts
 
 if TYPE_CHECKING:
@@ -46,11 +47,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        api = cast(_Server, self.server).api
-        answer = api.handle(self.headers.get("X-Amz-Target"), body)
+        length = content_length(self.headers.get("Content-Length"))
+        if length is None:
+            answer = _bad_length()
+        else:
+            body = self.rfile.read(length) if length > 0 else b""
+            api = cast(_Server, self.server).api
+            answer = api.handle(self.headers.get("X-Amz-Target"), body)
         self.send_response(answer.status)
+        if length is None:
+            # Where the body ends is unknown: no other request can follow on this connection
+            # (the header also makes http.server close it).
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
@@ -69,6 +77,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Silenced: each request is logged once, by ``_answer``, on ``stepsaga.local``."""
+
+
+def content_length(value: str | None) -> int | None:
+    """A request body's length in bytes (0 without the header); None when it is not a length."""
+    if not value:
+        return 0
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _bad_length() -> ApiResponse:
+    code = "SerializationException"
+    shape = {"__type": code, "message": "Content-Length must be a whole number of bytes"}
+    return ApiResponse(400, encode(shape), None, code)
 
 
 class StepFunctionsServer:
