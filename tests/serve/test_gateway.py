@@ -5,12 +5,14 @@ A recording Lambda stands behind it, so each test sees exactly the event the gat
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -303,3 +305,27 @@ def test_a_malformed_content_length_is_400_naming_the_header(gateway: Any, lengt
     assert closes == "close"  # where its body ends is unknown: the connection cannot go on
     assert recorder.events == []
     assert [(r.path, r.status) for r in seen] == [("/openapi.json", 400)]
+
+
+def test_a_header_sent_twice_keeps_both_values_in_multi_value_headers(
+    gateway: Any, key: DevKey
+) -> None:
+    """API Gateway's REST proxy event keeps every value of a repeated header.
+
+    `multiValueHeaders` lists them all, `headers` the last one
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html).
+    """
+    running, recorder, _ = gateway
+    connection = http.client.HTTPConnection("127.0.0.1", urlsplit(running.url).port, timeout=10)
+    try:
+        connection.putrequest("GET", "/commands/PlaceOrder")
+        connection.putheader("Authorization", f"Bearer {good_token(key, running)}")
+        connection.putheader("X-Tag", "first")
+        connection.putheader("X-Tag", "second")
+        connection.endheaders()
+        assert connection.getresponse().status == 201
+    finally:
+        connection.close()
+    (event,) = recorder.events
+    assert event["multiValueHeaders"]["X-Tag"] == ["first", "second"]
+    assert event["headers"]["X-Tag"] == "second"

@@ -24,7 +24,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -163,9 +163,18 @@ class ApiGateway:
     # -- one request -----------------------------------------------------------------------
 
     def answer(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes, source: str
+        self,
+        method: str,
+        target: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        source: str,
     ) -> tuple[int, list[tuple[str, str]], bytes, str | None]:
-        """Answer one request: `(status, headers, body, tenant claim)`."""
+        """Answer one request: `(status, headers, body, tenant claim)`.
+
+        `headers` are the request's header lines in order, a name repeated as often as the
+        client sent it (API Gateway's `multiValueHeaders` keeps every value, `headers` the last).
+        """
         split = urlsplit(target)
         path = split.path or "/"
         if path == self.jwks_path:
@@ -193,14 +202,14 @@ class ApiGateway:
         method: str,
         path: str,
         query: str,
-        headers: Mapping[str, str],
+        headers: Sequence[tuple[str, str]],
         body: bytes,
         source: str,
         claims: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        single = dict(headers.items())
+        single = dict(headers)
         multi: dict[str, list[str]] = {}
-        for name, value in headers.items():
+        for name, value in headers:
             multi.setdefault(name, []).append(value)
         parsed = parse_qs(query, keep_blank_values=True)
         now = datetime.now(UTC)
@@ -260,7 +269,7 @@ class ApiGateway:
                     )
                 else:
                     body = self.rfile.read(length) if length > 0 else b""
-                    headers = {name: value for name, value in self.headers.items()}
+                    headers = self.headers.items()  # every line, repeated names included
                     try:
                         status, extra, text, tenant = gateway.answer(
                             self.command, self.path, headers, body, self.client_address[0]
@@ -296,9 +305,9 @@ class ApiGateway:
         return Handler
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     wanted = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+    return next((v for k, v in headers if k.lower() == wanted), None)
 
 
 def _error(
