@@ -25,7 +25,6 @@ from stepsaga.infra.bench._machines import JSON
 from stepsaga.infra.bench._report import Timing
 from stepsaga.infra.local.service import LocalService
 from stepsaga.infra.project import REFERENCE_SERVICE, Service, load_service
-from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier
 
 __all__ = ("HotStreamResult", "HotWindow", "measure_hot_stream", "run_hot_stream")
 
@@ -195,13 +194,7 @@ def measure_hot_stream(orders: int, store: str) -> HotStreamResult:
     service = load_service(REFERENCE_SERVICE)
     with _kept_environment():
         if store == "memory":
-            local = LocalService(
-                tuple(service.sagas.values()),
-                service.handlers,
-                event_store=InMemoryEventStore(),
-                notifier=InMemoryNotifier(),
-                service=service.name,
-            )
+            local = LocalService.in_memory(service)
             return _place(service, local, orders, None, store)
         with LocalService.start(service, table=_TABLE) as local:
             counter = _ReadCounter()

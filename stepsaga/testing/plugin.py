@@ -150,7 +150,6 @@ def saga_service(request: pytest.FixtureRequest) -> Iterator[LocalService]:
     on moto's DynamoDB and SES v2 instead.
     """
     from stepsaga.infra.local.service import LocalService
-    from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier
 
     service = _service(request.config)
     seed: int = request.config.getoption("stepsaga_seed")
@@ -165,14 +164,7 @@ def saga_service(request: pytest.FixtureRequest) -> Iterator[LocalService]:
         with LocalService.start(service, seed=seed) as running:
             yield running
         return
-    yield LocalService(
-        tuple(service.sagas.values()),
-        service.handlers,
-        event_store=InMemoryEventStore(),
-        notifier=InMemoryNotifier(),
-        service=service.name,
-        seed=seed,
-    )
+    yield LocalService.in_memory(service, seed=seed)
 
 
 def _service(config: pytest.Config) -> Service:

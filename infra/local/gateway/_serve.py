@@ -35,7 +35,7 @@ from stepsaga.infra.local.gateway._tokens import DEFAULT_TTL_SECONDS, DevKey
 from stepsaga.infra.local.service import LocalService, moto_service
 from stepsaga.infra.local.stepfunctions import Execution, LocalStepFunctions, observe_executions
 from stepsaga.infra.project import Service, load_service
-from stepsaga.tasks import EventStore, InMemoryEventStore, InMemoryNotifier
+from stepsaga.tasks import EventStore
 from stepsaga.workflows.saga import FunctionNames, compile_saga
 
 if TYPE_CHECKING:
@@ -107,14 +107,7 @@ def _stores(service: Service, stores: Stores, tenant: str) -> Iterator[LocalServ
         with moto_service(service, tenant=tenant) as local:
             yield local
         return
-    yield LocalService(
-        tuple(service.sagas.values()),
-        service.handlers,
-        event_store=InMemoryEventStore(),
-        notifier=InMemoryNotifier(),
-        tenant=tenant,
-        service=service.name,
-    )
+    yield LocalService.in_memory(service, tenant=tenant)
 
 
 @contextmanager

@@ -26,6 +26,8 @@ from stepsaga.tasks import (
     EmailMessage,
     EventStore,
     Fence,
+    InMemoryEventStore,
+    InMemoryNotifier,
     LambdaHandler,
     Notifier,
     SentEmail,
@@ -265,6 +267,19 @@ class LocalService:
         # Saga and execution name to the execution's input and run: a name is one execution.
         self._names: dict[tuple[str, str], _Named] = {}
         self._names_lock = threading.Lock()
+
+    @classmethod
+    def in_memory(cls, service: Service, *, tenant: str = "acme", seed: int = 0) -> LocalService:
+        """`service`'s sagas and handlers on a fresh in-memory event store and notifier."""
+        return cls(
+            tuple(service.sagas.values()),
+            service.handlers,
+            event_store=InMemoryEventStore(),
+            notifier=InMemoryNotifier(),
+            tenant=tenant,
+            service=service.name,
+            seed=seed,
+        )
 
     @classmethod
     def start(
