@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import math
@@ -46,6 +45,9 @@ if TYPE_CHECKING:
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
 
 _log = logging.getLogger(__name__)
+
+# A definition's cache key: compact JSON text, keys in their order (built once: cheaper).
+_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 class SupportsToDict(Protocol):
@@ -134,7 +136,7 @@ class LocalStepFunctions:
             self._closing,
         )
         self._arn_prefix = f"arn:aws:states:{region}:{account_id}"
-        self._plans: dict[int, tuple[Any, MachinePlan]] = {}
+        self._plans: dict[int, tuple[object, object, MachinePlan]] = {}
         self._by_content: dict[str, MachinePlan] = {}
         self._executions: dict[str, Execution] = {}
         self._runs: dict[str, Run] = {}
@@ -194,46 +196,71 @@ class LocalStepFunctions:
             return self._compile(definition)
 
     def _compile(self, definition: Definition) -> MachinePlan:
-        # Fast path: the same object again (a dict is checked for in-place changes).
+        # Fast path: the same object again. The cache holds the object itself, so that its id
+        # cannot be reused by another one while the entry lives; a dict is compared with the
+        # copy taken when it was seen again, which catches changes made to it in place
+        # (all but a reordering of its keys, which `==` does not see).
         cached = self._plans.get(id(definition))
-        if cached is not None and (cached[0] is definition or cached[0] == definition):
-            return cached[1]
+        if (
+            cached is not None
+            and cached[0] is definition
+            and (cached[1] is definition or cached[1] == definition)
+        ):
+            return cached[2]
         if isinstance(definition, StateMachine):
             plan = compile_machine(definition)
             self._remember(definition, definition, plan)
             return plan
         if isinstance(definition, str):
+            known = self._by_content.get(definition)  # the same text again: no parsing
+            if known is not None:
+                return known
             try:
                 spec: Any = json.loads(definition)
             except ValueError as exc:
                 raise DefinitionError(f"a definition must be JSON text: {exc}") from exc
-            snapshot: Any = definition
         elif isinstance(definition, Mapping):
             spec = definition
-            snapshot = copy.deepcopy(definition)
         elif hasattr(definition, "to_dict"):
             spec = definition.to_dict()
-            snapshot = definition  # a model: cached by identity
         else:
             raise DefinitionError("a definition must be a dict, JSON text or an ASL model")
         if not isinstance(spec, Mapping):
             raise DefinitionError("a definition must be a JSON object")
-        # Slow path: an equal definition seen before (e.g. `to_dict()` called per run) reuses
-        # its plan; only a new one is validated and compiled.
-        content = json.dumps(spec, sort_keys=True, default=str)
-        known = self._by_content.get(content)
+        # Slow path: an equal definition seen before (a fresh copy per run, `to_dict()` called
+        # per run) reuses its plan; only a new one is validated and compiled. The key is the
+        # definition's compact JSON text, keys in their order: two definitions that differ
+        # only in key order build outputs in different orders, so they must not share a plan.
+        try:
+            content: str | None = _KEY_ENCODER.encode(spec)
+        except (TypeError, ValueError, RecursionError):
+            content = None  # not JSON: validation will say what is wrong with it
+        known = None if content is None else self._by_content.get(content)
         if known is None:
             known = compile_machine(_validated(spec))
-            if len(self._by_content) > 256:
-                self._by_content.clear()
-            self._by_content[content] = known
-        self._remember(definition, snapshot, known)
+            if content is not None:
+                self._learn(content, known)
+        if isinstance(definition, str):
+            self._learn(definition, known)
+        elif isinstance(definition, Mapping):
+            # Seen once, a dict is only noted (most are fresh copies, never seen again); seen
+            # twice, it gets a copy to compare with (cheaper from the text than by deepcopy).
+            again = cached is not None and cached[0] is definition
+            if content is not None:
+                self._remember(definition, json.loads(content) if again else None, known)
+        else:
+            self._remember(definition, definition, known)  # a model: cached by identity
         return known
+
+    def _learn(self, content: str, plan: MachinePlan) -> None:
+        if len(self._by_content) > 256:
+            self._by_content.clear()
+        self._by_content[content] = plan
 
     def _remember(self, definition: object, snapshot: object, plan: MachinePlan) -> None:
         if len(self._plans) > 256:
             self._plans.clear()
-        self._plans[id(definition)] = (snapshot, plan)
+        self._plans[id(definition)] = (definition, snapshot, plan)
 
     # -- executions ----------------------------------------------------------------------
 
