@@ -529,7 +529,16 @@ class Run:
                 strand.cursor = strand.history.add(
                     self.clock.now(), f"{step.kind}StateFailed", strand.cursor
                 )
-            caught = self._catch(step, failure, data, strand)
+            try:
+                caught = self._catch(step, failure, data, strand)
+            except EvaluationError as exc:
+                # The Catcher itself could not be applied (its ResultPath, Output or Assign):
+                # the state fails with that error, which no Catcher of its own takes.
+                failure = self._runtime(step, entered, exc.error, exc.cause)
+                if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
+                    self._evaluation_failed(step, failure, exc.field, before, strand)
+                self.transitions.append(step.fail_transition)
+                raise failure from None
             if caught is None:
                 self.transitions.append(step.fail_transition)
                 raise failure
