@@ -248,8 +248,8 @@ def test_machine_timeout_seconds_times_the_execution_out() -> None:
         "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}},
     }
     ex = LocalStepFunctions().run(definition, {})
-    assert (ex.status, ex.error) == ("TIMED_OUT", "States.Timeout")
-    assert ex.event_types[-1] == "ExecutionTimedOut"
+    assert ex.status == "TIMED_OUT"
+    assert ex.history[-1]["executionTimedOutEventDetails"] == {"error": "States.Timeout"}
     assert ex.stop_date is not None and (ex.stop_date - ex.start_date).total_seconds() == 5
 
 

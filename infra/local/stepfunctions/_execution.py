@@ -63,7 +63,9 @@ class Execution:
         status: ``RUNNING``, then ``SUCCEEDED``, ``FAILED``, ``TIMED_OUT`` or ``ABORTED``.
         input: the input, parsed.
         output: the output, parsed (None unless SUCCEEDED).
-        error: the error name when it did not succeed.
+        error: the error name of a FAILED execution (None when the failure names none), or
+            the one given to ``stop_execution``; None for TIMED_OUT, as DescribeExecution
+            shows it (the history's ExecutionTimedOut names ``States.Timeout``).
         cause: the cause text, when there is one.
         start_date: when it started (the engine's clock).
         stop_date: when it stopped (None while running).
@@ -343,6 +345,13 @@ class Run:
         )
 
     def _timed_out(self) -> None:
+        """The machine's TimeoutSeconds lapsed: TIMED_OUT.
+
+        As AWS records it (measured: https://github.com/floci-io/floci/issues/2965): the
+        states running are not closed one by one, the one ExecutionTimedOut event follows
+        event 0 and carries ``States.Timeout`` but no cause, and DescribeExecution shows
+        neither an error nor a cause.
+        """
         if self.closed:
             return
         self._stop()
@@ -351,11 +360,16 @@ class Run:
             "ExecutionTimedOut",
             "executionTimedOutEventDetails",
             {"error": facts.STATES_TIMEOUT},
+            previous=0,
         )
-        self.execution.error = facts.STATES_TIMEOUT
 
     def abort(self, error: str | None, cause: str | None) -> None:
-        """Stop the execution (``stop_execution``): ABORTED, recorded as ExecutionAborted."""
+        """Stop the execution (``stop_execution``): ABORTED, recorded as ExecutionAborted.
+
+        Like a timeout, it records one event after event 0 and no aborted events for the
+        states running (https://github.com/floci-io/floci/issues/2965, measured on AWS);
+        DescribeExecution shows the error and cause given, if any.
+        """
         if self.closed:
             return
         self._stop()
@@ -364,7 +378,9 @@ class Run:
             details["error"] = error
         if cause is not None:
             details["cause"] = cause
-        self._close("ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details)
+        self._close(
+            "ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details, previous=0
+        )
         self.execution.error, self.execution.cause = error, cause
 
     def crash(self, exc: BaseException) -> None:
@@ -385,13 +401,23 @@ class Run:
         if self.top is not None:
             self.core.scheduler.cancel(self.top, aborted=False)
 
-    def _close(self, status: str, event: str, key: str, details: dict[str, Any]) -> None:
+    def _close(
+        self,
+        status: str,
+        event: str,
+        key: str,
+        details: dict[str, Any],
+        *,
+        previous: int | None = None,
+    ) -> None:
+        """Record the closing event (after the top level's last, unless ``previous``)."""
         self.closed = True
         if self._deadline is not None:
             self._deadline.cancel()
         stop = self.clock.now()
         top, self.top = self.top, None  # the top strand points back here: no cycle kept
-        previous = top.cursor if top is not None else 0
+        if previous is None:
+            previous = top.cursor if top is not None else 0
         self.history.add(stop, event, previous, key, details)
         execution = self.execution
         execution.stop_date = stop
