@@ -495,7 +495,7 @@ class Run:
             self.transitions.append(step.fail_transition)
             raise
         details: dict[str, Any] = {"name": step.name, "output": output}
-        if assigned is not None:
+        if assigned:  # an empty Assign records nothing, as on AWS (see _exit)
             details["assignedVariables"] = assigned
         exited = len(events) + 1
         events.append((self.clock.now(), step.exited_type, exited, entered, EXITED, details))
@@ -578,7 +578,10 @@ class Run:
     def _exit(self, step: StateStep, output: Any, assigned: Any, strand: Strand) -> None:
         events = strand.history.events
         details: dict[str, Any] = {"name": step.name, "output": output}
-        if assigned is not None:
+        if assigned:
+            # AWS records assignedVariables only when a variable was assigned: an empty
+            # Assign leaves no trace (recorded on AWS: LocalStack's test_assign_base
+            # snapshot, BASE_EMPTY).
             details["assignedVariables"] = assigned
         exited = len(events) + 1
         events.append((self.clock.now(), step.exited_type, exited, strand.cursor, EXITED, details))
