@@ -9,16 +9,17 @@ failed, timed out (the machine's TimeoutSeconds, a timer) or aborted (``stop_exe
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from stepsaga.infra.local.stepfunctions._callbacks import Callbacks
 from stepsaga.infra.local.stepfunctions._dataflow import error_output
 from stepsaga.infra.local.stepfunctions._errors import StatesError
-from stepsaga.infra.local.stepfunctions._history import History
+from stepsaga.infra.local.stepfunctions._history import LAST_EVENT_ID, History, history_full
 from stepsaga.infra.local.stepfunctions._observe import Transition
 from stepsaga.infra.local.stepfunctions._scheduler import (
     Scheduler,
@@ -42,6 +43,11 @@ if TYPE_CHECKING:
 
 ENTERED: Final = "stateEnteredEventDetails"
 EXITED: Final = "stateExitedEventDetails"
+
+# The latest instant a clock may show with room to spare (an execution's end, a second past
+# it): Python's datetimes stop at year 9999, AWS's executions at a year from their start.
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+_PAST_THE_END: Final = timedelta(seconds=1)
 
 
 def iso_time(instant: datetime) -> str:
@@ -206,6 +212,7 @@ class Run:
 
     __slots__ = (
         "_deadline",
+        "_end",
         "_execution_context",
         "_on_close",
         "callbacks",
@@ -248,6 +255,7 @@ class Run:
         self.top: Strand | None = None
         self._on_close: list[Callable[[Run], None]] = []
         self._deadline: Timer | None = None
+        self._end = execution.start_date  # set by start(): when the execution times out
         self._execution_context: dict[str, Any] | None = None  # built on first use of $$
 
     @property
@@ -280,15 +288,15 @@ class Run:
         top = Strand(self, self.history, 0, {})
         self.top = top
         scheduler = self.core.scheduler
+        # A Standard execution lasts a year at most, whatever its TimeoutSeconds says
+        # (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): the one
+        # timer that ends it is set at once for a TimeoutSeconds, else only when something
+        # is to wait past the year (see later()), which most executions never do.
         timeout = self.plan.timeout_seconds
+        seconds = min(timeout or facts.MAX_EXECUTION_SECONDS, facts.MAX_EXECUTION_SECONDS)
+        self._end = _instant_after(start, seconds)
         if timeout:
-            # Protected while a callback is awaited: a server must not time the execution
-            # out under a client about to answer.
-            self._deadline = scheduler.timer(
-                start + timedelta(seconds=timeout),
-                self._timed_out,
-                lambda: self.external_waits > 0,
-            )
+            self._arm_deadline()
         # Run at once, until it ends or waits: an execution that never waits needs no
         # coroutine (nor the scheduler) at all.
         try:
@@ -303,6 +311,35 @@ class Run:
             self._succeeded(data)
         else:
             scheduler.start(top, self._main(blocked, top))
+
+    def _arm_deadline(self) -> None:
+        if self._deadline is None and not self.closed:
+            # Protected while a callback is awaited: a server must not time the execution
+            # out under a client about to answer.
+            self._deadline = self.core.scheduler.timer(
+                self._end, self._timed_out, lambda: self.external_waits > 0
+            )
+
+    def later(self, since: datetime, seconds: float) -> datetime:
+        """The instant ``seconds`` after ``since``, for a Sleep or a timer of this execution.
+
+        Past the execution's end it is just past the end, with the timer that times the
+        execution out set first: a wait of any length (a retry's back-off, a Wait's
+        SecondsPath, a task's timeout) never overflows the clock, and never outlives the
+        execution.
+        """
+        room = (self._end - since).total_seconds()
+        if seconds < room:
+            return since + timedelta(seconds=seconds)
+        self._arm_deadline()
+        return self._end + _PAST_THE_END
+
+    def bounded(self, instant: datetime) -> datetime:
+        """``instant``, or just past the execution's end if it comes later (see later())."""
+        if instant < self._end:
+            return instant
+        self._arm_deadline()
+        return self._end + _PAST_THE_END
 
     def on_close(self, listener: Callable[[Run], None]) -> None:
         """Call ``listener`` once this run closes (at once if it has closed).
@@ -383,6 +420,13 @@ class Run:
         )
         self.execution.error, self.execution.cause = error, cause
 
+    def halt(self, failure: StatesError) -> None:
+        """Fail the execution from outside its states (its history is full, say)."""
+        if self.closed:
+            return
+        self._stop()
+        self._failed(failure)
+
     def crash(self, exc: BaseException) -> None:
         """The engine could not go on (a mock raised, say): close the execution as FAILED."""
         if self.closed:
@@ -418,7 +462,7 @@ class Run:
         top, self.top = self.top, None  # the top strand points back here: no cycle kept
         if previous is None:
             previous = top.cursor if top is not None else 0
-        self.history.add(stop, event, previous, key, details)
+        self.history.close(stop, event, previous, key, details)
         execution = self.execution
         execution.stop_date = stop
         execution.status = status
@@ -477,6 +521,8 @@ class Run:
         now = self.clock.now()
         before = strand.cursor
         entered = len(events) + 1
+        if entered >= LAST_EVENT_ID:
+            raise history_full()
         events.append(
             (now, step.entered_type, entered, before, ENTERED, {"name": step.name, "input": data})
         )
@@ -498,6 +544,9 @@ class Run:
         if assigned:  # an empty Assign records nothing, as on AWS (see _exit)
             details["assignedVariables"] = assigned
         exited = len(events) + 1
+        if exited >= LAST_EVENT_ID:
+            self.transitions.append(step.fail_transition)
+            raise history_full()
         events.append((self.clock.now(), step.exited_type, exited, entered, EXITED, details))
         strand.cursor = exited
         if assigned:
@@ -510,6 +559,8 @@ class Run:
         entered_time = self.clock.now()
         before = strand.cursor
         entered = len(events) + 1
+        if entered >= LAST_EVENT_ID:
+            raise history_full()
         events.append(
             (
                 entered_time,
@@ -548,7 +599,7 @@ class Run:
                     delay, transition = retry
                     self.transitions.append(transition)
                     if delay > 0:
-                        yield Sleep(self.clock.now() + timedelta(seconds=delay))
+                        yield Sleep(self.later(self.clock.now(), delay))
                     retry_count += 1
                     continue
             if step.kind in ("Map", "Parallel"):
@@ -584,6 +635,9 @@ class Run:
             # snapshot, BASE_EMPTY).
             details["assignedVariables"] = assigned
         exited = len(events) + 1
+        if exited >= LAST_EVENT_ID:
+            self.transitions.append(step.fail_transition)
+            raise history_full()
         events.append((self.clock.now(), step.exited_type, exited, strand.cursor, EXITED, details))
         strand.cursor = exited
         if assigned:
@@ -625,10 +679,10 @@ class Run:
                 if count >= retrier.max_attempts:
                     return None
                 attempts[index] = count + 1
-                delay = retrier.interval * retrier.backoff_rate**count
-                if retrier.max_delay is not None:
-                    delay = min(delay, retrier.max_delay)
-                if retrier.jitter_full:
+                delay = backoff_seconds(
+                    retrier.interval, retrier.backoff_rate, count, retrier.max_delay
+                )
+                if retrier.jitter_full and delay < math.inf:
                     delay = self.rng.uniform(0, delay)
                 return delay, retrier.transition
         return None
@@ -679,3 +733,31 @@ class Run:
     def integrate(self, call: TaskCall, kind: str) -> TaskOutcome:
         """Run the call on its integration (a Lambda handler, the Lambda API ...)."""
         return self.core.integrations.invoke(call, kind)
+
+
+def backoff_seconds(interval: float, rate: float, count: int, max_delay: float | None) -> float:
+    """A Retrier's wait before its attempt ``count + 1``: IntervalSeconds × BackoffRate^count.
+
+    MaxDelaySeconds caps it before it is computed, so that no count overflows: the thousandth
+    retry of a rate-2 Retrier waits MaxDelaySeconds, not an OverflowError. Without a cap the
+    wait may be larger than any execution lasts (math.inf when a float cannot hold it).
+    """
+    if interval <= 0:
+        return 0.0
+    cap = math.inf if max_delay is None else max_delay
+    if count == 0 or rate <= 1:
+        return min(interval, cap)
+    # interval * rate**count >= cap  <=>  count * log(rate) >= log(cap / interval)
+    if cap < math.inf and count * math.log(rate) >= math.log(cap / interval):
+        return cap
+    try:
+        return min(interval * rate**count, cap)
+    except OverflowError:
+        return cap
+
+
+def _instant_after(start: datetime, seconds: float) -> datetime:
+    """``start`` plus ``seconds``, or the end of time when that is past it."""
+    if seconds >= (_END_OF_TIME - start).total_seconds():
+        return _END_OF_TIME
+    return start + timedelta(seconds=seconds)

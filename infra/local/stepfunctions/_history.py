@@ -15,11 +15,30 @@ import json
 from datetime import datetime
 from typing import Any, Final
 
+from stepsaga.infra.local.stepfunctions._errors import StatesError
+from stepsaga.workflows import facts
 from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
 
 # Fields whose value is JSON text in the API; their "<field>Details" carries `truncated`.
 _JSON_FIELDS: Final = frozenset({"input", "output", "parameters"})
 _DETAILS_OF: Final = {"input": "inputDetails", "output": "outputDetails"}
+
+
+LAST_EVENT_ID: Final = facts.MAX_HISTORY_EVENTS
+"""The id of the last event a history may hold: an execution's closing event at the latest."""
+
+
+def history_full() -> StatesError:
+    """The failure of an execution whose next event would be past :data:`LAST_EVENT_ID`.
+
+    AWS fails the execution with it, and its ExecutionFailed is event 25,000: "The execution
+    reached the maximum number of history events (25000)." (error ``States.Runtime``, no
+    state prefix). https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+    """
+    return StatesError(
+        facts.STATES_RUNTIME,
+        f"The execution reached the maximum number of history events ({facts.MAX_HISTORY_EVENTS}).",
+    )
 
 
 def to_json(value: Any) -> str:
@@ -81,7 +100,45 @@ class History:
             previous: the ``previousEventId``.
             details_key: e.g. ``"stateEnteredEventDetails"``; None for events without details.
             details: the details, with Python values where the API has JSON text.
+
+        Raises:
+            StatesError: :func:`history_full`, when the event would be past the last one the
+                execution may record besides its closing event.
         """
+        events = self.events
+        event_id = len(events) + 1
+        if event_id >= LAST_EVENT_ID:
+            raise history_full()
+        events.append((timestamp, event_type, event_id, previous, details_key, details))
+        return event_id
+
+    def note(
+        self,
+        timestamp: datetime,
+        event_type: str,
+        previous: int,
+        details_key: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Record an event if the history has room left, else nothing; return the last id.
+
+        For the events a failure records on its way out (the states it aborts): the failure
+        that stops them is recorded at the close either way, and must not be replaced by the
+        history's own.
+        """
+        if len(self.events) + 1 >= LAST_EVENT_ID:
+            return len(self.events)
+        return self.add(timestamp, event_type, previous, details_key, details)
+
+    def close(
+        self,
+        timestamp: datetime,
+        event_type: str,
+        previous: int,
+        details_key: str,
+        details: dict[str, Any],
+    ) -> int:
+        """Record the execution's closing event, which the limit keeps room for."""
         events = self.events
         event_id = len(events) + 1
         events.append((timestamp, event_type, event_id, previous, details_key, details))

@@ -10,8 +10,8 @@ lifecycle around it (entered and exited events, retries, catchers) is the execut
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from stepsaga.infra.local.stepfunctions._dataflow import (
     KEEP,
@@ -25,6 +25,11 @@ from stepsaga.infra.local.stepfunctions._observe import Transition
 from stepsaga.infra.local.stepfunctions._scheduler import Sleep, StrandBody
 from stepsaga.workflows import facts
 from stepsaga.workflows._expressions import EvaluationError, EvaluationScope
+
+# The range of a Java long: a SecondsPath AWS cannot read as one fails.
+_LONG_MIN: Final = -(2**63)
+_LONG_MAX: Final = 2**63 - 1
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
 
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._execution import Run
@@ -118,7 +123,7 @@ class StateStep:
     def aborted(self, now: datetime, strand: Strand) -> None:
         """Record that the state was stopped because a sibling branch failed."""
         if self.abort_event is not None:
-            strand.cursor = strand.history.add(now, self.abort_event, strand.cursor)
+            strand.cursor = strand.history.note(now, self.abort_event, strand.cursor)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r} at {self.pointer!r})"
@@ -328,17 +333,24 @@ class WaitStep(StateStep):
         """Sleep until the instant the state names, then pass its input on."""
         language, scope = self.language, strand
         effective = language.input(self, data, scope)
-        until = self._until(run.clock.now(), language, effective, scope)
+        until = self._until(run, run.clock.now(), language, effective, scope)
         if until is not None:
             yield Sleep(until)
         output, assigned = language.output(self, data, effective, scope)
         return output, self.next, assigned
 
     def _until(
-        self, now: datetime, language: QueryLanguage, effective: Any, scope: EvaluationScope
+        self,
+        run: Run,
+        now: datetime,
+        language: QueryLanguage,
+        effective: Any,
+        scope: EvaluationScope,
     ) -> datetime | None:
+        # Every instant goes through the run (later(), bounded()): a wait past the execution's
+        # year ends with the execution, and no number overflows the clock.
         if self.seconds is not None:
-            return now + timedelta(seconds=self.seconds) if self.seconds > 0 else None
+            return run.later(now, self.seconds) if self.seconds > 0 else None
         if self.seconds_path is not None:
             value = language.value(self.seconds_path, effective, scope)
             where = f"{field_text(self.seconds_path)} == {show(value)}"
@@ -346,6 +358,7 @@ class WaitStep(StateStep):
                 isinstance(value, bool)
                 or not isinstance(value, int | float)
                 or (isinstance(value, float) and not value.is_integer())
+                or not _LONG_MIN <= value <= _LONG_MAX  # AWS reads it as a Java long
             ):
                 raise EvaluationError(
                     facts.STATES_RUNTIME,
@@ -356,7 +369,7 @@ class WaitStep(StateStep):
                     facts.STATES_RUNTIME,
                     f"The SecondsPath parameter references a negative value: {where}",
                 )
-            return now + timedelta(seconds=value) if value > 0 else None
+            return run.later(now, value) if value > 0 else None
         if self.timestamp is not None:
             text: Any = self.timestamp
             where = f"Timestamp == {text}"
@@ -364,12 +377,16 @@ class WaitStep(StateStep):
             text = language.value(self.timestamp_path, effective, scope)
             where = f"{field_text(self.timestamp_path)} == {show(text)}"
         target = wait_until(text)
-        if target is not None:
-            target = target.astimezone(UTC)  # the clock shows UTC, whatever offset was written
         if target is None:
             raise EvaluationError(
                 facts.STATES_RUNTIME,
                 "The TimestampPath parameter does not reference a valid ISO-8601 "
                 f"extended offset date-time format string: {where}",
             )
-        return target if target > now else None
+        try:
+            target = target.astimezone(UTC)  # the clock shows UTC, whatever offset was written
+        except OverflowError:
+            # A valid timestamp whose UTC instant is past 9999-12-31 (or before year 1):
+            # long after the execution's end, or long past.
+            return run.bounded(_END_OF_TIME) if target.year > 1 else None
+        return run.bounded(target) if target > now else None

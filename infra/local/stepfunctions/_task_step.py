@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from stepsaga.infra.local.stepfunctions._callbacks import TaskWait
@@ -324,21 +324,21 @@ class TaskStep(StateStep):
         if outcome.timed_out:
             lapse = heartbeat if outcome.heartbeat_lapsed else timeout
             if lapse is not None:
-                yield Sleep(started + timedelta(seconds=lapse))
+                yield Sleep(run.later(started, lapse))
             return outcome
         seconds = outcome.seconds
-        if seconds <= 0:
+        if not seconds > 0:  # NaN too: a handler's elapse() of nothing
             return outcome
         limit = min((x for x in (timeout, heartbeat) if x is not None), default=None)
         if limit is not None and seconds > limit:
-            yield Sleep(started + timedelta(seconds=limit))
+            yield Sleep(run.later(started, limit))
             lapsed = (
                 heartbeat is not None
                 and seconds > heartbeat
                 and (timeout is None or heartbeat < timeout)
             )
             return TaskOutcome(timed_out=True, heartbeat_lapsed=lapsed)
-        yield Sleep(started + timedelta(seconds=seconds))
+        yield Sleep(run.later(started, seconds))
         return outcome
 
     def _submitted(self, run: Run, strand: Strand, response: Any) -> None:
