@@ -12,11 +12,12 @@ end of the calendar.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import tracemalloc
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -306,3 +307,19 @@ def test_replaying_a_record_that_loops_ends() -> None:
     )
     result = replay_record(record)
     assert result.levels["status"] is True  # FAILED, at the limit
+
+
+def test_a_record_waiting_until_its_own_wall_time_replays_as_recorded() -> None:
+    # A record made on AWS may wait until a timestamp taken then (test_wait_timestamppath):
+    # the replay's clock must not start over a year before it, or the wait would outlast a
+    # Standard execution and the replay would time out where AWS succeeded.
+    then = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = Record(
+        id="wait-until-then",
+        definition=wait(TimestampPath="$.t"),
+        input=json.dumps({"t": then}),
+        status="SUCCEEDED",
+        history=None,
+        output={"t": then},
+    )
+    assert replay_record(record).levels["status"] is True

@@ -7,6 +7,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -314,7 +315,13 @@ _KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
 def replay_record(record: Record) -> CaseResult:
     """Run a record's definition on the engine and compare with what was recorded."""
     names = _recorded_names(record.transformers)
-    engine = LocalStepFunctions(account_id="111111111111", role_arn=names["snf_role_arn"])
+    # The virtual clock starts at today's midnight, not at the engine's default (2025): a record
+    # made at its own wall time may wait until a timestamp taken then, which is past now, and
+    # would be over a Standard execution's year away from 2025 (so TIMED_OUT, as on AWS).
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    engine = LocalStepFunctions(
+        account_id="111111111111", role_arn=names["snf_role_arn"], start_time=today
+    )
     engine.mock_tasks(_RecordedTasks(recorded_outcomes(record.history or [])))
     for placeholder, behaviour in record.lambdas.items():
         function = _KNOWN_FUNCTIONS.get(behaviour)
