@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from stepsaga.infra.local.stepfunctions._callbacks import Callbacks
 from stepsaga.infra.local.stepfunctions._dataflow import error_output
 from stepsaga.infra.local.stepfunctions._errors import StatesError
-from stepsaga.infra.local.stepfunctions._history import LAST_EVENT_ID, History, history_full
+from stepsaga.infra.local.stepfunctions._history import (
+    LAST_EVENT_ID,
+    History,
+    data_limit_exceeded,
+    history_full,
+    over_payload_limit,
+)
 from stepsaga.infra.local.stepfunctions._observe import Transition
 from stepsaga.infra.local.stepfunctions._scheduler import (
     Scheduler,
@@ -531,6 +537,8 @@ class Run:
             strand.context = self.context(step, now, 0)
         try:
             output, edge, assigned = step.execute(self, data, strand)
+            if output is not data and over_payload_limit(output):
+                raise data_limit_exceeded(step.name)
         except EvaluationError as exc:
             failure = self._runtime(step, entered, exc.error, exc.cause)
             if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
@@ -578,9 +586,12 @@ class Run:
         while True:
             if step.uses_context:
                 strand.context = self.context(step, entered_time, retry_count)
+            late = False  # the state did its work, and its output is what fails
             try:
                 output, edge, assigned = yield from step.attempt(self, data, strand, retry_count)
-                break
+                if output is data or not over_payload_limit(output):
+                    break
+                late, failure = True, data_limit_exceeded(step.name)
             except EvaluationError as exc:
                 failure = self._runtime(step, entered, exc.error, exc.cause)
                 if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
@@ -602,7 +613,7 @@ class Run:
                         yield Sleep(self.later(self.clock.now(), delay))
                     retry_count += 1
                     continue
-            if step.kind in ("Map", "Parallel"):
+            if step.kind in ("Map", "Parallel") and not late:  # not after MapStateSucceeded
                 strand.cursor = strand.history.add(
                     self.clock.now(), f"{step.kind}StateFailed", strand.cursor
                 )

@@ -31,12 +31,14 @@ from stepsaga.infra.local.stepfunctions._errors import (
     InvalidOutput,
 )
 from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution, Run
-from stepsaga.infra.local.stepfunctions._history import History
+from stepsaga.infra.local.stepfunctions._history import History, to_json
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
 from stepsaga.infra.local.stepfunctions._observe import observers
 from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
 from stepsaga.infra.local.stepfunctions._scheduler import Jump, Scheduler
 from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, TaskOutcome
+from stepsaga.workflows import facts
+from stepsaga.workflows._expressions import JsonValueError, check_json_value, load_json_text
 from stepsaga.workflows.asl import StateMachine
 
 if TYPE_CHECKING:
@@ -291,7 +293,8 @@ class LocalStepFunctions:
 
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
-            InvalidExecutionInput: ``input`` is text that is not JSON.
+            InvalidExecutionInput: ``input`` is not JSON (text that does not parse, a set,
+                NaN, a lone surrogate, a 5,000-digit number ...) or is over 256 KiB.
             ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
         """
         with self._lock:
@@ -313,7 +316,8 @@ class LocalStepFunctions:
 
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
-            InvalidExecutionInput: ``input`` is text that is not JSON.
+            InvalidExecutionInput: ``input`` is not JSON (text that does not parse, a set,
+                NaN, a lone surrogate, a 5,000-digit number ...) or is over 256 KiB.
             ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
             ExecutionStillWaiting: on the virtual clock, the execution waits for a callback
                 that nothing can send (a task token with no timeout, say).
@@ -341,13 +345,7 @@ class LocalStepFunctions:
         mock: TaskMock | None,
     ) -> Execution:
         plan = self._compile(definition)
-        if isinstance(input, str):
-            try:
-                value = json.loads(input)
-            except ValueError as exc:
-                raise InvalidExecutionInput(str(exc)) from None
-        else:
-            value = {} if input is None else input
+        value = execution_input(input)
         if name is None:
             name = uuid4(self._rng)
         prefix = self._arn_prefix
@@ -671,3 +669,34 @@ def _validated(spec: Mapping[str, Any]) -> StateMachine:
     except ASLValidationError as exc:
         pointer = exc.problems[0].pointer if exc.problems else ""
         raise DefinitionError(str(exc), pointer=pointer) from exc
+
+
+def execution_input(input: Any) -> Any:
+    """The JSON value StartExecution accepts as ``input`` (None is ``{}``), else why not.
+
+    AWS's StartExecution takes JSON text of at most 262,144 bytes in UTF-8
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html,
+    "Length constraints apply to the payload size, and are expressed as bytes in UTF-8
+    encoding"): a larger or malformed input is refused before anything runs. A Python value
+    is measured as the compact JSON text the engine would send.
+
+    Raises:
+        InvalidExecutionInput: naming the JSON pointer of the offending value, or the size.
+    """
+    what = "the execution input"
+    try:
+        if isinstance(input, str):
+            size = len(input.encode("utf-8", "surrogatepass"))
+            value = load_json_text(input, what)
+        else:
+            value = {} if input is None else input
+            check_json_value(value, what)
+            size = len(to_json(value).encode())
+    except JsonValueError as exc:
+        raise InvalidExecutionInput(str(exc), exc.pointer) from None
+    if size > facts.MAX_PAYLOAD_BYTES:
+        raise InvalidExecutionInput(
+            f"{what} is {size:,} bytes of UTF-8 JSON, over the {facts.MAX_PAYLOAD_BYTES:,} "
+            "a Step Functions payload may hold"
+        )
+    return value

@@ -46,6 +46,42 @@ def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def over_payload_limit(value: Any) -> bool:
+    """Whether ``value`` as compact UTF-8 JSON is over the 256 KiB a payload may hold.
+
+    Cheap for what is plainly small (a scalar, an empty or a short container is never
+    serialised twice): this runs on every state's new output.
+    """
+    if value is None or value is True or value is False or type(value) in (int, float):
+        return False
+    if type(value) is str:
+        # A character is 1 to 4 UTF-8 bytes, 6 when JSON escapes it (\u001f): bounds first.
+        length = len(value)
+        if length * 6 + 2 <= MAX_PAYLOAD_BYTES:
+            return False
+        if length + 2 > MAX_PAYLOAD_BYTES:
+            return True
+    text = to_json(value)
+    if len(text) * 4 <= MAX_PAYLOAD_BYTES:
+        return False
+    return len(text.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES
+
+
+def data_limit_exceeded(state_name: str) -> StatesError:
+    """The failure of a state whose input or output is over the payload limit.
+
+    The cause names the state, as AWS's does for a state's own output (for a task's result
+    it names the resource instead: see the Task step); ``States.ALL`` does not catch it
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html,
+    "States.DataLimitExceeded").
+    """
+    return StatesError(
+        facts.STATES_DATA_LIMIT_EXCEEDED,
+        f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
+        "number of bytes service limit.",
+    )
+
+
 def _render_details(details: dict[str, Any]) -> dict[str, Any]:
     rendered: dict[str, Any] = {}
     for key, value in details.items():

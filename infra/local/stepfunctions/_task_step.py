@@ -28,7 +28,11 @@ from typing import TYPE_CHECKING, Any, Final
 from stepsaga.infra.local.stepfunctions._callbacks import TaskWait
 from stepsaga.infra.local.stepfunctions._dataflow import QueryLanguage, positive_int
 from stepsaga.infra.local.stepfunctions._errors import StatesError
-from stepsaga.infra.local.stepfunctions._history import to_json
+from stepsaga.infra.local.stepfunctions._history import (
+    data_limit_exceeded,
+    over_payload_limit,
+    to_json,
+)
 from stepsaga.infra.local.stepfunctions._scheduler import Sleep, StrandBody
 from stepsaga.infra.local.stepfunctions._steps import StateStep
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
@@ -130,6 +134,8 @@ class TaskStep(StateStep):
         if self.credentials is not None:
             credentials = language.credentials(self, data, scope)
         effective = language.arguments(self, data, scope)
+        if effective is not data and over_payload_limit(effective):
+            raise data_limit_exceeded(self.name)  # the input after Parameters/Arguments
         timeout: int | None = self.timeout
         if self.timeout_path is not None:
             timeout = positive_int(
