@@ -6,7 +6,7 @@ from stepsaga.infra.aws._lambda import (
     lambda_entry_points,
     runtime_from_environment,
 )
-from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, IdempotencyConflictError, SesNotifier
+from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, SesNotifier
 from stepsaga.infra.aws._table import (
     EXPIRY_ATTRIBUTE,
     create_event_store_table,
@@ -19,7 +19,6 @@ __all__ = (
     "EXPIRY_ATTRIBUTE",
     "HEAD_SORT_KEY",
     "DynamoDBEventStore",
-    "IdempotencyConflictError",
     "MissingSettingError",
     "SesNotifier",
     "create_event_store_table",

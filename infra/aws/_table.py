@@ -82,8 +82,14 @@ def event_store_table_resource(table_name: str | None = None) -> dict[str, Any]:
     }
 
 
-# TransactWriteItems is authorised per action inside it, on top of the call itself.
-_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+# TransactWriteItems is authorised per action inside it; BatchGetItem has its own action
+# (lookups by event id, and reading a retried append's events back).
+_READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+)
 _WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 

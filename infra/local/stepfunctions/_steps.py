@@ -10,7 +10,7 @@ lifecycle around it (entered and exited events, retries, catchers) is the execut
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from stepsaga.infra.local.stepfunctions._dataflow import (
@@ -30,6 +30,18 @@ from stepsaga.workflows._expressions import EvaluationError, EvaluationScope
 _LONG_MIN: Final = -(2**63)
 _LONG_MAX: Final = 2**63 - 1
 _END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def _later(since: datetime, seconds: float) -> datetime:
+    """``since`` plus ``seconds``, or the end of the calendar when that is past it."""
+    if seconds >= (_END_OF_TIME - since).total_seconds():
+        return _END_OF_TIME
+    return since + timedelta(seconds=seconds)
+
+
+def _same(instant: datetime) -> datetime:
+    return instant
+
 
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._execution import Run
@@ -333,24 +345,33 @@ class WaitStep(StateStep):
         """Sleep until the instant the state names, then pass its input on."""
         language, scope = self.language, strand
         effective = language.input(self, data, scope)
-        until = self._until(run, run.clock.now(), language, effective, scope)
+        until = self.until(run.clock.now(), language, effective, scope, run)
         if until is not None:
             yield Sleep(until)
         output, assigned = language.output(self, data, effective, scope)
         return output, self.next, assigned
 
-    def _until(
+    def until(
         self,
-        run: Run,
         now: datetime,
         language: QueryLanguage,
         effective: Any,
         scope: EvaluationScope,
+        run: Run | None = None,
     ) -> datetime | None:
-        # Every instant goes through the run (later(), bounded()): a wait past the execution's
-        # year ends with the execution, and no number overflows the clock.
+        """The instant the state waits until (None: it does not wait), read from ``effective``.
+
+        With ``run``, every instant goes through it (``later()``, ``bounded()``): a wait past
+        the execution's year ends with the execution. Without one (TestState, which does not
+        wait) an instant past year 9999 is the end of the calendar. No number overflows.
+
+        Raises:
+            EvaluationError: a ``SecondsPath`` or ``TimestampPath`` that reads no valid value.
+        """
+        later = run.later if run is not None else _later
+        bounded = run.bounded if run is not None else _same
         if self.seconds is not None:
-            return run.later(now, self.seconds) if self.seconds > 0 else None
+            return later(now, self.seconds) if self.seconds > 0 else None
         if self.seconds_path is not None:
             value = language.value(self.seconds_path, effective, scope)
             where = f"{field_text(self.seconds_path)} == {show(value)}"
@@ -369,7 +390,7 @@ class WaitStep(StateStep):
                     facts.STATES_RUNTIME,
                     f"The SecondsPath parameter references a negative value: {where}",
                 )
-            return run.later(now, value) if value > 0 else None
+            return later(now, value) if value > 0 else None
         if self.timestamp is not None:
             text: Any = self.timestamp
             where = f"Timestamp == {text}"
@@ -388,5 +409,5 @@ class WaitStep(StateStep):
         except OverflowError:
             # A valid timestamp whose UTC instant is past 9999-12-31 (or before year 1):
             # long after the execution's end, or long past.
-            return run.bounded(_END_OF_TIME) if target.year > 1 else None
-        return run.bounded(target) if target > now else None
+            return bounded(_END_OF_TIME) if target.year > 1 else None
+        return bounded(target) if target > now else None
