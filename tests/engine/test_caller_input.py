@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from stepsaga.infra.local.stepfunctions import InvalidExecutionInput, LocalStepFunctions
+from stepsaga.workflows import facts
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
@@ -117,3 +118,21 @@ def test_a_handler_returning_what_json_cannot_carry_fails_its_task(
     assert body["errorType"] == "Runtime.MarshalError"
     assert body["errorMessage"].startswith("Unable to marshal response: ")
     assert says in body["errorMessage"]
+
+
+def test_an_input_nested_as_deep_as_json_allows_runs_and_its_history_renders() -> None:
+    # MAX_JSON_DEPTH levels are JSON the engine takes: measuring the payload and writing the
+    # history must not run out of Python's recursion limit on the way (RecursionError).
+    deep: Any = "leaf"
+    for _ in range(facts.MAX_JSON_DEPTH - 1):
+        deep = [deep]
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Pass", "Result": 1, "ResultPath": "$.x", "Next": "Q"},
+            "Q": {"Type": "Pass", "Parameters": {"a.$": "$.deep"}, "End": True},
+        },
+    }
+    ex = LocalStepFunctions().run(definition, {"deep": deep})
+    assert ex.status == "SUCCEEDED"
+    assert ex.history[-1]["type"] == "ExecutionSucceeded"

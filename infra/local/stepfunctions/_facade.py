@@ -31,7 +31,11 @@ from stepsaga.infra.local.stepfunctions._errors import (
     InvalidOutput,
 )
 from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution, Run
-from stepsaga.infra.local.stepfunctions._history import History, to_json
+from stepsaga.infra.local.stepfunctions._history import (
+    History,
+    over_payload_limit,
+    to_json,
+)
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
 from stepsaga.infra.local.stepfunctions._observe import observers
 from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
@@ -691,7 +695,7 @@ def execution_input(input: Any) -> Any:
         else:
             value = {} if input is None else input
             check_json_value(value, what)
-            size = len(to_json(value).encode())
+            size = -1 if not over_payload_limit(value) else len(to_json(value).encode())
     except JsonValueError as exc:
         raise InvalidExecutionInput(str(exc), exc.pointer) from None
     if size > facts.MAX_PAYLOAD_BYTES:

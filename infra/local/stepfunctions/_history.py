@@ -12,6 +12,7 @@ kept rendering would double what each of them holds (and what dropping it costs 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from typing import Any, Final
 
@@ -41,26 +42,45 @@ def history_full() -> StatesError:
     )
 
 
+# Built once: json.dumps() with any argument builds an encoder per call, which costs more
+# than encoding a small value.
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODER_FRAMES: Final = 100
+
+
 def to_json(value: Any) -> str:
     """JSON text as Step Functions writes it: compact, UTF-8, keys in insertion order."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return _ENCODER.encode(value)
+    except RecursionError:
+        # The encoder recurses once a level, within the interpreter's limit wherever the
+        # caller stands: a value nested as deep as JSON may be (MAX_JSON_DEPTH) gets room.
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(limit + facts.MAX_JSON_DEPTH + _ENCODER_FRAMES)
+        try:
+            return _ENCODER.encode(value)
+        finally:
+            sys.setrecursionlimit(limit)
 
 
 def over_payload_limit(value: Any) -> bool:
     """Whether ``value`` as compact UTF-8 JSON is over the 256 KiB a payload may hold.
 
-    Cheap for what is plainly small (a scalar, an empty or a short container is never
-    serialised twice): this runs on every state's new output.
+    This runs on every state's new output, so it first bounds the size from above with
+    ``repr`` (C, and cheaper than encoding): no character takes more than 4 UTF-8 bytes in
+    JSON for each one ``repr`` writes (``"`` is 2 for 1, ``😀`` 4 for 1, U+001F 6 for 4;
+    ``repr`` spends more on separators, quotes and ``True`` than JSON does). Only a value the
+    bound cannot clear is encoded and measured.
     """
     if value is None or value is True or value is False or type(value) in (int, float):
         return False
-    if type(value) is str:
-        # A character is 1 to 4 UTF-8 bytes, 6 when JSON escapes it (\u001f): bounds first.
-        length = len(value)
-        if length * 6 + 2 <= MAX_PAYLOAD_BYTES:
+    try:
+        if 4 * len(repr(value)) <= MAX_PAYLOAD_BYTES:
             return False
-        if length + 2 > MAX_PAYLOAD_BYTES:
-            return True
+    except RecursionError:
+        pass  # nested deeper than repr goes: measured below, as the history will write it
+    if type(value) is str and len(value) + 2 > MAX_PAYLOAD_BYTES:
+        return True  # each character is a byte at least
     text = to_json(value)
     if len(text) * 4 <= MAX_PAYLOAD_BYTES:
         return False
