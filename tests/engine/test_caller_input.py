@@ -19,8 +19,13 @@ from typing import Any
 
 import pytest
 
-from stepsaga.infra.local.stepfunctions import InvalidExecutionInput, LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import (
+    InvalidExecutionInput,
+    LocalStepFunctions,
+    TaskOutcome,
+)
 from stepsaga.workflows import facts
+from stepsaga.workflows._expressions import JsonValueError
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
@@ -136,3 +141,24 @@ def test_an_input_nested_as_deep_as_json_allows_runs_and_its_history_renders() -
     ex = LocalStepFunctions().run(definition, {"deep": deep})
     assert ex.status == "SUCCEEDED"
     assert ex.history[-1]["type"] == "ExecutionSucceeded"
+
+
+@pytest.mark.parametrize(
+    ("returned", "says"), [({1}, "set"), (float("nan"), "NaN"), ((1,), "tuple")]
+)
+def test_a_mock_returning_what_json_cannot_carry_is_named_as_the_tests_mistake(
+    returned: Any, says: str
+) -> None:
+    # A mock stands in for the service: its result is the test's own, and a non-JSON one is
+    # a mistake to name (state, place in the value), not a TypeError from the history.
+    sfn = LocalStepFunctions()
+    sfn.mock_tasks(lambda call: TaskOutcome.success({"v": [returned]}))
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": INVOKE, "Parameters": {}, "End": True}},
+    }
+    with pytest.raises(JsonValueError, match=says) as raised:
+        sfn.run(definition, {})
+    assert raised.value.pointer == "/v/0"
+    assert "the task of state 'T'" in str(raised.value)
+    assert sfn.executions[-1].status == "FAILED"

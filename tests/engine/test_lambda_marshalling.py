@@ -50,8 +50,9 @@ def engine(handler: Any) -> LocalStepFunctions:
 
 
 # JSON-ish values as a Python caller may hand them over: tuples and int keys included, which
-# JSON turns into lists and string keys.
-_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+# JSON turns into lists and string keys (no NaN or Infinity, which JSON has no text for).
+_finite = st.floats(allow_nan=False, allow_infinity=False)
+_scalars = st.none() | st.booleans() | st.integers() | _finite | st.text()
 _values = st.recursive(
     _scalars,
     lambda inner: (

@@ -37,7 +37,7 @@ from stepsaga.infra.local.stepfunctions._scheduler import Sleep, StrandBody
 from stepsaga.infra.local.stepfunctions._steps import StateStep
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
 from stepsaga.workflows import facts
-from stepsaga.workflows._expressions import EvaluationError
+from stepsaga.workflows._expressions import EvaluationError, check_json_value
 
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._execution import Run
@@ -370,7 +370,7 @@ class TaskStep(StateStep):
             raise StatesError(facts.STATES_TIMEOUT, heartbeat=outcome.heartbeat_lapsed)
         error, cause = outcome.error, outcome.cause
         failed = outcome.is_failure
-        if not failed and _exceeds_payload_limit(outcome):
+        if not failed and _exceeds_payload_limit(outcome, self.name):
             failed, error = True, facts.STATES_DATA_LIMIT_EXCEEDED
             task_name = "lambda" if self.integration == "lambda-invoke" else self.resource
             cause = (
@@ -397,9 +397,16 @@ class TaskStep(StateStep):
         return outcome.output
 
 
-def _exceeds_payload_limit(outcome: TaskOutcome) -> bool:
-    """Whether a task's result is over the 256 KiB limit (its compact UTF-8 JSON)."""
+def _exceeds_payload_limit(outcome: TaskOutcome, state_name: str) -> bool:
+    """Whether a task's result is over the 256 KiB limit (its compact UTF-8 JSON).
+
+    Raises:
+        JsonValueError: a mock's result is not JSON (a set, NaN ...): the test's own mistake,
+            named with the value's place rather than left to a TypeError from deep inside.
+    """
     bound = outcome.output_bytes_at_most
     if bound is not None and bound <= facts.MAX_PAYLOAD_BYTES:
         return False  # the integration vouches for a size within the limit: skip serialising
+    if bound is None:
+        check_json_value(outcome.output, f"the result mocked for the task of state {state_name!r}")
     return len(to_json(outcome.output).encode()) > facts.MAX_PAYLOAD_BYTES
