@@ -261,7 +261,7 @@ class Run:
         self.top: Strand | None = None
         self._on_close: list[Callable[[Run], None]] = []
         self._deadline: Timer | None = None
-        self._end = execution.start_date  # set by start(): when the execution times out
+        self._end: datetime | None = None  # when the execution times out (see _end_at)
         self._execution_context: dict[str, Any] | None = None  # built on first use of $$
 
     @property
@@ -298,10 +298,7 @@ class Run:
         # (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): the one
         # timer that ends it is set at once for a TimeoutSeconds, else only when something
         # is to wait past the year (see later()), which most executions never do.
-        timeout = self.plan.timeout_seconds
-        seconds = min(timeout or facts.MAX_EXECUTION_SECONDS, facts.MAX_EXECUTION_SECONDS)
-        self._end = _instant_after(start, seconds)
-        if timeout:
+        if self.plan.timeout_seconds:
             self._arm_deadline()
         # Run at once, until it ends or waits: an execution that never waits needs no
         # coroutine (nor the scheduler) at all.
@@ -318,12 +315,24 @@ class Run:
         else:
             scheduler.start(top, self._main(blocked, top))
 
+    def _end_at(self) -> datetime:
+        """When the execution times out: its TimeoutSeconds, or a year, after its start.
+
+        Computed when first needed (most executions never wait that long).
+        """
+        end = self._end
+        if end is None:
+            timeout = self.plan.timeout_seconds
+            seconds = min(timeout or facts.MAX_EXECUTION_SECONDS, facts.MAX_EXECUTION_SECONDS)
+            end = self._end = _instant_after(self.execution.start_date, seconds)
+        return end
+
     def _arm_deadline(self) -> None:
         if self._deadline is None and not self.closed:
             # Protected while a callback is awaited: a server must not time the execution
             # out under a client about to answer.
             self._deadline = self.core.scheduler.timer(
-                self._end, self._timed_out, lambda: self.external_waits > 0
+                self._end_at(), self._timed_out, lambda: self.external_waits > 0
             )
 
     def later(self, since: datetime, seconds: float) -> datetime:
@@ -334,18 +343,20 @@ class Run:
         SecondsPath, a task's timeout) never overflows the clock, and never outlives the
         execution.
         """
-        room = (self._end - since).total_seconds()
+        end = self._end_at()
+        room = (end - since).total_seconds()
         if seconds < room:
             return since + timedelta(seconds=seconds)
         self._arm_deadline()
-        return self._end + _PAST_THE_END
+        return end + _PAST_THE_END
 
     def bounded(self, instant: datetime) -> datetime:
         """``instant``, or just past the execution's end if it comes later (see later())."""
-        if instant < self._end:
+        end = self._end_at()
+        if instant < end:
             return instant
         self._arm_deadline()
-        return self._end + _PAST_THE_END
+        return end + _PAST_THE_END
 
     def on_close(self, listener: Callable[[Run], None]) -> None:
         """Call ``listener`` once this run closes (at once if it has closed).
