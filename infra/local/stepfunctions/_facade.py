@@ -27,22 +27,15 @@ from stepsaga.infra.local.stepfunctions._errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStillWaiting,
-    InvalidExecutionInput,
     InvalidOutput,
 )
 from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution, Run
-from stepsaga.infra.local.stepfunctions._history import (
-    History,
-    over_payload_limit,
-    to_json,
-)
+from stepsaga.infra.local.stepfunctions._history import History, execution_input
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
 from stepsaga.infra.local.stepfunctions._observe import observers
 from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
 from stepsaga.infra.local.stepfunctions._scheduler import Jump, Scheduler
 from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, TaskOutcome
-from stepsaga.workflows import facts
-from stepsaga.workflows._expressions import JsonValueError, check_json_value, load_json_text
 from stepsaga.workflows.asl import StateMachine
 
 if TYPE_CHECKING:
@@ -765,34 +758,3 @@ def _validated(spec: Mapping[str, Any]) -> StateMachine:
     except ASLValidationError as exc:
         pointer = exc.problems[0].pointer if exc.problems else ""
         raise DefinitionError(str(exc), pointer=pointer) from exc
-
-
-def execution_input(input: Any) -> Any:
-    """The JSON value StartExecution accepts as ``input`` (None is ``{}``), else why not.
-
-    AWS's StartExecution takes JSON text of at most 262,144 bytes in UTF-8
-    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html,
-    "Length constraints apply to the payload size, and are expressed as bytes in UTF-8
-    encoding"): a larger or malformed input is refused before anything runs. A Python value
-    is measured as the compact JSON text the engine would send.
-
-    Raises:
-        InvalidExecutionInput: naming the JSON pointer of the offending value, or the size.
-    """
-    what = "the execution input"
-    try:
-        if isinstance(input, str):
-            size = len(input.encode("utf-8", "surrogatepass"))
-            value = load_json_text(input, what)
-        else:
-            value = {} if input is None else input
-            check_json_value(value, what)
-            size = -1 if not over_payload_limit(value) else len(to_json(value).encode())
-    except JsonValueError as exc:
-        raise InvalidExecutionInput(str(exc), exc.pointer) from None
-    if size > facts.MAX_PAYLOAD_BYTES:
-        raise InvalidExecutionInput(
-            f"{what} is {size:,} bytes of UTF-8 JSON, over the {facts.MAX_PAYLOAD_BYTES:,} "
-            "a Step Functions payload may hold"
-        )
-    return value

@@ -16,8 +16,9 @@ import sys
 from datetime import datetime
 from typing import Any, Final
 
-from stepsaga.infra.local.stepfunctions._errors import StatesError
+from stepsaga.infra.local.stepfunctions._errors import InvalidExecutionInput, StatesError
 from stepsaga.workflows import facts
+from stepsaga.workflows._expressions import JsonValueError, check_json_value, load_json_text
 from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
 
 # Fields whose value is JSON text in the API; their "<field>Details" carries `truncated`.
@@ -85,6 +86,37 @@ def over_payload_limit(value: Any) -> bool:
     if len(text) * 4 <= MAX_PAYLOAD_BYTES:
         return False
     return len(text.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES
+
+
+def execution_input(input: Any) -> Any:
+    """The JSON value StartExecution accepts as ``input`` (None is ``{}``), else why not.
+
+    AWS's StartExecution takes JSON text of at most 262,144 bytes in UTF-8
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html,
+    "Length constraints apply to the payload size, and are expressed as bytes in UTF-8
+    encoding"): a larger or malformed input is refused before anything runs. A Python value
+    is measured as the compact JSON text the engine would send.
+
+    Raises:
+        InvalidExecutionInput: naming the JSON pointer of the offending value, or the size.
+    """
+    what = "the execution input"
+    try:
+        if isinstance(input, str):
+            size = len(input.encode("utf-8", "surrogatepass"))
+            value = load_json_text(input, what)
+        else:
+            value = {} if input is None else input
+            check_json_value(value, what)
+            size = -1 if not over_payload_limit(value) else len(to_json(value).encode())
+    except JsonValueError as exc:
+        raise InvalidExecutionInput(str(exc), exc.pointer) from None
+    if size > facts.MAX_PAYLOAD_BYTES:
+        raise InvalidExecutionInput(
+            f"{what} is {size:,} bytes of UTF-8 JSON, over the {facts.MAX_PAYLOAD_BYTES:,} "
+            "a Step Functions payload may hold"
+        )
+    return value
 
 
 def data_limit_exceeded(state_name: str) -> StatesError:
