@@ -10,6 +10,7 @@ package stays small.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final, Literal, get_args
 
 __all__ = (
@@ -18,6 +19,9 @@ __all__ = (
     "DEFAULT_PAGE_SIZE",
     "EXPRESS_BILLED_MEMORY_MB",
     "EXPRESS_BILLING_INCREMENT_MS",
+    "EXPRESS_MAX_SECONDS",
+    "HTTP_INVOKE",
+    "HTTP_TASK_TIMEOUT_SECONDS",
     "JITTER_STRATEGIES",
     "LAMBDA_INVOKE",
     "MAX_DELAY_SECONDS",
@@ -30,6 +34,7 @@ __all__ = (
     "MAX_JSON_NUMBER_LENGTH",
     "MAX_LABEL_LENGTH",
     "MAX_LAMBDA_FUNCTION_NAME_LENGTH",
+    "MAX_MAP_RUN_CONCURRENCY",
     "MAX_NAME_LENGTH",
     "MAX_PAYLOAD_BYTES",
     "MAX_SECONDS_OR_ATTEMPTS",
@@ -37,17 +42,29 @@ __all__ = (
     "MAX_TAGS_PER_RESOURCE",
     "MAX_VARIABLE_NAME_LENGTH",
     "NAME_FORBIDDEN_CHARACTERS",
+    "OPTIMISED_SERVICE_ERRORS",
+    "S3_GET_OBJECT",
+    "S3_LIST_OBJECTS_V2",
+    "S3_PUT_OBJECT",
+    "STARTED_BY_EXECUTION_ID",
     "STATES_ALL",
     "STATES_DATA_LIMIT_EXCEEDED",
     "STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD",
     "STATES_HEARTBEAT_TIMEOUT",
+    "STATES_HTTP_SOCKET",
+    "STATES_HTTP_STATUS_CODE",
+    "STATES_ITEM_READER_FAILED",
     "STATES_NO_CHOICE_MATCHED",
     "STATES_QUERY_EVALUATION_ERROR",
     "STATES_REFERENCE_PATH_CONFLICT",
+    "STATES_RESULT_WRITER_FAILED",
     "STATES_RUNTIME",
+    "STATES_START_EXECUTION",
     "STATES_TASK_FAILED",
     "STATES_TIMEOUT",
     "STEP_FUNCTIONS_LOCAL_PORT",
+    "SYNC",
+    "SYNC_2",
     "TEST_STATE_MAX_SECONDS",
     "TEST_STATE_NAME",
     "TRANSIENT_LAMBDA_ERRORS",
@@ -81,6 +98,17 @@ STATES_RUNTIME: Final = "States.Runtime"
 STATES_QUERY_EVALUATION_ERROR: Final = "States.QueryEvaluationError"
 #: A ResultPath (or Assign) cannot be applied to the input it would change.
 STATES_REFERENCE_PATH_CONFLICT: Final = "States.ReferencePathConflict"
+#: A distributed Map's ItemReader could not read its items (a bad MaxItems, an S3 error...).
+#: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
+STATES_ITEM_READER_FAILED: Final = "States.ItemReaderFailed"
+#: A distributed Map's ResultWriter could not write the results to S3.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+STATES_RESULT_WRITER_FAILED: Final = "States.ResultWriterFailed"
+#: The prefix of an HTTP Task's failure on a non-2xx response (``States.Http.StatusCode.404``).
+#: https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html
+STATES_HTTP_STATUS_CODE: Final = "States.Http.StatusCode."
+#: An HTTP Task that could not connect, or got no answer within its 60 seconds.
+STATES_HTTP_SOCKET: Final = "States.Http.Socket"
 
 # --- quotas and ranges ------------------------------------------------------------------------
 # https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
@@ -192,6 +220,10 @@ MAX_INTRINSIC_ARRAY_RANGE: Final = 1000
 #: The longest string ``States.Base64Encode``, ``States.Base64Decode`` and ``States.Hash`` take.
 MAX_INTRINSIC_INPUT_CHARS: Final = 10_000
 
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_UpdateMapRun.html
+#: The highest ``maxConcurrency`` UpdateMapRun takes (0: no limit).
+MAX_MAP_RUN_CONCURRENCY: Final = 10_000
+
 # --- integrations -----------------------------------------------------------------------------
 # https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
 
@@ -208,6 +240,43 @@ TRANSIENT_LAMBDA_ERRORS: Final[tuple[str, ...]] = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
+#: The suffix of a ``Resource`` that runs a job and waits for it to end (a child execution's
+#: ``Output`` is then JSON text); ``.sync:2`` gives it parsed.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html
+SYNC: Final = ".sync"
+#: The ``.sync`` variant whose child ``Output`` is JSON, not JSON text.
+SYNC_2: Final = ".sync:2"
+#: The optimised integration that starts another state machine's execution.
+STATES_START_EXECUTION: Final = "arn:aws:states:::states:startExecution"
+#: The input key of a child execution that names the execution that started it (what the
+#: console shows as "Started by"); the parent passes ``$$.Execution.Id`` under it.
+STARTED_BY_EXECUTION_ID: Final = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+#: The HTTP Task: calls an HTTPS API through an EventBridge connection.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html
+HTTP_INVOKE: Final = "arn:aws:states:::http:invoke"
+#: How long an HTTP Task waits for its answer.
+HTTP_TASK_TIMEOUT_SECONDS: Final = 60
+#: A distributed Map's ItemReader on one S3 object, and on a bucket's listing; its
+#: ResultWriter's resource.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
+S3_GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
+S3_LIST_OBJECTS_V2: Final = "arn:aws:states:::s3:listObjectsV2"
+S3_PUT_OBJECT: Final = "arn:aws:states:::s3:putObject"
+#: The longest an EXPRESS execution (a distributed Map's EXPRESS child included) may run.
+#: https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html
+EXPRESS_MAX_SECONDS: Final = 300
+#: How the optimised integrations name a service's errors and causes, as the AWS SDK for Java
+#: 1.x they call it with does: the error prefix (``SQS.QueueDoesNotExistException``), the
+#: service in the cause (``Service: AmazonSQS; Status Code: 400; Error Code: ...``) and the
+#: exception of an error the service does not model (``DynamoDB.AmazonDynamoDBException``).
+#: As ``services.jsonl`` of the conformance recordings shows them.
+OPTIMISED_SERVICE_ERRORS: Final[Mapping[str, tuple[str, str, str]]] = {
+    "dynamodb": ("DynamoDB", "AmazonDynamoDBv2", "AmazonDynamoDBException"),
+    "sqs": ("SQS", "AmazonSQS", "AmazonSQSException"),
+    "sns": ("SNS", "AmazonSNS", "AmazonSNSException"),
+    "events": ("EventBridge", "AmazonEventBridge", "AmazonEventBridgeException"),
+    "states": ("StepFunctions", "AWSStepFunctions", "AWSStepFunctionsException"),
+}
 #: Maximum length of a Lambda function's name (a full ARN may be longer).
 #: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName
 MAX_LAMBDA_FUNCTION_NAME_LENGTH: Final = 64

@@ -15,6 +15,7 @@ from stepsaga.infra.bench._peers import ENGINE, MOTO, Outcome
 
 if TYPE_CHECKING:
     from stepsaga.infra.bench._api import ApiResult
+    from stepsaga.infra.bench._distributed_map import DistributedMapResult
     from stepsaga.infra.bench._eventstore import AppendResult
     from stepsaga.infra.bench._hot_stream import HotStreamResult
     from stepsaga.infra.bench._saga import SagaResult
@@ -334,6 +335,7 @@ class BenchReport:
     appends: AppendResult | None = None
     saga: SagaResult | None = None
     hot_stream: tuple[HotStreamResult, ...] | None = None
+    distributed_map: DistributedMapResult | None = None
     seconds: float = 0.0
     api: ApiResult | None = None
     serve: tuple[ServeResult, ...] = ()
@@ -344,7 +346,7 @@ class BenchReport:
         runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
         extras_ok = all(
             extra is None or extra.problem is None
-            for extra in (self.appends, self.saga, *(self.hot_stream or ()))
+            for extra in (self.appends, self.saga, self.distributed_map, *(self.hot_stream or ()))
         )
         return (
             all(r.correct for r in runs)
@@ -395,11 +397,12 @@ class BenchReport:
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
         `reference_saga`, `hot_stream` (per store: `store`, `orders`, `first` and `last`
         windows with `cpu` and `timing` (wall), `reads_per_order` and `items_read_per_order`,
-        `growth_last_over_first`, `problem`), `api`, `targets` (each bar: true, false, or
-        null when not measured), `seconds`. Each machine: `name`, `title`, `states_entered`,
-        `peers` (per peer: `ran`, `skipped` or `correct`, `problem`, `status`,
-        `output_sha256`, `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own
-        `internal` timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
+        `growth_last_over_first`, `problem`), `distributed_map` (`items`, `wall_seconds`,
+        `items_per_second`, `problem`), `api`, `targets` (each bar: true, false, or null when
+        not measured), `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
+        (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
+        `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
+        timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
         (each other peer's median over the engine's). `api`: `comparisons` (per path,
         `in-process` or `http`, and machine: `ours` and `theirs` as a machine's peers, a
         `note` when moto ran a stand-in, `ratio_theirs_over_ours`), `callbacks` (per path:
@@ -421,6 +424,9 @@ class BenchReport:
             "hot_stream": None
             if self.hot_stream is None
             else [result.to_json() for result in self.hot_stream],
+            "distributed_map": (
+                None if self.distributed_map is None else self.distributed_map.to_json()
+            ),
             "serve": [served.to_json() for served in self.serve],
             "targets": self.targets(),
             "seconds": round(self.seconds, 2),

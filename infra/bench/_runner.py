@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from stepsaga.infra.bench._api import MOTO_SERVER, api_steps, run_api
 from stepsaga.infra.bench._check import check_outcome
+from stepsaga.infra.bench._distributed_map import DistributedMapResult, run_distributed_map
 from stepsaga.infra.bench._eventstore import AppendResult, run_appends
 from stepsaga.infra.bench._hot_stream import HotStreamResult, run_hot_stream
 from stepsaga.infra.bench._machines import (
@@ -73,6 +74,8 @@ class BenchOptions:
             None: 20, or 3 when quick).
         hot_orders: Reference orders placed on one SKU, in memory and on moto, to compare the
             first orders with the last (0 skips; None: 1,000, or 60 when quick).
+        map_items: Items of the distributed Map over S3 (0 skips; None: 10,000, or 500
+            when quick).
         budgets: Per-peer budgets replacing the defaults.
         api: Whether to time the Step Functions API's paths against moto's (the engine's
             boto3 client, `stepsaga local` over HTTP) and the callback round trips.
@@ -88,6 +91,7 @@ class BenchOptions:
     appends: int | None = None
     sagas: int | None = None
     hot_orders: int | None = None
+    map_items: int | None = None
     budgets: dict[str, Budget] = field(default_factory=dict)
     api: bool = True
     serve: int | None = None
@@ -120,6 +124,12 @@ class BenchOptions:
         if self.hot_orders is not None:
             return self.hot_orders
         return 60 if self.quick else 1_000
+
+    def map_item_count(self) -> int:
+        """How many S3 items the distributed Map runs over."""
+        if self.map_items is not None:
+            return self.map_items
+        return 500 if self.quick else 10_000
 
     def serve_count(self) -> int:
         """How many requests the serve benchmark times per kind of store."""
@@ -274,12 +284,14 @@ def run_bench(
     append_count = options.append_count()
     saga_count = options.saga_count()
     hot_orders = options.hot_order_count()
+    map_items = options.map_item_count()
     extra = (
         int(options.long_wait)
         + int(memory_count > 0)
         + int(append_count > 0)
         + int(saga_count > 0)
         + int(hot_orders > 0)
+        + int(map_items > 0)
     )
     steps = _Steps(len(machines) * len(peers) + extra, progress)
     results: list[MachineResult] = []
@@ -302,6 +314,10 @@ def run_bench(
     if hot_orders > 0:
         with steps.step(f"hot stream: {hot_orders:,} orders on one SKU, in memory and on moto"):
             hot_stream = run_hot_stream(hot_orders)
+    distributed_map: DistributedMapResult | None = None
+    if map_items > 0:
+        with steps.step(f"distributed Map over {map_items:,} S3 items"):
+            distributed_map = run_distributed_map(map_items)
     long_wait: LongWaitResult | None = None
     if options.long_wait:
         with steps.step("an hour's Wait on the engine"):
@@ -320,6 +336,7 @@ def run_bench(
         appends=appends,
         saga=saga,
         hot_stream=hot_stream,
+        distributed_map=distributed_map,
         seconds=time.perf_counter() - started,
     )
 

@@ -165,6 +165,14 @@ def _render(report: BenchReport, console: Console) -> None:
             )
         if hot.problem:
             console.print(f"  [red]hot stream ({hot.store}): {hot.problem}[/]")
+    if report.distributed_map is not None:
+        mapped = report.distributed_map
+        console.print(
+            f"distributed Map over {mapped.items:,} items of a JSON array in S3 (moto), one "
+            f"child execution each: {_duration(mapped.seconds)} wall, "
+            f"{mapped.items_per_second:,.0f} items/s"
+            + (f"\n  [red]distributed Map: {mapped.problem}[/]" if mapped.problem else "")
+        )
     targets = report.targets()
     console.print(
         f"targets: chain ≥ {CHAIN_RATIO_TARGET:.0f}× moto "
@@ -271,6 +279,11 @@ def _render_api(report: BenchReport, console: Console) -> None:
     "(default 1,000; 60 with --quick; 0 skips).",
 )
 @click.option(
+    "--map-items",
+    type=click.IntRange(min=0),
+    help="Items of the distributed Map over S3 (default 10,000; 500 with --quick; 0 skips).",
+)
+@click.option(
     "--profile",
     "profile",
     metavar="NAME",
@@ -299,6 +312,7 @@ def bench(
     appends: int | None,
     sagas: int | None,
     hot_orders: int | None,
+    map_items: int | None,
     profile: str | None,
     no_long_wait: bool,
     no_api: bool,
@@ -324,6 +338,7 @@ def bench(
         api=not no_api,
         serve=serve_requests,
         hot_orders=hot_orders,
+        map_items=map_items,
     )
     try:
         options.selected()

@@ -25,6 +25,7 @@ from stepsaga.infra.cli._bench import _render
 QUICK_CHAIN = [
     *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
     *("--memory", "0", "--appends", "0", "--sagas", "0", "--hot-orders", "0", "--serve", "0"),
+    *("--map-items", "0"),
 ]
 
 
@@ -336,3 +337,26 @@ def test_hot_stream_growth_is_cpu_time_and_both_times_are_reported() -> None:
     )
     line = next(text for text in out.getvalue().splitlines() if text.startswith("hot stream"))
     assert "2.00 ms CPU per order for the first 3, 2.00 ms for the last 3 (1.00×)" in line
+
+
+def test_distributed_map_over_s3_items_is_timed_and_checked() -> None:
+    # GIVEN a bench run of only the distributed Map, over 300 S3 items
+    args = [
+        *("bench", "--json", "--machine", "chain", "--runs", "1", "--no-long-wait"),
+        *("--memory", "0", "--appends", "0", "--sagas", "0", "--hot-orders", "0"),
+        *("--map-items", "300", "--no-api", "--serve", "0"),
+    ]
+    # WHEN it reports
+    exit_code, report = _bench_json(args)
+    # THEN every item ran as a child and came back right, with its wall time
+    mapped = report["distributed_map"]
+    assert mapped["items"] == 300
+    assert mapped["problem"] is None
+    assert mapped["wall_seconds"] > 0 and mapped["items_per_second"] > 0
+    assert exit_code == 0
+
+
+def test_map_items_zero_skips_the_distributed_map() -> None:
+    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait", "--no-api"])
+    assert report["distributed_map"] is None
+    assert exit_code == 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stepsaga.infra.local.stepfunctions import DefinitionError, LocalStepFunctions
+from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 
 def machine(**states: dict[str, Any]) -> dict[str, Any]:
@@ -327,7 +327,7 @@ def test_inner_assignments_do_not_leak_out_of_a_map() -> None:
     assert ex.error == "States.Runtime"
 
 
-def test_map_item_reader_is_refused_clearly() -> None:
+def test_map_item_reader_without_service_clients_fails_saying_so() -> None:
     definition = machine(
         M={
             "Type": "Map",
@@ -343,6 +343,8 @@ def test_map_item_reader_is_refused_clearly() -> None:
             "End": True,
         }
     )
-    with pytest.raises(DefinitionError) as raised:
-        LocalStepFunctions().run(definition, {})
-    assert raised.value.pointer == "/States/M/ItemReader"
+    ex = LocalStepFunctions().run(definition, {})
+    assert ex.status == "FAILED"
+    assert ex.error == "States.ItemReaderFailed"
+    assert ex.cause is not None and "ServiceClients()" in ex.cause
+    assert ex.event_types[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]

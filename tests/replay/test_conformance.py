@@ -51,6 +51,20 @@ def test_activity_recordings_replay_with_workers_answering_as_recorded(conforman
     assert report.passed("full") == 4, failures
 
 
+def test_service_recordings_meet_the_floors(conformance: Path) -> None:
+    # GIVEN 100 executions recorded on AWS that call other services (S3 ItemReader, SQS, SNS,
+    # DynamoDB, nested executions ...), with the S3 objects their Maps read in `setup`
+    records = load_records(conformance / "services.jsonl")
+    assert len(records) == 100
+    # WHEN each is replayed, S3 seeded from its setup and Tasks answered from the recording
+    report = replay(records)
+    # THEN status and output match for >= 98 %, full histories for >= 90 %
+    failures = [f"{c.id}: {c.first_difference}" for c in report.cases if not c.levels["full"]]
+    assert report.rate("status") >= 0.98, failures
+    assert report.rate("output") >= 0.98, failures
+    assert report.rate("full") >= 0.90, failures
+
+
 def test_test_state_recordings_meet_the_floor() -> None:
     # GIVEN 140 TestState calls recorded on AWS: 100 answers and 40 refusals
     records = load_test_state_records(conformance_file("test_state.jsonl"))

@@ -87,3 +87,64 @@ def test_regex_and_jsonpath_transformers_apply() -> None:
     ]
     (event,) = normalise_history(events, transformers)
     assert event["stateExitedEventDetails"]["output"] == {"StartTime": "<start>", "v": "<s>"}
+
+
+def test_values_found_by_reference_become_numbered_placeholders_everywhere() -> None:
+    # GIVEN a history whose task token and role name the recorder replaced by reference
+    events = [
+        {
+            "timestamp": datetime(2025, 1, 1, tzinfo=UTC),
+            "type": "ExecutionStarted",
+            "id": 1,
+            "previousEventId": 0,
+            "executionStartedEventDetails": {
+                "input": '{"TopicArn":"arn:aws:sns:us-east-1:111111111111:topic-a"}',
+                "roleArn": "arn:aws:iam::111111111111:role/sfn-role",
+            },
+        },
+        {
+            "timestamp": datetime(2025, 1, 1, tzinfo=UTC),
+            "type": "TaskScheduled",
+            "id": 2,
+            "previousEventId": 1,
+            "taskScheduledEventDetails": {
+                "parameters": '{"Message":{"TaskToken":"tok-1","Again":"tok-1"},"Other":"tok-2"}',
+            },
+        },
+    ]
+    transformers = [
+        {"class": "KeyValueBasedTransformer"},
+        {"class": "JsonpathTransformer", "jsonpath": "$..TaskToken", "replacement": "task_token"},
+        {"regex": "arn:aws:iam::111111111111:role/sfn-role", "replacement": "snf_role_arn"},
+    ]
+    recorded = [{"parameters": "<task_token:1>"}]
+    # WHEN normalised
+    started, scheduled = normalise_history(events, transformers, recorded)
+    # THEN each ARN's resource name is <resource:N> in the order the recorder walked, the
+    # token is <task_token:1> wherever it appears, and the role's regex no longer matches
+    details = started["executionStartedEventDetails"]
+    assert details["input"]["TopicArn"] == "arn:<partition>:sns:<region>:111111111111:<resource:1>"
+    assert details["roleArn"] == "arn:<partition>:iam::111111111111:role/<resource:2>"
+    parameters = scheduled["taskScheduledEventDetails"]["parameters"]
+    assert parameters == {
+        "Message": {"TaskToken": "<task_token:1>", "Again": "<task_token:1>"},
+        "Other": "tok-2",
+    }
+
+
+def test_a_jsonpath_replacement_the_recording_shows_in_place_is_made_in_place() -> None:
+    events = [
+        {
+            "timestamp": datetime(2025, 1, 1, tzinfo=UTC),
+            "type": "TaskSucceeded",
+            "id": 5,
+            "previousEventId": 4,
+            "taskSucceededEventDetails": {"output": '{"StartDate":"2025-01-01","Again":"x"}'},
+        }
+    ]
+    transformers = [
+        {"class": "JsonpathTransformer", "jsonpath": "$..StartDate", "replacement": "start-date"}
+    ]
+    recorded = [{"output": {"StartDate": "start-date"}}]
+    (event,) = normalise_history(events, transformers, recorded)
+    assert event["taskSucceededEventDetails"]["output"] == {"StartDate": "start-date", "Again": "x"}

@@ -262,6 +262,12 @@ class ApiGateway:
                     status, extra, text, tenant = _error(
                         502, "BadGateway", "the Lambda function failed"
                     )
+                # The request is logged before its answer leaves: a client that acts on the
+                # answer at once (stops the server, reads the log) must find the line there.
+                if gateway._on_request is not None:
+                    millis = (time.perf_counter() - started) * 1000
+                    path = urlsplit(self.path).path
+                    gateway._on_request(GatewayRequest(self.command, path, status, millis, tenant))
                 self.send_response(status)
                 for name, value in extra:
                     if name.lower() not in ("content-length", "connection"):
@@ -270,10 +276,6 @@ class ApiGateway:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(text)
-                if gateway._on_request is not None:
-                    millis = (time.perf_counter() - started) * 1000
-                    path = urlsplit(self.path).path
-                    gateway._on_request(GatewayRequest(self.command, path, status, millis, tenant))
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -53,18 +53,33 @@ def _parse_objects(value: Any) -> Any:
 
 
 def normalise_history(
-    events: list[dict[str, Any]], transformers: Sequence[Mapping[str, Any]] | None
+    events: list[dict[str, Any]],
+    transformers: Sequence[Mapping[str, Any]] | None,
+    recorded: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Return ``events`` (as the engine rendered them) in a recording's conventions."""
+    """Return ``events`` (as the engine rendered them) in a recording's conventions.
+
+    Args:
+        events: the engine's history.
+        transformers: the replacements the recorder applied (see :func:`apply_transformers`).
+        recorded: the recorded history, when there is one: it tells a JSONPath transformer
+            that replaced values by reference (``<name:N>`` everywhere the value appears) from
+            one that replaced them where the path points.
+    """
     transformers = transformers or []
-    # The recorder's literal replacements (names, role ARNs) see the raw text, so they run
-    # before the placeholders; JSONPath-based ones need the parsed objects, so they run after.
-    raw_replacements = [_regex_change(t) for t in transformers if t.get("regex")]
-    result = []
+    reference_text = "" if recorded is None else json.dumps(list(recorded))
+    raw: list[dict[str, Any]] = []
     for event in events:
         copy = {key: value for key, value in event.items() if key != "timestamp"}
         copy["timestamp"] = "timestamp"
-        for change in raw_replacements:
+        raw.append(copy)
+    # The recorder's replacements of text (names, role ARNs, values found by reference) see
+    # the raw text, so they run before the placeholders; JSONPath replacements in place need
+    # the parsed objects, so they run after.
+    changes = _serialized_replacements(raw, transformers, reference_text)
+    result = []
+    for copy in raw:
+        for change in changes:
             copy = _strings(copy, change)
         copy = _strings(copy, _placeholders)
         for key, details in copy.items():
@@ -75,7 +90,12 @@ def normalise_history(
             ):
                 details["region"] = "<region>"
         result.append(_parse_objects(copy))
-    result = apply_transformers(result, [t for t in transformers if not t.get("regex")])
+    in_place = [
+        t
+        for t in transformers
+        if not t.get("regex") and not _by_reference(t, reference_text) and not _key_value(t)
+    ]
+    result = apply_transformers(result, in_place)
     # Last, as the recorder's own defaults: ISO dates become "date", UUIDs "<uuid:N>".
     numbers: dict[str, str] = {}
 
@@ -86,6 +106,124 @@ def normalise_history(
         )
 
     return [_strings(event, anonymise) for event in result]
+
+
+# An ARN as the recorder's resource-name transformer matches it; the last group is the resource.
+_ARN_PARTS: Final = re.compile(r"arn:(aws[a-zA-Z-]*)?:([a-zA-Z0-9-_.]+)?:([^:]+)?:(\d{12})?:(.*)")
+
+
+def _key_value(transformer: Mapping[str, Any]) -> bool:
+    return transformer.get("class") == "KeyValueBasedTransformer"
+
+
+def _by_reference(transformer: Mapping[str, Any], reference_text: str) -> bool:
+    """Whether a JSONPath transformer replaced its values by reference (``<name:N>``)."""
+    replacement = transformer.get("replacement")
+    if not transformer.get("jsonpath") or not isinstance(replacement, str):
+        return False
+    if reference_text:
+        return f"<{replacement}:" in reference_text
+    return not replacement.startswith("<")
+
+
+def _serialized_replacements(
+    events: list[dict[str, Any]], transformers: Sequence[Mapping[str, Any]], reference_text: str
+) -> list[Callable[[str], str]]:
+    """The text replacements the recorder made, in the order it registered them.
+
+    A regex transformer replaces its pattern. A value found by reference (a JSONPath
+    transformer's values, or the resource names of ARNs for the key-value transformer) is
+    replaced by ``<replacement:N>`` wherever it appears, N counting the distinct values of
+    each replacement name in the order they were found, as the recorder numbered them.
+    """
+    parsed = [_parse_objects(event) for event in events]
+    seen: set[str] = set()
+    counters: dict[str, int] = {}
+    changes: list[Callable[[str], str]] = []
+
+    def register(value: Any, name: str) -> None:
+        if not isinstance(value, str) or not value or value in seen:
+            return
+        seen.add(value)
+        counters[name] = counters.get(name, 0) + 1
+        changes.append(_literal_change(value, f"<{name}:{counters[name]}>"))
+
+    for transformer in transformers:
+        if transformer.get("regex"):
+            changes.append(_regex_change(transformer))
+        elif _key_value(transformer):
+            for value in _resource_names(parsed):
+                register(value, "resource")
+        elif _by_reference(transformer, reference_text):
+            path = str(transformer["jsonpath"])
+            keys = path.rsplit("..", 1)[-1].split(".")
+            for value in _values_at(parsed, keys):
+                register(value, str(transformer["replacement"]))
+    return changes
+
+
+def _literal_change(value: str, replacement: str) -> Callable[[str], str]:
+    return lambda text: text.replace(value, replacement)
+
+
+def _resource_names(value: Any) -> list[str]:
+    """The resource names of the ARNs a value holds, in the recorder's walk order."""
+    found: list[str] = []
+    if isinstance(value, list):
+        for item in value:
+            found.extend(_resource_names(item))
+        return found
+    if not isinstance(value, dict):
+        return found
+    for item in value.values():
+        name = _resource_name(item)
+        if name is not None:
+            found.append(name)
+        elif isinstance(item, dict | list):
+            found.extend(_resource_names(item))
+    return found
+
+
+def _resource_name(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    match = _ARN_PARTS.match(value)
+    if match is None:
+        return None
+    resource = match.groups()[-1]
+    if resource.startswith("<") and resource.endswith(">"):
+        return None  # replaced already
+    if "/" in resource:
+        return str(resource.split("/")[-1])
+    if resource.startswith("function:"):
+        resource = resource.removeprefix("function:")
+        if "$" in resource:
+            resource = resource.split("$")[0].rstrip(":")
+        return str(resource)
+    if ":" in resource:
+        return str(resource.split(":")[-1])
+    return str(resource)
+
+
+def _values_at(value: Any, keys: list[str]) -> list[Any]:
+    """What ``$..a.b`` selects, depth first, as the recorder's JSONPath library walks."""
+    found: list[Any] = []
+    if isinstance(value, list):
+        for item in value:
+            found.extend(_values_at(item, keys))
+        return found
+    if not isinstance(value, dict):
+        return found
+    node: Any = value
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            break
+        node = node[key]
+    else:
+        found.append(node)
+    for item in value.values():
+        found.extend(_values_at(item, keys))
+    return found
 
 
 def apply_transformers(

@@ -15,6 +15,7 @@ from stepsaga.infra.local.replay._normalise import first_difference, json_equal,
 from stepsaga.infra.local.stepfunctions import (
     Execution,
     LocalStepFunctions,
+    ServiceClients,
     TaskCall,
     TaskOutcome,
 )
@@ -41,6 +42,9 @@ class Record:
         output: the recorded output (only for records without history).
         transformers: replacements the recorder applied to its history.
         lambdas: function placeholder → what that function did (``id_function``, ...).
+        setup: what the recording's test did around the run (``calls`` to other services,
+            ``state_machines``, ``helper_executions``); the replay makes the S3 calls, so
+            that what the states read themselves (a Map's ItemReader) is there.
     """
 
     id: str
@@ -51,6 +55,7 @@ class Record:
     output: Any = None
     transformers: list[Mapping[str, Any]] = field(default_factory=list)
     lambdas: dict[str, str] = field(default_factory=dict)
+    setup: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Record:
@@ -71,6 +76,7 @@ class Record:
             "history": (list, type(None)),
             "transformers": (list, type(None)),
             "lambdas": (dict, type(None)),
+            "setup": (dict, type(None)),
         }
         for name, types in expected.items():
             if name in data and not isinstance(data[name], types):
@@ -87,6 +93,7 @@ class Record:
             output=data.get("output"),
             transformers=list(data.get("transformers") or []),
             lambdas=dict(data.get("lambdas") or {}),
+            setup=dict(data.get("setup") or {}),
         )
 
 
@@ -369,15 +376,60 @@ KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
 }
 
 
+def _seeded_services(setup: Mapping[str, Any], region: str) -> ServiceClients | None:
+    """S3 on moto in-process, holding what a record's ``setup`` put in S3 (None: it put nothing).
+
+    Only the S3 calls are made: every other service's answers are in the recorded history,
+    but a distributed Map reads its items from S3 itself.
+
+    Raises:
+        ValueError: a call is not ``{"svc", "op", "kwargs"}``, or S3 refuses it.
+    """
+    calls = [call for call in setup.get("calls") or [] if call.get("svc") == "s3"]
+    if not calls:
+        return None
+    services = ServiceClients()
+    s3 = services.client("s3", region)
+    try:
+        for index, call in enumerate(calls):
+            operation, kwargs = call.get("op"), call.get("kwargs") or {}
+            if not isinstance(operation, str) or not isinstance(kwargs, Mapping):
+                raise ValueError(f"setup.calls[{index}] needs an 'op' and 'kwargs' object")
+            getattr(s3, operation)(**kwargs)
+    except Exception as exc:
+        services.close()
+        raise ValueError(f"setup: S3 refused a call: {exc}") from None
+    return services
+
+
 def replay_record(record: Record) -> CaseResult:
     """Run a record's definition on the engine and compare with what was recorded."""
     names = _recorded_names(record.transformers)
+    region = "us-east-1"
+    try:
+        services = _seeded_services(record.setup, region)
+    except ValueError as exc:
+        return CaseResult(record.id, dict.fromkeys(LEVELS, False), str(exc))
+    try:
+        return _replayed(record, names, region, services)
+    finally:
+        if services is not None:
+            services.close()
+
+
+def _replayed(
+    record: Record, names: dict[str, str], region: str, services: ServiceClients | None
+) -> CaseResult:
     # The virtual clock starts at today's midnight, not at the engine's default (2025): a record
     # made at its own wall time may wait until a timestamp taken then, which is past now, and
     # would be over a Standard execution's year away from 2025 (so TIMED_OUT, as on AWS).
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     engine = LocalStepFunctions(
-        account_id="111111111111", role_arn=names["snf_role_arn"], start_time=today
+        account_id="111111111111",
+        start_time=today,
+        role_arn=names["snf_role_arn"],
+        region=region,
+        services=services,
     )
     engine.mock_tasks(_RecordedTasks(recorded_outcomes(record.history or [])))
     for placeholder, behaviour in record.lambdas.items():
@@ -417,7 +469,7 @@ def replay_record(record: Record) -> CaseResult:
         levels = {"status": status_ok, "output": output_ok}
         levels["types"] = levels["full"] = status_ok and output_ok
         return CaseResult(record.id, levels, differences[0] if differences else "")
-    actual = normalise_history(execution.history, record.transformers)
+    actual = normalise_history(execution.history, record.transformers, record.history)
     expected = record.history
     output_diff = first_difference(_closing(expected), _closing(actual), "output")
     if output_diff:

@@ -45,10 +45,18 @@ One engine is safe to use from several threads: a lock serialises its calls, and
 handlers and mocks it runs for them (a handler may call the engine itself, e.g. to answer
 its own token; a handler that waits for another thread to call the engine deadlocks).
 
-Not yet supported (a clear DefinitionError says so): Map ItemReader / ItemBatcher /
-ResultWriter. Other services' integrations (``sqs:sendMessage`` ...) are answered by mocks;
-for a ``.waitForTaskToken`` one, ``TaskOutcome.awaiting_callback(submitted=...)`` makes it
-wait for its callback. ``Run.on_close`` is the hook nested executions (``.sync``) will use.
+Other services
+--------------
+``LocalStepFunctions(services=ServiceClients())`` sends ``aws-sdk:*`` tasks, the optimised
+integrations (DynamoDB items, SNS, SQS, EventBridge; ``.waitForTaskToken`` too) and HTTP Tasks'
+connections to moto in-process (or to an endpoint, or AWS: see :class:`ServiceClients`);
+without it, a mock must answer them (``TaskOutcome.awaiting_callback(submitted=...)`` makes a
+``.waitForTaskToken`` one wait for its callback). ``states:startExecution`` (``.sync``,
+``.sync:2``, ``.waitForTaskToken``) runs machines made with ``create_state_machine`` on the
+same engine. A distributed Map (``ProcessorConfig.Mode: DISTRIBUTED``) runs its items as child
+executions of a map run: ItemReader from S3 (JSON, JSONL, CSV, manifest, listObjectsV2),
+ItemBatcher, ResultWriter, tolerated failures; ``describe_map_run``, ``list_map_runs`` and
+``update_map_run`` are DescribeMapRun, ListMapRuns and UpdateMapRun.
 """
 
 from stepsaga.infra.local.stepfunctions._callbacks import Activity, ActivityTask, PendingTask
@@ -62,8 +70,12 @@ from stepsaga.infra.local.stepfunctions._errors import (
     InvalidArn,
     InvalidDefinition,
     InvalidExecutionInput,
+    InvalidMapRunUpdate,
     InvalidOutput,
     InvalidToken,
+    MapRunDoesNotExist,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
     StatesError,
     TaskDoesNotExist,
     TaskTimedOut,
@@ -72,8 +84,11 @@ from stepsaga.infra.local.stepfunctions._errors import (
 from stepsaga.infra.local.stepfunctions._execution import Execution
 from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
 from stepsaga.infra.local.stepfunctions._faults import TaskFault, combine_mocks
+from stepsaga.infra.local.stepfunctions._machines import StateMachineRecord
+from stepsaga.infra.local.stepfunctions._map_run import MapRun
 from stepsaga.infra.local.stepfunctions._mock_config import MockConfig
 from stepsaga.infra.local.stepfunctions._observe import Transition, observe_executions
+from stepsaga.infra.local.stepfunctions._services import ServiceClients
 from stepsaga.infra.local.stepfunctions._tasks import LambdaContext, TaskCall, TaskMock, TaskOutcome
 
 __all__ = (
@@ -89,12 +104,19 @@ __all__ = (
     "InvalidArn",
     "InvalidDefinition",
     "InvalidExecutionInput",
+    "InvalidMapRunUpdate",
     "InvalidOutput",
     "InvalidToken",
     "LambdaContext",
     "LocalStepFunctions",
+    "MapRun",
+    "MapRunDoesNotExist",
     "MockConfig",
     "PendingTask",
+    "ServiceClients",
+    "StateMachineAlreadyExists",
+    "StateMachineDoesNotExist",
+    "StateMachineRecord",
     "StatesError",
     "TaskCall",
     "TaskDoesNotExist",

@@ -219,3 +219,61 @@ class ExecutionStillWaiting(ApiError):
         super().__init__(f"execution {execution_arn} is still waiting: {listed}")
         self.execution_arn = execution_arn
         self.waits = waits
+
+
+class StateMachineDoesNotExist(ApiError):
+    """No state machine has this ARN.
+
+    Attributes:
+        arn: the ARN asked for.
+    """
+
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"State Machine Does Not Exist: '{arn}'")
+        self.arn = arn
+
+
+class StateMachineAlreadyExists(ApiError):
+    """A state machine has this name already, with another definition or type.
+
+    Attributes:
+        arn: the ARN of the existing machine.
+    """
+
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"State Machine Already Exists: '{arn}'")
+        self.arn = arn
+
+
+class MapRunDoesNotExist(ApiError):
+    """No map run has this ARN (AWS answers ``ResourceNotFound``).
+
+    Attributes:
+        arn: the ARN asked for.
+    """
+
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"Resource not found: '{arn}'")
+        self.arn = arn
+
+    @property
+    def code(self) -> str:
+        """AWS's code for it: ``ResourceNotFound``."""
+        return "ResourceNotFound"
+
+
+class InvalidMapRunUpdate(ApiError):
+    """UpdateMapRun with a limit out of its range (AWS answers ``ValidationException``).
+
+    Attributes:
+        field: the offending parameter, as AWS names it (``maxConcurrency`` ...).
+    """
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(f"Invalid value for {field}: it must be {expected}")
+        self.field = field
+
+    @property
+    def code(self) -> str:
+        """AWS's code for it: ``ValidationException``."""
+        return "ValidationException"

@@ -44,6 +44,8 @@ from stepsaga.workflows._expressions import EvaluationError
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._clock import Clock
     from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations
+    from stepsaga.infra.local.stepfunctions._jobs import RunningJob
+    from stepsaga.infra.local.stepfunctions._map_run import MapRun
     from stepsaga.infra.local.stepfunctions._plan import MachinePlan
     from stepsaga.workflows.asl import StateMachine
 
@@ -152,6 +154,18 @@ class Execution:
         """Whether the execution has ended."""
         return self.status != "RUNNING"
 
+    @property
+    def started_by(self) -> str | None:
+        """The execution that started this one, as AWS knows it (None when unknown).
+
+        AWS links a child to its parent only through the child's input: the ARN it gives
+        under ``AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID``.
+        """
+        value = (
+            self.input.get(facts.STARTED_BY_EXECUTION_ID) if isinstance(self.input, dict) else None
+        )
+        return value if isinstance(value, str) else None
+
     def __repr__(self) -> str:
         return f"Execution({self.arn!r}, status={self.status!r})"
 
@@ -169,6 +183,7 @@ class EngineCore:
         account_id: the account in ARNs.
         role_arn: the execution role in ExecutionStarted.
         on_close: told when an execution closes.
+        map_runs: the distributed Maps' runs, by ARN (the most recent ones).
     """
 
     __slots__ = (
@@ -176,6 +191,7 @@ class EngineCore:
         "callbacks",
         "clock",
         "integrations",
+        "map_runs",
         "on_close",
         "region",
         "rng",
@@ -203,6 +219,7 @@ class EngineCore:
         self.account_id = account_id
         self.role_arn = role_arn
         self.on_close = on_close
+        self.map_runs: dict[str, MapRun] = {}
 
 
 class Run:
@@ -228,9 +245,11 @@ class Run:
         "closed",
         "core",
         "execution",
+        "express",
         "external_waits",
         "history",
         "input",
+        "listed",
         "mock",
         "plan",
         "rng",
@@ -263,6 +282,10 @@ class Run:
         self.transitions = execution._transitions
         self.external_waits = 0
         self.closed = False
+        # An EXPRESS execution (a child of an EXPRESS machine or distributed Map) ends at
+        # five minutes; one not listed (a map run's child) is the map run's, not the engine's.
+        self.express = False
+        self.listed = True
         self.top: Strand | None = None
         self._on_close: list[Callable[[Run], None]] = []
         self._deadline: Timer | None = None
@@ -300,10 +323,11 @@ class Run:
         self.top = top
         scheduler = self.core.scheduler
         # A Standard execution lasts a year at most, whatever its TimeoutSeconds says
-        # (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): the one
-        # timer that ends it is set at once for a TimeoutSeconds, else only when something
-        # is to wait past the year (see later()), which most executions never do.
-        if self.plan.timeout_seconds:
+        # (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), an
+        # Express one five minutes: the one timer that ends it is set at once for a
+        # TimeoutSeconds (or an Express execution), else only when something is to wait past
+        # the year (see later()), which most executions never do.
+        if self.plan.timeout_seconds or self.express:
             self._arm_deadline()
         # Run at once, until it ends or waits: an execution that never waits needs no
         # coroutine (nor the scheduler) at all.
@@ -328,7 +352,8 @@ class Run:
         end = self._end
         if end is None:
             timeout = self.plan.timeout_seconds
-            seconds = min(timeout or facts.MAX_EXECUTION_SECONDS, facts.MAX_EXECUTION_SECONDS)
+            most = facts.EXPRESS_MAX_SECONDS if self.express else facts.MAX_EXECUTION_SECONDS
+            seconds = min(timeout or most, most)
             end = self._end = _instant_after(self.execution.start_date, seconds)
         return end
 
@@ -394,8 +419,9 @@ class Run:
             details["error"] = failure.error
         if failure.cause is not None:
             details["cause"] = failure.cause
-        self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
+        # Set before closing: whoever is told of the close (a map run, a parent) reads them.
         self.execution.error, self.execution.cause = failure.error or None, failure.cause
+        self._close("FAILED", "ExecutionFailed", "executionFailedEventDetails", details)
 
     def _succeeded(self, output: Any) -> None:
         self.execution.output = output
@@ -437,10 +463,10 @@ class Run:
             details["error"] = error
         if cause is not None:
             details["cause"] = cause
+        self.execution.error, self.execution.cause = error, cause
         self._close(
             "ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details, previous=0
         )
-        self.execution.error, self.execution.cause = error, cause
 
     def halt(self, failure: StatesError) -> None:
         """Fail the execution from outside its states (its history is full, say)."""
@@ -455,13 +481,13 @@ class Run:
             return
         self._stop()
         cause = f"The engine stopped on {type(exc).__name__}: {exc}"
+        self.execution.error, self.execution.cause = facts.STATES_RUNTIME, cause
         self._close(
             "FAILED",
             "ExecutionFailed",
             "executionFailedEventDetails",
             {"error": facts.STATES_RUNTIME, "cause": cause},
         )
-        self.execution.error, self.execution.cause = facts.STATES_RUNTIME, cause
 
     def _stop(self) -> None:
         if self.top is not None:
@@ -488,7 +514,8 @@ class Run:
         execution = self.execution
         execution.stop_date = stop
         execution.status = status
-        self.core.on_close(self)
+        if self.listed:
+            self.core.on_close(self)
         listeners, self._on_close = self._on_close, []
         for listener in listeners:
             listener(self)
@@ -757,9 +784,13 @@ class Run:
         mock = self.mock if self.mock is not None else self.core.integrations.mock
         return None if mock is None else mock(call)
 
-    def integrate(self, call: TaskCall, kind: str) -> TaskOutcome:
-        """Run the call on its integration (a Lambda handler, the Lambda API ...)."""
-        return self.core.integrations.invoke(call, kind)
+    def integrate(self, call: TaskCall, kind: str) -> TaskOutcome | RunningJob:
+        """Run the call on its integration (a Lambda handler, the Lambda API, a service ...).
+
+        A ``.sync`` integration answers with the job it started (:class:`RunningJob`), which
+        the task then waits for.
+        """
+        return self.core.integrations.invoke(call, kind, self)
 
 
 def backoff_seconds(interval: float, rate: float, count: int, max_delay: float | None) -> float:

@@ -27,22 +27,30 @@ from stepsaga.infra.local.stepfunctions._errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStillWaiting,
+    InvalidMapRunUpdate,
     InvalidOutput,
+    MapRunDoesNotExist,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
 )
 from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution, Run
 from stepsaga.infra.local.stepfunctions._history import History, execution_input
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
+from stepsaga.infra.local.stepfunctions._machines import MachineType, StateMachineRecord
+from stepsaga.infra.local.stepfunctions._map_run import MapRun
 from stepsaga.infra.local.stepfunctions._observe import observers
 from stepsaga.infra.local.stepfunctions._plan import MachinePlan, compile_machine
 from stepsaga.infra.local.stepfunctions._scheduler import Jump, Scheduler
 from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, TaskOutcome
 from stepsaga.workflows.asl import StateMachine
+from stepsaga.workflows.facts import MAX_MAP_RUN_CONCURRENCY
 
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_stepfunctions import SFNClient
 
+    from stepsaga.infra.local.stepfunctions._services import ServiceClients
     from stepsaga.infra.local.stepfunctions.api import StepFunctionsApi
 
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
@@ -92,6 +100,11 @@ class LocalStepFunctions:
         max_retained_executions: how many closed executions :attr:`executions` keeps (oldest
             are dropped first; running ones are always kept), bounding memory for long test
             sessions and benchmarks.
+        services: where ``aws-sdk:*`` tasks, the optimised integrations (DynamoDB, SNS, SQS,
+            EventBridge), HTTP Task connections and distributed Maps' ItemReader and
+            ResultWriter send their calls: ``ServiceClients()`` for moto in-process (it starts
+            moto itself), or a session or endpoint (see :class:`ServiceClients`). None: such
+            tasks fail with ``States.Runtime`` saying so, unless a mock answers them.
 
     Executions share the engine's one clock: on the virtual clock each starts at the instant
     the previous call left it, so a sequence of runs is reproducible as a whole. One engine
@@ -112,6 +125,7 @@ class LocalStepFunctions:
         lambda_endpoint: str | None = None,
         lambda_client: LambdaClient | None = None,
         max_retained_executions: int = 1000,
+        services: ServiceClients | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -126,8 +140,9 @@ class LocalStepFunctions:
 
             lambda_client = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
         self._integrations = TaskIntegrations(
-            self._clock, self._rng, region, account_id, lambda_client
+            self._clock, self._rng, region, account_id, lambda_client, services
         )
+        self._integrations.engine = self
         self._core = EngineCore(
             self._scheduler,
             self._callbacks,
@@ -143,6 +158,7 @@ class LocalStepFunctions:
         self._by_content: dict[str, MachinePlan] = {}
         self._executions: dict[str, Execution] = {}
         self._runs: dict[str, Run] = {}
+        self._machines: dict[str, StateMachineRecord] = {}
         self._closed: deque[str] = deque()
         self._max_retained = max_retained_executions
         self._just_closed: list[Execution] = []
@@ -412,21 +428,55 @@ class LocalStepFunctions:
         role_arn: str | None = None,
     ) -> Execution:
         plan = self._compile(definition)
-        value = execution_input(input)
+        value = _parse_input(input)
+        existing = self._existing(state_machine_name, name, value, arn)
+        if existing is not None:
+            return existing
+        run = self._new_run(plan, value, name, state_machine_name, mock, arn=arn, role_arn=role_arn)
+        run.start()
+        self._start_driver()
+        return run.execution
+
+    def _existing(
+        self, state_machine_name: str, name: str | None, value: Any, arn: str | None = None
+    ) -> Execution | None:
+        """The execution a start with this name gives back (the same input), if any.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken by an execution with another input.
+        """
         if name is None:
-            name = uuid4(self._rng)
-        prefix = self._arn_prefix
+            return None
         if arn is None:
-            arn = f"{prefix}:execution:{state_machine_name}:{name}"
+            arn = f"{self._arn_prefix}:execution:{state_machine_name}:{name}"
         existing = self._executions.get(arn)
         if existing is not None:
             if _canonical(existing.input) == _canonical(value):
                 return existing
             raise ExecutionAlreadyExists(name, arn)
+        return None
+
+    def _new_run(
+        self,
+        plan: MachinePlan,
+        value: Any,
+        name: str | None,
+        state_machine_name: str,
+        mock: TaskMock | None,
+        *,
+        arn: str | None = None,
+        state_machine_arn: str | None = None,
+        listed: bool = True,
+        role_arn: str | None = None,
+    ) -> Run:
+        """A new execution of ``plan``, registered (unless not ``listed``) but not started."""
+        if name is None:
+            name = uuid4(self._rng)
+        prefix = self._arn_prefix
         execution = Execution(
-            arn,
+            arn or f"{prefix}:execution:{state_machine_name}:{name}",
             name,
-            f"{prefix}:stateMachine:{state_machine_name}",
+            state_machine_arn or f"{prefix}:stateMachine:{state_machine_name}",
             plan.machine,
             value,
             self._clock.now(),
@@ -434,15 +484,131 @@ class LocalStepFunctions:
             self._lock,
         )
         run = Run(self._core, plan, execution, state_machine_name, mock, role_arn)
-        self._executions[arn] = execution
-        self._runs[arn] = run
-        run.start()
+        if listed:
+            self._executions[execution.arn] = execution
+            self._runs[execution.arn] = run
+        else:
+            run.listed = False
+        return run
+
+    def _start_driver(self) -> None:
         if self._mode != "virtual" and self._driver is None:
             self._driver = threading.Thread(
                 target=self._drive_in_background, name="stepsaga-engine-timers", daemon=True
             )
             self._driver.start()
-        return execution
+
+    # -- state machines ------------------------------------------------------------------
+
+    def create_state_machine(
+        self, name: str, definition: Definition, *, type: MachineType = "STANDARD"
+    ) -> StateMachineRecord:
+        """Create a state machine that executions (and nested tasks) can start by its ARN.
+
+        Creating the same machine again (name, definition and type) returns it, as on AWS.
+
+        Args:
+            name: its name (the ARN's last part).
+            definition: its definition (see :meth:`compile`).
+            type: ``STANDARD`` or ``EXPRESS``.
+
+        Raises:
+            DefinitionError: the definition is invalid.
+            StateMachineAlreadyExists: the name is taken by another definition or type.
+        """
+        with self._lock:
+            plan = self._compile(definition)
+            arn = f"{self._arn_prefix}:stateMachine:{name}"
+            existing = self._machines.get(arn)
+            if existing is not None:
+                if existing.type == type and existing.definition == plan.machine:
+                    return existing
+                raise StateMachineAlreadyExists(arn)
+            record = StateMachineRecord(
+                arn=arn,
+                name=name,
+                type=type,
+                definition=plan.machine,
+                role_arn=self._core.role_arn,
+                creation_date=self._clock.now(),
+                plan=plan,
+            )
+            self._machines[arn] = record
+            return record
+
+    def describe_state_machine(self, arn: str) -> StateMachineRecord:
+        """The state machine with this ARN.
+
+        Raises:
+            StateMachineDoesNotExist: no machine has it.
+        """
+        with self._lock:
+            record = self._machines.get(arn)
+            if record is None:
+                raise StateMachineDoesNotExist(arn)
+            return record
+
+    @property
+    def state_machines(self) -> list[StateMachineRecord]:
+        """Every state machine created, oldest first."""
+        with self._lock:
+            return list(self._machines.values())
+
+    def start_execution(
+        self, state_machine_arn: str, input: Any = None, *, name: str | None = None
+    ) -> Execution:
+        """Start an execution of a created state machine (StartExecution), as :meth:`start`.
+
+        Raises:
+            StateMachineDoesNotExist: no machine has this ARN.
+            InvalidExecutionInput: ``input`` is text that is not JSON.
+            ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
+        """
+        with self._lock:
+            run = self._start_machine(state_machine_arn, input, name)
+            self._settle()
+            return run.execution
+
+    def _start_machine(self, state_machine_arn: str, input: Any, name: str | None) -> Run:
+        """Start a created machine's execution (its first states run now); return its run.
+
+        Also how a running execution starts a child (``states:startExecution``).
+        """
+        record = self._machines.get(state_machine_arn)
+        if record is None and self._api is not None:
+            # a machine created through the Step Functions API (boto3, stepsaga local)
+            record = self._api.machine_record(state_machine_arn)
+        if record is None:
+            raise StateMachineDoesNotExist(state_machine_arn)
+        value = _parse_input(input)
+        existing = self._existing(record.name, name, value)
+        if existing is not None:
+            known = self._runs.get(existing.arn)
+            if known is not None:
+                return known
+            raise ExecutionAlreadyExists(existing.name, existing.arn)
+        run = self._new_run(
+            record.plan,
+            value,
+            name,
+            record.name,
+            None,
+            state_machine_arn=record.arn,
+            role_arn=record.role_arn,
+        )
+        if record.type == "EXPRESS":
+            run.express = True
+        scheduler = self._scheduler
+        outer = scheduler.jump
+        # A child runs its first states at once, but the clock may not jump meanwhile: the
+        # parent (and its siblings) go on at this instant.
+        scheduler.jump = "none"
+        try:
+            run.start()
+        finally:
+            scheduler.jump = outer
+        self._start_driver()
+        return run
 
     def wait(self, execution: Execution | str) -> Execution:
         """Drive an execution to its end and return it.
@@ -535,11 +701,22 @@ class LocalStepFunctions:
     def describe_execution(self, arn: str) -> Execution:
         """The execution with this ARN (running, or among the retained closed ones).
 
+        A distributed Map's child executions are found too, while their map run is kept.
+
         Raises:
             ExecutionDoesNotExist: no execution has this ARN.
         """
         with self._lock:
-            return self._execution(arn)
+            found = self._executions.get(arn)
+            if found is not None:
+                return found
+            if ":execution:" in arn and "/" in arn.rsplit(":", 2)[-2]:
+                # <machine>/<label>: a map run's child, not listed among the executions
+                for run in self._core.map_runs.values():
+                    for child in run.children:
+                        if child.arn == arn:
+                            return child
+            raise ExecutionDoesNotExist(arn)
 
     def stop_execution(
         self, arn: str, *, error: str | None = None, cause: str | None = None
@@ -628,6 +805,70 @@ class LocalStepFunctions:
         with self._lock:
             arn = None if execution is None else self._execution(execution).arn
             return self._callbacks.pending(arn)
+
+    # -- map runs ------------------------------------------------------------------------
+
+    def describe_map_run(self, arn: str) -> MapRun:
+        """The map run of a distributed Map (DescribeMapRun: :meth:`MapRun.describe`).
+
+        The engine keeps the most recent 256 map runs.
+
+        Raises:
+            MapRunDoesNotExist: no map run kept has this ARN.
+        """
+        with self._lock:
+            found = self._core.map_runs.get(arn)
+            if found is None:
+                raise MapRunDoesNotExist(arn)
+            return found
+
+    def list_map_runs(self, execution: Execution | str) -> list[MapRun]:
+        """The map runs an execution started (ListMapRuns), newest first, as AWS lists them.
+
+        Raises:
+            ExecutionDoesNotExist: no execution has this ARN.
+        """
+        with self._lock:
+            arn = self._execution(execution).arn
+            runs = [run for run in self._core.map_runs.values() if run.execution_arn == arn]
+            return runs[::-1]
+
+    def update_map_run(
+        self,
+        arn: str,
+        *,
+        max_concurrency: int | None = None,
+        tolerated_failure_count: int | None = None,
+        tolerated_failure_percentage: float | None = None,
+    ) -> MapRun:
+        """Change a running map run's limits (UpdateMapRun); children still to start obey them.
+
+        Raising MaxConcurrency starts more children at once; lowering a tolerance below the
+        failures so far fails the run.
+
+        Raises:
+            MapRunDoesNotExist: no map run kept has this ARN.
+            InvalidMapRunUpdate: a limit is out of its range (the message names it).
+        """
+        if max_concurrency is not None and not 0 <= max_concurrency <= MAX_MAP_RUN_CONCURRENCY:
+            raise InvalidMapRunUpdate("maxConcurrency", f"between 0 and {MAX_MAP_RUN_CONCURRENCY}")
+        if tolerated_failure_count is not None and tolerated_failure_count < 0:
+            raise InvalidMapRunUpdate("toleratedFailureCount", "0 or more")
+        if (
+            tolerated_failure_percentage is not None
+            and not 0 <= tolerated_failure_percentage <= 100
+        ):
+            raise InvalidMapRunUpdate("toleratedFailurePercentage", "between 0 and 100")
+        with self._lock:
+            run = self.describe_map_run(arn)
+            run.update(
+                self._scheduler,
+                max_concurrency=max_concurrency,
+                tolerated_failure_count=tolerated_failure_count,
+                tolerated_failure_percentage=tolerated_failure_percentage,
+            )
+            self._settle()
+            return run
 
     # -- activities ----------------------------------------------------------------------
 
@@ -742,6 +983,15 @@ class LocalStepFunctions:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _parse_input(input: Any) -> Any:
+    """An execution input: JSON text parsed, None as ``{}``, a JSON value as it is.
+
+    Raises:
+        InvalidExecutionInput: not JSON, or over 256 KiB (see ``execution_input``).
+    """
+    return execution_input(input)
 
 
 def _canonical(value: Any) -> str:

@@ -1,10 +1,18 @@
-"""The integrations that answer Task attempts: registered Lambda handlers, the Lambda API.
+"""The integrations that answer Task attempts: Lambda, other AWS services, this engine.
 
 A Task attempt goes to its execution's mock first (``Run.mock_answer``); what the mock lets
-through comes here. ``lambda:invoke`` and bare function ARNs call a Python handler registered
-with ``register_lambda`` (in-process, with a Lambda context on the engine's clock, its event
-and result marshalled as JSON would be), or the Lambda Invoke API at a ``LAMBDA_ENDPOINT``.
-Other resources have no local integration: a mock must answer them.
+through comes here:
+
+- ``lambda:invoke`` and bare function ARNs call a Python handler registered with
+  ``register_lambda`` (in-process, with a Lambda context on the engine's clock, its event and
+  result marshalled as JSON would be), or the Lambda Invoke API at a ``LAMBDA_ENDPOINT``;
+- ``states:startExecution`` and ``aws-sdk:sfn:*`` run on this engine (``_nested``);
+- ``aws-sdk:<service>:<action>`` calls any operation boto3 knows (``_aws_sdk``), and the
+  optimised DynamoDB, SNS, SQS and EventBridge integrations theirs (``_optimised``), through
+  the engine's :class:`ServiceClients` (``LocalStepFunctions(services=...)``);
+- ``http:invoke`` calls an HTTP endpoint (``_http_task``).
+
+A resource none of these knows fails the attempt with ``States.Runtime``, naming it.
 """
 
 from __future__ import annotations
@@ -13,12 +21,15 @@ import json
 import linecache
 import os
 import random
+import re
 import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from stepsaga.infra.local.stepfunctions import _aws_sdk, _http_task, _nested, _optimised
 from stepsaga.infra.local.stepfunctions._clock import Clock
 from stepsaga.infra.local.stepfunctions._history import to_json
+from stepsaga.infra.local.stepfunctions._jobs import RunningJob
 from stepsaga.infra.local.stepfunctions._tasks import (
     LambdaContext,
     LambdaHandler,
@@ -32,20 +43,37 @@ from stepsaga.workflows._expressions import check_json_value
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
+    from stepsaga.infra.local.stepfunctions._execution import Run
+    from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
+    from stepsaga.infra.local.stepfunctions._services import ServiceClients
+
+# The integration patterns a resource may end with (longest first: `.sync:2` before `.sync`).
+_PATTERNS: Final = (facts.WAIT_FOR_TASK_TOKEN, facts.SYNC_2, facts.SYNC)
+
+
+def split_pattern(action: str) -> tuple[str, str]:
+    """An action and its integration pattern: ``("sendMessage", ".waitForTaskToken")``."""
+    for pattern in _PATTERNS:
+        if action.endswith(pattern):
+            return action[: -len(pattern)], pattern
+    return action, ""
+
 
 class TaskIntegrations:
-    """One engine's integrations: its Lambda handlers, its Lambda client, its task mock.
+    """One engine's integrations: Lambda handlers and client, service clients, task mock.
 
     Args:
         clock: the engine's clock (a handler's context, the invoke response's Date header).
         rng: the engine's random source (request ids).
-        region: the region in function ARNs.
+        region: the region in function ARNs and of the service calls.
         account_id: the account in function ARNs.
         lambda_client: call functions over the Lambda Invoke API with this client instead of
             registered handlers.
+        services: where service integrations send their calls (None: they fail, saying so).
 
     Attributes:
         mock: the engine-wide task mock (``mock_tasks``), asked before any integration.
+        engine: the engine these integrations belong to (nested executions run on it).
     """
 
     def __init__(
@@ -55,12 +83,15 @@ class TaskIntegrations:
         region: str,
         account_id: str,
         lambda_client: LambdaClient | None,
+        services: ServiceClients | None = None,
     ) -> None:
         self.clock = clock
         self._rng = rng
         self.region = region
         self.account_id = account_id
         self.mock: TaskMock | None = None
+        self.engine: LocalStepFunctions | None = None
+        self.services = services
         self._lambdas: dict[str, LambdaHandler] = {}
         self._http = None if lambda_client is None else HttpLambdaInvoker(lambda_client)
         self._date_now: Any = None  # see _date_texts
@@ -73,18 +104,62 @@ class TaskIntegrations:
         self._lambdas[name] = handler
         self._lambdas[name_or_arn] = handler
 
-    def invoke(self, call: TaskCall, kind: str) -> TaskOutcome:
+    def invoke(self, call: TaskCall, kind: str, run: Run) -> TaskOutcome | RunningJob:
         """Answer ``call`` with its integration (``kind`` as ``task_kind`` classifies it)."""
+        if kind in ("lambda-invoke", "lambda-arn"):
+            return self.invoke_lambda(call, kind)
+        return self._service(call, run)
+
+    def invoke_lambda(self, call: TaskCall, kind: str) -> TaskOutcome:
+        """Answer a Lambda task (``lambda-invoke`` or ``lambda-arn``): no execution needed."""
         if kind == "lambda-invoke":
             return self._lambda_invoke(call)
-        if kind == "lambda-arn":
-            return self._lambda_arn(call)
-        return TaskOutcome.failure(
-            facts.STATES_RUNTIME,
-            f"The resource '{call.resource}' has no local integration; answer it with "
-            "LocalStepFunctions.mock_tasks() (TaskOutcome.awaiting_callback() for a "
-            ".waitForTaskToken task whose callback the test sends).",
-        )
+        return self._lambda_arn(call)
+
+    def _service(self, call: TaskCall, run: Run) -> TaskOutcome | RunningJob:
+        match = _SERVICE_RESOURCE.match(call.resource)
+        if match is None:
+            return _unknown(call.resource)
+        service, action = match.group(1), match.group(2)
+        action, pattern = split_pattern(action)
+        engine = self.engine
+        if service == "states" and action == "startExecution" and engine is not None:
+            return _nested.start_execution(
+                engine, run, call, pattern, self._request_id(), self._date_texts()[0]
+            )
+        if service == "http" and action == "invoke":
+            return _http_task.invoke(call.parameters, self.services, self.region)
+        if service == "aws-sdk:sfn" and engine is not None:
+            return _nested.sfn_action(engine, run, call, action, self._request_id())
+        if service.startswith("aws-sdk:") or (service, action) in _optimised.ACTIONS:
+            services = self.services
+            if services is None:
+                return TaskOutcome.failure(
+                    facts.STATES_RUNTIME,
+                    f"The resource '{call.resource}' calls AWS, and this engine has no service "
+                    "clients: give it LocalStepFunctions(services=ServiceClients()) for moto "
+                    "in-process (or a session or endpoint), or answer the task with "
+                    "mock_tasks().",
+                )
+            if service.startswith("aws-sdk:"):
+                return _aws_sdk.call(
+                    services,
+                    self.region,
+                    service.removeprefix("aws-sdk:"),
+                    action,
+                    call.parameters,
+                    self._request_id(),
+                )
+            return _optimised.call(
+                services,
+                self.region,
+                service,
+                action,
+                call.parameters,
+                self._request_id(),
+                self._date_texts()[0],
+            )
+        return _unknown(call.resource)
 
     def _request_id(self) -> str:
         return uuid4(self._rng)
@@ -233,6 +308,18 @@ class TaskIntegrations:
             }
             return False, (error, json.dumps(body)), context.elapsed_seconds
         return True, value, context.elapsed_seconds
+
+
+_SERVICE_RESOURCE: Final = re.compile(r"^arn:[^:]+:states:::(aws-sdk:[^:]+|[^:]+):(.+)$")
+
+
+def _unknown(resource: str) -> TaskOutcome:
+    return TaskOutcome.failure(
+        facts.STATES_RUNTIME,
+        f"The resource '{resource}' has no local integration; answer it with "
+        "LocalStepFunctions.mock_tasks() (TaskOutcome.awaiting_callback() for a "
+        ".waitForTaskToken task whose callback the test sends).",
+    )
 
 
 def invoke_response(

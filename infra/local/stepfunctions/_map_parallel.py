@@ -7,13 +7,12 @@ other, in order, as they always have. ``MaxConcurrency`` bounds how many iterati
 once. When one fails, the others still running are stopped (``<Type>StateAborted``,
 ``MapIterationAborted``) and the state fails with its error.
 
-A distributed Map's iterations are child executions: each keeps its own history, and the
-parent records only ``MapRunStarted`` and how the run ended.
+A distributed Map's iterations are child executions of a map run (``_map_run``): each
+keeps its own history, and the parent records only ``MapRunStarted`` and how the run ended.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from stepsaga.infra.local.stepfunctions._dataflow import (
@@ -23,6 +22,7 @@ from stepsaga.infra.local.stepfunctions._dataflow import (
 )
 from stepsaga.infra.local.stepfunctions._errors import StatesError
 from stepsaga.infra.local.stepfunctions._history import History
+from stepsaga.infra.local.stepfunctions._map_run import MapRunPlan, run_map
 from stepsaga.infra.local.stepfunctions._scheduler import Strand, StrandBody, start_children
 from stepsaga.infra.local.stepfunctions._steps import StateStep
 from stepsaga.workflows import facts
@@ -84,17 +84,6 @@ class _Progress:
         self.last = 0
 
 
-class _ChildFailed:
-    """A distributed Map iteration that failed: its error output, counted against tolerance."""
-
-    __slots__ = ("error_output",)
-
-    def __init__(self, failure: StatesError) -> None:
-        self.error_output: dict[str, Any] = {"Error": failure.error}
-        if failure.cause is not None:
-            self.error_output["Cause"] = failure.cause
-
-
 class MapStep(StateStep):
     """A Map state (inline or distributed)."""
 
@@ -106,6 +95,7 @@ class MapStep(StateStep):
         "max_concurrency",
         "max_concurrency_path",
         "processor",
+        "run_plan",
         "tolerated_count",
         "tolerated_count_path",
         "tolerated_percentage",
@@ -119,6 +109,7 @@ class MapStep(StateStep):
         super().__init__(name, kind, pointer, scope, language)
         self.processor: StepGraph | None = None
         self.distributed = False
+        self.run_plan: MapRunPlan | None = None
         self.label: str | None = None
         self.items_path: Any = None
         self.item_selector: Any = None
@@ -132,7 +123,12 @@ class MapStep(StateStep):
     def attempt(self, run: Run, data: Any, strand: Strand, retry_count: int) -> StrandBody:
         """Run the item processor on every item; the output lists the results in order."""
         language, scope, history = self.language, strand, strand.history
-        effective, items = language.map_items(self, data, scope)
+        items: list[Any] | None
+        if self.run_plan is not None and self.run_plan.reader is not None:
+            # Its items come from the reader, once the map run has started.
+            effective, items = language.input(self, data, scope), None
+        else:
+            effective, items = language.map_items(self, data, scope)
         concurrency = self.max_concurrency
         if self.max_concurrency_path is not None:
             concurrency = count_field(
@@ -145,7 +141,7 @@ class MapStep(StateStep):
             "MapStateStarted",
             strand.cursor,
             "mapStateStartedEventDetails",
-            {"length": len(items)},
+            {"length": 0 if items is None else len(items)},
         )
         strand.cursor = started
         tolerated_count = self.tolerated_count
@@ -164,10 +160,19 @@ class MapStep(StateStep):
                 self.tolerated_percentage_path,
             )
         if self.distributed:
-            results = yield from self._map_run(
-                run, strand, effective, items, concurrency, tolerated_count, tolerated_percentage
+            results = yield from run_map(
+                self,
+                run,
+                strand,
+                data,
+                effective,
+                items,
+                concurrency,
+                tolerated_count,
+                tolerated_percentage,
             )
         else:
+            assert items is not None
             results = yield from self._inline(run, strand, effective, items, concurrency, started)
         output, assigned = language.output(self, data, results, scope)
         return output, self.next, assigned
@@ -273,85 +278,3 @@ class MapStep(StateStep):
             f"mapIteration{outcome}EventDetails",
             {"index": index, "name": self.name},
         )
-
-    # -- distributed ----------------------------------------------------------------------
-
-    def _map_run(
-        self,
-        run: Run,
-        strand: Strand,
-        effective: Any,
-        items: list[Any],
-        concurrency: int,
-        tolerated_count: int | None,
-        tolerated_percentage: float | None,
-    ) -> StrandBody:
-        history = strand.history
-        label = self.label or self.name
-        run_id = uuid.UUID(int=run.rng.getrandbits(128), version=4)
-        map_run_arn = (
-            f"arn:aws:states:{run.region}:{run.account_id}:mapRun:"
-            f"{run.state_machine_name}/{label}:{run_id}"
-        )
-        run_started = history.add(
-            run.clock.now(),
-            "MapRunStarted",
-            strand.cursor,
-            "mapRunStartedEventDetails",
-            {"mapRunArn": map_run_arn},
-        )
-        strand.cursor = run_started
-        variables = strand.variables
-
-        def child_execution(index: int) -> tuple[Strand, StrandBody | None, Any]:
-            # Child executions of a map run keep their own histories, not the parent's.
-            child = Strand(run, History(), 0, dict(variables))
-            return self._child(run, strand, child, index, items[index], effective)
-
-        results: list[Any] = [None] * len(items)
-        join = start_children(len(items), child_execution, results, limit=concurrency)
-        if join is not None:
-            results = yield join
-        failures = 0
-        for index, result in enumerate(results):
-            if isinstance(result, _ChildFailed):
-                failures += 1
-                results[index] = result.error_output
-        if failures and _exceeds(failures, len(items), tolerated_count, tolerated_percentage):
-            history.add(run.clock.now(), "MapRunFailed", run_started)
-            raise StatesError(
-                facts.STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                "The specified tolerated failure threshold was exceeded",
-            )
-        run_succeeded = history.add(run.clock.now(), "MapRunSucceeded", run_started)
-        history.add(run.clock.now(), "MapStateSucceeded", run_succeeded)
-        strand.cursor = run_succeeded
-        return results
-
-    def _child(
-        self, run: Run, parent: Strand, child: Strand, index: int, item: Any, effective: Any
-    ) -> tuple[Strand, StrandBody | None, Any]:
-        """Start a child execution; a failure is its result (counted against tolerance)."""
-        assert self.processor is not None
-        item_input = self.language.map_item(self, effective, index, item, parent)
-        try:
-            data, blocked = run.run_until_blocked(self.processor.start, item_input, child)
-        except StatesError as failure:
-            return child, None, _ChildFailed(failure)
-        if blocked is None:
-            return child, None, data
-        return child, self._child_rest(run.go_on(blocked, child)), None
-
-    def _child_rest(self, body: StrandBody) -> StrandBody:
-        try:
-            return (yield from body)
-        except StatesError as failure:
-            return _ChildFailed(failure)
-
-
-def _exceeds(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
-    if count is None and percentage is None:
-        return True
-    within_count = count is not None and failures <= count
-    within_percentage = percentage is not None and total and failures * 100 / total <= percentage
-    return not (within_count or within_percentage)

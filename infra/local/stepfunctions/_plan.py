@@ -14,7 +14,9 @@ from typing import Any, Final
 
 from stepsaga.infra.local.stepfunctions._dataflow import JSONATA, JSONPATH, KEEP, QueryLanguage
 from stepsaga.infra.local.stepfunctions._errors import DefinitionError
+from stepsaga.infra.local.stepfunctions._map_items import BatcherPlan, ReaderPlan, WriterPlan
 from stepsaga.infra.local.stepfunctions._map_parallel import MapStep, ParallelStep
+from stepsaga.infra.local.stepfunctions._map_run import MapRunPlan
 from stepsaga.infra.local.stepfunctions._observe import Transition
 from stepsaga.infra.local.stepfunctions._steps import (
     CatchRule,
@@ -29,6 +31,7 @@ from stepsaga.infra.local.stepfunctions._steps import (
     WaitStep,
 )
 from stepsaga.infra.local.stepfunctions._task_step import TaskStep
+from stepsaga.workflows import facts
 from stepsaga.workflows._expressions import (
     JsonataTemplate,
     Path,
@@ -107,8 +110,9 @@ def compile_machine(machine: StateMachine) -> MachinePlan:
     """Compile a validated state machine into its plan.
 
     Raises:
-        DefinitionError: the machine uses what this engine cannot run (Map ItemReader ...), or
-            (for a model built without validation) a transition names no state.
+        DefinitionError: the machine uses what this engine cannot run (an EXPRESS Map item
+            processor that waits for a token ...), or (for a model built without validation)
+            a transition names no state.
     """
     return MachinePlan(machine, _graph(machine, "", machine.query_language))
 
@@ -295,17 +299,6 @@ def _fail(step: FailStep, model: FailState, jsonata: bool) -> None:
 
 
 def _map(step: MapStep, model: MapState, pointer: str, jsonata: bool, default: str) -> None:
-    for later, present in (
-        ("ItemReader", model.item_reader),
-        ("ItemBatcher", model.item_batcher),
-        ("ResultWriter", model.result_writer),
-    ):
-        if present is not None:
-            raise DefinitionError(
-                f"Map {later} is not supported by the local engine yet (items come from "
-                "the state input)",
-                pointer=f"{pointer}/{later}",
-            )
     processor = model.processor
     if processor is None:
         raise DefinitionError("a Map state needs an ItemProcessor", pointer=pointer)
@@ -313,6 +306,9 @@ def _map(step: MapStep, model: MapState, pointer: str, jsonata: bool, default: s
     step.processor = _graph(processor, f"{pointer}/{processor_key}", default)
     config = processor.processor_config
     step.distributed = config is not None and config.mode == "DISTRIBUTED"
+    if step.distributed:
+        assert config is not None
+        step.run_plan = _map_run_plan(model, config.execution_type == "EXPRESS", jsonata, pointer)
     step.label = model.label
     step.parameters = None  # a Map's Parameters is the legacy name of its ItemSelector
     if jsonata:
@@ -341,6 +337,85 @@ def _map(step: MapStep, model: MapState, pointer: str, jsonata: bool, default: s
         jsonata,
         "ToleratedFailurePercentage",
     )
+
+
+def _map_run_plan(model: MapState, express: bool, jsonata: bool, pointer: str) -> MapRunPlan:
+    """A distributed Map's ItemReader, ItemBatcher and ResultWriter, compiled."""
+    plan = MapRunPlan()
+    plan.express = express
+    if express:
+        _refuse_waiting_tasks(model, f"{pointer}/ItemProcessor")
+    reader = model.item_reader
+    if reader is not None:
+        compiled = ReaderPlan(reader.resource)
+        compiled.parameters = _payload(reader, jsonata)
+        config = reader.reader_config
+        if config is not None:
+            compiled.input_type = config.input_type
+            compiled.header_location = config.csv_header_location
+            compiled.headers = config.csv_headers
+            compiled.delimiter = config.csv_delimiter or "COMMA"
+            literal, field = _number(config.max_items, config.max_items_path, jsonata, "MaxItems")
+            compiled.max_items, compiled.max_items_field = literal, field
+        plan.reader = compiled
+    batcher = model.item_batcher
+    if batcher is not None:
+        batching = BatcherPlan()
+        batching.max_items, batching.max_items_field = _number(
+            batcher.max_items_per_batch,
+            batcher.max_items_per_batch_path,
+            jsonata,
+            "MaxItemsPerBatch",
+        )
+        batching.max_bytes, batching.max_bytes_field = _number(
+            batcher.max_input_bytes_per_batch,
+            batcher.max_input_bytes_per_batch_path,
+            jsonata,
+            "MaxInputBytesPerBatch",
+        )
+        if batcher.has("batch_input"):
+            batching.batch_input = (
+                _jsonata(batcher, "batch_input", "BatchInput")
+                if jsonata
+                else _template(batcher, "batch_input", "BatchInput")
+            )
+        plan.batcher = batching
+    writer = model.result_writer
+    if writer is not None:
+        writing = WriterPlan()
+        writing.resource = writer.resource
+        writing.parameters = _payload(writer, jsonata)
+        config_fields = writer.writer_config or {}
+        transformation = config_fields.get("Transformation")
+        output_type = config_fields.get("OutputType")
+        writing.transformation = transformation if isinstance(transformation, str) else None
+        writing.output_type = output_type if isinstance(output_type, str) else "JSON"
+        plan.writer = writing
+    return plan
+
+
+def _payload(model: AslModel, jsonata: bool) -> Template | JsonataTemplate | None:
+    """An ItemReader's or ResultWriter's Parameters (JSONPath) or Arguments (JSONata)."""
+    if jsonata:
+        return _jsonata(model, "arguments", "Arguments")
+    return _template(model, "parameters", "Parameters")
+
+
+def _refuse_waiting_tasks(model: MapState, pointer: str) -> None:
+    """EXPRESS children cannot wait for a token, a job or an activity (AWS refuses them)."""
+    processor = model.processor
+    if processor is None:
+        return
+    for name, state in processor.states.items():
+        resource = getattr(state, "resource", None)
+        if isinstance(resource, str) and (
+            resource.endswith((facts.WAIT_FOR_TASK_TOKEN, facts.SYNC, facts.SYNC_2))
+            or ":activity:" in resource
+        ):
+            raise DefinitionError(
+                "An EXPRESS item processor cannot run a .sync, .waitForTaskToken or activity task",
+                pointer=f"{pointer}/States/{name}/Resource",
+            )
 
 
 # -- edges ------------------------------------------------------------------------------------

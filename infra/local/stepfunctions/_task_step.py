@@ -33,6 +33,7 @@ from stepsaga.infra.local.stepfunctions._history import (
     over_payload_limit,
     to_json,
 )
+from stepsaga.infra.local.stepfunctions._jobs import RunningJob
 from stepsaga.infra.local.stepfunctions._scheduler import Sleep, StrandBody
 from stepsaga.infra.local.stepfunctions._steps import StateStep
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
@@ -169,7 +170,12 @@ class TaskStep(StateStep):
                     run, strand, call, mocked, effective, started, timeout, heartbeat
                 )
             else:
-                outcome = mocked if mocked is not None else run.integrate(call, self.integration)
+                answer = mocked if mocked is not None else run.integrate(call, self.integration)
+                if isinstance(answer, RunningJob):
+                    # A .sync task: the service runs a job; its end is the outcome.
+                    outcome = yield from self._job(run, strand, answer, started, timeout)
+                else:
+                    outcome = answer
                 if outcome.seconds > 0 or outcome.timed_out or outcome.submitted is not None:
                     # A coroutine only when time passes (most attempts take none).
                     outcome = yield from self._timed(
@@ -244,7 +250,14 @@ class TaskStep(StateStep):
         if mocked is not None and answers is None:
             submission = mocked
         else:
-            submission = run.integrate(call, self.integration)
+            integrated = run.integrate(call, self.integration)
+            if isinstance(integrated, RunningJob):  # a job, not a submission: no token to wait
+                wait.close("its integration cannot wait for a token")
+                integrated.wait.cancel(run.core.scheduler, aborted=False)
+                return TaskOutcome.failure(
+                    facts.STATES_RUNTIME, f"The resource '{self.resource}' cannot wait for a token."
+                )
+            submission = integrated
         submitted = yield from self._timed(
             run, strand, submission, now, timeout, heartbeat, submission=True
         )
@@ -304,6 +317,21 @@ class TaskStep(StateStep):
         )
         answer: TaskOutcome = yield wait
         return answer
+
+    def _job(
+        self,
+        run: Run,
+        strand: Strand,
+        job: RunningJob,
+        started: datetime,
+        timeout: int | None,
+    ) -> StrandBody:
+        """Wait for a job a ``.sync`` integration started (its TaskSubmitted comes first)."""
+        if job.submitted is not None:
+            self._submitted(run, strand, job.submitted)
+        job.wait.time_out_at(started, timeout)
+        outcome: TaskOutcome = yield job.wait
+        return outcome
 
     # -- time and outcome ------------------------------------------------------------------
 

@@ -805,7 +805,7 @@ class _TestRun:
                     "integration; give the request a mock (mock.result or mock.errorOutput), "
                     "or answer it with LocalStepFunctions.mock_tasks()"
                 )
-            outcome = integrations.invoke(call, step.integration)
+            outcome = integrations.invoke_lambda(call, step.integration)
         return _result_of(outcome, step, timeout, heartbeat)
 
     def _map(

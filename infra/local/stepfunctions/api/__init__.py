@@ -16,9 +16,9 @@ DeleteStateMachine, ValidateStateMachineDefinition; StartExecution, StartSyncExe
 DescribeExecution, ListExecutions, StopExecution, DescribeStateMachineForExecution,
 GetExecutionHistory; SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat; CreateActivity,
 DescribeActivity, DeleteActivity, ListActivities, GetActivityTask; TagResource, UntagResource,
-ListTagsForResource; TestState. Others of the model answer ``UnknownOperationException``
-saying stepsaga does not implement them yet. Not kept: state machine versions and aliases,
-redrives, Map Runs.
+ListTagsForResource; TestState; DescribeMapRun, ListMapRuns, UpdateMapRun (and ListExecutions
+of a map run's children). Others of the model answer ``UnknownOperationException`` saying
+stepsaga does not implement them yet. Not kept: state machine versions and aliases, redrives.
 """
 
 from stepsaga.infra.local.stepfunctions.api._client import IN_PROCESS_ENDPOINT, in_process_client

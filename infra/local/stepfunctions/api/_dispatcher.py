@@ -40,6 +40,7 @@ from stepsaga.infra.local.stepfunctions._errors import (
     InvalidToken,
 )
 from stepsaga.infra.local.stepfunctions._history import execution_input
+from stepsaga.infra.local.stepfunctions._machines import StateMachineRecord
 from stepsaga.infra.local.stepfunctions.api import _arns
 from stepsaga.infra.local.stepfunctions.api._errors import (
     InvalidArn,
@@ -64,6 +65,7 @@ from stepsaga.workflows.asl import ASLValidationError, Problem, StateMachine, pa
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._execution import Execution
     from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
+    from stepsaga.infra.local.stepfunctions._machines import MachineType
     from stepsaga.infra.local.stepfunctions._mock_config import MockConfig
 
 _log = logging.getLogger("stepsaga.local")
@@ -73,7 +75,7 @@ EXPRESS: Final = "EXPRESS"
 _DEFAULT_LOGGING: Final = {"level": "OFF", "includeExecutionData": False}
 _DEFAULT_TRACING: Final = {"enabled": False}
 # Resources an Express workflow cannot use (its executions never wait for the outside world).
-_WAITING_SUFFIXES: Final = (".sync", ".sync:2", facts.WAIT_FOR_TASK_TOKEN)
+_WAITING_SUFFIXES: Final = (facts.SYNC, facts.SYNC_2, facts.WAIT_FOR_TASK_TOKEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +253,7 @@ class StepFunctionsApi:
             )
             # AWS ignores another roleArn or other tags in a repeated request.
             if not same:
-                raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
+                raise StateMachineAlreadyExists(arn)
             return {"stateMachineArn": arn, "creationDate": existing.creation_date}
         model = self._definition(request["definition"], machine_type)
         self._check_tag_count(arn, {}, tags)
@@ -460,29 +462,33 @@ class StepFunctionsApi:
     def list_executions(self, request: dict[str, Any]) -> dict[str, Any]:
         """ListExecutions of one state machine, newest first (statusFilter, pagination)."""
         if "mapRunArn" in request:
-            raise ResourceNotFound(f"Resource not found: '{request['mapRunArn']}'")
-        if "stateMachineArn" not in request:
-            raise ValidationException(
-                "1 validation error detected: Must provide a StateMachine ARN or MapRun ARN"
-            )
-        machine = self._machine(request["stateMachineArn"])
-        if machine.type == EXPRESS:
-            raise StateMachineTypeNotSupported(
-                "This operation is not supported by this type of state machine: "
-                f"'{machine.arn}' is EXPRESS"
-            )
-        executions = [
-            execution
-            for execution in self._engine.executions
-            if execution.state_machine_arn == machine.arn
-        ]
+            # a distributed Map's child executions (the engine keeps them with their run)
+            map_run = self._engine.describe_map_run(request["mapRunArn"])
+            listed_arn, executions = map_run.arn, list(map_run.children)
+        else:
+            if "stateMachineArn" not in request:
+                raise ValidationException(
+                    "1 validation error detected: Must provide a StateMachine ARN or MapRun ARN"
+                )
+            machine = self._machine(request["stateMachineArn"])
+            if machine.type == EXPRESS:
+                raise StateMachineTypeNotSupported(
+                    "This operation is not supported by this type of state machine: "
+                    f"'{machine.arn}' is EXPRESS"
+                )
+            listed_arn = machine.arn
+            executions = [
+                execution
+                for execution in self._engine.executions
+                if execution.state_machine_arn == machine.arn
+            ]
         if any(execution.status == "RUNNING" for execution in executions):
             self._engine._poll_tick()
         wanted = request.get("statusFilter")
         if request.get("redriveFilter") == "REDRIVEN":
             executions = []  # stepsaga never redrives
         chosen = [e for e in reversed(executions) if wanted is None or e.status == wanted]
-        page, token = _page(chosen, lambda e: e.arn, request, f"executions {machine.arn}")
+        page, token = _page(chosen, lambda e: e.arn, request, f"executions {listed_arn}")
         items = []
         for execution in page:
             item: dict[str, Any] = {
@@ -551,6 +557,32 @@ class StepFunctionsApi:
         if request.get("includeExecutionData") is False:
             page = [_without_data(event) for event in page]
         return _with_token({"events": page}, token)
+
+    # -- map runs -----------------------------------------------------------------------------
+
+    def describe_map_run(self, request: dict[str, Any]) -> dict[str, Any]:
+        """DescribeMapRun (a poll: time may pass on the virtual clock)."""
+        run = self._engine.describe_map_run(request["mapRunArn"])
+        if run.status == "RUNNING":
+            self._engine._poll_tick()
+        return run.describe()
+
+    def list_map_runs(self, request: dict[str, Any]) -> dict[str, Any]:
+        """ListMapRuns of one execution, newest first (pagination)."""
+        execution = self._execution(request["executionArn"])
+        runs = self._engine.list_map_runs(execution.arn)
+        page, token = _page(runs, lambda run: run.arn, request, f"map runs {execution.arn}")
+        return _with_token({"mapRuns": [run.listed() for run in page]}, token)
+
+    def update_map_run(self, request: dict[str, Any]) -> dict[str, Any]:
+        """UpdateMapRun: the limits apply to the children still to start."""
+        self._engine.update_map_run(
+            request["mapRunArn"],
+            max_concurrency=request.get("maxConcurrency"),
+            tolerated_failure_count=request.get("toleratedFailureCount"),
+            tolerated_failure_percentage=request.get("toleratedFailurePercentage"),
+        )
+        return {}
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -702,8 +734,29 @@ class StepFunctionsApi:
         self._forget_deleted()
         machine = self._machines.get(parsed.text)
         if machine is None:
-            raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{parsed.text}'")
+            raise StateMachineDoesNotExist(parsed.text)
         return machine
+
+    def machine_record(self, arn: str) -> StateMachineRecord | None:
+        """The machine with this ARN as the engine starts it for a nested task, or None.
+
+        A ``states:startExecution`` task (or ``aws-sdk:sfn:startExecution``) can start a machine
+        created through this API as well as one made with ``create_state_machine``.
+        """
+        self._forget_deleted()
+        machine = self._machines.get(arn)
+        if machine is None or machine.deleting:
+            return None
+        machine_type: MachineType = EXPRESS if machine.type == EXPRESS else STANDARD
+        return StateMachineRecord(
+            arn=machine.arn,
+            name=machine.name,
+            type=machine_type,
+            definition=machine.model,
+            role_arn=machine.role_arn,
+            creation_date=machine.creation_date,
+            plan=self._engine._compile(machine.model),
+        )
 
     def _startable(self, text: str) -> tuple[_Machine, Any]:
         """The machine ``text`` names and the task mock its ``#TestCase`` chooses, if any."""

@@ -4,18 +4,20 @@ Each is an :class:`ApiError` whose class name is AWS's error code, so the dispat
 ``{"__type": code, "message": message}`` for any of them without a table (botocore turns that
 into a ``ClientError`` whose ``Error.Code`` is the code). The engine's own
 (``ExecutionDoesNotExist``, ``TaskTimedOut``, ``InvalidDefinition`` ...) live in
-``stepsaga.infra.local.stepfunctions._errors``; the three both raise are imported from there.
+``stepsaga.infra.local.stepfunctions._errors``; those both raise are imported from there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# The engine raises these three itself (TestState does): one class each, shared.
+# The engine raises these itself (TestState, nested executions): one class each, shared.
 from stepsaga.infra.local.stepfunctions._errors import (
     ApiError,
     InvalidArn,
     InvalidDefinition,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
     ValidationException,
 )
 
@@ -43,14 +45,6 @@ class InvalidName(ApiError):
 
 class InvalidLoggingConfiguration(ApiError):
     """The logging configuration is not one AWS accepts."""
-
-
-class StateMachineDoesNotExist(ApiError):
-    """No state machine has this ARN."""
-
-
-class StateMachineAlreadyExists(ApiError):
-    """A state machine of this name exists with another definition or configuration."""
 
 
 class StateMachineDeleting(ApiError):
