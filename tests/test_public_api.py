@@ -408,6 +408,8 @@ PINNED: dict[str, tuple[str, ...]] = {
         "JITTER_STRATEGIES",
         "LAMBDA_INVOKE",
         "MAX_DELAY_SECONDS",
+        "MAX_EXECUTION_SECONDS",
+        "MAX_HISTORY_EVENTS",
         "MAX_INTRINSIC_ARRAY_RANGE",
         "MAX_INTRINSIC_CALLS",
         "MAX_INTRINSIC_INPUT_CHARS",

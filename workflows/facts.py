@@ -25,6 +25,8 @@ __all__ = (
     "JITTER_STRATEGIES",
     "LAMBDA_INVOKE",
     "MAX_DELAY_SECONDS",
+    "MAX_EXECUTION_SECONDS",
+    "MAX_HISTORY_EVENTS",
     "MAX_INTRINSIC_ARRAY_RANGE",
     "MAX_INTRINSIC_CALLS",
     "MAX_INTRINSIC_INPUT_CHARS",
@@ -115,6 +117,14 @@ STATES_HTTP_SOCKET: Final = "States.Http.Socket"
 MAX_PAYLOAD_BYTES: Final = 256 * 1024
 #: Maximum length of a state machine, execution or activity name.
 MAX_NAME_LENGTH: Final = 80
+#: Maximum events in a Standard execution's history: the one that would come next fails the
+#: execution instead (``States.Runtime``, "The execution reached the maximum number of history
+#: events (25000)."), so the last event's id is this number. A Distributed Map's child
+#: executions each have their own.
+MAX_HISTORY_EVENTS: Final = 25_000
+#: Maximum duration of a Standard execution, "1 year" (AWS gives no day count: 365 days here).
+#: One that runs longer times out (``States.Timeout``), whatever its own TimeoutSeconds.
+MAX_EXECUTION_SECONDS: Final = 365 * 24 * 60 * 60
 
 #: Maximum tags on one state machine or activity.
 MAX_TAGS_PER_RESOURCE: Final = 50

@@ -241,6 +241,38 @@ def test_a_lapsed_heartbeat_is_a_timeout_that_heartbeat_timeout_catchers_match()
     assert caught.output == {"Error": "States.Timeout", "Cause": ""}
 
 
+@pytest.mark.parametrize(
+    ("outcome", "catches", "taken"),
+    [
+        (TaskOutcome.heartbeat_timeout(), "States.Timeout", True),
+        (TaskOutcome.heartbeat_timeout(), "States.HeartbeatTimeout", True),
+        (TaskOutcome.timeout(), "States.Timeout", True),
+        (TaskOutcome.timeout(), "States.HeartbeatTimeout", False),
+        (TaskOutcome.heartbeat_timeout(), "States.TaskFailed", False),
+    ],
+)
+def test_which_error_names_take_a_timeout_and_a_lapsed_heartbeat(
+    outcome: TaskOutcome, catches: str, taken: bool
+) -> None:
+    """https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html:
+    ``States.Timeout`` is a Task that "ran longer than the TimeoutSeconds value, or failed to
+    send a heartbeat for a period longer than the HeartbeatSeconds value";
+    ``States.HeartbeatTimeout`` names the second case only, in Catch and Retry; and
+    ``States.TaskFailed`` matches any error but ``States.Timeout``. Either way the history
+    records ``States.Timeout`` (see the test above)."""
+    sfn = LocalStepFunctions()
+    sfn.mock_tasks(lambda call: outcome)
+    definition = task_machine(
+        HeartbeatSeconds=10,
+        TimeoutSeconds=100,
+        Catch=[{"ErrorEquals": [catches], "Next": "Caught"}],
+    )
+    ex = sfn.run(definition, {})
+    assert (ex.status == "SUCCEEDED") is taken
+    if not taken:
+        assert ex.error == "States.Timeout"
+
+
 def test_machine_timeout_seconds_times_the_execution_out() -> None:
     definition = {
         "TimeoutSeconds": 5,
@@ -248,8 +280,8 @@ def test_machine_timeout_seconds_times_the_execution_out() -> None:
         "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}},
     }
     ex = LocalStepFunctions().run(definition, {})
-    assert (ex.status, ex.error) == ("TIMED_OUT", "States.Timeout")
-    assert ex.event_types[-1] == "ExecutionTimedOut"
+    assert ex.status == "TIMED_OUT"
+    assert ex.history[-1]["executionTimedOutEventDetails"] == {"error": "States.Timeout"}
     assert ex.stop_date is not None and (ex.stop_date - ex.start_date).total_seconds() == 5
 
 

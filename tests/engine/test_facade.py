@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
+
+import pytest
 
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions, TaskOutcome
 
@@ -97,3 +100,53 @@ def test_an_asl_model_runs_directly() -> None:
     sfn = LocalStepFunctions()
     assert sfn.run(model, {"a": 1}).output == {"a": 1}
     assert sfn.compile(model) is sfn.compile(model)
+
+
+def _ordered(*keys: str) -> dict[str, Any]:
+    """A Pass whose Parameters build an object with ``keys`` in this order."""
+    parameters = {key: key.upper() for key in keys}
+    return {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": parameters, "End": True}},
+    }
+
+
+def test_definitions_differing_only_in_key_order_keep_their_own_output_order() -> None:
+    """Step Functions writes an object's keys in the order the definition gives them, so two
+    definitions equal but for key order are two machines: neither may borrow the other's plan,
+    whichever ran first."""
+    for first, second in ((("a", "b"), ("b", "a")), (("b", "a"), ("a", "b"))):
+        sfn = LocalStepFunctions()
+        assert list(sfn.run(_ordered(*first)).output) == list(first)
+        assert list(sfn.run(_ordered(*second)).output) == list(second)
+        assert list(sfn.run(json.dumps(_ordered(*second))).output) == list(second)
+
+
+def test_a_dict_that_reuses_a_freed_dicts_address_is_not_taken_for_it() -> None:
+    # Temporary definitions are freed at once, and CPython often gives the next one the same
+    # address (the same id): the cache must not answer the new dict with the old one's plan.
+    sfn = LocalStepFunctions()
+    for round_ in range(20):
+        keys = ("a", "b") if round_ % 2 else ("b", "a")
+        assert list(sfn.run(_ordered(*keys)).output) == list(keys)
+
+
+def test_a_fresh_copy_of_a_known_definition_is_not_validated_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stepsaga.infra.local.stepfunctions import _facade
+
+    validated: list[object] = []
+    original = _facade._validated
+
+    def counting(spec: Any) -> Any:
+        validated.append(spec)
+        return original(spec)
+
+    monkeypatch.setattr(_facade, "_validated", counting)
+    sfn = LocalStepFunctions()
+    definition = _ordered("a", "b")
+    for _ in range(3):
+        sfn.run(copy.deepcopy(definition))
+        sfn.run(definition)
+    assert len(validated) == 1

@@ -82,16 +82,6 @@ def test_parallel_branches_run_in_declaration_order() -> None:
     assert succeeded["previousEventId"] == exited["previousEventId"] == succeeded["id"] - 1
 
 
-def test_oversized_payloads_are_truncated_in_the_history_only() -> None:
-    big = "x" * (300 * 1024)
-    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
-    ex = LocalStepFunctions().run(definition, {"big": big})
-    details = ex.history[1]["stateEnteredEventDetails"]
-    assert details["inputDetails"] == {"truncated": True}
-    assert len(details["input"].encode()) <= 256 * 1024
-    assert ex.output == {"big": big}
-
-
 def test_context_times_follow_the_virtual_clock() -> None:
     definition = {
         "StartAt": "W",

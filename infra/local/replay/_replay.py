@@ -7,6 +7,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -420,8 +421,13 @@ def replay_record(record: Record) -> CaseResult:
 def _replayed(
     record: Record, names: dict[str, str], region: str, services: ServiceClients | None
 ) -> CaseResult:
+    # The virtual clock starts at today's midnight, not at the engine's default (2025): a record
+    # made at its own wall time may wait until a timestamp taken then, which is past now, and
+    # would be over a Standard execution's year away from 2025 (so TIMED_OUT, as on AWS).
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     engine = LocalStepFunctions(
         account_id="111111111111",
+        start_time=today,
         role_arn=names["snf_role_arn"],
         region=region,
         services=services,

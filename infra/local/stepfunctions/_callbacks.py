@@ -16,12 +16,13 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from stepsaga.infra.local.stepfunctions._errors import (
     ActivityDoesNotExist,
     InvalidToken,
+    StatesError,
     TaskDoesNotExist,
     TaskTimedOut,
 )
@@ -169,7 +170,7 @@ class TaskWait:
             return True
         self.run.external_waits += 1
         if self.timeout is not None:
-            at = self.started_at + timedelta(seconds=self.timeout)
+            at = self.run.later(self.started_at, self.timeout)  # within the execution's year
             self._timeout_timer = scheduler.timer(at, self._timed_out, _always)
         if self.heartbeat is not None and self.activity_arn is None:
             self._set_heartbeat(self.started_at)
@@ -218,9 +219,13 @@ class TaskWait:
         strand = self.strand
         assert strand is not None
         details = {"workerName": worker_name} if worker_name else {}
-        strand.cursor = strand.history.add(
-            now, "ActivityStarted", strand.cursor, "activityStartedEventDetails", details
-        )
+        try:
+            strand.cursor = strand.history.add(
+                now, "ActivityStarted", strand.cursor, "activityStartedEventDetails", details
+            )
+        except StatesError as full:  # no room left in the history: the execution fails
+            self.run.halt(full)
+            return
         if self.heartbeat is not None:
             self._set_heartbeat(now)
 
@@ -240,7 +245,7 @@ class TaskWait:
         if self._heartbeat_timer is not None:
             self._heartbeat_timer.cancel()
         assert self._scheduler is not None and self.heartbeat is not None
-        at = since + timedelta(seconds=self.heartbeat)
+        at = self.run.later(since, self.heartbeat)
         self._heartbeat_timer = self._scheduler.timer(at, self._heartbeat_lapsed, _always)
 
     def _timed_out(self) -> None:

@@ -200,17 +200,16 @@ class _JsonPath(QueryLanguage):
         return step.credentials.evaluate(filter_path(step.input_path, data, scope), scope)
 
     def fail_fields(self, step: Any, data: Any, scope: EvaluationScope) -> tuple[Any, Any]:
-        # ErrorPath/CausePath hold a path or an intrinsic function: one-key templates.
         error, cause = step.error, step.cause
         if step.error_path is not None:
-            error = step.error_path.evaluate(data, scope)["value"]
+            error = step.error_path.evaluate(data, scope)
         if step.cause_path is not None:
-            cause = step.cause_path.evaluate(data, scope)["value"]
+            cause = step.cause_path.evaluate(data, scope)
         return error, cause
 
     def map_items(self, step: Any, data: Any, scope: EvaluationScope) -> tuple[Any, list[Any]]:
         effective = filter_path(step.input_path, data, scope)
-        items = effective if step.items_path is KEEP else step.items_path.evaluate(effective, scope)
+        items = effective if step.items_path is KEEP else step.items_path.get(effective, scope)
         if not isinstance(items, list):
             path = "$" if step.items_path is KEEP else step.items_path.text
             raise EvaluationError(

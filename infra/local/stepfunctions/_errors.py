@@ -164,15 +164,18 @@ class TaskTimedOut(ApiError):
 
 
 class InvalidExecutionInput(ApiError):
-    """The execution input is not JSON text.
+    """StartExecution refused the input: not JSON, or larger than a payload may be.
 
     Attributes:
-        problem: what the JSON parser said.
+        problem: what is wrong, e.g. ``"the execution input is not valid JSON at /a: a set
+            is not a JSON value"``.
+        pointer: the JSON pointer to the offending value (``""``: the input as a whole).
     """
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"Invalid Execution Input: not JSON text ({problem})")
+    def __init__(self, problem: str, pointer: str = "") -> None:
+        super().__init__(f"Invalid Execution Input: {problem}")
         self.problem = problem
+        self.pointer = pointer
 
 
 class InvalidOutput(ApiError):

@@ -9,16 +9,23 @@ failed, timed out (the machine's TimeoutSeconds, a timer) or aborted (``stop_exe
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from stepsaga.infra.local.stepfunctions._callbacks import Callbacks
 from stepsaga.infra.local.stepfunctions._dataflow import error_output
 from stepsaga.infra.local.stepfunctions._errors import StatesError
-from stepsaga.infra.local.stepfunctions._history import History
+from stepsaga.infra.local.stepfunctions._history import (
+    LAST_EVENT_ID,
+    History,
+    data_limit_exceeded,
+    history_full,
+    over_payload_limit,
+)
 from stepsaga.infra.local.stepfunctions._observe import Transition
 from stepsaga.infra.local.stepfunctions._scheduler import (
     Scheduler,
@@ -45,6 +52,11 @@ if TYPE_CHECKING:
 ENTERED: Final = "stateEnteredEventDetails"
 EXITED: Final = "stateExitedEventDetails"
 
+# The latest instant a clock may show with room to spare (an execution's end, a second past
+# it): Python's datetimes stop at year 9999, AWS's executions at a year from their start.
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+_PAST_THE_END: Final = timedelta(seconds=1)
+
 
 def iso_time(instant: datetime) -> str:
     """A context-object timestamp: ISO-8601 UTC with milliseconds, as AWS writes it."""
@@ -65,7 +77,9 @@ class Execution:
         status: ``RUNNING``, then ``SUCCEEDED``, ``FAILED``, ``TIMED_OUT`` or ``ABORTED``.
         input: the input, parsed.
         output: the output, parsed (None unless SUCCEEDED).
-        error: the error name when it did not succeed.
+        error: the error name of a FAILED execution (None when the failure names none), or
+            the one given to ``stop_execution``; None for TIMED_OUT, as DescribeExecution
+            shows it (the history's ExecutionTimedOut names ``States.Timeout``).
         cause: the cause text, when there is one.
         start_date: when it started (the engine's clock).
         stop_date: when it stopped (None while running).
@@ -223,6 +237,7 @@ class Run:
 
     __slots__ = (
         "_deadline",
+        "_end",
         "_execution_context",
         "_on_close",
         "callbacks",
@@ -274,6 +289,7 @@ class Run:
         self.top: Strand | None = None
         self._on_close: list[Callable[[Run], None]] = []
         self._deadline: Timer | None = None
+        self._end: datetime | None = None  # when the execution times out (see _end_at)
         self._execution_context: dict[str, Any] | None = None  # built on first use of $$
 
     @property
@@ -306,17 +322,13 @@ class Run:
         top = Strand(self, self.history, 0, {})
         self.top = top
         scheduler = self.core.scheduler
-        timeout = self.plan.timeout_seconds
-        if self.express:
-            timeout = min(timeout or facts.EXPRESS_MAX_SECONDS, facts.EXPRESS_MAX_SECONDS)
-        if timeout:
-            # Protected while a callback is awaited: a server must not time the execution
-            # out under a client about to answer.
-            self._deadline = scheduler.timer(
-                start + timedelta(seconds=timeout),
-                self._timed_out,
-                lambda: self.external_waits > 0,
-            )
+        # A Standard execution lasts a year at most, whatever its TimeoutSeconds says
+        # (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), an
+        # Express one five minutes: the one timer that ends it is set at once for a
+        # TimeoutSeconds (or an Express execution), else only when something is to wait past
+        # the year (see later()), which most executions never do.
+        if self.plan.timeout_seconds or self.express:
+            self._arm_deadline()
         # Run at once, until it ends or waits: an execution that never waits needs no
         # coroutine (nor the scheduler) at all.
         try:
@@ -331,6 +343,50 @@ class Run:
             self._succeeded(data)
         else:
             scheduler.start(top, self._main(blocked, top))
+
+    def _end_at(self) -> datetime:
+        """When the execution times out: its TimeoutSeconds, or a year, after its start.
+
+        Computed when first needed (most executions never wait that long).
+        """
+        end = self._end
+        if end is None:
+            timeout = self.plan.timeout_seconds
+            most = facts.EXPRESS_MAX_SECONDS if self.express else facts.MAX_EXECUTION_SECONDS
+            seconds = min(timeout or most, most)
+            end = self._end = _instant_after(self.execution.start_date, seconds)
+        return end
+
+    def _arm_deadline(self) -> None:
+        if self._deadline is None and not self.closed:
+            # Protected while a callback is awaited: a server must not time the execution
+            # out under a client about to answer.
+            self._deadline = self.core.scheduler.timer(
+                self._end_at(), self._timed_out, lambda: self.external_waits > 0
+            )
+
+    def later(self, since: datetime, seconds: float) -> datetime:
+        """The instant ``seconds`` after ``since``, for a Sleep or a timer of this execution.
+
+        Past the execution's end it is just past the end, with the timer that times the
+        execution out set first: a wait of any length (a retry's back-off, a Wait's
+        SecondsPath, a task's timeout) never overflows the clock, and never outlives the
+        execution.
+        """
+        end = self._end_at()
+        room = (end - since).total_seconds()
+        if seconds < room:
+            return since + timedelta(seconds=seconds)
+        self._arm_deadline()
+        return end + _PAST_THE_END
+
+    def bounded(self, instant: datetime) -> datetime:
+        """``instant``, or just past the execution's end if it comes later (see later())."""
+        end = self._end_at()
+        if instant < end:
+            return instant
+        self._arm_deadline()
+        return end + _PAST_THE_END
 
     def on_close(self, listener: Callable[[Run], None]) -> None:
         """Call ``listener`` once this run closes (at once if it has closed).
@@ -374,19 +430,31 @@ class Run:
         )
 
     def _timed_out(self) -> None:
+        """The machine's TimeoutSeconds lapsed: TIMED_OUT.
+
+        As AWS records it (measured: https://github.com/floci-io/floci/issues/2965): the
+        states running are not closed one by one, the one ExecutionTimedOut event follows
+        event 0 and carries ``States.Timeout`` but no cause, and DescribeExecution shows
+        neither an error nor a cause.
+        """
         if self.closed:
             return
         self._stop()
-        self.execution.error = facts.STATES_TIMEOUT
         self._close(
             "TIMED_OUT",
             "ExecutionTimedOut",
             "executionTimedOutEventDetails",
             {"error": facts.STATES_TIMEOUT},
+            previous=0,
         )
 
     def abort(self, error: str | None, cause: str | None) -> None:
-        """Stop the execution (``stop_execution``): ABORTED, recorded as ExecutionAborted."""
+        """Stop the execution (``stop_execution``): ABORTED, recorded as ExecutionAborted.
+
+        Like a timeout, it records one event after event 0 and no aborted events for the
+        states running (https://github.com/floci-io/floci/issues/2965, measured on AWS);
+        DescribeExecution shows the error and cause given, if any.
+        """
         if self.closed:
             return
         self._stop()
@@ -396,7 +464,16 @@ class Run:
         if cause is not None:
             details["cause"] = cause
         self.execution.error, self.execution.cause = error, cause
-        self._close("ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details)
+        self._close(
+            "ABORTED", "ExecutionAborted", "executionAbortedEventDetails", details, previous=0
+        )
+
+    def halt(self, failure: StatesError) -> None:
+        """Fail the execution from outside its states (its history is full, say)."""
+        if self.closed:
+            return
+        self._stop()
+        self._failed(failure)
 
     def crash(self, exc: BaseException) -> None:
         """The engine could not go on (a mock raised, say): close the execution as FAILED."""
@@ -416,14 +493,24 @@ class Run:
         if self.top is not None:
             self.core.scheduler.cancel(self.top, aborted=False)
 
-    def _close(self, status: str, event: str, key: str, details: dict[str, Any]) -> None:
+    def _close(
+        self,
+        status: str,
+        event: str,
+        key: str,
+        details: dict[str, Any],
+        *,
+        previous: int | None = None,
+    ) -> None:
+        """Record the closing event (after the top level's last, unless ``previous``)."""
         self.closed = True
         if self._deadline is not None:
             self._deadline.cancel()
         stop = self.clock.now()
         top, self.top = self.top, None  # the top strand points back here: no cycle kept
-        previous = top.cursor if top is not None else 0
-        self.history.add(stop, event, previous, key, details)
+        if previous is None:
+            previous = top.cursor if top is not None else 0
+        self.history.close(stop, event, previous, key, details)
         execution = self.execution
         execution.stop_date = stop
         execution.status = status
@@ -483,6 +570,8 @@ class Run:
         now = self.clock.now()
         before = strand.cursor
         entered = len(events) + 1
+        if entered >= LAST_EVENT_ID:
+            raise history_full()
         events.append(
             (now, step.entered_type, entered, before, ENTERED, {"name": step.name, "input": data})
         )
@@ -491,6 +580,8 @@ class Run:
             strand.context = self.context(step, now, 0)
         try:
             output, edge, assigned = step.execute(self, data, strand)
+            if output is not data and over_payload_limit(output):
+                raise data_limit_exceeded(step.name)
         except EvaluationError as exc:
             failure = self._runtime(step, entered, exc.error, exc.cause)
             if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
@@ -501,9 +592,12 @@ class Run:
             self.transitions.append(step.fail_transition)
             raise
         details: dict[str, Any] = {"name": step.name, "output": output}
-        if assigned is not None:
+        if assigned:  # an empty Assign records nothing, as on AWS (see _exit)
             details["assignedVariables"] = assigned
         exited = len(events) + 1
+        if exited >= LAST_EVENT_ID:
+            self.transitions.append(step.fail_transition)
+            raise history_full()
         events.append((self.clock.now(), step.exited_type, exited, entered, EXITED, details))
         strand.cursor = exited
         if assigned:
@@ -516,6 +610,8 @@ class Run:
         entered_time = self.clock.now()
         before = strand.cursor
         entered = len(events) + 1
+        if entered >= LAST_EVENT_ID:
+            raise history_full()
         events.append(
             (
                 entered_time,
@@ -533,9 +629,12 @@ class Run:
         while True:
             if step.uses_context:
                 strand.context = self.context(step, entered_time, retry_count)
+            late = False  # the state did its work, and its output is what fails
             try:
                 output, edge, assigned = yield from step.attempt(self, data, strand, retry_count)
-                break
+                if output is data or not over_payload_limit(output):
+                    break
+                late, failure = True, data_limit_exceeded(step.name)
             except EvaluationError as exc:
                 failure = self._runtime(step, entered, exc.error, exc.cause)
                 if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
@@ -554,14 +653,23 @@ class Run:
                     delay, transition = retry
                     self.transitions.append(transition)
                     if delay > 0:
-                        yield Sleep(self.clock.now() + timedelta(seconds=delay))
+                        yield Sleep(self.later(self.clock.now(), delay))
                     retry_count += 1
                     continue
-            if step.kind in ("Map", "Parallel"):
+            if step.kind in ("Map", "Parallel") and not late:  # not after MapStateSucceeded
                 strand.cursor = strand.history.add(
                     self.clock.now(), f"{step.kind}StateFailed", strand.cursor
                 )
-            caught = self._catch(step, failure, data, strand)
+            try:
+                caught = self._catch(step, failure, data, strand)
+            except EvaluationError as exc:
+                # The Catcher itself could not be applied (its ResultPath, Output or Assign):
+                # the state fails with that error, which no Catcher of its own takes.
+                failure = self._runtime(step, entered, exc.error, exc.cause)
+                if exc.error == facts.STATES_QUERY_EVALUATION_ERROR:
+                    self._evaluation_failed(step, failure, exc.field, before, strand)
+                self.transitions.append(step.fail_transition)
+                raise failure from None
             if caught is None:
                 self.transitions.append(step.fail_transition)
                 raise failure
@@ -575,9 +683,15 @@ class Run:
     def _exit(self, step: StateStep, output: Any, assigned: Any, strand: Strand) -> None:
         events = strand.history.events
         details: dict[str, Any] = {"name": step.name, "output": output}
-        if assigned is not None:
+        if assigned:
+            # AWS records assignedVariables only when a variable was assigned: an empty
+            # Assign leaves no trace (recorded on AWS: LocalStack's test_assign_base
+            # snapshot, BASE_EMPTY).
             details["assignedVariables"] = assigned
         exited = len(events) + 1
+        if exited >= LAST_EVENT_ID:
+            self.transitions.append(step.fail_transition)
+            raise history_full()
         events.append((self.clock.now(), step.exited_type, exited, strand.cursor, EXITED, details))
         strand.cursor = exited
         if assigned:
@@ -619,10 +733,10 @@ class Run:
                 if count >= retrier.max_attempts:
                     return None
                 attempts[index] = count + 1
-                delay = retrier.interval * retrier.backoff_rate**count
-                if retrier.max_delay is not None:
-                    delay = min(delay, retrier.max_delay)
-                if retrier.jitter_full:
+                delay = backoff_seconds(
+                    retrier.interval, retrier.backoff_rate, count, retrier.max_delay
+                )
+                if retrier.jitter_full and delay < math.inf:
                     delay = self.rng.uniform(0, delay)
                 return delay, retrier.transition
         return None
@@ -677,3 +791,31 @@ class Run:
         the task then waits for.
         """
         return self.core.integrations.invoke(call, kind, self)
+
+
+def backoff_seconds(interval: float, rate: float, count: int, max_delay: float | None) -> float:
+    """A Retrier's wait before its attempt ``count + 1``: IntervalSeconds × BackoffRate^count.
+
+    MaxDelaySeconds caps it before it is computed, so that no count overflows: the thousandth
+    retry of a rate-2 Retrier waits MaxDelaySeconds, not an OverflowError. Without a cap the
+    wait may be larger than any execution lasts (math.inf when a float cannot hold it).
+    """
+    if interval <= 0:
+        return 0.0
+    cap = math.inf if max_delay is None else max_delay
+    if count == 0 or rate <= 1:
+        return min(interval, cap)
+    # interval * rate**count >= cap  <=>  count * log(rate) >= log(cap / interval)
+    if cap < math.inf and count * math.log(rate) >= math.log(cap / interval):
+        return cap
+    try:
+        return min(interval * rate**count, cap)
+    except OverflowError:
+        return cap
+
+
+def _instant_after(start: datetime, seconds: float) -> datetime:
+    """``start`` plus ``seconds``, or the end of time when that is past it."""
+    if seconds >= (_END_OF_TIME - start).total_seconds():
+        return _END_OF_TIME
+    return start + timedelta(seconds=seconds)

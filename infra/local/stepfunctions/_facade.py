@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import math
@@ -28,7 +27,6 @@ from stepsaga.infra.local.stepfunctions._errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStillWaiting,
-    InvalidExecutionInput,
     InvalidMapRunUpdate,
     InvalidOutput,
     MapRunDoesNotExist,
@@ -36,7 +34,7 @@ from stepsaga.infra.local.stepfunctions._errors import (
     StateMachineDoesNotExist,
 )
 from stepsaga.infra.local.stepfunctions._execution import EngineCore, Execution, Run
-from stepsaga.infra.local.stepfunctions._history import History
+from stepsaga.infra.local.stepfunctions._history import History, execution_input
 from stepsaga.infra.local.stepfunctions._integrations import TaskIntegrations, uuid4
 from stepsaga.infra.local.stepfunctions._machines import MachineType, StateMachineRecord
 from stepsaga.infra.local.stepfunctions._map_run import MapRun
@@ -58,6 +56,9 @@ if TYPE_CHECKING:
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
 
 _log = logging.getLogger(__name__)
+
+# A definition's cache key: compact JSON text, keys in their order (built once: cheaper).
+_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 class SupportsToDict(Protocol):
@@ -153,7 +154,7 @@ class LocalStepFunctions:
             self._closing,
         )
         self._arn_prefix = f"arn:aws:states:{region}:{account_id}"
-        self._plans: dict[int, tuple[Any, MachinePlan]] = {}
+        self._plans: dict[int, tuple[object, object, MachinePlan]] = {}
         self._by_content: dict[str, MachinePlan] = {}
         self._executions: dict[str, Execution] = {}
         self._runs: dict[str, Run] = {}
@@ -255,46 +256,71 @@ class LocalStepFunctions:
             return self._compile(definition)
 
     def _compile(self, definition: Definition) -> MachinePlan:
-        # Fast path: the same object again (a dict is checked for in-place changes).
+        # Fast path: the same object again. The cache holds the object itself, so that its id
+        # cannot be reused by another one while the entry lives; a dict is compared with the
+        # copy taken when it was seen again, which catches changes made to it in place
+        # (all but a reordering of its keys, which `==` does not see).
         cached = self._plans.get(id(definition))
-        if cached is not None and (cached[0] is definition or cached[0] == definition):
-            return cached[1]
+        if (
+            cached is not None
+            and cached[0] is definition
+            and (cached[1] is definition or cached[1] == definition)
+        ):
+            return cached[2]
         if isinstance(definition, StateMachine):
             plan = compile_machine(definition)
             self._remember(definition, definition, plan)
             return plan
         if isinstance(definition, str):
+            known = self._by_content.get(definition)  # the same text again: no parsing
+            if known is not None:
+                return known
             try:
                 spec: Any = json.loads(definition)
             except ValueError as exc:
                 raise DefinitionError(f"a definition must be JSON text: {exc}") from exc
-            snapshot: Any = definition
         elif isinstance(definition, Mapping):
             spec = definition
-            snapshot = copy.deepcopy(definition)
         elif hasattr(definition, "to_dict"):
             spec = definition.to_dict()
-            snapshot = definition  # a model: cached by identity
         else:
             raise DefinitionError("a definition must be a dict, JSON text or an ASL model")
         if not isinstance(spec, Mapping):
             raise DefinitionError("a definition must be a JSON object")
-        # Slow path: an equal definition seen before (e.g. `to_dict()` called per run) reuses
-        # its plan; only a new one is validated and compiled.
-        content = json.dumps(spec, sort_keys=True, default=str)
-        known = self._by_content.get(content)
+        # Slow path: an equal definition seen before (a fresh copy per run, `to_dict()` called
+        # per run) reuses its plan; only a new one is validated and compiled. The key is the
+        # definition's compact JSON text, keys in their order: two definitions that differ
+        # only in key order build outputs in different orders, so they must not share a plan.
+        try:
+            content: str | None = _KEY_ENCODER.encode(spec)
+        except (TypeError, ValueError, RecursionError):
+            content = None  # not JSON: validation will say what is wrong with it
+        known = None if content is None else self._by_content.get(content)
         if known is None:
             known = compile_machine(_validated(spec))
-            if len(self._by_content) > 256:
-                self._by_content.clear()
-            self._by_content[content] = known
-        self._remember(definition, snapshot, known)
+            if content is not None:
+                self._learn(content, known)
+        if isinstance(definition, str):
+            self._learn(definition, known)
+        elif isinstance(definition, Mapping):
+            # Seen once, a dict is only noted (most are fresh copies, never seen again); seen
+            # twice, it gets a copy to compare with (cheaper from the text than by deepcopy).
+            again = cached is not None and cached[0] is definition
+            if content is not None:
+                self._remember(definition, json.loads(content) if again else None, known)
+        else:
+            self._remember(definition, definition, known)  # a model: cached by identity
         return known
+
+    def _learn(self, content: str, plan: MachinePlan) -> None:
+        if len(self._by_content) > 256:
+            self._by_content.clear()
+        self._by_content[content] = plan
 
     def _remember(self, definition: object, snapshot: object, plan: MachinePlan) -> None:
         if len(self._plans) > 256:
             self._plans.clear()
-        self._plans[id(definition)] = (snapshot, plan)
+        self._plans[id(definition)] = (definition, snapshot, plan)
 
     # -- executions ----------------------------------------------------------------------
 
@@ -325,7 +351,8 @@ class LocalStepFunctions:
 
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
-            InvalidExecutionInput: ``input`` is text that is not JSON.
+            InvalidExecutionInput: ``input`` is not JSON (text that does not parse, a set,
+                NaN, a lone surrogate, a 5,000-digit number ...) or is over 256 KiB.
             ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
         """
         with self._lock:
@@ -347,7 +374,8 @@ class LocalStepFunctions:
 
         Raises:
             DefinitionError: the definition is invalid or uses what the engine cannot run.
-            InvalidExecutionInput: ``input`` is text that is not JSON.
+            InvalidExecutionInput: ``input`` is not JSON (text that does not parse, a set,
+                NaN, a lone surrogate, a 5,000-digit number ...) or is over 256 KiB.
             ExecutionAlreadyExists: ``name`` is taken by an execution with another input.
             ExecutionStillWaiting: on the virtual clock, the execution waits for a callback
                 that nothing can send (a task token with no timeout, say).
@@ -958,13 +986,12 @@ class LocalStepFunctions:
 
 
 def _parse_input(input: Any) -> Any:
-    """An execution input: JSON text parsed, None as ``{}``, any other value as it is."""
-    if isinstance(input, str):
-        try:
-            return json.loads(input)
-        except ValueError as exc:
-            raise InvalidExecutionInput(str(exc)) from None
-    return {} if input is None else input
+    """An execution input: JSON text parsed, None as ``{}``, a JSON value as it is.
+
+    Raises:
+        InvalidExecutionInput: not JSON, or over 256 KiB (see ``execution_input``).
+    """
+    return execution_input(input)
 
 
 def _canonical(value: Any) -> str:

@@ -38,6 +38,7 @@ from stepsaga.infra.local.stepfunctions._tasks import (
     TaskOutcome,
 )
 from stepsaga.workflows import facts
+from stepsaga.workflows._expressions import check_json_value
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -293,6 +294,10 @@ class TaskIntegrations:
         try:
             # ...and its result is marshalled: a copy the handler cannot change afterwards.
             value = json_copy(result)
+            # What JSON text cannot carry fails as Lambda's marshalling fails (NaN, which
+            # Python's runtime would send as text no JSON parser takes, a lone surrogate, an
+            # integer past Python's 4,300 digits).
+            check_json_value(value, "the response")
         except (TypeError, ValueError) as exc:
             error = "Runtime.MarshalError"
             body = {

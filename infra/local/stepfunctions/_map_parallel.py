@@ -196,7 +196,13 @@ class MapStep(StateStep):
             return self._iteration(run, strand, child, index, items[index], effective, progress)
 
         def aborted(child: Strand) -> None:
-            child.cursor = self._iteration_event(run, history, "Aborted", child.cursor, child.index)
+            child.cursor = history.note(
+                run.clock.now(),
+                "MapIterationAborted",
+                child.cursor,
+                "mapIterationAbortedEventDetails",
+                {"index": child.index, "name": self.name},
+            )
 
         results: list[Any] = [None] * len(items)
         join = start_children(len(items), iteration, results, limit=concurrency, on_abort=aborted)

@@ -492,7 +492,11 @@ class _Children:
         if execution.status == "SUCCEEDED":
             self.results[index] = execution.output
         else:
-            output: dict[str, Any] = {"Error": execution.error}
+            # A timed-out child names no error (DescribeExecution): its event's is States.Timeout.
+            error = execution.error
+            if error is None and execution.status == "TIMED_OUT":
+                error = facts.STATES_TIMEOUT
+            output: dict[str, Any] = {"Error": error}
             if execution.cause is not None:
                 output["Cause"] = execution.cause
             self.results[index] = output

@@ -38,6 +38,7 @@ from stepsaga.workflows._expressions import (
     ReferencePath,
     Template,
     compile_choice_rule,
+    compile_field_template,
     compile_jsonata_template,
     compile_path,
     compile_reference_path,
@@ -289,12 +290,12 @@ def _fail(step: FailStep, model: FailState, jsonata: bool) -> None:
         step.error_path = _jsonata_value(model.error, "Error")
         step.cause_path = _jsonata_value(model.cause, "Cause")
         return
-    # ErrorPath/CausePath may hold a path or an intrinsic function: a one-key template
-    # evaluates both.
+    # ErrorPath/CausePath hold a path or an intrinsic function; a path that selects nothing
+    # fails with the cause naming the field.
     if model.error_path is not None:
-        step.error_path = compile_template({"value.$": model.error_path}, "ErrorPath")
+        step.error_path = compile_field_template(model.error_path, "ErrorPath")
     if model.cause_path is not None:
-        step.cause_path = compile_template({"value.$": model.cause_path}, "CausePath")
+        step.cause_path = compile_field_template(model.cause_path, "CausePath")
 
 
 def _map(step: MapStep, model: MapState, pointer: str, jsonata: bool, default: str) -> None:
@@ -314,7 +315,9 @@ def _map(step: MapStep, model: MapState, pointer: str, jsonata: bool, default: s
         step.items_path = _jsonata(model, "items", "Items")
         step.item_selector = _jsonata(model, "item_selector", "ItemSelector")
     else:
-        step.items_path = _path(model.items_path)
+        # A reference path: one that selects nothing names the step it could not apply.
+        items = model.items_path
+        step.items_path = KEEP if items in (None, "$") else compile_reference_path(items)
         selector = "item_selector" if model.has("item_selector") else "parameters"
         field = "ItemSelector" if selector == "item_selector" else "Parameters"
         step.item_selector = _template(model, selector, field)

@@ -11,7 +11,7 @@ lifecycle around it (entered and exited events, retries, catchers) is the execut
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from stepsaga.infra.local.stepfunctions._dataflow import (
     KEEP,
@@ -25,6 +25,23 @@ from stepsaga.infra.local.stepfunctions._observe import Transition
 from stepsaga.infra.local.stepfunctions._scheduler import Sleep, StrandBody
 from stepsaga.workflows import facts
 from stepsaga.workflows._expressions import EvaluationError, EvaluationScope
+
+# The range of a Java long: a SecondsPath AWS cannot read as one fails.
+_LONG_MIN: Final = -(2**63)
+_LONG_MAX: Final = 2**63 - 1
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def _later(since: datetime, seconds: float) -> datetime:
+    """``since`` plus ``seconds``, or the end of the calendar when that is past it."""
+    if seconds >= (_END_OF_TIME - since).total_seconds():
+        return _END_OF_TIME
+    return since + timedelta(seconds=seconds)
+
+
+def _same(instant: datetime) -> datetime:
+    return instant
+
 
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._execution import Run
@@ -118,7 +135,7 @@ class StateStep:
     def aborted(self, now: datetime, strand: Strand) -> None:
         """Record that the state was stopped because a sibling branch failed."""
         if self.abort_event is not None:
-            strand.cursor = strand.history.add(now, self.abort_event, strand.cursor)
+            strand.cursor = strand.history.note(now, self.abort_event, strand.cursor)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r} at {self.pointer!r})"
@@ -328,22 +345,33 @@ class WaitStep(StateStep):
         """Sleep until the instant the state names, then pass its input on."""
         language, scope = self.language, strand
         effective = language.input(self, data, scope)
-        until = self.until(run.clock.now(), language, effective, scope)
+        until = self.until(run.clock.now(), language, effective, scope, run)
         if until is not None:
             yield Sleep(until)
         output, assigned = language.output(self, data, effective, scope)
         return output, self.next, assigned
 
     def until(
-        self, now: datetime, language: QueryLanguage, effective: Any, scope: EvaluationScope
+        self,
+        now: datetime,
+        language: QueryLanguage,
+        effective: Any,
+        scope: EvaluationScope,
+        run: Run | None = None,
     ) -> datetime | None:
         """The instant the state waits until (None: it does not wait), read from ``effective``.
+
+        With ``run``, every instant goes through it (``later()``, ``bounded()``): a wait past
+        the execution's year ends with the execution. Without one (TestState, which does not
+        wait) an instant past year 9999 is the end of the calendar. No number overflows.
 
         Raises:
             EvaluationError: a ``SecondsPath`` or ``TimestampPath`` that reads no valid value.
         """
+        later = run.later if run is not None else _later
+        bounded = run.bounded if run is not None else _same
         if self.seconds is not None:
-            return now + timedelta(seconds=self.seconds) if self.seconds > 0 else None
+            return later(now, self.seconds) if self.seconds > 0 else None
         if self.seconds_path is not None:
             value = language.value(self.seconds_path, effective, scope)
             where = f"{field_text(self.seconds_path)} == {show(value)}"
@@ -351,6 +379,7 @@ class WaitStep(StateStep):
                 isinstance(value, bool)
                 or not isinstance(value, int | float)
                 or (isinstance(value, float) and not value.is_integer())
+                or not _LONG_MIN <= value <= _LONG_MAX  # AWS reads it as a Java long
             ):
                 raise EvaluationError(
                     facts.STATES_RUNTIME,
@@ -361,7 +390,7 @@ class WaitStep(StateStep):
                     facts.STATES_RUNTIME,
                     f"The SecondsPath parameter references a negative value: {where}",
                 )
-            return now + timedelta(seconds=value) if value > 0 else None
+            return later(now, value) if value > 0 else None
         if self.timestamp is not None:
             text: Any = self.timestamp
             where = f"Timestamp == {text}"
@@ -369,12 +398,16 @@ class WaitStep(StateStep):
             text = language.value(self.timestamp_path, effective, scope)
             where = f"{field_text(self.timestamp_path)} == {show(text)}"
         target = wait_until(text)
-        if target is not None:
-            target = target.astimezone(UTC)  # the clock shows UTC, whatever offset was written
         if target is None:
             raise EvaluationError(
                 facts.STATES_RUNTIME,
                 "The TimestampPath parameter does not reference a valid ISO-8601 "
                 f"extended offset date-time format string: {where}",
             )
-        return target if target > now else None
+        try:
+            target = target.astimezone(UTC)  # the clock shows UTC, whatever offset was written
+        except OverflowError:
+            # A valid timestamp whose UTC instant is past 9999-12-31 (or before year 1):
+            # long after the execution's end, or long past.
+            return bounded(_END_OF_TIME) if target.year > 1 else None
+        return bounded(target) if target > now else None

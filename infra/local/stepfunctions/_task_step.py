@@ -22,19 +22,23 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from stepsaga.infra.local.stepfunctions._callbacks import TaskWait
 from stepsaga.infra.local.stepfunctions._dataflow import QueryLanguage, positive_int
 from stepsaga.infra.local.stepfunctions._errors import StatesError
-from stepsaga.infra.local.stepfunctions._history import to_json
+from stepsaga.infra.local.stepfunctions._history import (
+    data_limit_exceeded,
+    over_payload_limit,
+    to_json,
+)
 from stepsaga.infra.local.stepfunctions._jobs import RunningJob
 from stepsaga.infra.local.stepfunctions._scheduler import Sleep, StrandBody
 from stepsaga.infra.local.stepfunctions._steps import StateStep
 from stepsaga.infra.local.stepfunctions._tasks import TaskCall, TaskOutcome
 from stepsaga.workflows import facts
-from stepsaga.workflows._expressions import EvaluationError
+from stepsaga.workflows._expressions import EvaluationError, check_json_value
 
 if TYPE_CHECKING:
     from stepsaga.infra.local.stepfunctions._execution import Run
@@ -131,6 +135,8 @@ class TaskStep(StateStep):
         if self.credentials is not None:
             credentials = language.credentials(self, data, scope)
         effective = language.arguments(self, data, scope)
+        if effective is not data and over_payload_limit(effective):
+            raise data_limit_exceeded(self.name)  # the input after Parameters/Arguments
         timeout: int | None = self.timeout
         if self.timeout_path is not None:
             timeout = positive_int(
@@ -352,21 +358,21 @@ class TaskStep(StateStep):
         if outcome.timed_out:
             lapse = heartbeat if outcome.heartbeat_lapsed else timeout
             if lapse is not None:
-                yield Sleep(started + timedelta(seconds=lapse))
+                yield Sleep(run.later(started, lapse))
             return outcome
         seconds = outcome.seconds
-        if seconds <= 0:
+        if not seconds > 0:  # NaN too: a handler's elapse() of nothing
             return outcome
         limit = min((x for x in (timeout, heartbeat) if x is not None), default=None)
         if limit is not None and seconds > limit:
-            yield Sleep(started + timedelta(seconds=limit))
+            yield Sleep(run.later(started, limit))
             lapsed = (
                 heartbeat is not None
                 and seconds > heartbeat
                 and (timeout is None or heartbeat < timeout)
             )
             return TaskOutcome(timed_out=True, heartbeat_lapsed=lapsed)
-        yield Sleep(started + timedelta(seconds=seconds))
+        yield Sleep(run.later(started, seconds))
         return outcome
 
     def _submitted(self, run: Run, strand: Strand, response: Any) -> None:
@@ -392,7 +398,7 @@ class TaskStep(StateStep):
             raise StatesError(facts.STATES_TIMEOUT, heartbeat=outcome.heartbeat_lapsed)
         error, cause = outcome.error, outcome.cause
         failed = outcome.is_failure
-        if not failed and _exceeds_payload_limit(outcome):
+        if not failed and _exceeds_payload_limit(outcome, self.name):
             failed, error = True, facts.STATES_DATA_LIMIT_EXCEEDED
             task_name = "lambda" if self.integration == "lambda-invoke" else self.resource
             cause = (
@@ -419,9 +425,16 @@ class TaskStep(StateStep):
         return outcome.output
 
 
-def _exceeds_payload_limit(outcome: TaskOutcome) -> bool:
-    """Whether a task's result is over the 256 KiB limit (its compact UTF-8 JSON)."""
+def _exceeds_payload_limit(outcome: TaskOutcome, state_name: str) -> bool:
+    """Whether a task's result is over the 256 KiB limit (its compact UTF-8 JSON).
+
+    Raises:
+        JsonValueError: a mock's result is not JSON (a set, NaN ...): the test's own mistake,
+            named with the value's place rather than left to a TypeError from deep inside.
+    """
     bound = outcome.output_bytes_at_most
     if bound is not None and bound <= facts.MAX_PAYLOAD_BYTES:
         return False  # the integration vouches for a size within the limit: skip serialising
+    if bound is None:
+        check_json_value(outcome.output, f"the result mocked for the task of state {state_name!r}")
     return len(to_json(outcome.output).encode()) > facts.MAX_PAYLOAD_BYTES

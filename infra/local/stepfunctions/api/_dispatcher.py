@@ -37,9 +37,9 @@ from stepsaga.infra.local.stepfunctions._errors import (
     DefinitionError,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
-    InvalidExecutionInput,
     InvalidToken,
 )
+from stepsaga.infra.local.stepfunctions._history import execution_input
 from stepsaga.infra.local.stepfunctions._machines import StateMachineRecord
 from stepsaga.infra.local.stepfunctions.api import _arns
 from stepsaga.infra.local.stepfunctions.api._errors import (
@@ -917,10 +917,9 @@ def _check_name(name: str) -> str:
 def _execution_input(text: str | None) -> Any:
     if text is None:
         return {}
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InvalidExecutionInput(str(exc)) from None
+    # The engine's own reading of an input: NaN, lone surrogates, 5,000 digits and nesting
+    # past MAX_JSON_DEPTH are InvalidExecutionInput, never a RecursionError.
+    return execution_input(text)
 
 
 def _no_versions(request: dict[str, Any]) -> None:
