@@ -9,6 +9,7 @@ from stepsaga.infra.aws._lambda import (
 from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, IdempotencyConflictError, SesNotifier
 from stepsaga.infra.aws._table import (
     EXPIRY_ATTRIBUTE,
+    TENANT_SESSION_TAG,
     create_event_store_table,
     event_store_policy_statement,
     event_store_table_resource,
@@ -18,6 +19,7 @@ __all__ = (
     "CLAIM_AGGREGATE_TYPE",
     "EXPIRY_ATTRIBUTE",
     "HEAD_SORT_KEY",
+    "TENANT_SESSION_TAG",
     "DynamoDBEventStore",
     "IdempotencyConflictError",
     "MissingSettingError",

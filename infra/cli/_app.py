@@ -8,6 +8,7 @@ from stepsaga.infra.cli._bench import bench
 from stepsaga.infra.cli._demo import demo
 from stepsaga.infra.cli._render import render
 from stepsaga.infra.cli._replay import replay
+from stepsaga.infra.cli._synth import synth
 
 __all__ = ("cli",)
 
@@ -18,5 +19,5 @@ def cli() -> None:
     """stepsaga: CQRS sagas in Python, compiled to AWS Step Functions and run locally."""
 
 
-for _command in (demo, render, replay, bench):
+for _command in (demo, render, replay, bench, synth):
     cli.add_command(_command)
