@@ -4,6 +4,15 @@ Build-time code, imported by the command line (`stepsaga synth`, `package`, `dep
 by a Lambda: it compiles sagas, which the lean runtime leaves out.
 """
 
+from stepsaga.infra.aws.deploy._bundle import (
+    LAMBDA_TARGET,
+    Bundle,
+    BundleError,
+    Target,
+    build_bundle,
+    bundle_manifest,
+    runtime_requirements,
+)
 from stepsaga.infra.aws.deploy._template import (
     ALARMED_ERRORS,
     API_STAGE,
@@ -23,9 +32,16 @@ __all__ = (
     "BUNDLE",
     "LAMBDA_ARCHITECTURE",
     "LAMBDA_RUNTIME",
+    "LAMBDA_TARGET",
     "TRIGGER_HANDLER",
     "UNSCOPED_ACTIONS",
+    "Bundle",
+    "BundleError",
     "CodeLocation",
     "SynthError",
+    "Target",
+    "build_bundle",
+    "bundle_manifest",
+    "runtime_requirements",
     "synthesise_template",
 )
