@@ -14,6 +14,7 @@ from stepsaga.infra.aws._table import (
     event_store_policy_statement,
     event_store_table_resource,
 )
+from stepsaga.infra.aws._tenant_role import TenantRole, TenantRoleEventStore, TenantRoleNotifier
 
 __all__ = (
     "CLAIM_AGGREGATE_TYPE",
@@ -24,6 +25,9 @@ __all__ = (
     "IdempotencyConflictError",
     "MissingSettingError",
     "SesNotifier",
+    "TenantRole",
+    "TenantRoleEventStore",
+    "TenantRoleNotifier",
     "create_event_store_table",
     "event_store_policy_statement",
     "event_store_table_resource",
