@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from stepsaga.infra.cli import cli
 
-SUBCOMMANDS = ("demo", "render", "replay", "bench", "synth", "package")
+SUBCOMMANDS = ("demo", "render", "replay", "bench", "synth", "package", "deploy")
 
 
 def test_top_level_help_lists_exactly_the_commands_that_work() -> None:
@@ -42,7 +42,7 @@ def test_every_option_has_help_text(name: str) -> None:
     assert [o.name for o in options if not o.help] == []
 
 
-@pytest.mark.parametrize("name", ("demo", "render", "synth", "package"))
+@pytest.mark.parametrize("name", ("demo", "render", "synth", "package", "deploy"))
 def test_commands_that_take_a_service_offer_the_service_option(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert "--service MODULE" in result.output

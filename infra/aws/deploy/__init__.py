@@ -13,6 +13,13 @@ from stepsaga.infra.aws.deploy._bundle import (
     bundle_manifest,
     runtime_requirements,
 )
+from stepsaga.infra.aws.deploy._stack import (
+    DeployError,
+    DeployResult,
+    StackEvent,
+    deploy_service,
+    parse_parameters,
+)
 from stepsaga.infra.aws.deploy._template import (
     ALARMED_ERRORS,
     API_STAGE,
@@ -38,10 +45,15 @@ __all__ = (
     "Bundle",
     "BundleError",
     "CodeLocation",
+    "DeployError",
+    "DeployResult",
+    "StackEvent",
     "SynthError",
     "Target",
     "build_bundle",
     "bundle_manifest",
+    "deploy_service",
+    "parse_parameters",
     "runtime_requirements",
     "synthesise_template",
 )
