@@ -16,6 +16,11 @@ Fixtures:
     command uses (`stepsaga.infra.project.load_service`). A test marked
     `@pytest.mark.saga_service(moto=True)` runs on moto's DynamoDB and SES v2 instead.
 
+    `stepfunctions_local`: Step Functions Local (`amazon/aws-stepfunctions-local`) in a
+    container, calling the service's handlers over a local Lambda endpoint
+    (`stepsaga.infra.local.stepfunctions_local.StepFunctionsLocalBackend`); it skips, saying
+    why, when no Docker engine answers.
+
 Options:
     `--stepsaga-service MODULE`: the service `saga_service` runs.
 
