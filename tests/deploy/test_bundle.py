@@ -25,7 +25,7 @@ from stepsaga.infra.aws.deploy import (
     build_bundle,
 )
 from stepsaga.infra.cli import cli
-from stepsaga.infra.project import load_service
+from stepsaga.infra.project import Service, load_service
 
 SERVICE = load_service("stepsaga.examples.orders")
 HANDLERS = tuple(dict.fromkeys(h for s in SERVICE.sagas.values() for h in s.handlers()))
@@ -34,7 +34,6 @@ NOT_AT_RUN_TIME = (
     "stepsaga/workflows/asl/",
     "stepsaga/workflows/_expressions/",
     "stepsaga/workflows/render/",
-    "stepsaga/workflows/saga/_compiler.py",
     "stepsaga/infra/local/",
     "stepsaga/infra/cli/",
     "stepsaga/infra/bench/",
@@ -47,9 +46,9 @@ NOT_AT_RUN_TIME = (
 )
 
 
-def build(tmp: Path, **options: object) -> Bundle:
+def build(tmp: Path, service: Service = SERVICE, **options: object) -> Bundle:
     try:
-        return build_bundle(SERVICE, tmp, **options)  # type: ignore[arg-type]
+        return build_bundle(service, tmp, **options)  # type: ignore[arg-type]
     except BundleError as error:
         if "downloading the" in str(error):
             pytest.skip(f"the wheels are not cached and PyPI did not answer: {error}")
@@ -205,3 +204,26 @@ def test_a_service_without_a_lambda_entry_module_is_named(tmp_path: Path) -> Non
     service = load_service("shipping_service", start=tmp_path)
     with pytest.raises(BundleError, match=r"shipping_service\.lambda_entry"):
         build_bundle(service, tmp_path / "out", start=tmp_path)
+
+
+def test_a_module_the_entry_imports_lazily_is_in_the_bundle(tmp_path: Path) -> None:
+    from tests.project.services import write_service
+
+    write_service(
+        tmp_path,
+        "late_service",
+        lambda_entry="""
+        def Pack(event, context):
+            from late_service import _late  # loaded on the first invocation only
+
+            return _late.VALUE
+        """,
+        _late="VALUE = 1\n",
+    )
+    service = load_service("late_service", start=tmp_path)
+    bundle = build(tmp_path / "out", service, target=Target.running(), start=tmp_path)
+    with zipfile.ZipFile(bundle.path) as archive:
+        names = archive.namelist()
+    assert "late_service/lambda_entry.py" in names
+    assert "late_service/_late.py" in names
+    assert service.module == "late_service"

@@ -6,9 +6,11 @@ service, content-addressed (`<service>-<sha256>.zip`), uploaded once.
 
 What goes in, and nothing else:
 
-- **stepsaga's and the service's modules that `<service>.lambda_entry` imports**, found by
-  importing it in a fresh interpreter and listing `sys.modules` (the lean runtime: no engine,
-  compiler, command line, bench, render, moto...);
+- **stepsaga's and the service's packages that `<service>.lambda_entry` imports**, found by
+  importing it in a fresh interpreter and listing `sys.modules`: each such package's own
+  modules (not its subpackages, unless imported too), so a module a package imports lazily (the
+  trigger's routes load on its first request) is there when it is needed. That is the lean
+  runtime: no engine, command line, bench, render, ASL model or moto;
 - **the runtime distributions stepsaga declares** (`pip install stepsaga`'s requirements:
   pydantic, boto3, Powertools with its tracer), installed by pip for the *target*, not for this
   machine: `pip install --target ... --platform manylinux2014_x86_64 --python-version 3.12
@@ -299,6 +301,11 @@ def build_bundle(
             entries[relative.as_posix()] = file
     for name, file, package in modules:
         entries[_module_path(name, package)] = file
+        if package:
+            # The package's own modules, imported or not yet: lazy imports must find them.
+            for sibling in sorted(file.parent.glob("*.py")):
+                if sibling.name != "__init__.py":
+                    entries.setdefault(f"{name.replace('.', '/')}/{sibling.name}", sibling)
     out.mkdir(parents=True, exist_ok=True)
     staging = out / f".{service.name}.zip.partial"
     unzipped = 0
