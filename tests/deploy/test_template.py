@@ -345,7 +345,10 @@ def test_only_the_task_functions_role_may_assume_the_tenant_role_and_must_tag_th
             "Effect": "Allow",
             "Principal": {"AWS": {"Fn::GetAtt": ["TaskFunctionRole", "Arn"]}},
             "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {"StringLike": {"aws:RequestTag/tenant": "?*"}},
+            "Condition": {
+                "StringLike": {"aws:RequestTag/tenant": "?*"},
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["tenant"]},
+            },
         }
     ]
     grant = template["Resources"]["TaskAssumeTenantRolePolicy"]["Properties"]

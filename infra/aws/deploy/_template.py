@@ -425,8 +425,12 @@ def _tenant_role() -> dict[str, Any]:
                     "Effect": "Allow",
                     "Principal": {"AWS": _arn("TaskFunctionRole")},
                     "Action": ["sts:AssumeRole", "sts:TagSession"],
-                    # A session without a tenant tag would have no tenant to be bound to.
-                    "Condition": {"StringLike": {tag: "?*"}},
+                    # A session without a tenant tag would have no tenant to be bound to, and
+                    # no other tag may ride along.
+                    "Condition": {
+                        "StringLike": {tag: "?*"},
+                        "ForAllValues:StringEquals": {"aws:TagKeys": [TENANT_SESSION_TAG]},
+                    },
                 }
             ),
             "Policies": [
