@@ -412,4 +412,9 @@ def test_every_function_has_an_errors_and_a_throttles_alarm(template: dict[str, 
                 {"Name": "FunctionName", "Value": {"Ref": f"{handler}Function"}}
             ]
             assert alarm["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
+        # A business refusal is a function error too: errors alarm above a threshold.
+        errors = alarms[f"{handler}ErrorsAlarm"]["Properties"]
+        assert (errors["Threshold"], errors["Period"]) == ({"Ref": "LambdaErrorsThreshold"}, 300)
+        throttles = alarms[f"{handler}ThrottlesAlarm"]["Properties"]
+        assert throttles["Threshold"] == 1
     assert len(alarms) == 2 * (len(HANDLERS) + 1) + 1 + len(ALARMED_ERRORS)

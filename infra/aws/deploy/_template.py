@@ -120,6 +120,9 @@ TRIGGER_HANDLER = "Trigger"
 API_STAGE = "v1"
 """The REST API's stage: the API URL is `https://<api>.execute-api.<region>.<suffix>/v1/`."""
 
+# A step's business refusal (PaymentDeclined) is a function error as Lambda counts them, so
+# one error is no alarm; the operator sets how many in five minutes are.
+_ERRORS_ALARM: dict[str, Any] = {"threshold": {"Ref": "LambdaErrorsThreshold"}, "period": 300}
 _CODE = {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
 _DEFAULT_FUNCTION_TIMEOUT = 60
 _TRIGGER_TIMEOUT = 29  # API Gateway answers 504 after 29 s anyway
@@ -216,15 +219,17 @@ def _alarm(
     namespace: str | dict[str, Any],
     metric: str,
     dimensions: list[dict[str, Any]] | None = None,
+    threshold: Any = 1,
+    period: int = 60,
 ) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "AlarmDescription": description,
         "Namespace": namespace,
         "MetricName": metric,
         "Statistic": "Sum",
-        "Period": 60,
+        "Period": period,
         "EvaluationPeriods": 1,
-        "Threshold": 1,
+        "Threshold": threshold,
         "ComparisonOperator": "GreaterThanOrEqualToThreshold",
         # No data means nothing happened, which is not an alarm.
         "TreatMissingData": "notBreaching",
@@ -263,6 +268,13 @@ def _parameters(code: Mapping[str, CodeLocation] | None) -> dict[str, Any]:
             "AllowedValues": [str(days) for days in _LOG_RETENTION_DAYS],
             "Default": "30",
             "Description": "How long the functions' and state machines' logs are kept.",
+        },
+        "LambdaErrorsThreshold": {
+            "Type": "Number",
+            "MinValue": 1,
+            "Default": 5,
+            "Description": "Function errors in 5 minutes that raise an alarm (business refusals "
+            "count as function errors).",
         },
         "AlarmTopicArn": {
             "Type": "String",
@@ -501,10 +513,12 @@ def _function(service: Service, handler: str, timeout: int) -> dict[str, Any]:
             },
         },
         _logical(handler, "ErrorsAlarm"): _alarm(
-            f"{handler}: the function raised errors (a failed step or a crash).",
+            f"{handler}: the function raised errors (crashes, retryable failures, and business "
+            "refusals, which are function errors too) above LambdaErrorsThreshold in 5 minutes.",
             namespace="AWS/Lambda",
             metric="Errors",
             dimensions=[{"Name": "FunctionName", "Value": _ref(function)}],
+            **_ERRORS_ALARM,
         ),
         _logical(handler, "ThrottlesAlarm"): _alarm(
             f"{handler}: invocations were throttled (concurrency limit reached).",
@@ -705,10 +719,12 @@ def _trigger(service: Service, sagas: list[Saga]) -> dict[str, Any]:
             },
         },
         "TriggerErrorsAlarm": _alarm(
-            "The API trigger raised errors (answers 502 to clients).",
+            "The API trigger raised errors (answers 502 to clients) above "
+            "LambdaErrorsThreshold in 5 minutes.",
             namespace="AWS/Lambda",
             metric="Errors",
             dimensions=[{"Name": "FunctionName", "Value": _ref("TriggerFunction")}],
+            **_ERRORS_ALARM,
         ),
         "TriggerThrottlesAlarm": _alarm(
             "The API trigger was throttled (clients get 429 or 502).",
