@@ -39,6 +39,8 @@ __all__ = (
     "STATES_RUNTIME",
     "STATES_TASK_FAILED",
     "STATES_TIMEOUT",
+    "TEST_STATE_MAX_SECONDS",
+    "TEST_STATE_NAME",
     "TRANSIENT_LAMBDA_ERRORS",
     "WAIT_FOR_TASK_TOKEN",
     "JitterStrategy",
@@ -166,6 +168,16 @@ TRANSIENT_LAMBDA_ERRORS: Final[tuple[str, ...]] = (
 #: Maximum length of a Lambda function's name (a full ARN may be longer).
 #: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName
 MAX_LAMBDA_FUNCTION_NAME_LENGTH: Final = 64
+
+# --- TestState ---------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html
+
+#: How long one TestState call may run: "up to five minutes", then it fails with States.Timeout.
+TEST_STATE_MAX_SECONDS: Final = 5 * 60
+#: The name TestState gives a state tested on its own: its context object's ``State.Name``
+#: (even for a ``stateName`` inside a whole definition) and the pointers of InvalidDefinition
+#: (``/States/StateName/Branches``), as AWS's answers in tests/conformance/recordings show.
+TEST_STATE_NAME: Final = "StateName"
 
 # --- JSON ---------------------------------------------------------------------------------------
 # AWS's documentation says no more of the JSON it accepts than "JSON text". These are the

@@ -1,10 +1,16 @@
-"""Replay AWS's recorded executions: the floors the engine must keep."""
+"""Replay AWS's recorded executions and TestState calls: the floors the engine must keep."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from stepsaga.infra.local.replay import load_records, replay
+from stepsaga.infra.local.replay import (
+    load_records,
+    load_test_state_records,
+    replay,
+    replay_test_state,
+)
+from tests.conformance import conformance_file
 
 
 def test_jsonpath_recordings_meet_the_floors(conformance: Path) -> None:
@@ -43,3 +49,16 @@ def test_activity_recordings_replay_with_workers_answering_as_recorded(conforman
     # THEN every history matches AWS's, event for event
     failures = [f"{c.id}: {c.first_difference}" for c in report.cases if not c.levels["full"]]
     assert report.passed("full") == 4, failures
+
+
+def test_test_state_recordings_meet_the_floor() -> None:
+    # GIVEN 140 TestState calls recorded on AWS: 100 answers and 40 refusals
+    records = load_test_state_records(conformance_file("test_state.jsonl"))
+    assert len(records) == 140
+    # WHEN each call is made again offline (an unmocked Lambda answered from the recording)
+    report = replay_test_state(records)
+    # THEN status, output and next state match AWS's for >= 95 % (a refusal: its code, its
+    # message); the inspection data too, held to the same floor so that it cannot slip
+    failures = [f"{c.id}: {c.first_difference}" for c in report.cases if not all(c.levels.values())]
+    for level in ("status", "output", "nextState", "inspection"):
+        assert report.rate(level) >= 0.95, (level, failures)

@@ -64,12 +64,53 @@ def test_a_malformed_line_is_reported_with_its_location(tmp_path: Path) -> None:
     assert "no field 'definition'" in result.output
 
 
-def test_test_state_recordings_in_a_folder_are_skipped(tmp_path: Path) -> None:
+def _test_state_recording(tmp_path: Path) -> Path:
+    """Two TestState calls: one answered as AWS answered, one AWS refused that the engine runs."""
+    answered = {
+        "id": "answered",
+        "request": {"definition": {"Type": "Pass", "End": True}, "input": '{"a": 1}'},
+        "response": {"status": "SUCCEEDED", "output": {"a": 1}},
+    }
+    refused = {
+        "id": "refused",
+        "request": {"definition": {"Type": "Pass", "End": True}},
+        "response": {"Error": {"Code": "ValidationException", "Message": "no"}},
+    }
+    path = tmp_path / "test_state.jsonl"
+    path.write_text("\n".join(json.dumps(call) for call in (answered, refused)) + "\n")
+    return path
+
+
+def test_test_state_recordings_in_a_folder_are_replayed_beside_the_executions(
+    tmp_path: Path,
+) -> None:
     _recording(tmp_path)
-    (tmp_path / "test_state.jsonl").write_text('{"id": "x", "request": {}, "response": {}}\n')
+    _test_state_recording(tmp_path)
     result = CliRunner().invoke(cli, ["replay", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["total"] == 2
+    report = json.loads(result.output)
+    assert report["total"] == 2  # the executions' figures stay at the top level
+    calls = report["test_state"]
+    assert (calls["total"], calls["status"], calls["inspection"]) == (2, 1, 1)
+    assert calls["refused"] == {"total": 1, "code": 0, "message": 0}
+    assert [case["refused"] for case in calls["cases"]] == [False, True]
+
+
+def test_human_report_of_test_state_calls_names_each_level(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["replay", str(_test_state_recording(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "2 TestState calls" in result.output
+    assert "nextState 1/2" in result.output
+    assert "executions" not in result.output  # none were recorded
+    assert "of which AWS refused 1: refused alike 0, with AWS's message 0" in result.output
+
+
+def test_fail_under_reads_the_inspection_level_of_test_state_calls(tmp_path: Path) -> None:
+    path = str(_test_state_recording(tmp_path))  # one of two calls matches
+    assert CliRunner().invoke(cli, ["replay", path, "--fail-under", "50"]).exit_code == 0
+    failed = CliRunner().invoke(cli, ["replay", path, "--fail-under", "60"])
+    assert failed.exit_code == 1
+    assert "50.0% of the TestState calls match at the inspection level" in failed.stderr
 
 
 def test_fail_under_turns_differences_into_an_exit_code(tmp_path: Path) -> None:

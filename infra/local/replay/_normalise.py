@@ -245,3 +245,144 @@ def first_difference(expected: Any, actual: Any, where: str = "") -> str | None:
 def _short(value: Any, limit: int = 160) -> str:
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- TestState responses --------------------------------------------------------------------
+
+_ARN: Final = re.compile(r"^arn:[^:\s]+:[^:\s]*:[^:\s]*:[^:\s]*:\S+$")
+_RESOURCE: Final = re.compile(r"<resource:(\d+)>")
+_KEPT_NAME: Final = re.compile(r"^<.*>$")
+
+
+def normalise_response(
+    response: Mapping[str, Any], transformers: Sequence[Mapping[str, Any]] | None, region: str
+) -> dict[str, Any]:
+    """Return a TestState response (as the engine gave it) in a recording's conventions.
+
+    As for histories (see :func:`normalise_history`), plus what the TestState recordings did
+    (``tests/conformance/recordings/README.md``): ``output`` and the stages of
+    ``inspectionData`` that are JSON objects are parsed, the region is a placeholder wherever
+    it appears (queue URLs too), and a ``KeyValueBasedTransformer`` with ``match_fn:
+    resource_name`` renames every ARN's resource name (see :func:`rename_resources`).
+    """
+    transformers = transformers or []
+    value: Any = dict(response)
+    for change in [_regex_change(t) for t in transformers if t.get("regex")]:
+        value = _strings(value, change)
+    value = _strings(value, lambda text: _placeholders(text).replace(region, "<region>"))
+    if isinstance(value.get("output"), str):
+        value["output"] = _parse_objects(value["output"])
+    inspection = value.get("inspectionData")
+    if isinstance(inspection, dict):
+        value["inspectionData"] = {key: _parse_objects(item) for key, item in inspection.items()}
+    if any(
+        t.get("class") == "KeyValueBasedTransformer" and t.get("match_fn") == "resource_name"
+        for t in transformers
+    ):
+        value = _rename_names(value)
+    for transformer in transformers:
+        key = transformer.get("key")
+        if transformer.get("class") == "KeyValueBasedTransformer" and isinstance(key, str):
+            value = _replace_key(value, key, transformer.get("replacement"))
+    value = _snapshot_keys(value)
+    value = apply_transformers([value], [t for t in transformers if t.get("jsonpath")])[0]
+    numbers: dict[str, str] = {}
+
+    def anonymise(text: str) -> str:
+        text = _DATE.sub("date", text)
+        return _UUID.sub(
+            lambda m: numbers.setdefault(m.group(0), f"<uuid:{len(numbers) + 1}>"), text
+        )
+
+    normalised: dict[str, Any] = rename_resources(_strings(value, anonymise))
+    return normalised
+
+
+# What the recorder's snapshot replaced in every response, by key whatever the value (a Lambda
+# invoke result's headers, say: ``"Date": "date"`` where the response had a list of one date).
+_SNAPSHOT_KEYS: Final = {
+    "Date": "date",
+    "X-Amzn-Trace-Id": "X-Amzn-Trace-Id",
+    "x-amzn-RequestId": "x-amzn-RequestId",
+    "RequestId": "RequestId",
+}
+
+
+def _snapshot_keys(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_snapshot_keys(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        name: _SNAPSHOT_KEYS[name] if name in _SNAPSHOT_KEYS else _snapshot_keys(item)
+        for name, item in value.items()
+    }
+
+
+def _replace_key(value: Any, key: str, replacement: Any) -> Any:
+    """Replace the string values of ``key`` at any depth (a KeyValueBasedTransformer's key)."""
+    if isinstance(value, list):
+        return [_replace_key(item, key, replacement) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        name: replacement
+        if name == key and isinstance(item, str)
+        else _replace_key(item, key, replacement)
+        for name, item in value.items()
+    }
+
+
+def _rename_names(value: Any) -> Any:
+    """Replace each ARN's resource name, wherever it appears, by ``<resource:N>``."""
+    names: list[str] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, str):
+            if _ARN.match(node):
+                name = re.split(r"[:/]", node)[-1]
+                if name and not _KEPT_NAME.match(name) and name not in names:
+                    names.append(name)
+        elif isinstance(node, dict):
+            for key in sorted(node):
+                collect(node[key])
+        elif isinstance(node, list):
+            for item in node:
+                collect(item)
+
+    collect(value)
+    # Longest first, so that a name inside a longer one does not break the longer one.
+    for number, name in sorted(enumerate(names, 1), key=lambda pair: -len(pair[1])):
+        value = _strings(value, _replacing(name, f"<resource:{number}>"))
+    return value
+
+
+def _replacing(name: str, placeholder: str) -> Callable[[str], str]:
+    # The whole name only: a short one ("r") must not eat into "arn" or "role".
+    pattern = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+    return lambda text: pattern.sub(placeholder, text)
+
+
+def rename_resources(value: Any) -> Any:
+    """Number ``<resource:N>`` placeholders afresh, in order of first appearance.
+
+    The recorder numbered them across every record of a test; renumbered within one response
+    (keys in sorted order), two responses compare up to a consistent renaming.
+    """
+    order: dict[str, str] = {}
+
+    def scan(node: Any) -> None:
+        if isinstance(node, str):
+            for found in _RESOURCE.findall(node):
+                order.setdefault(found, str(len(order) + 1))
+        elif isinstance(node, dict):
+            for key in sorted(node):
+                scan(node[key])
+        elif isinstance(node, list):
+            for item in node:
+                scan(item)
+
+    scan(value)
+    if not order:
+        return value
+    return _strings(value, lambda text: _RESOURCE.sub(lambda m: f"<resource:{order[m[1]]}>", text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -101,24 +101,41 @@ class CaseResult:
 
     Attributes:
         id: the record's id.
-        levels: ``status``, ``output``, ``types``, ``full`` → whether that level matches.
+        levels: ``status``, ``output``, ``types``, ``full`` → whether that level matches (a
+            TestState call's levels are ``TEST_STATE_LEVELS``).
         first_difference: the first difference found, "" when everything matches.
+        refused: for a TestState call, whether AWS refused it (None for an execution).
     """
 
     id: str
     levels: dict[str, bool]
     first_difference: str
+    refused: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The case as the ``--json`` report lists it."""
-        return {"id": self.id, "levels": self.levels, "first_difference": self.first_difference}
+        case: dict[str, Any] = {
+            "id": self.id,
+            "levels": self.levels,
+            "first_difference": self.first_difference,
+        }
+        if self.refused is not None:
+            case["refused"] = self.refused
+        return case
 
 
 @dataclass(frozen=True)
 class ReplayReport:
-    """The outcome of replaying a set of recordings."""
+    """The outcome of replaying a set of recordings.
+
+    Attributes:
+        cases: each case, in order.
+        levels: the levels its cases are judged at (executions' :data:`LEVELS`, or TestState
+            calls' ``TEST_STATE_LEVELS``).
+    """
 
     cases: list[CaseResult]
+    levels: tuple[str, ...] = LEVELS
 
     @property
     def total(self) -> int:
@@ -134,10 +151,26 @@ class ReplayReport:
         return self.passed(level) / self.total if self.cases else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """``{"total", "status", "output", "types", "full", "cases": [...]}`` (counts)."""
+        """``{"total", <each level>: count, "cases": [...]}``.
+
+        For TestState calls, also ``"answered"`` and ``"refused"``: the same counts over the
+        calls AWS answered and over those it refused (``code`` and ``message`` there: how many
+        were refused with AWS's error code, and with its message too).
+        """
         report: dict[str, Any] = {"total": self.total}
-        for level in LEVELS:
+        for level in self.levels:
             report[level] = self.passed(level)
+        if any(case.refused is not None for case in self.cases):
+            answered = [case for case in self.cases if not case.refused]
+            refused = [case for case in self.cases if case.refused]
+            report["answered"] = {"total": len(answered)} | {
+                level: sum(case.levels[level] for case in answered) for level in self.levels
+            }
+            report["refused"] = {
+                "total": len(refused),
+                "code": sum(case.levels["status"] for case in refused),
+                "message": sum(case.levels["output"] for case in refused),
+            }
         report["cases"] = [case.to_json() for case in self.cases]
         return report
 
@@ -152,9 +185,33 @@ def load_records(path: str | Path) -> list[Record]:
         ValueError: a line is not a record, or not JSON, or not UTF-8 text (the message names
             file and line).
     """
+    records = []
+    for where, data in read_lines(path):
+        if is_test_state_call(data):
+            continue  # a TestState call (test_state.jsonl), not an execution
+        try:
+            records.append(Record.from_json(data))
+        except ValueError as exc:
+            raise ValueError(f"{where}: not a recorded execution ({exc})") from None
+    return records
+
+
+def is_test_state_call(data: Any) -> bool:
+    """Whether a recorded line is a TestState call (``{"request", "response"}``)."""
+    return isinstance(data, dict) and "request" in data and "response" in data
+
+
+def read_lines(path: str | Path) -> Iterator[tuple[str, Any]]:
+    """Each JSON line of a ``.jsonl`` file, or of every ``.jsonl`` file in a folder.
+
+    Yields ``("file:line", parsed value)``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: a line is not JSON, or not UTF-8 text (the message names file and line).
+    """
     root = Path(path)
     files = sorted(root.glob("*.jsonl")) if root.is_dir() else [root]
-    records = []
     for file in files:
         # Bytes, split on newlines only: a binary or mis-encoded file fails on its own line.
         for number, line in enumerate(file.read_bytes().split(b"\n"), 1):
@@ -163,14 +220,9 @@ def load_records(path: str | Path) -> list[Record]:
             where = f"{file}:{number}"
             try:
                 data = load_json_text(line, f"line {number}")
-                if isinstance(data, dict) and "request" in data and "response" in data:
-                    continue  # a TestState call (test_state.jsonl), not an execution
-                records.append(Record.from_json(data))
             except JsonValueError as exc:
                 raise ValueError(f"{where}: not JSON ({exc.reason})") from None
-            except ValueError as exc:
-                raise ValueError(f"{where}: not a recorded execution ({exc})") from None
-    return records
+            yield where, data
 
 
 def recorded_outcomes(history: Iterable[Mapping[str, Any]]) -> list[TaskOutcome]:
@@ -289,7 +341,7 @@ class _RecordedTasks:
 
     def __call__(self, call: TaskCall) -> TaskOutcome | None:
         # Tasks of child executions (distributed Map) are not in the parent's history: those
-        # fall through to the functions the recording describes (see _KNOWN_FUNCTIONS).
+        # fall through to the functions the recording describes (see KNOWN_FUNCTIONS).
         # Activity tasks go to the engine's workers (see _drive).
         if _ACTIVITY.match(call.resource):
             return None
@@ -304,10 +356,15 @@ def _raise_exception(event: Any, context: Any) -> Any:
     raise Exception("Some exception was raised.")
 
 
+def _return_bytes_str(event: Any, context: Any) -> Any:
+    return "HelloWorld!"  # the function returns the bytes of this JSON string
+
+
 # What the recordings' functions did (conformance README, "lambdas").
-_KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
+KNOWN_FUNCTIONS: Final[dict[str, Callable[[Any, Any], Any]]] = {
     "id_function": _identity,
     "raise_exception": _raise_exception,
+    "return_bytes_str": _return_bytes_str,
 }
 
 
@@ -317,7 +374,7 @@ def replay_record(record: Record) -> CaseResult:
     engine = LocalStepFunctions(account_id="111111111111", role_arn=names["snf_role_arn"])
     engine.mock_tasks(_RecordedTasks(recorded_outcomes(record.history or [])))
     for placeholder, behaviour in record.lambdas.items():
-        function = _KNOWN_FUNCTIONS.get(behaviour)
+        function = KNOWN_FUNCTIONS.get(behaviour)
         if function is not None:
             engine.register_lambda(placeholder, function)
     activities = recorded_activities(record.history or [])

@@ -59,12 +59,15 @@ from stepsaga.infra.local.stepfunctions._errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStillWaiting,
+    InvalidArn,
+    InvalidDefinition,
     InvalidExecutionInput,
     InvalidOutput,
     InvalidToken,
     StatesError,
     TaskDoesNotExist,
     TaskTimedOut,
+    ValidationException,
 )
 from stepsaga.infra.local.stepfunctions._execution import Execution
 from stepsaga.infra.local.stepfunctions._facade import LocalStepFunctions
@@ -83,6 +86,8 @@ __all__ = (
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "ExecutionStillWaiting",
+    "InvalidArn",
+    "InvalidDefinition",
     "InvalidExecutionInput",
     "InvalidOutput",
     "InvalidToken",
@@ -98,6 +103,7 @@ __all__ = (
     "TaskOutcome",
     "TaskTimedOut",
     "Transition",
+    "ValidationException",
     "combine_mocks",
     "observe_executions",
 )

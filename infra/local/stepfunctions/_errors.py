@@ -62,6 +62,25 @@ class ApiError(Exception):
         return type(self).__name__
 
 
+class InvalidDefinition(ApiError):
+    """The definition is not valid ASL (AWS answers CreateStateMachine and TestState so).
+
+    The message is AWS's: ``Invalid State Machine Definition: '<CODE>: <what> at <pointer>'``,
+    the problems joined by ", ".
+    """
+
+
+class InvalidArn(ApiError):
+    """A value that should be an ARN (of a role, a state machine ...) is not one."""
+
+
+class ValidationException(ApiError):
+    """A request AWS refuses as invalid: a field out of its range, or a rule of the operation.
+
+    The message is AWS's where a recording shows it (TestState's mock and context rules, say).
+    """
+
+
 class ExecutionAlreadyExists(ApiError):
     """An execution of this state machine already has this name, with another input.
 

@@ -96,8 +96,18 @@ class TaskIntegrations:
         name, qualifier = function_name_of(function)
         qualifier = params.get("Qualifier") or qualifier
         request_id = self._request_id()
+        # No Payload (or null) invokes the function with no payload, which Lambda hands over
+        # as {}: AWS's recordings show an identity function answering {} to it (services.jsonl
+        # TestTaskServiceLambda::test_invoke, test_state.jsonl test_base_lambda_service_task_state).
+        payload = params.get("Payload")
         ok, value, seconds = self._call_function(
-            function, name, qualifier, params.get("Payload"), call, request_id, compact=True
+            function,
+            name,
+            qualifier,
+            {} if payload is None else payload,
+            call,
+            request_id,
+            compact=True,
         )
         if not ok:
             error, cause = value

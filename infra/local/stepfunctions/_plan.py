@@ -112,6 +112,33 @@ def compile_machine(machine: StateMachine) -> MachinePlan:
     return MachinePlan(machine, _graph(machine, "", machine.query_language))
 
 
+def compile_state(name: str, model: AslModel, default_language: str) -> StateStep:
+    """Compile one state on its own, as TestState runs it: its transitions stay names.
+
+    ``next``, the catchers' and the Choice rules' edges are not resolved (the states they
+    name need not exist); ``next_name``, ``CatchRule.next_name`` and ``ChoiceCase.next_name``
+    say where the state would go. Parallel branches and Map item processors are compiled
+    whole.
+
+    Args:
+        name: the state's name.
+        model: the validated state.
+        default_language: the query language in force when the state sets none.
+
+    Raises:
+        DefinitionError: the state uses what this engine cannot run (Map ItemReader ...).
+    """
+    written = getattr(model, "query_language", None) or default_language
+    language = JSONATA if written == "JSONata" else JSONPATH
+    pointer = pointer_of(("States", name))
+    try:
+        return _step(name, model, pointer, "", language, default_language)
+    except DefinitionError:
+        raise
+    except Exception as exc:  # expression syntax errors carry no pointer of ours
+        raise DefinitionError(str(exc), pointer=pointer) from exc
+
+
 def _graph(graph: StateGraph, pointer: str, default_language: str) -> StepGraph:
     steps: dict[str, StateStep] = {}
     models: dict[str, Any] = {}

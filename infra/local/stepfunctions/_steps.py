@@ -328,15 +328,20 @@ class WaitStep(StateStep):
         """Sleep until the instant the state names, then pass its input on."""
         language, scope = self.language, strand
         effective = language.input(self, data, scope)
-        until = self._until(run.clock.now(), language, effective, scope)
+        until = self.until(run.clock.now(), language, effective, scope)
         if until is not None:
             yield Sleep(until)
         output, assigned = language.output(self, data, effective, scope)
         return output, self.next, assigned
 
-    def _until(
+    def until(
         self, now: datetime, language: QueryLanguage, effective: Any, scope: EvaluationScope
     ) -> datetime | None:
+        """The instant the state waits until (None: it does not wait), read from ``effective``.
+
+        Raises:
+            EvaluationError: a ``SecondsPath`` or ``TimestampPath`` that reads no valid value.
+        """
         if self.seconds is not None:
             return now + timedelta(seconds=self.seconds) if self.seconds > 0 else None
         if self.seconds_path is not None:
