@@ -201,6 +201,8 @@ def test_the_trigger_is_told_each_sagas_state_machine_arn(template: dict[str, An
     # As CloudFormation will join it, with a stand-in for the ARN:
     joined = "".join(p if isinstance(p, str) else "ARN:" + p["Ref"] for p in parts)
     assert json.loads(joined) == {"PlaceOrder": "ARN:PlaceOrderStateMachine"}
+    assert variables["STEPSAGA_ADMIN_GROUP"] == {"Ref": "AdminGroup"}
+    assert template["Parameters"]["AdminGroup"]["Default"] == ""  # nobody acts for another
 
 
 def test_the_rest_api_routes_to_the_trigger_behind_the_user_pool_authorizer(

@@ -288,6 +288,12 @@ def _parameters(code: Mapping[str, CodeLocation] | None) -> dict[str, Any]:
             "Type": "String",
             "Description": "The verified SES identity (domain or address) MailFrom belongs to.",
         },
+        "AdminGroup": {
+            "Type": "String",
+            "Default": "",
+            "Description": "The Cognito group whose members may act for another tenant "
+            "(X-Stepsaga-Tenant); empty: nobody may.",
+        },
         "UserPoolArn": {
             "Type": "String",
             "Description": "The Cognito user pool whose tokens the REST API accepts.",
@@ -713,6 +719,7 @@ def _trigger(service: Service, sagas: list[Saga]) -> dict[str, Any]:
                 "Environment": {
                     "Variables": {
                         "STEPSAGA_STATE_MACHINES": {"Fn::Join": ["", machine_json]},
+                        "STEPSAGA_ADMIN_GROUP": _ref("AdminGroup"),
                         "POWERTOOLS_SERVICE_NAME": service.name,
                     }
                 },
