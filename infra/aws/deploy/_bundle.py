@@ -214,8 +214,15 @@ def _dependencies(
             shutil.rmtree(staging / part, ignore_errors=True)
         (staging / ".complete").touch()
         tree.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(tree, ignore_errors=True)
-        staging.rename(tree)
+        # Another build (a second pytest worker) may have finished first: keep its tree, which
+        # may be in use, and drop ours.
+        if not (tree / ".complete").is_file():
+            shutil.rmtree(tree, ignore_errors=True)  # an interrupted build's leftovers
+            try:
+                staging.rename(tree)
+            except OSError:
+                if not (tree / ".complete").is_file():
+                    raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return tree
