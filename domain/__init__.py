@@ -1,10 +1,12 @@
 """The pure domain model of a stepsaga service: commands, events, tenants, stream ids, errors."""
 
 from stepsaga.domain._errors import (
+    BatchTooLargeError,
     BusinessFailure,
     ConcurrencyError,
     DomainError,
     EventTooLargeError,
+    FencedError,
     InvalidIdentifierError,
     PayloadTooLargeError,
     RetryableError,
@@ -16,6 +18,7 @@ from stepsaga.domain._ids import (
     MAX_TENANT_LENGTH,
     StreamId,
     TenantId,
+    validate_key_part,
 )
 from stepsaga.domain._model import (
     WIRE_MODEL_CONFIG,
@@ -30,12 +33,14 @@ __all__ = (
     "MAX_AGGREGATE_TYPE_LENGTH",
     "MAX_TENANT_LENGTH",
     "WIRE_MODEL_CONFIG",
+    "BatchTooLargeError",
     "BusinessFailure",
     "Command",
     "ConcurrencyError",
     "DomainError",
     "DomainEvent",
     "EventTooLargeError",
+    "FencedError",
     "InvalidIdentifierError",
     "PayloadTooLargeError",
     "RecordedEvent",
@@ -44,4 +49,5 @@ __all__ = (
     "StreamId",
     "TenantId",
     "TenantMismatchError",
+    "validate_key_part",
 )

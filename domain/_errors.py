@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = (
+    "BatchTooLargeError",
     "BusinessFailure",
     "ConcurrencyError",
     "DomainError",
     "EventTooLargeError",
+    "FencedError",
     "InvalidIdentifierError",
     "PayloadTooLargeError",
     "RetryableError",
@@ -60,6 +62,31 @@ class ConcurrencyError(DomainError):
         super().__init__(f"stream {stream}: expected version {expected}, found {actual}")
 
 
+class FencedError(DomainError):
+    """A command's append was refused: a compensation of the command has run (it is fenced).
+
+    What the command's actions write after one of its compensations started would never be
+    undone: a Lambda still running after its Task timed out, or a second execution of the
+    command. Not worth retrying; nothing of the refused append was written.
+
+    Attributes:
+        tenant: The command's tenant.
+        command: The command's key.
+        step: The state whose write was refused.
+        fenced_by: The states that fenced the command, sorted.
+    """
+
+    def __init__(self, tenant: str, command: str, step: str, fenced_by: tuple[str, ...]) -> None:
+        self.tenant = tenant
+        self.command = command
+        self.step = step
+        self.fenced_by = tuple(sorted(fenced_by))
+        by = ", ".join(self.fenced_by) or "a compensation"
+        super().__init__(
+            f"{step} may not write: command {command} of tenant {tenant} was fenced by {by}"
+        )
+
+
 class TenantMismatchError(DomainError):
     """An operation scoped to one tenant was asked to touch another tenant's data.
 
@@ -94,6 +121,21 @@ class PayloadTooLargeError(DomainError):
 
 class EventTooLargeError(PayloadTooLargeError):
     """An event would not fit in one DynamoDB item (400 KB)."""
+
+
+class BatchTooLargeError(PayloadTooLargeError):
+    """An append would not fit one DynamoDB transaction (4 MB of items in all).
+
+    The size counts every item the append writes: its events, their id guards, the stream
+    head and the command fence. Split the events over several appends.
+    """
+
+    def __init__(self, field: str, size: int, limit: int) -> None:
+        super().__init__(field, size, limit)
+        self.args = (
+            f"{field}: the append writes {size} bytes of items (events, their id guards, the "
+            f"stream head), over the {limit}-byte limit of one transaction; split the events",
+        )
 
 
 class BusinessFailure(DomainError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, field_validator
@@ -24,10 +25,49 @@ MAX_AGGREGATE_TYPE_LENGTH = 64
 MAX_AGGREGATE_ID_LENGTH = 200
 
 # `#` separates the parts of a partition key; letting it into any part would let one tenant
-# spell a key inside another tenant's key space.
-_TENANT = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-_AGGREGATE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+# spell a key inside another tenant's key space. The patterns are used with `fullmatch`: `$`
+# also matches before a trailing newline, which once let `acme\n` through as a tenant.
+_TENANT = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_AGGREGATE_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 _FORBIDDEN_IN_ID = re.compile(r"[#\s\x00-\x1f\x7f]")
+# Characters that print as nothing or as something else: controls (C0 and C1), format
+# characters (zero-width spaces and joiners, the byte order mark, soft hyphens, bidi overrides
+# and isolates), separators, and surrogates (not text at all). Two ids differing only by one of
+# them would name two streams that look like one.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
+_CATEGORY_NAMES = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character (zero-width, bidi control, soft hyphen)",
+    "Cs": "a lone surrogate, which is not valid Unicode text",
+    "Zs": "a space separator",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+
+
+def _check_characters(field: str, value: str) -> None:
+    """Refuse `#`, whitespace, invisible characters and text not in composed (NFC) form."""
+    bad = _FORBIDDEN_IN_ID.search(value)
+    if bad:
+        raise InvalidIdentifierError(
+            field, value, f"contains {bad.group()!r} ('#', whitespace and control characters)"
+        )
+    if value.isascii():
+        return
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category in _INVISIBLE_CATEGORIES:
+            raise InvalidIdentifierError(
+                field,
+                value,
+                f"contains U+{ord(char):04X} at index {index}: {_CATEGORY_NAMES[category]}",
+            )
+    # `é` can be one code point or `e` plus a combining accent; both print alike, so only the
+    # composed form is a valid id.
+    if not unicodedata.is_normalized("NFC", value):
+        raise InvalidIdentifierError(
+            field, value, "is not in Unicode composed form (NFC): normalise it first"
+        )
 
 
 def _check_length(field: str, value: str, maximum: int) -> None:
@@ -49,17 +89,14 @@ def validate_key_part(field: str, value: object, maximum: int = MAX_AGGREGATE_ID
         The identifier unchanged.
 
     Raises:
-        InvalidIdentifierError: If it is not a string, is empty or too long, or contains `#`,
-            whitespace or control characters.
+        InvalidIdentifierError: If it is not a string, is empty or too long, contains `#`,
+            whitespace, a control or invisible format character or a lone surrogate, or is
+            not in Unicode composed form (NFC).
     """
     if not isinstance(value, str):
         raise InvalidIdentifierError(field, value, "must be a string")
     _check_length(field, value, maximum)
-    bad = _FORBIDDEN_IN_ID.search(value)
-    if bad:
-        raise InvalidIdentifierError(
-            field, value, f"contains {bad.group()!r} ('#', whitespace and control characters)"
-        )
+    _check_characters(field, value)
     return value
 
 
@@ -81,7 +118,7 @@ class TenantId(str):
         if not isinstance(value, str):
             raise InvalidIdentifierError("tenant", value, "must be a string")
         _check_length("tenant", value, MAX_TENANT_LENGTH)
-        if not _TENANT.match(value):
+        if not _TENANT.fullmatch(value):
             raise InvalidIdentifierError(
                 "tenant",
                 value,
@@ -108,7 +145,7 @@ class StreamId(BaseModel):
         aggregate_type: The kind of aggregate (`Order`, `Stock`); a letter then letters,
             digits, `_`, `.` or `-`, at most 64 characters.
         aggregate_id: The aggregate's id within the tenant; at most 200 characters, no `#`,
-            whitespace or control characters.
+            whitespace, control or invisible characters, in Unicode composed form (NFC).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -121,7 +158,7 @@ class StreamId(BaseModel):
     @classmethod
     def _valid_type(cls, value: object) -> str:
         text = validate_key_part("aggregate_type", value, MAX_AGGREGATE_TYPE_LENGTH)
-        if not _AGGREGATE_TYPE.match(text):
+        if not _AGGREGATE_TYPE.fullmatch(text):
             raise InvalidIdentifierError(
                 "aggregate_type", text, "a letter then letters, digits, '_', '.' or '-'"
             )

@@ -86,8 +86,8 @@ class StoredEvent(BaseModel):
     `StoredEvent` (ids, type, tenant, correlation), and reads it back as a `RecordedEvent`.
 
     Attributes:
-        event_id: Unique within its stream; deterministic per (execution, state, index) when
-            written by a saga step, which makes a retried append idempotent.
+        event_id: Unique within its stream; deterministic per (command, state, stream, index)
+            when written by a saga step, which makes a retried append idempotent.
         type: The event type (`OrderPlaced`).
         schema_version: The payload's schema version, from 1.
         payload: The event's JSON payload.

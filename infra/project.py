@@ -45,7 +45,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from stepsaga.tasks import EventStore, StepFunction
-from stepsaga.workflows.saga import Notification, Saga, Step
+from stepsaga.workflows.saga import Saga, missing_handlers
 
 __all__ = (
     "REFERENCE_SERVICE",
@@ -356,23 +356,16 @@ def _handlers(module: str, value: object) -> dict[str, StepFunction]:
 def _check_handlers(
     module: str, sagas: Iterable[Saga], handlers: Mapping[str, StepFunction]
 ) -> None:
-    for saga in sagas:
-        for step, role, handler in _invocations(saga):
-            if handler not in handlers:
-                raise ServiceError(
-                    f"saga {saga.name!r}, step {step!r}: its {role} handler {handler!r} is not "
-                    f"in {module}.handlers.HANDLERS{_did_you_mean(handler, handlers)}"
-                )
-
-
-def _invocations(saga: Saga) -> Iterable[tuple[str, str, str]]:
-    """(step name, role, handler name) for every handler the saga invokes."""
-    for step in saga.steps:
-        yield step.name, "notification" if isinstance(step, Notification) else "action", step.action
-        if isinstance(step, Step) and step.compensation is not None:
-            yield step.name, "compensation", step.compensation
-    if saga.on_failure is not None:
-        yield saga.on_failure.name, "on_failure notification", saga.on_failure.action
+    problems = missing_handlers(sagas, handlers)
+    if problems:
+        raise ServiceError(
+            "\n".join(
+                f"saga {p.saga!r}, step {p.step!r}: its {p.role} handler {p.handler!r} is not in "
+                f"{module}.handlers.HANDLERS"
+                + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "")
+                for p in problems
+            )
+        )
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:

@@ -20,7 +20,9 @@ from stepsaga.domain import (
     TenantId,
     TenantMismatchError,
 )
-from stepsaga.tasks._ports import EmailMessage, EventStore, Notifier, SentEmail
+from stepsaga.tasks._ports import EmailMessage, EventStore, Fence, Notifier, SentEmail
+from stepsaga.tasks._projection import Projection, fold
+from stepsaga.workflows.saga import COMPENSATE_PREFIX, CommandMeta, command_key
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
@@ -28,11 +30,12 @@ if TYPE_CHECKING:
         AmazonCloudWatchEMFProvider,
     )
 
-    from stepsaga.workflows.saga import CommandMeta, ExecutionContext, StateContext, StepError
+    from stepsaga.workflows.saga import ExecutionContext, StateContext, StepError
 
 __all__ = ("Decider", "StepContext", "event_id_for")
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
+S = TypeVar("S")
 
 # A fixed namespace: event ids must be the same on every retry, in every process, forever.
 _EVENT_IDS = uuid.UUID("6f1d3c2a-5b7e-4f0a-9c8d-2e4b6a8c0d1f")
@@ -41,22 +44,25 @@ Decider = Callable[[list[RecordedEvent]], Sequence[DomainEvent]]
 """Given a stream's history, the events to append (possibly none)."""
 
 
-def event_id_for(execution_id: str, state_name: str, index: int) -> str:
-    """The deterministic id of the `index`-th event a task invocation appends.
+def event_id_for(command_key: str, state_name: str, stream: StreamId, index: int) -> str:
+    """The deterministic id of the `index`-th event a command's state appends to `stream`.
 
-    A Step Functions retry of the same state in the same execution gets the same ids, which
-    is what lets the event store recognise a retried append.
+    Every attempt of the state, in every execution of the command (`command_key`, see
+    `stepsaga.workflows.saga.command_key`), gets the same ids, which is what lets the event
+    store recognise a retried append and a compensation find what its action appended.
     """
-    return str(uuid.uuid5(_EVENT_IDS, f"{execution_id}\x1f{state_name}\x1f{index}"))
+    name = f"{command_key}\x1f{state_name}\x1f{stream.key}\x1f{index}"
+    return str(uuid.uuid5(_EVENT_IDS, name))
 
 
 class StepContext:
     """Everything a step function may use besides its command.
 
     Events and mail are scoped to the command's tenant. Events get deterministic ids from
-    (execution, state, index), numbered in the order the step appends them; mails get
-    idempotency keys the same way. A step that appends and sends in the same order on every
-    attempt is therefore safe to retry after a crash at any point.
+    (command, state, stream, index), numbered per stream in the order the step appends them;
+    mails get idempotency keys from (command, state, n). A step that appends and sends in the
+    same order on every attempt is therefore safe to retry after a crash at any point, and a
+    second execution of the same command writes and sends nothing twice.
 
     Attributes:
         tenant: The command's tenant.
@@ -82,6 +88,7 @@ class StepContext:
         logger: Logger,
         metrics: AmazonCloudWatchEMFProvider,
         clock: Callable[[], datetime],
+        fence: Fence | None = None,
     ) -> None:
         self.tenant = tenant
         self.meta = meta
@@ -94,8 +101,42 @@ class StepContext:
         self._store = event_store
         self._notifier = notifier
         self._clock = clock
-        self._next_event = 0
+        self._command = command_key(meta)
+        self._fence = fence
+        self._committed = False
+        self._reused = False
+        self._wrote = False
+        self._next_event: dict[StreamId, int] = {}
         self._next_mail = 0
+
+    @property
+    def committed(self) -> bool:
+        """True once this task (the pivot) has committed its command with an append."""
+        return self._committed
+
+    @property
+    def relied_on_earlier_work(self) -> bool:
+        """Whether this attempt went on from work done earlier, writing nothing itself.
+
+        True when it returned events an earlier attempt (or another execution of the command)
+        appended, and appended none behind its fence: it met no fence on its way, so the
+        runtime checks the fence for it, since a command compensated meanwhile must not go on
+        as though that work still stood.
+        """
+        return self._reused and not self._wrote
+
+    @property
+    def command_key(self) -> str:
+        """The command's key: the same in every execution and attempt of this command."""
+        return self._command
+
+    @property
+    def compensated_step(self) -> str | None:
+        """The step this task compensates (its state is `Compensate<Step>`), else None."""
+        name = self.state.name
+        if self.error is not None and name.startswith(COMPENSATE_PREFIX):
+            return name[len(COMPENSATE_PREFIX) :] or None
+        return None
 
     # -- earlier results ------------------------------------------------------------------
 
@@ -142,11 +183,15 @@ class StepContext:
         """The stream's current version (this tenant's streams only)."""
         return self._store.version(self._own(stream))
 
-    def _events(self, drafts: Sequence[DomainEvent], start: int) -> list[StoredEvent]:
+    def _id(self, stream: StreamId, index: int, state: str | None = None) -> str:
+        return event_id_for(self._command, state or self.state.name, stream, index)
+
+    def _events(self, stream: StreamId, drafts: Sequence[DomainEvent]) -> list[StoredEvent]:
         now = self._clock()
+        start = self._next_event.get(stream, 0)
         return [
             StoredEvent(
-                event_id=event_id_for(self.execution.id, self.state.name, start + offset),
+                event_id=self._id(stream, start + offset),
                 type=draft.event_type,
                 schema_version=draft.schema_version,
                 payload=draft.model_dump(mode="json"),
@@ -158,42 +203,71 @@ class StepContext:
             for offset, draft in enumerate(drafts)
         ]
 
-    def _already_appended(self, history: list[RecordedEvent], start: int) -> list[RecordedEvent]:
-        by_id = {r.event.event_id: r for r in history}
+    def _appended(self, stream: StreamId, state: str | None = None) -> list[RecordedEvent]:
+        """The events `state` (default: this one) of this command appended to `stream` so far.
+
+        Looked up by their ids, which are consecutive per stream: a handful of reads however
+        long the stream is.
+        """
         found: list[RecordedEvent] = []
-        while (
-            recorded := by_id.get(
-                event_id_for(self.execution.id, self.state.name, start + len(found))
-            )
-        ) is not None:
-            found.append(recorded)
-        return found
+        start = self._next_event.get(stream, 0) if state is None else 0
+        chunk = 4
+        while True:
+            ids = [self._id(stream, start + len(found) + n, state) for n in range(chunk)]
+            page = self._store.find(stream, ids)
+            found += page
+            if len(page) < chunk:
+                return found
+            chunk = min(chunk * 2, 32)
+
+    def appended_by(self, state: str, stream: StreamId) -> list[RecordedEvent]:
+        """What this command's state `state` appended to `stream`, in every attempt.
+
+        A compensation calls it with its action's step name to find the action's own events
+        (a failed action returns no result, and may still have appended): they are found by
+        their ids, not by reading the stream.
+
+        Raises:
+            TenantMismatchError: `stream` belongs to another tenant.
+        """
+        return self._appended(self._own(stream), state)
+
+    def _advance(self, stream: StreamId, recorded: Sequence[RecordedEvent]) -> None:
+        self._next_event[stream] = self._next_event.get(stream, 0) + len(recorded)
 
     def append(
         self, stream: StreamId, events: Sequence[DomainEvent], *, expected_version: int
     ) -> list[RecordedEvent]:
         """Append typed events if the stream is at `expected_version` (0: a new stream).
 
-        Safe to retry: if an earlier attempt of this task already appended these events, the
-        recorded events are returned and nothing is written.
+        Safe to retry: if an earlier attempt of this step (in this execution of the command or
+        another) already appended these events, the store returns them and writes nothing,
+        whatever `expected_version` the retry passes.
 
         Raises:
             ConcurrencyError: Another writer moved the stream on (the runtime reports it as
                 retryable).
+            FencedError: A compensation of this command has run (the runtime reports it as
+                `Saga.Fenced`); nothing was written.
             TenantMismatchError: `stream` belongs to another tenant.
             EventTooLargeError: An event does not fit an item.
         """
-        start = self._next_event
-        batch = self._events(events, start)
-        try:
-            recorded = self._store.append(self._own(stream), batch, expected_version)
-        except ConcurrencyError:
-            # A crashed attempt may have appended these events at a version we did not expect.
-            done = self._already_appended(self._store.read(stream), start)
-            if len(done) != len(batch):
-                raise
-            recorded = done
-        self._next_event = start + len(batch)
+        batch = self._events(self._own(stream), events)
+        recorded = self._write(stream, batch, expected_version)
+        self._advance(stream, recorded)
+        return recorded
+
+    def _write(
+        self, stream: StreamId, batch: list[StoredEvent], expected_version: int
+    ) -> list[RecordedEvent]:
+        recorded = self._store.append(stream, batch, expected_version, fence=self._fence)
+        # The store returns what it holds: these very events when it wrote them now, an
+        # earlier attempt's (stamped earlier) when it found them already stored.
+        if any(kept.event != sent for kept, sent in zip(recorded, batch, strict=True)):
+            self._reused = True
+        elif recorded and self._fence is not None:
+            self._wrote = True
+            self._committed = self._committed or self._fence.commits
         return recorded
 
     def decide(
@@ -203,8 +277,8 @@ class StepContext:
 
         This is optimistic concurrency for read-modify-write steps (reserving stock, say):
         the decision is remade from fresh history whenever another writer got in first. If an
-        earlier attempt of this task already appended its events, they are returned without
-        calling `decider` again.
+        earlier attempt of this step (in any execution of the command) already appended its
+        events, they are returned without calling `decider` again.
 
         Args:
             stream: The stream to decide on (this tenant's).
@@ -217,7 +291,12 @@ class StepContext:
         Raises:
             ConcurrencyError: Still conflicting after `attempts` tries (retryable).
         """
-        start = self._next_event
+        self._own(stream)
+        done = self._appended(stream)
+        if done:
+            self._reused = True
+            self._advance(stream, done)
+            return done
         conflict: ConcurrencyError | None = None
         for attempt in range(max(attempts, 1)):
             if attempt:
@@ -225,21 +304,67 @@ class StepContext:
                 # instead of colliding again in lockstep.
                 time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
             history = self.read(stream)
-            done = self._already_appended(history, start)
-            if done:
-                self._next_event = start + len(done)
-                return done
-            batch = self._events(decider(history), start)
+            batch = self._events(stream, decider(history))
             if not batch:
                 return []
             expected = history[-1].version if history else 0
             try:
-                recorded = self._store.append(stream, batch, expected)
+                recorded = self._write(stream, batch, expected)
             except ConcurrencyError as error:
                 conflict = error
                 self.logger.debug("conflict, deciding again", extra={"stream": stream.key})
                 continue
-            self._next_event = start + len(batch)
+            self._advance(stream, recorded)
+            return recorded
+        assert conflict is not None
+        raise conflict
+
+    def decide_from(
+        self,
+        stream: StreamId,
+        projection: Projection[S],
+        decider: Callable[[S], Sequence[DomainEvent]],
+        *,
+        attempts: int = 20,
+    ) -> list[RecordedEvent]:
+        """`decide` on a hot stream: the decider gets the stream's folded state, not its history.
+
+        The state is read from the stream's snapshot and the events after it (`fold`), in
+        time independent of the stream's length; the events are appended at the version the
+        state includes, and on a conflict the state is folded again and the decision remade.
+        If an earlier attempt of this step (in any execution of the command) already appended
+        its events, they are returned without calling `decider`.
+
+        Args:
+            stream: The stream to decide on (this tenant's).
+            projection: How its events fold into the state the decider needs.
+            decider: Given the state, the events to append; may raise a `BusinessFailure`.
+            attempts: How many conflicts to absorb before giving up.
+
+        Raises:
+            ConcurrencyError: Still conflicting after `attempts` tries (retryable).
+        """
+        self._own(stream)
+        done = self._appended(stream)
+        if done:
+            self._reused = True
+            self._advance(stream, done)
+            return done
+        conflict: ConcurrencyError | None = None
+        for attempt in range(max(attempts, 1)):
+            if attempt:
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+            folded = fold(self._store, stream, projection)
+            batch = self._events(stream, decider(folded.state))
+            if not batch:
+                return []
+            try:
+                recorded = self._write(stream, batch, folded.version)
+            except ConcurrencyError as error:
+                conflict = error
+                self.logger.debug("conflict, deciding again", extra={"stream": stream.key})
+                continue
+            self._advance(stream, recorded)
             return recorded
         assert conflict is not None
         raise conflict
@@ -247,13 +372,13 @@ class StepContext:
     # -- mail -----------------------------------------------------------------------------
 
     def send_email(self, message: EmailMessage) -> SentEmail:
-        """Send a mail at most once per (execution, state, n-th mail of the step).
+        """Send a mail at most once per (command, state, n-th mail of the step).
 
         Raises:
             RuntimeError: The runtime was built without a notifier.
         """
         if self._notifier is None:
             raise RuntimeError(f"step {self.state.name} sends mail but no notifier is configured")
-        key = f"{self.execution.id}/{self.state.name}/mail-{self._next_mail}"
+        key = f"{self._command}/{self.state.name}/mail-{self._next_mail}"
         self._next_mail += 1
         return self._notifier.send(self.tenant, message, idempotency_key=key)

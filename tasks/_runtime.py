@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -21,14 +21,23 @@ from stepsaga.domain import (
     BusinessFailure,
     ConcurrencyError,
     DomainError,
+    FencedError,
     PayloadTooLargeError,
     RetryableError,
     TenantId,
 )
 from stepsaga.tasks._context import StepContext
-from stepsaga.tasks._ports import EventStore, Notifier
+from stepsaga.tasks._ports import EventStore, Fence, Notifier
 from stepsaga.workflows.facts import MAX_PAYLOAD_BYTES
-from stepsaga.workflows.saga import RETRYABLE_ERROR, StepEnvelope
+from stepsaga.workflows.saga import (
+    FENCED_ERROR,
+    RETRYABLE_ERROR,
+    Saga,
+    StepEnvelope,
+    check_handlers,
+    command_key,
+    failure_message,
+)
 
 __all__ = (
     "InvalidStepInput",
@@ -111,6 +120,13 @@ def task_error(name: str) -> type[TaskFailed]:
         return _TASK_ERRORS[name]
 
 
+#: What a compensation or failure notification returns when another execution of its command
+#: committed it: it ran nothing.
+_SKIPPED: Mapping[str, str] = {
+    "skipped": "the command was committed by another execution: nothing to undo or report"
+}
+
+
 class _NoSegment:
     def put_annotation(self, key: str, value: str) -> None:
         return None
@@ -125,18 +141,25 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _command_model(step: StepFunction) -> type[BaseModel]:
-    parameters = list(inspect.signature(step).parameters)
+def _annotated_model(step: StepFunction) -> type[BaseModel] | None:
+    """The command model the step's first parameter is annotated with, if any."""
     try:
+        parameters = list(inspect.signature(step).parameters)
         hints = typing.get_type_hints(step)
-    except NameError:  # an annotation naming a class the function's module cannot see
-        hints = {}
+    except (NameError, TypeError, ValueError):
+        # An annotation naming a class the function's module cannot see, or no signature.
+        return None
     model = hints.get(parameters[0]) if parameters else None
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        name = getattr(step, "__name__", repr(step))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _command_model(step: StepFunction, name: str) -> type[BaseModel]:
+    model = _annotated_model(step)
+    if model is None:
         raise TypeError(
-            f"step {name}: annotate its first parameter with the command model, "
-            "or pass command= to TaskRuntime.handler"
+            f"handler {name!r} ({getattr(step, '__qualname__', repr(step))}): annotate its first "
+            "parameter with the command model, or pass command= (or the sagas it serves, "
+            "sagas=) to TaskRuntime"
         )
     return model
 
@@ -185,9 +208,33 @@ class TaskRuntime:
         self.tracer = tracer or Tracer(service=service, disabled=local)
         self._clock = clock or (lambda: datetime.now(UTC))
 
-    def handlers(self, steps: Mapping[str, StepFunction]) -> dict[str, LambdaHandler]:
-        """Lambda handlers for a service's steps, keyed by handler name."""
-        return {name: self.handler(step, name=name) for name, step in steps.items()}
+    def handlers(
+        self, steps: Mapping[str, StepFunction], *, sagas: Iterable[Saga] = ()
+    ) -> dict[str, LambdaHandler]:
+        """Lambda handlers for a service's steps, keyed by handler name.
+
+        Args:
+            steps: Handler name to step function.
+            sagas: The sagas the handlers serve. When given, every handler they invoke must be
+                in `steps`, and a step function whose first parameter is not annotated takes
+                the command model of the saga that invokes it.
+
+        Raises:
+            MissingHandlerError: `sagas` invoke handlers `steps` lacks (all are named).
+            TypeError: A step function has no command model to read its command with.
+        """
+        sagas = tuple(sagas)
+        check_handlers(sagas, steps)
+        commands: dict[str, set[type[BaseModel]]] = {}
+        for saga in sagas:
+            for handler in saga.handlers():
+                commands.setdefault(handler, set()).add(saga.command)
+        built: dict[str, LambdaHandler] = {}
+        for name, step in steps.items():
+            models = commands.get(name, set())
+            fallback = next(iter(models)) if len(models) == 1 else None
+            built[name] = self.handler(step, name=name, command=_annotated_model(step) or fallback)
+        return built
 
     def handler(
         self,
@@ -206,8 +253,8 @@ class TaskRuntime:
         Returns:
             `(event, context) -> JSON`, raising `TaskFailed` subclasses named as documented.
         """
-        model = command or _command_model(step)
         handler_name: str = name or str(getattr(step, "__name__", "step"))
+        model = command or _command_model(step, handler_name)
 
         def lambda_handler(event: Any, context: Any) -> Any:
             return self._invoke(handler_name, step, model, event, context)
@@ -271,6 +318,12 @@ class TaskRuntime:
                 segment.put_annotation("tenant", str(tenant))
                 segment.put_annotation("state", envelope.state.name)
                 segment.put_annotation("execution", envelope.execution.name)
+                fence = Fence(
+                    tenant=tenant,
+                    command=command_key(envelope.meta),
+                    step=envelope.state.name,
+                    commits=envelope.commits,
+                )
                 ctx = StepContext(
                     tenant=tenant,
                     meta=envelope.meta,
@@ -283,10 +336,13 @@ class TaskRuntime:
                     logger=self.logger,
                     metrics=metrics,
                     clock=self._clock,
+                    # An action writes behind its command's fence; a compensation or failure
+                    # notification raises the fence before it runs, and writes past it.
+                    fence=fence if envelope.error is None else None,
                 )
-                result = self._run(step, command, ctx)
-                outcome = "Succeeded"
-                return result
+                result = self._run(step, command, ctx, fence)
+                outcome = "Succeeded" if result is not _SKIPPED else "Skipped"
+                return dict(_SKIPPED) if result is _SKIPPED else result
         except TaskFailed as failed:
             outcome = "Retryable" if failed.error_name == RETRYABLE_ERROR else "BusinessFailure"
             raise
@@ -306,15 +362,47 @@ class TaskRuntime:
             return nullcontext(_NO_SEGMENT)
         return self.tracer.provider.in_subsegment(f"## {name}")
 
-    def _run(self, step: StepFunction, command: BaseModel, ctx: StepContext) -> Any:
+    def _check_fence(self, ctx: StepContext, fence: Fence) -> None:
+        """Refuse an action that went on from work done earlier, if its command is fenced.
+
+        It wrote nothing, so no fence stood in its way to refuse it, yet its command may have
+        been compensated meanwhile.
+        """
+        if ctx.error is None and ctx.relied_on_earlier_work:
+            fenced_by = self.event_store.fenced_by(fence)
+            if fenced_by:
+                raise FencedError(fence.tenant, fence.command, fence.step, fenced_by)
+
+    def _run(self, step: StepFunction, command: BaseModel, ctx: StepContext, fence: Fence) -> Any:
         self.logger.debug("step started")
         try:
-            result = _json(step(command, ctx))
+            if ctx.error is not None and not self.event_store.fence_command(fence):
+                # Another execution of the command committed it: there is nothing to undo,
+                # and no failure to report.
+                self.logger.warning("command committed by another execution: skipped")
+                return _SKIPPED
+            try:
+                result = _json(step(command, ctx))
+            except BusinessFailure:
+                # A refusal drawn from undone work (a refunded charge) is the fence's to tell.
+                self._check_fence(ctx, fence)
+                raise
+            self._check_fence(ctx, fence)
+            if fence.commits and not ctx.committed:
+                self.event_store.commit_command(fence)  # a pivot that appended nothing
+        except FencedError as fenced:
+            self.logger.warning("command fenced", extra={"fenced_by": fenced.fenced_by})
+            details = {"command": fenced.command, "fencedBy": list(fenced.fenced_by)}
+            raise task_error(FENCED_ERROR)(
+                failure_message(str(fenced), details), details=details
+            ) from fenced
         except BusinessFailure as failure:
             self.logger.info(
                 "business failure", extra={"error": failure.name, "details": failure.details}
             )
-            raise task_error(failure.name)(failure.message, details=failure.details) from failure
+            raise task_error(failure.name)(
+                failure_message(failure.message, failure.details), details=failure.details
+            ) from failure
         except (RetryableError, ConcurrencyError) as transient:
             self.logger.warning("retryable failure", extra={"cause": str(transient)})
             raise task_error(RETRYABLE_ERROR)(str(transient)) from transient

@@ -27,7 +27,18 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 RUNTIME_DISTRIBUTIONS = frozenset({"pydantic", "boto3", "aws-lambda-powertools"})
 LOCAL_ONLY_DISTRIBUTIONS = frozenset({"jsonata-python", "moto", "click", "rich"})
 # What the Lambda side must never load: local tooling, and stepsaga's own compile-time machinery.
-LOCAL_ONLY_MODULES = ("moto", "click", "rich", "flask", "jsonata", "jsonpath_ng")
+LOCAL_ONLY_MODULES = (
+    "moto",
+    "click",
+    "rich",
+    "flask",
+    "jsonata",
+    "jsonpath_ng",
+    # The contract test classes ship for users' test suites, not their Lambdas.
+    "stepsaga.testing",
+    "pytest",
+    "hypothesis",
+)
 COMPILE_TIME_MODULES = (
     "stepsaga.workflows.asl",
     "stepsaga.workflows.saga._compiler",

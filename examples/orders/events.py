@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from stepsaga.domain import DomainEvent, RecordedEvent
 from stepsaga.examples.orders.commands import OrderLine
+from stepsaga.tasks import Projection
 
 __all__ = (
     "ORDER",
     "PAYMENT",
     "STOCK",
+    "STOCK_LEVEL",
     "ChargeDeclined",
     "OrderConfirmed",
     "OrderRejected",
@@ -106,14 +108,32 @@ def _quantity(recorded: RecordedEvent) -> int:
     return quantity if isinstance(quantity, int) else 0
 
 
+def _level_after(level: int, recorded: RecordedEvent) -> int:
+    if recorded.event.type in (StockAdded.event_type, StockReleased.event_type):
+        return level + _quantity(recorded)
+    if recorded.event.type == StockReserved.event_type:
+        return level - _quantity(recorded)
+    return level
+
+
+def _level(value: JsonValue) -> int:
+    if not isinstance(value, int):
+        raise ValueError(f"a stock-level snapshot holds an int, not {value!r}")
+    return value
+
+
+STOCK_LEVEL: Projection[int] = Projection(
+    name="stock-level/1", initial=0, apply=_level_after, load=_level
+)
+"""Units of a SKU free to reserve, folded from its `Stock` stream and snapshotted: a hot SKU's
+level is read from its snapshot and the few events after it."""
+
+
 def available_stock(history: Iterable[RecordedEvent]) -> int:
-    """Units of a SKU free to reserve, from its `Stock` stream."""
+    """Units of a SKU free to reserve, from its `Stock` stream's whole history."""
     level = 0
     for recorded in history:
-        if recorded.event.type in (StockAdded.event_type, StockReleased.event_type):
-            level += _quantity(recorded)
-        elif recorded.event.type == StockReserved.event_type:
-            level -= _quantity(recorded)
+        level = _level_after(level, recorded)
     return level
 
 

@@ -4,17 +4,17 @@ Each handler is a plain function `(command: PlaceOrder, ctx: StepContext) -> res
 `HANDLERS` maps the saga's handler names to them; `TaskRuntime(...).handlers(HANDLERS)` turns
 them into Lambda handlers.
 
-Every handler is safe to run again after a crash or a timeout at any point: events get
-deterministic ids and read-modify-write goes through `ctx.decide`, mails go through an
-idempotent notifier. Compensations also run after their own step failed (its work may have
-landed before the failure), so they undo what the event store shows *this execution* did (its
-events carry the execution id as `correlation_id`, its charge a payment id derived from it), not
-what a step reported, and are no-ops when there is nothing to undo.
+Every handler is safe to run again after a crash or a timeout at any point, and in a second
+execution of the same command: events get ids derived from the command and read-modify-write
+goes through `ctx.decide`, mails go through an idempotent notifier. Compensations also run
+after their own step failed (its work may have landed before the failure), so they undo what
+the event store shows *this command's* action did (found by its event ids,
+`ctx.appended_by`; its charge has a payment id derived from the command), not what a step
+reported, and are no-ops when there is nothing to undo.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -34,6 +34,7 @@ from stepsaga.examples.orders.events import (
     ORDER,
     PAYMENT,
     STOCK,
+    STOCK_LEVEL,
     ChargeDeclined,
     OrderConfirmed,
     OrderRejected,
@@ -42,16 +43,15 @@ from stepsaga.examples.orders.events import (
     StockAdded,
     StockReleased,
     StockReserved,
-    available_stock,
     held_by,
 )
 from stepsaga.tasks import (
-    Decider,
     EmailTemplate,
     EventStore,
     InvalidStepInput,
     StepContext,
     StepFunction,
+    fold,
 )
 
 __all__ = (
@@ -179,20 +179,22 @@ def _stock_streams(command: PlaceOrder, ctx: StepContext) -> dict[str, StreamId]
     return streams
 
 
-def _held_here(history: list[RecordedEvent], order_id: str, execution_id: str) -> int:
-    """Units the order holds that this execution reserved (and has not released)."""
-    mine = held_by((r for r in history if r.event.correlation_id == execution_id), order_id)
-    return min(mine, held_by(history, order_id))
+def _release(
+    ctx: StepContext, step: str, stream: StreamId, sku: str, order_id: str, reason: str
+) -> list[RecordedEvent]:
+    """Release what this command's reservation `step` holds in `stream` (nothing if nothing).
 
+    What the step holds is read from its own events, found by id; the release is appended at
+    the stream's head, from its snapshot: a hot SKU's stream is never read whole.
+    """
+    held = held_by(ctx.appended_by(step, stream), order_id)
 
-def _release(sku: str, order_id: str, execution_id: str, reason: str) -> Decider:
-    def decide(history: list[RecordedEvent]) -> Sequence[DomainEvent]:
-        held = _held_here(history, order_id, execution_id)
+    def decide(level: int) -> Sequence[DomainEvent]:
         if held <= 0:
             return []
         return [StockReleased(sku=sku, order_id=order_id, quantity=held, reason=reason)]
 
-    return decide
+    return ctx.decide_from(stream, STOCK_LEVEL, decide)
 
 
 def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
@@ -207,12 +209,9 @@ def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
     lines: list[ReservedLine] = []
     for sku, quantity in _wanted(command).items():
 
-        def decide(
-            history: list[RecordedEvent], sku: str = sku, quantity: int = quantity
-        ) -> Sequence[DomainEvent]:
-            if held_by(history, command.order_id) >= quantity:
-                return []  # this order already holds it
-            free = available_stock(history)
+        def decide(free: int, sku: str = sku, quantity: int = quantity) -> Sequence[DomainEvent]:
+            # A retry, in this execution or another of the command, never gets here:
+            # `decide_from` finds the reservation it made by its event id.
             if free < quantity:
                 raise OutOfStock(
                     f"{sku}: {quantity} wanted, {free} available",
@@ -221,11 +220,11 @@ def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
             return [StockReserved(sku=sku, order_id=command.order_id, quantity=quantity)]
 
         try:
-            recorded = ctx.decide(streams[sku], decide)
+            recorded = ctx.decide_from(streams[sku], STOCK_LEVEL, decide)
         except OutOfStock:
             for line in lines:
-                release = _release(line.sku, command.order_id, ctx.execution.id, "OutOfStock")
-                ctx.decide(streams[line.sku], release)
+                stream = streams[line.sku]
+                _release(ctx, ctx.state.name, stream, line.sku, command.order_id, "OutOfStock")
             raise
         version = recorded[-1].version if recorded else ctx.version(streams[sku])
         lines.append(ReservedLine(sku=sku, quantity=quantity, version=version))
@@ -233,18 +232,19 @@ def reserve_stock(command: PlaceOrder, ctx: StepContext) -> StockReservation:
 
 
 def release_stock(command: PlaceOrder, ctx: StepContext) -> Release:
-    """Compensation of `ReserveStock`: give back what this execution reserved and still holds."""
-    reason = ctx.error.error if ctx.error else "Compensation"
+    """Compensation of `ReserveStock`: give back what this command reserved and still holds."""
+    reason = ctx.error.name if ctx.error else "Compensation"
+    step = ctx.compensated_step or ctx.state.name
     released: dict[str, int] = {}
     for sku, stream in sorted(_stock_streams(command, ctx).items()):
-        release = _release(sku, command.order_id, ctx.execution.id, reason)
-        for recorded in ctx.decide(stream, release):
+        for recorded in _release(ctx, step, stream, sku, command.order_id, reason):
             released[sku] = StockReleased.from_event(recorded.event).quantity
     return Release(released=released)
 
 
 def _payment_id(ctx: StepContext, order_id: str) -> str:
-    return "pay_" + uuid.uuid5(uuid.NAMESPACE_URL, f"{ctx.execution.id}/{order_id}").hex[:24]
+    """The charge's id: one per command, the same in every attempt and execution of it."""
+    return "pay_" + uuid.uuid5(uuid.NAMESPACE_URL, f"{ctx.command_key}/{order_id}").hex[:24]
 
 
 def _charges(history: list[RecordedEvent]) -> dict[str, PaymentCharged]:
@@ -269,28 +269,28 @@ def charge_payment(command: PlaceOrder, ctx: StepContext) -> PaymentResult:
     amount = command.total()
     declined = command.payment_token == DECLINED_PAYMENT_TOKEN
 
+    mine = _payment_id(ctx, command.order_id)
+
     def decide(history: list[RecordedEvent]) -> Sequence[DomainEvent]:
-        if _charges(history):
-            return []  # already charged for this order
+        if mine in _charges(history):
+            return []  # this command already charged it
         if declined:
             reason = "card declined"
             return [ChargeDeclined(order_id=command.order_id, amount=amount, reason=reason)]
-        payment_id = _payment_id(ctx, command.order_id)
-        return [PaymentCharged(order_id=command.order_id, payment_id=payment_id, amount=amount)]
+        return [PaymentCharged(order_id=command.order_id, payment_id=mine, amount=amount)]
 
     ctx.decide(stream, decide)
-    charges = _charges(ctx.read(stream))
-    if not charges:
+    charge = _charges(ctx.read(stream)).get(mine)
+    if charge is None:
         raise PaymentDeclined(
             "card declined",
             details={"orderId": command.order_id, "amount": str(amount)},
         )
-    charge = next(iter(charges.values()))
     return PaymentResult(payment_id=charge.payment_id, amount=charge.amount)
 
 
 def refund_payment(command: PlaceOrder, ctx: StepContext) -> Refund:
-    """Compensation of `ChargePayment`: refund this execution's open charge, if there is one.
+    """Compensation of `ChargePayment`: refund this command's open charge, if there is one.
 
     Nothing is recorded when nothing was charged (a declined card, a failure before the charge).
     """
@@ -342,7 +342,7 @@ def _tags(ctx: StepContext, mail: str) -> dict[str, str]:
 
 
 def notify_customer(command: PlaceOrder, ctx: StepContext) -> MailResult:
-    """Mail the confirmation (once per execution, however often it is retried)."""
+    """Mail the confirmation (once per command, however often it is retried or executed)."""
     lines = "\n".join(
         f"{line.quantity} x {line.sku} at {line.unit_price}" for line in command.items
     )
@@ -359,18 +359,15 @@ def _reason(ctx: StepContext) -> tuple[str, str]:
     """The failure's error name and a readable reason, from the caught error."""
     if ctx.error is None:
         return "Unknown", "unknown error"
-    reason = ctx.error.cause or ctx.error.error
-    try:
-        cause = json.loads(reason)
-    except ValueError:
-        cause = None
-    if isinstance(cause, dict) and isinstance(cause.get("errorMessage"), str):
-        reason = cause["errorMessage"]
-    return ctx.error.error, reason
+    return ctx.error.name, ctx.error.message or ctx.error.name
 
 
 def notify_order_failed(command: PlaceOrder, ctx: StepContext) -> MailResult:
-    """After the compensations: record the rejection and mail the customer why."""
+    """After the compensations: record the rejection and mail the customer why.
+
+    The mail gives the reason recorded with the rejection, so that every execution of the
+    command sends the same mail (the notifier refuses one key for two different mails).
+    """
     error, reason = _reason(ctx)
     stream = ctx.stream(ORDER, command.order_id)
 
@@ -380,6 +377,9 @@ def notify_order_failed(command: PlaceOrder, ctx: StepContext) -> MailResult:
         return [OrderRejected(order_id=command.order_id, error=error, reason=reason)]
 
     ctx.decide(stream, decide)
+    rejections = [r for r in ctx.read(stream) if r.event.type == OrderRejected.event_type]
+    if rejections:
+        reason = OrderRejected.from_event(rejections[0].event).reason
     message = FAILURE_MAIL.render(
         command.customer_email,
         {"order_id": command.order_id, "reason": reason},
@@ -421,5 +421,5 @@ def seed_stock(store: EventStore, tenant: str, sku: str, quantity: int) -> Recor
 
 
 def stock_level(store: EventStore, tenant: str, sku: str) -> int:
-    """Units of `sku` free to reserve in a tenant's stock."""
-    return available_stock(store.read(StreamId.of(tenant, STOCK, sku)))
+    """Units of `sku` free to reserve in a tenant's stock (from its snapshot and the tail)."""
+    return fold(store, StreamId.of(tenant, STOCK, sku), STOCK_LEVEL).state

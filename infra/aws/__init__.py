@@ -6,7 +6,7 @@ from stepsaga.infra.aws._lambda import (
     lambda_entry_points,
     runtime_from_environment,
 )
-from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, IdempotencyConflictError, SesNotifier
+from stepsaga.infra.aws._notifier import CLAIM_AGGREGATE_TYPE, SesNotifier
 from stepsaga.infra.aws._table import (
     EXPIRY_ATTRIBUTE,
     TENANT_SESSION_TAG,
@@ -22,7 +22,6 @@ __all__ = (
     "HEAD_SORT_KEY",
     "TENANT_SESSION_TAG",
     "DynamoDBEventStore",
-    "IdempotencyConflictError",
     "MissingSettingError",
     "SesNotifier",
     "TenantRole",

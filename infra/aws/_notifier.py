@@ -11,6 +11,13 @@ Claims live in the event store table, under the tenant's key prefix
 (`{tenant}#Notification#{sha256(key)}`, `sk = 0`), so the tenant-scoped IAM condition on
 leading keys covers them too.
 
+A send that fails before SES could have sent anything (SES refused it, or the connection
+could not be opened: `EndpointConnectionError`, `ConnectTimeoutError`) releases its claim, so
+that the retry Step Functions makes sends at once; a transient failure is raised as
+`RetryableError` (the step's `Saga.Retryable`). A send whose answer was lost (`ReadTimeoutError`,
+`ConnectionClosedError`) may have been sent: its claim is kept, and a retry after the
+in-progress expiry sends again.
+
 If the process dies after SES accepted the mail but before the claim is completed, a retry
 after the in-progress expiry sends it again: at-least-once in that window, exactly-once
 otherwise. SES offers no idempotency token to close it.
@@ -25,41 +32,31 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
-from stepsaga.domain import DomainError, RetryableError, StreamId, TenantId
+from stepsaga.domain import RetryableError, StreamId, TenantId
 from stepsaga.infra.aws._table import EXPIRY_ATTRIBUTE
 from stepsaga.infra.aws._transient import TRANSIENT_ERROR_CODES, error_code, transient_as_retryable
-from stepsaga.tasks import EmailMessage, SentEmail
+from stepsaga.tasks import EmailMessage, IdempotencyConflictError, SentEmail
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_sesv2.client import SESV2Client
     from mypy_boto3_sesv2.type_defs import BodyTypeDef, SendEmailRequestTypeDef
 
-__all__ = ("CLAIM_AGGREGATE_TYPE", "IdempotencyConflictError", "SesNotifier")
+__all__ = ("CLAIM_AGGREGATE_TYPE", "SesNotifier")
 
 CLAIM_AGGREGATE_TYPE = "Notification"
 """The aggregate type in a claim's key (`{tenant}#Notification#{hash}`)."""
 
 _IN_PROGRESS = "INPROGRESS"
 _COMPLETED = "COMPLETED"
-
-
-class IdempotencyConflictError(DomainError, ValueError):
-    """An idempotency key was reused for a different message.
-
-    Attributes:
-        idempotency_key: The reused key.
-        message_id: The SES message id already sent under it.
-    """
-
-    def __init__(self, idempotency_key: str, message_id: str) -> None:
-        self.idempotency_key = idempotency_key
-        self.message_id = message_id
-        super().__init__(
-            f"idempotency_key {idempotency_key!r} already sent a different message ({message_id})"
-        )
 
 
 def _digest(text: str) -> str:
@@ -133,7 +130,8 @@ class SesNotifier:
         """See `stepsaga.tasks.Notifier.send`.
 
         Raises:
-            RetryableError: A live claim by another attempt, or a transient SES error.
+            RetryableError: A live claim by another attempt, a transient SES error or a
+                connection that failed (the claim is released when nothing was sent).
             IdempotencyConflictError: The key already sent a different message.
             botocore.exceptions.ClientError: A permanent SES error (the claim is released).
         """
@@ -171,12 +169,23 @@ class SesNotifier:
         try:
             response = self._ses.send_email(**self.send_request(message))
         except ClientError as error:
-            # Release the claim so that a retry may send; nothing was sent.
-            self._dynamodb.delete_item(TableName=self._table, Key=key)
+            # SES answered with a refusal: nothing was sent, so a retry may send at once.
+            self._release(key, fingerprint)
             code = error_code(error)
             if code in TRANSIENT_ERROR_CODES:
                 raise RetryableError(f"SES {code}", retry_hint=idempotency_key) from error
             raise
+        except (EndpointConnectionError, ConnectTimeoutError) as error:
+            # The connection never opened: nothing was sent either.
+            self._release(key, fingerprint)
+            raise RetryableError(f"SES SendEmail: {error}", retry_hint=idempotency_key) from error
+        except (ReadTimeoutError, ConnectionClosedError) as error:
+            # The request went out and its answer was lost: SES may have sent the mail, so the
+            # claim stays until its in-progress expiry rather than risk sending it twice.
+            raise RetryableError(
+                f"SES SendEmail answer lost, the mail may have been sent: {error}",
+                retry_hint=idempotency_key,
+            ) from error
 
         message_id = response["MessageId"]
         with transient_as_retryable("UpdateItem", idempotency_key):
@@ -191,6 +200,24 @@ class SesNotifier:
                 },
             )
         return SentEmail(message_id=message_id, idempotency_key=idempotency_key)
+
+    def _release(self, key: dict[str, Any], fingerprint: str) -> None:
+        """Delete our in-progress claim (not one another attempt has taken over since)."""
+        try:
+            with transient_as_retryable("DeleteItem", self._table):
+                self._dynamodb.delete_item(
+                    TableName=self._table,
+                    Key=key,
+                    ConditionExpression="#status = :in_progress AND fingerprint = :fingerprint",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":in_progress": {"S": _IN_PROGRESS},
+                        ":fingerprint": {"S": fingerprint},
+                    },
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
 
     def _existing_claim(
         self, key: dict[str, Any], idempotency_key: str, fingerprint: str

@@ -87,9 +87,15 @@ def event_store_table_resource(table_name: str | None = None) -> dict[str, Any]:
 TENANT_SESSION_TAG = "tenant"
 """The session tag that carries the tenant when a task function assumes the tenant role."""
 
-# TransactWriteItems is authorised per action inside it, on top of the call itself.
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.:/=+@-]{1,128}")
-_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+# TransactWriteItems is authorised per action inside it; BatchGetItem has its own action
+# (lookups by event id, and reading a retried append's events back).
+_READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+)
 _WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 

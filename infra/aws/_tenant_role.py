@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from stepsaga.domain import RecordedEvent, StoredEvent, StreamId, TenantId
 from stepsaga.infra.aws._table import TENANT_SESSION_TAG
-from stepsaga.tasks import EmailMessage, EventStore, Notifier, SentEmail
+from stepsaga.tasks import EmailMessage, EventStore, Fence, Notifier, SentEmail, Snapshot
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -125,6 +125,9 @@ class TenantRole:
 class TenantRoleEventStore:
     """A `DynamoDBEventStore` per tenant, each on that tenant's assumed-role client.
 
+    Every `EventStore` operation names its tenant (a stream's, or a fence's), and runs with
+    that tenant's credentials.
+
     Args:
         role: The tenant role's clients.
         table_name: The event store table.
@@ -134,26 +137,55 @@ class TenantRoleEventStore:
         self._role = role
         self._table = table_name
 
-    def _store(self, stream: StreamId) -> EventStore:
+    def _store(self, tenant: TenantId) -> EventStore:
         from stepsaga.infra.aws._event_store import DynamoDBEventStore
 
-        return DynamoDBEventStore(self._role.dynamodb(stream.tenant), self._table)
+        return DynamoDBEventStore(self._role.dynamodb(tenant), self._table)
 
     def append(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        *,
+        fence: Fence | None = None,
     ) -> list[RecordedEvent]:
         """`EventStore.append` with the stream's tenant's credentials."""
-        return self._store(stream).append(stream, events, expected_version)
+        return self._store(stream.tenant).append(stream, events, expected_version, fence=fence)
 
     def read(
         self, stream: StreamId, *, from_version: int = 1, limit: int | None = None
     ) -> list[RecordedEvent]:
         """`EventStore.read` with the stream's tenant's credentials."""
-        return self._store(stream).read(stream, from_version=from_version, limit=limit)
+        return self._store(stream.tenant).read(stream, from_version=from_version, limit=limit)
 
     def version(self, stream: StreamId) -> int:
         """`EventStore.version` with the stream's tenant's credentials."""
-        return self._store(stream).version(stream)
+        return self._store(stream.tenant).version(stream)
+
+    def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
+        """`EventStore.find` with the stream's tenant's credentials."""
+        return self._store(stream.tenant).find(stream, event_ids)
+
+    def fence_command(self, fence: Fence) -> bool:
+        """`EventStore.fence_command` with the fence's tenant's credentials."""
+        return self._store(fence.tenant).fence_command(fence)
+
+    def fenced_by(self, fence: Fence) -> tuple[str, ...]:
+        """`EventStore.fenced_by` with the fence's tenant's credentials."""
+        return self._store(fence.tenant).fenced_by(fence)
+
+    def commit_command(self, fence: Fence) -> None:
+        """`EventStore.commit_command` with the fence's tenant's credentials."""
+        self._store(fence.tenant).commit_command(fence)
+
+    def load_snapshot(self, stream: StreamId, name: str) -> Snapshot | None:
+        """`EventStore.load_snapshot` with the stream's tenant's credentials."""
+        return self._store(stream.tenant).load_snapshot(stream, name)
+
+    def save_snapshot(self, stream: StreamId, snapshot: Snapshot) -> bool:
+        """`EventStore.save_snapshot` with the stream's tenant's credentials."""
+        return self._store(stream.tenant).save_snapshot(stream, snapshot)
 
 
 class TenantRoleNotifier:

@@ -15,6 +15,7 @@ from stepsaga.infra.bench._peers import ENGINE, MOTO, Outcome
 
 if TYPE_CHECKING:
     from stepsaga.infra.bench._eventstore import AppendResult
+    from stepsaga.infra.bench._hot_stream import HotStreamResult
     from stepsaga.infra.bench._saga import SagaResult
 
 #: The issue's bars.
@@ -325,6 +326,7 @@ class BenchReport:
     memory: MemoryResult | None = None
     appends: AppendResult | None = None
     saga: SagaResult | None = None
+    hot_stream: tuple[HotStreamResult, ...] | None = None
     seconds: float = 0.0
 
     @property
@@ -332,7 +334,8 @@ class BenchReport:
         """Every peer that ran every machine returned the expected output."""
         runs = [r for m in self.machines for r in m.results.values() if r.skipped is None]
         extras_ok = all(
-            extra is None or extra.problem is None for extra in (self.appends, self.saga)
+            extra is None or extra.problem is None
+            for extra in (self.appends, self.saga, *(self.hot_stream or ()))
         )
         return (
             all(r.correct for r in runs)
@@ -355,15 +358,31 @@ class BenchReport:
             "chain_faster_than_node_measured_here": None if node_ratio is None else node_ratio > 1,
             "hour_wait_under_1s": None if self.long_wait is None else self.long_wait.ok,
             "memory_under_500MB": None if self.memory is None else self.memory.under_bar,
+            "hot_stream_reads_flat": self._hot_reads_flat(),
         }
+
+    def _hot_reads_flat(self) -> bool | None:
+        """On DynamoDB, whether the last orders read as the first did.
+
+        As many requests, and as many items within a quarter (the tail read past a snapshot
+        varies along the snapshot's interval).
+        """
+        for result in self.hot_stream or ():
+            first, last = result.first, result.last
+            if first is None or last is None or first.items is None or last.items is None:
+                continue
+            return last.reads == first.reads and last.items <= first.items * 1.25
+        return None
 
     def to_json(self) -> dict[str, JSON]:
         """The JSON document `stepsaga bench --json` prints.
 
         Top level: `quick`, `all_correct`, `peers` (`name`,
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
-        `reference_saga`, `targets` (each bar: true, false, or null when not measured),
-        `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
+        `reference_saga`, `hot_stream` (per store: `store`, `orders`, `first` and `last`
+        windows with `cpu` and `timing` (wall), `reads_per_order` and `items_read_per_order`,
+        `growth_last_over_first`, `problem`), `targets` (each bar: true, false, or null when
+        not measured), `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
         (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
         `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
         timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
@@ -379,6 +398,9 @@ class BenchReport:
             "memory": None if self.memory is None else self.memory.to_json(),
             "event_store": None if self.appends is None else self.appends.to_json(),
             "reference_saga": None if self.saga is None else self.saga.to_json(),
+            "hot_stream": None
+            if self.hot_stream is None
+            else [result.to_json() for result in self.hot_stream],
             "targets": self.targets(),
             "seconds": round(self.seconds, 2),
         }

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from stepsaga.infra.bench._check import check_outcome
 from stepsaga.infra.bench._eventstore import AppendResult, run_appends
+from stepsaga.infra.bench._hot_stream import HotStreamResult, run_hot_stream
 from stepsaga.infra.bench._machines import (
     LONG_WAIT_PAUSE_SECONDS,
     BenchMachine,
@@ -67,6 +68,8 @@ class BenchOptions:
             when quick).
         sagas: Reference PlaceOrder executions to time end to end on moto (0 skips;
             None: 20, or 3 when quick).
+        hot_orders: Reference orders placed on one SKU, in memory and on moto, to compare the
+            first orders with the last (0 skips; None: 1,000, or 60 when quick).
         budgets: Per-peer budgets replacing the defaults.
     """
 
@@ -77,6 +80,7 @@ class BenchOptions:
     long_wait: bool = True
     appends: int | None = None
     sagas: int | None = None
+    hot_orders: int | None = None
     budgets: dict[str, Budget] = field(default_factory=dict)
 
     def budget_for(self, peer: str) -> Budget:
@@ -101,6 +105,12 @@ class BenchOptions:
         if self.sagas is not None:
             return self.sagas
         return 3 if self.quick else 20
+
+    def hot_order_count(self) -> int:
+        """How many orders the hot-stream measurement places on one SKU."""
+        if self.hot_orders is not None:
+            return self.hot_orders
+        return 60 if self.quick else 1_000
 
     def selected(self) -> tuple[BenchMachine, ...]:
         """The machines to run, in report order.
@@ -247,8 +257,13 @@ def run_bench(
     memory_count = options.memory_count()
     append_count = options.append_count()
     saga_count = options.saga_count()
+    hot_orders = options.hot_order_count()
     extra = (
-        int(options.long_wait) + int(memory_count > 0) + int(append_count > 0) + int(saga_count > 0)
+        int(options.long_wait)
+        + int(memory_count > 0)
+        + int(append_count > 0)
+        + int(saga_count > 0)
+        + int(hot_orders > 0)
     )
     steps = _Steps(len(machines) * len(peers) + extra, progress)
     results: list[MachineResult] = []
@@ -267,6 +282,10 @@ def run_bench(
     if saga_count > 0:
         with steps.step(f"reference saga: {saga_count} orders on moto"):
             saga = run_saga(saga_count)
+    hot_stream: tuple[HotStreamResult, ...] | None = None
+    if hot_orders > 0:
+        with steps.step(f"hot stream: {hot_orders:,} orders on one SKU, in memory and on moto"):
+            hot_stream = run_hot_stream(hot_orders)
     long_wait: LongWaitResult | None = None
     if options.long_wait:
         with steps.step("an hour's Wait on the engine"):
@@ -284,6 +303,7 @@ def run_bench(
         memory=memory,
         appends=appends,
         saga=saga,
+        hot_stream=hot_stream,
         seconds=time.perf_counter() - started,
     )
 

@@ -117,9 +117,9 @@ def _render(report: BenchReport, console: Console) -> None:
                 f"event store on moto DynamoDB: append of one event "
                 f"{_duration(appends.append.median)} / put_item "
                 f"{_duration(appends.put_item.median)} (medians of {appends.appends}): "
-                f"{appends.ratio:.1f}× [dim](one TransactWriteItems with two conditions; "
-                f"moto copies every table per transaction, so a fresh table per "
-                f"{APPENDS_PER_TABLE} appends)[/]"
+                f"{appends.ratio:.1f}× [dim](one TransactWriteItems: the event, its id guard and "
+                f"the stream head, each conditional; a fresh table per {APPENDS_PER_TABLE} "
+                f"appends)[/]"
             )
         if appends.problem:
             console.print(f"  [red]event store: {appends.problem}[/]")
@@ -135,6 +135,22 @@ def _render(report: BenchReport, console: Console) -> None:
             )
         if saga.problem:
             console.print(f"  [red]reference saga: {saga.problem}[/]")
+    for hot in report.hot_stream or ():
+        if hot.first is not None and hot.last is not None:
+            reads = ""
+            if hot.first.reads is not None and hot.last.reads is not None:
+                reads = (
+                    f"; DynamoDB reads per order {hot.first.reads:.1f} → {hot.last.reads:.1f}"
+                    f" requests, {hot.first.items:.1f} → {hot.last.items:.1f} items"
+                )
+            console.print(
+                f"hot stream ({hot.store}): {hot.orders:,} orders on one SKU, "
+                f"{_duration(hot.first.cpu.median)} CPU per order for the first "
+                f"{hot.first.orders}, {_duration(hot.last.cpu.median)} for the last "
+                f"{hot.last.orders} ({hot.growth:.2f}×){reads}"
+            )
+        if hot.problem:
+            console.print(f"  [red]hot stream ({hot.store}): {hot.problem}[/]")
     targets = report.targets()
     console.print(
         f"targets: chain ≥ {CHAIN_RATIO_TARGET:.0f}× moto "
@@ -143,6 +159,7 @@ def _render(report: BenchReport, console: Console) -> None:
         f"{_verdict(targets['chain_faster_than_node_42us'])}"
         f" · hour's Wait < 1 s {_verdict(targets['hour_wait_under_1s'])}"
         f" · memory < 500 MB {_verdict(targets['memory_under_500MB'])}"
+        f" · hot-stream reads flat {_verdict(targets['hot_stream_reads_flat'])}"
     )
     console.print(f"[dim]bench ran for {report.seconds:.1f} s[/]")
 
@@ -175,6 +192,12 @@ def _render(report: BenchReport, console: Console) -> None:
     help="Reference PlaceOrder executions timed end to end (default 20; 3 with --quick).",
 )
 @click.option(
+    "--hot-orders",
+    type=click.IntRange(min=0),
+    help="Orders placed on one SKU to compare the first with the last, in memory and on moto "
+    "(default 1,000; 60 with --quick; 0 skips).",
+)
+@click.option(
     "--profile",
     "profile",
     metavar="NAME",
@@ -189,6 +212,7 @@ def bench(
     memory_executions: int | None,
     appends: int | None,
     sagas: int | None,
+    hot_orders: int | None,
     profile: str | None,
     no_long_wait: bool,
 ) -> None:
@@ -204,6 +228,7 @@ def bench(
         long_wait=not no_long_wait,
         appends=appends,
         sagas=sagas,
+        hot_orders=hot_orders,
     )
     try:
         options.selected()

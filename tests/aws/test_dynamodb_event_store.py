@@ -11,9 +11,12 @@ import pytest
 from moto import mock_aws
 
 from stepsaga.infra.aws import DynamoDBEventStore, create_event_store_table
-from stepsaga.tasks import EventStore, event_item_size
+from stepsaga.infra.local.service import moto_partitioned_dynamodb
+from stepsaga.tasks import EventStore, event_item_size, guard_item_size
+from stepsaga.testing.contracts import EventStoreContract
 from tests.aws.conftest import REGION, TABLE
-from tests.eventstore.contract import ORDER, EventStoreContract, event
+
+ORDER, event = EventStoreContract.ORDER, EventStoreContract.event
 
 
 class TestDynamoDBEventStore(EventStoreContract):
@@ -30,6 +33,15 @@ class TestDynamoDBEventStore(EventStoreContract):
         return DynamoDBEventStore(client, table, page_size=4)
 
 
+class TestDynamoDBEventStoreOnPartitionedMoto(TestDynamoDBEventStore):
+    """The same promises with moto's transactions and queries per item and partition."""
+
+    @pytest.fixture(autouse=True)
+    def _moto(self, aws: None) -> Iterator[None]:
+        with moto_partitioned_dynamodb():
+            yield
+
+
 def _item_size(item: dict[str, Any]) -> int:
     """DynamoDB's item size for the S and N attributes the store writes (N at its ceiling)."""
     total = 0
@@ -44,7 +56,8 @@ def test_items_follow_the_documented_layout(dynamodb: Any) -> None:
     store.append(ORDER, [event("a"), event("b")], expected_version=0)
 
     items = dynamodb.scan(TableName=TABLE)["Items"]
-    by_sk = {int(item["sk"]["N"]): item for item in items}
+    stream_items = [item for item in items if item["pk"]["S"] == "acme#Order#o-1"]
+    by_sk = {int(item["sk"]["N"]): item for item in stream_items}
 
     assert sorted(by_sk) == [0, 1, 2]
     assert by_sk[0]["pk"] == {"S": "acme#Order#o-1"}
@@ -58,6 +71,11 @@ def test_items_follow_the_documented_layout(dynamodb: Any) -> None:
     assert first["tenant"] == {"S": "acme"}
     assert first["correlation_id"]["S"].startswith("arn:aws:states:")
     assert first["causation_id"] == {"S": "cmd-1"}
+    # ... and each event id's guard, in the tenant's key space but outside every stream's
+    guards = {item["pk"]["S"]: item for item in items if item not in stream_items}
+    assert sorted(guards) == ["acme#_event#Order#o-1#a", "acme#_event#Order#o-1#b"]
+    assert guards["acme#_event#Order#o-1#b"]["event_version"] == {"N": "2"}
+    assert {item["sk"]["N"] for item in guards.values()} == {"0"}
 
 
 def test_the_size_check_measures_the_item_actually_written(dynamodb: Any) -> None:
@@ -67,6 +85,8 @@ def test_the_size_check_measures_the_item_actually_written(dynamodb: Any) -> Non
     item = store.event_item(ORDER, 1, big)
 
     assert event_item_size(ORDER, big) == _item_size(item)
+    guard = store.guard_item(ORDER, 1, big)
+    assert guard_item_size(ORDER, big) == _item_size(guard)
 
 
 def test_a_stream_head_left_by_another_writer_is_a_conflict(dynamodb: Any) -> None:
@@ -126,3 +146,43 @@ def test_streams_lists_one_tenants_streams_and_not_mail_claims(dynamodb: Any) ->
     )
 
     assert store.streams("acme") == [ORDER, other]
+
+
+def test_the_tenant_policy_allows_every_operation_the_store_uses(dynamodb: Any) -> None:
+    from stepsaga.infra.aws import event_store_policy_statement
+    from stepsaga.tasks import Fence, Snapshot
+
+    # A transaction is authorised per item action inside it.
+    item_actions = {
+        "Put": "PutItem",
+        "Update": "UpdateItem",
+        "Delete": "DeleteItem",
+        "ConditionCheck": "ConditionCheckItem",
+    }
+    called: set[str] = set()
+
+    def record(params: Any, model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            called.update(item_actions[next(iter(item))] for item in params["TransactItems"])
+        else:
+            called.add(model.name)
+
+    # GIVEN every kind of call the store makes, recorded as the operations it sends
+    dynamodb.meta.events.register("provide-client-params.dynamodb", record)
+    store = DynamoDBEventStore(dynamodb, TABLE)
+    fence = Fence(tenant="acme", command="c" * 64, step="Reserve")
+    store.append(ORDER, [event("a")], 0, fence=fence)
+    store.append(ORDER, [event("a")], 5, fence=fence)  # a retry: read back by id
+    store.find(ORDER, ["a", "b"])
+    store.read(ORDER)
+    store.version(ORDER)
+    store.save_snapshot(ORDER, Snapshot(name="n/1", version=1, state=1))
+    store.load_snapshot(ORDER, "n/1")
+    store.fence_command(fence.model_copy(update={"step": "CompensateReserve"}))
+    store.fenced_by(fence)
+    store.commit_command(Fence(tenant="acme", command="d" * 64, step="Confirm", commits=True))
+
+    # THEN the tenant-bound statement allows each of them
+    allowed = set(event_store_policy_statement("arn", tenant="acme")["Action"])
+    assert {"BatchGetItem", "ConditionCheckItem", "PutItem", "UpdateItem"} <= called
+    assert {f"dynamodb:{name}" for name in called} <= allowed

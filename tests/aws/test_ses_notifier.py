@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from stepsaga.domain import RetryableError, TenantId
-from stepsaga.infra.aws import IdempotencyConflictError, SesNotifier
-from stepsaga.tasks import EmailMessage, EmailTemplate
+from stepsaga.infra.aws import SesNotifier
+from stepsaga.tasks import EmailMessage, EmailTemplate, IdempotencyConflictError, Notifier
+from stepsaga.testing.contracts import NotifierContract
 from tests.aws.conftest import REGION, SENDER, TABLE, sent_messages
 
 ACME = TenantId("acme")
@@ -38,6 +41,47 @@ def clock() -> Clock:
 @pytest.fixture
 def notifier(sesv2: Any, dynamodb: Any, clock: Clock) -> SesNotifier:
     return SesNotifier(sesv2, dynamodb, TABLE, from_address=SENDER, clock=clock)
+
+
+class FlakySes:
+    """An SES client whose next `send_email` calls fail with `error` (set `failures`)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.failures = 0
+        self.error: Exception = EndpointConnectionError(
+            endpoint_url="https://email.us-east-1.amazonaws.com"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def send_email(self, **request: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        return self.client.send_email(**request)
+
+
+class TestSesNotifier(NotifierContract):
+    """Every notifier promise, on moto's SES v2 and DynamoDB."""
+
+    @pytest.fixture(autouse=True)
+    def _moto(self, sesv2: Any, dynamodb: Any) -> None:
+        self.clients = (sesv2, dynamodb)
+
+    def make_notifier(self) -> Notifier:
+        sesv2, dynamodb = self.clients
+        return SesNotifier(FlakySes(sesv2), dynamodb, TABLE, from_address=SENDER)
+
+    def delivered(self, notifier: Notifier) -> int:
+        return len(sent_messages())
+
+    def fail_next_send(self, notifier: Notifier) -> None:
+        assert isinstance(notifier, SesNotifier)
+        ses = notifier._ses
+        assert isinstance(ses, FlakySes)
+        ses.failures = 1
 
 
 def mail(name: str = "Ann <&>") -> EmailMessage:
@@ -199,8 +243,87 @@ def test_throttling_is_retryable_and_releases_the_claim(
     db_stub.add_response("put_item", {})
     ses_stub.add_client_error("send_email", service_error_code="TooManyRequestsException")
     db_stub.add_response(
-        "delete_item", {}, {"TableName": TABLE, "Key": notifier.claim_key(ACME, "k")}
+        "delete_item",
+        {},
+        {
+            "TableName": TABLE,
+            "Key": notifier.claim_key(ACME, "k"),
+            # only our own claim: not one another attempt took over meanwhile
+            "ConditionExpression": "#status = :in_progress AND fingerprint = :fingerprint",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":in_progress": {"S": "INPROGRESS"},
+                ":fingerprint": {
+                    "S": hashlib.sha256(mail().model_dump_json().encode()).hexdigest()
+                },
+            },
+        },
     )
 
     with pytest.raises(RetryableError):
         notifier.send(ACME, mail(), idempotency_key="k")
+
+
+def test_an_unreachable_ses_releases_the_claim_and_is_retryable_at_once(
+    sesv2: Any, dynamodb: Any, clock: Clock
+) -> None:
+    # GIVEN SES cannot be reached: the request never left, nothing was sent
+    flaky = FlakySes(sesv2)
+    flaky.failures = 1
+    notifier = SesNotifier(flaky, dynamodb, TABLE, from_address=SENDER, clock=clock)  # type: ignore[arg-type]
+
+    # THEN the step's error is retryable, and no claim is left to block the retry
+    with pytest.raises(RetryableError) as raised:
+        notifier.send(ACME, mail(), idempotency_key="k")
+    assert isinstance(raised.value.__cause__, EndpointConnectionError)
+    assert notifier.claim(ACME, "k") is None
+
+    # ... so the retry a second later, not two minutes later, sends it
+    clock.now += 1
+    assert notifier.send(ACME, mail(), idempotency_key="k").replayed is False
+    assert len(sent_messages()) == 1
+
+
+def test_a_lost_answer_keeps_the_claim_since_the_mail_may_have_gone(
+    sesv2: Any, dynamodb: Any, clock: Clock
+) -> None:
+    # GIVEN SES took the request but its answer never came back
+    flaky = FlakySes(sesv2)
+    flaky.failures = 1
+    flaky.error = ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+    notifier = SesNotifier(flaky, dynamodb, TABLE, from_address=SENDER, clock=clock)  # type: ignore[arg-type]
+
+    # THEN it is retryable, but the claim stays in progress: a retry waits out its window
+    with pytest.raises(RetryableError):
+        notifier.send(ACME, mail(), idempotency_key="k")
+    claim = notifier.claim(ACME, "k")
+    assert claim is not None and claim["status"] == "INPROGRESS"
+    with pytest.raises(RetryableError, match="another attempt"):
+        notifier.send(ACME, mail(), idempotency_key="k")
+
+
+def test_a_step_whose_mail_cannot_reach_ses_fails_as_saga_retryable(
+    sesv2: Any, dynamodb: Any
+) -> None:
+    from stepsaga.domain import Command
+    from stepsaga.tasks import InMemoryEventStore, StepContext, TaskRuntime
+    from tests.tasks.envelopes import envelope
+
+    class Ping(Command):
+        to: str
+
+    def notify(command: Ping, ctx: StepContext) -> str:
+        return ctx.send_email(mail()).message_id
+
+    flaky = FlakySes(sesv2)
+    flaky.failures = 1
+    notifier = SesNotifier(flaky, dynamodb, TABLE, from_address=SENDER)  # type: ignore[arg-type]
+    runtime = TaskRuntime(event_store=InMemoryEventStore(), notifier=notifier)
+    handler = runtime.handler(notify, command=Ping)
+    event = envelope({"to": "ann@example.com"}, state="Notify", command_type="Ping")
+
+    with pytest.raises(Exception) as raised:
+        handler(event, None)
+
+    assert type(raised.value).__name__ == "Saga.Retryable"
+    assert handler(event, None) == sent_messages()[0].id

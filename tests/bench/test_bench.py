@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from stepsaga.examples.orders.commands import PlaceOrder
 from stepsaga.examples.orders.handlers import HANDLERS
 from stepsaga.infra.bench import BenchOptions
 from stepsaga.infra.bench._check import first_difference
+from stepsaga.infra.bench._hot_stream import HotStreamResult, HotWindow
 from stepsaga.infra.bench._machines import BenchMachine, machine_named
 from stepsaga.infra.bench._peers import Outcome
-from stepsaga.infra.bench._report import Budget, PeerInfo, Timing
+from stepsaga.infra.bench._report import BenchReport, Budget, PeerInfo, Timing
 from stepsaga.infra.bench._runner import run_bench
 from stepsaga.infra.cli import cli
+from stepsaga.infra.cli._bench import _render
 
 QUICK_CHAIN = [
     *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
-    *("--memory", "0", "--appends", "0", "--sagas", "0"),
+    *("--memory", "0", "--appends", "0", "--sagas", "0", "--hot-orders", "0"),
 ]
 
 
@@ -84,6 +88,7 @@ def test_a_peer_with_a_wrong_answer_is_reported_not_ranked() -> None:
         long_wait=False,
         appends=0,
         sagas=0,
+        hot_orders=0,
         budgets={"engine": Budget(3, 3, 0.0, 0)},
     )
     # WHEN the bench runs it
@@ -209,3 +214,44 @@ def test_profile_lists_where_the_engine_spends_its_time() -> None:
     assert result.exit_code == 0, result.output
     assert "parallel: 5 executions on the engine under cProfile" in result.stdout
     assert "ncalls" in result.stdout and "tottime" in result.stdout
+
+
+def test_the_last_orders_on_a_hot_sku_read_as_much_as_the_first() -> None:
+    from stepsaga.examples.orders.events import STOCK_LEVEL
+    from stepsaga.infra.bench._hot_stream import measure_hot_stream
+
+    # GIVEN 60 orders of the reference saga on one SKU, on moto's DynamoDB
+    result = measure_hot_stream(60, "dynamodb")
+
+    # THEN every order succeeded, and the last ones read what the first ones did
+    assert result.problem is None, result.problem
+    assert result.first is not None and result.last is not None
+    assert result.first.reads == result.last.reads
+    assert result.first.items is not None and result.last.items is not None
+    assert result.last.items <= result.first.items + STOCK_LEVEL.snapshot_every / 2
+    assert result.to_json()["store"] == "dynamodb"
+
+
+def test_hot_stream_growth_is_cpu_time_and_both_times_are_reported() -> None:
+    # GIVEN windows whose wall time tripled (another process took the cores) while their CPU
+    # time per order stayed at 2 ms
+    def window(wall: float) -> HotWindow:
+        cpu = Timing.of([0.002] * 3)
+        return HotWindow(orders=3, cpu=cpu, timing=Timing.of([wall] * 3), reads=4, items=9)
+
+    result = HotStreamResult("dynamodb", 6, first=window(0.010), last=window(0.030))
+    # THEN the growth is the CPU time's: flat
+    assert result.growth == pytest.approx(1.0)
+    # AND the JSON keeps both times per window
+    first = result.to_json()["first"]
+    assert isinstance(first, dict)
+    assert first["cpu"] == Timing.of([0.002] * 3).to_json()
+    assert first["timing"] == Timing.of([0.010] * 3).to_json()
+    # AND the rendered line says it is CPU time
+    out = io.StringIO()
+    _render(
+        BenchReport(quick=True, peers=(), machines=(), hot_stream=(result,)),
+        Console(file=out, width=300),
+    )
+    line = next(text for text in out.getvalue().splitlines() if text.startswith("hot stream"))
+    assert "2.00 ms CPU per order for the first 3, 2.00 ms for the last 3 (1.00×)" in line

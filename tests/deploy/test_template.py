@@ -21,6 +21,7 @@ from stepsaga.infra.aws.deploy import (
 )
 from stepsaga.infra.project import Service, load_service
 from stepsaga.workflows.saga import (
+    COMMIT_FAILED,
     COMPENSATION_FAILED,
     FunctionNames,
     Saga,
@@ -377,7 +378,8 @@ def test_only_the_task_functions_role_may_assume_the_tenant_role_and_must_tag_th
 def test_failures_an_operator_must_act_on_are_alarmed_from_the_machines_log(
     template: dict[str, Any],
 ) -> None:
-    assert set(ALARMED_ERRORS.values()) == {COMPENSATION_FAILED, "Saga.CommitFailed"}
+    assert set(ALARMED_ERRORS.values()) == {COMPENSATION_FAILED, COMMIT_FAILED}
+    assert COMMIT_FAILED == "Saga.CommitFailed"
     filters = of_type(template, "AWS::Logs::MetricFilter")
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     for part, error in ALARMED_ERRORS.items():

@@ -3,6 +3,7 @@ tag `tenant`: credentials cached per tenant, assumed again before they expire.""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,8 @@ from stepsaga.infra.aws import (
     lambda_entry_points,
     runtime_from_environment,
 )
+from stepsaga.tasks import EventStore
+from stepsaga.testing.contracts import EventStoreContract
 
 ROLE = "arn:aws:iam::123456789012:role/tenant-role"
 START = datetime(2026, 12, 2, 0, 0, tzinfo=UTC).timestamp()
@@ -199,3 +202,34 @@ def test_without_the_setting_the_functions_own_credentials_reach_the_table(
         service="orders", environ={"STEPSAGA_EVENT_STORE_TABLE": "events"}
     )
     assert not isinstance(runtime.event_store, TenantRoleEventStore)
+
+
+class TestTenantRoleEventStore(EventStoreContract):
+    """Every event store promise holds through the per-tenant role (moto's STS and DynamoDB),
+    and each tenant's calls use that tenant's assumed credentials."""
+
+    @pytest.fixture(autouse=True)
+    def _moto(self, moto_env: None) -> Iterator[None]:
+        yield
+
+    def make_store(self) -> EventStore:
+        table = f"events-{uuid.uuid4().hex[:8]}"
+        create_event_store_table(boto3.client("dynamodb"), table)
+        self.tenants_assumed: list[str] = []
+        sts = boto3.client("sts")
+        original = sts.assume_role
+
+        def assume_role(**request: Any) -> Any:
+            self.tenants_assumed.append(request["Tags"][0]["Value"])
+            return original(**request)
+
+        sts.assume_role = assume_role  # type: ignore[method-assign]
+        return TenantRoleEventStore(TenantRole(sts, ROLE), table)
+
+    def test_each_tenant_assumes_the_role_once(self, store: EventStore) -> None:
+        acme = StreamId.of(TenantId("acme"), "Order", "o-1")
+        beta = StreamId.of(TenantId("beta"), "Order", "o-1")
+        store.append(acme, [self.event("a-1", "acme")], expected_version=0)
+        store.append(beta, [self.event("b-1", "beta")], expected_version=0)
+        assert [e.event.event_id for e in store.read(acme)] == ["a-1"]
+        assert self.tenants_assumed == ["acme", "beta"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,10 +90,12 @@ def test_stream_ids_are_values() -> None:
 
 
 _ids = st.text(
-    st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"), blacklist_characters="#"),
+    st.characters(
+        blacklist_categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"), blacklist_characters="#"
+    ),
     min_size=1,
     max_size=40,
-).filter(lambda s: not any(c.isspace() for c in s))
+).filter(lambda s: not any(c.isspace() for c in s) and unicodedata.is_normalized("NFC", s))
 
 
 @settings(max_examples=60, deadline=None)
@@ -104,3 +108,73 @@ def test_distinct_streams_never_share_a_key(tenant: str, aggregate_id: str) -> N
 
     assert StreamId.from_key(stream.key) == stream
     assert stream.key.startswith(f"{tenant}#")
+
+
+@pytest.mark.parametrize("code", ["acme\n", "acme\r\n", "\nacme"])
+def test_a_tenant_code_with_a_line_break_is_refused(code: str) -> None:
+    # `$` matches before a trailing newline: the whole code must match, not a prefix of it.
+    with pytest.raises(InvalidIdentifierError) as raised:
+        TenantId(code)
+
+    assert raised.value.field == "tenant"
+
+
+LOOK_ALIKES = {
+    "zero-width space": "o-1\u200b",
+    "zero-width joiner": "o\u200d-1",
+    "byte order mark": "\ufeffo-1",
+    "soft hyphen": "o\u00ad-1",
+    "C1 control": "o-1\u0085",
+    "C1 control (CSI)": "o-1\u009b",
+    "bidi override": "o-\u202e1",
+    "bidi isolate": "\u2066o-1",
+    "no-break space": "o\u00a01",
+    "line separator": "o\u20281",
+    "decomposed accent": "cafe\u0301",
+}
+
+
+@pytest.mark.parametrize("value", LOOK_ALIKES.values(), ids=LOOK_ALIKES.keys())
+@pytest.mark.parametrize("part", ["aggregate_id", "aggregate_type"])
+def test_invisible_and_look_alike_characters_are_refused_in_stream_parts(
+    part: str, value: str
+) -> None:
+    parts = {"tenant": "acme", "aggregate_type": "Order", "aggregate_id": "o-1"}
+    parts[part] = value if part == "aggregate_id" else "Order" + value
+
+    with pytest.raises(ValidationError) as raised:
+        StreamId(**parts)
+
+    assert raised.value.errors()[0]["loc"] == (part,)
+
+
+@pytest.mark.parametrize("value", LOOK_ALIKES.values(), ids=LOOK_ALIKES.keys())
+def test_invisible_and_look_alike_characters_are_refused_in_event_ids_and_types(
+    value: str,
+) -> None:
+    from stepsaga.domain import StoredEvent
+
+    for field, bad in (("event_id", f"e-{value}"), ("type", f"Opened{value}")):
+        fields = {"event_id": "e-1", "type": "Opened", "payload": {}, "tenant": "acme"}
+        fields[field] = bad
+        with pytest.raises(ValidationError) as raised:
+            StoredEvent(**fields)  # type: ignore[arg-type]
+        assert raised.value.errors()[0]["loc"] == (field,)
+
+
+def test_a_lone_surrogate_is_refused_with_a_clear_error_naming_the_field() -> None:
+    # A lone surrogate cannot be encoded as UTF-8: refused here, not as a UnicodeEncodeError
+    # deep in a store.
+    with pytest.raises(ValidationError) as raised:
+        StreamId.of("acme", "Order", "o-\ud800")
+
+    (error,) = raised.value.errors()
+    assert error["loc"] == ("aggregate_id",)
+    assert "lone surrogate" in error["msg"]
+    with pytest.raises(InvalidIdentifierError) as tenant:
+        TenantId("acme\ud800")
+    assert tenant.value.field == "tenant"
+
+
+def test_accented_letters_in_composed_form_are_accepted() -> None:
+    assert StreamId.of("acme", "Order", "café-ünïcode").aggregate_id == "café-ünïcode"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from stepsaga.domain import StreamId
 from stepsaga.tasks import EventStore, InMemoryEventStore
-from tests.eventstore.contract import ORDER, EventStoreContract, event
+from stepsaga.testing.contracts import EventStoreContract
+
+ORDER, event = EventStoreContract.ORDER, EventStoreContract.event
 
 
 class TestInMemoryEventStore(EventStoreContract):

@@ -177,6 +177,19 @@ def test_a_handler_the_saga_needs_is_named_with_its_saga_step_and_a_suggestion(
     )
 
 
+def test_every_missing_handler_is_named_not_just_the_first(tmp_path: Path) -> None:
+    handlers = HANDLERS.replace('{"Pack": pack, "Unpack": unpack}', "{}")
+    write_service(tmp_path, "svc_bare", handlers=handlers)
+    sys.path.insert(0, str(tmp_path))
+
+    assert _error("svc_bare", tmp_path).splitlines() == [
+        "saga 'ShipIt', step 'Pack': its action handler 'Pack' is not in "
+        "svc_bare.handlers.HANDLERS",
+        "saga 'ShipIt', step 'Pack': its compensation handler 'Unpack' is not in "
+        "svc_bare.handlers.HANDLERS",
+    ]
+
+
 def test_an_unknown_saga_is_named_with_a_suggestion_and_the_known_ones(tmp_path: Path) -> None:
     service = load_service(start=tmp_path)
     with pytest.raises(ServiceError) as raised:

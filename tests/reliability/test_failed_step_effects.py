@@ -127,9 +127,9 @@ def test_a_timed_out_failure_mail_is_retried() -> None:
     assert check_outcome(service, run, schedule, "n").startswith("compensated after")
 
 
-def test_a_compensation_undoes_only_what_its_own_execution_did() -> None:
-    # GIVEN execution A reserved and charged for an order, and execution B of the same order
-    # found both done (it reserves and charges nothing of its own)
+def test_a_compensation_undoes_only_what_its_own_command_did() -> None:
+    # GIVEN command A reserved and charged for an order, and command B (another idempotency
+    # key) for the same order reserved and charged its own
     store = InMemoryEventStore()
     seed_stock(store, TENANT, "SKU-own", 10)
     run = TaskRuntime(event_store=store, service="orders").handlers(HANDLERS)
@@ -146,7 +146,11 @@ def test_a_compensation_undoes_only_what_its_own_execution_did() -> None:
         run[handler](compensate, None)
     assert stock_level(store, TENANT, "SKU-own") == STOCK - QUANTITY
     payment = store.read(StreamId.of(TENANT, "Payment", "o-own"))
-    assert [r.event.type for r in payment] == ["PaymentCharged"]
+    assert [r.event.type for r in payment] == [
+        "PaymentCharged",
+        "PaymentCharged",
+        "PaymentRefunded",
+    ]
 
     # ... and A's compensations undo A's work, once however often they run
     for _ in range(2):
@@ -158,4 +162,9 @@ def test_a_compensation_undoes_only_what_its_own_execution_did() -> None:
             run[handler](compensate, None)
     assert stock_level(store, TENANT, "SKU-own") == STOCK
     payment = store.read(StreamId.of(TENANT, "Payment", "o-own"))
-    assert [r.event.type for r in payment] == ["PaymentCharged", "PaymentRefunded"]
+    assert [r.event.type for r in payment] == [
+        "PaymentCharged",
+        "PaymentCharged",
+        "PaymentRefunded",
+        "PaymentRefunded",
+    ]

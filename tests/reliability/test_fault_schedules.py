@@ -1,6 +1,11 @@
-"""Hypothesis over fault schedules on the reference saga: it completes or compensates, cleanly.
+"""Hypothesis over fault plans on the reference saga: it completes or compensates, cleanly.
 
-Run with `-s` to see how many schedules ran and their outcomes by kind.
+A plan is a fault schedule for the command's first execution, plus, sometimes, a second
+execution of the same command (after the first, or racing it from one of its steps) and
+another command started under the first execution's name (refused), with late writers
+(`stale` attempts that do their work after the execution ended) and every action appending
+at a version it re-reads (the audited handlers). Run with `-s` to see how many plans
+ran, their outcomes by kind, and the faults hit.
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ from stepsaga.examples.orders.sagas import SAGAS
 from stepsaga.infra.local.service import LocalService, ServiceRun
 from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, LambdaHandler
 from tests.reliability.faults import (
+    ACTIONS,
     EVERY,
     FINITE_RETRIES,
     UNTIL_SUCCESS_STEPS,
     Fault,
-    Schedule,
-    check_outcome,
+    Plan,
+    PlanRun,
+    audited,
+    check_plan,
     check_streams,
+    run_plan,
     run_schedule,
 )
 
@@ -51,13 +60,22 @@ def _faults(handler: str) -> st.SearchStrategy[Fault]:
             Fault("crash"),
             Fault("timeout"),
             Fault("late"),
+            Fault("stale"),
             Fault("exit"),
             Fault("crash", EVERY),
             Fault("late", EVERY),
+            Fault("stale", EVERY),
         ]
         return st.sampled_from(kinds)
     if handler in UNTIL_SUCCESS_STEPS:  # the pivot and after: every error until it succeeds
-        kinds = [*_NONE, Fault("crash"), Fault("exit"), Fault("timeout"), Fault("late")]
+        kinds = [
+            *_NONE,
+            Fault("crash"),
+            Fault("exit"),
+            Fault("timeout"),
+            Fault("late"),
+            Fault("stale"),
+        ]
         return st.sampled_from(kinds) | _bounded(5)
     if handler == "NotifyOrderFailed":  # retries every error ten times: it is idempotent
         kinds = [*_NONE, Fault("crash"), Fault("exit"), Fault("timeout"), Fault("late")]
@@ -76,19 +94,37 @@ HANDLERS = (
     "NotifyOrderFailed",
 )
 schedules = st.fixed_dictionaries({handler: _faults(handler) for handler in HANDLERS})
+#: Most plans run one execution; the others execute the command again, after or during it.
+plans = st.builds(
+    Plan,
+    faults=schedules,
+    duplicate=st.sampled_from(["none", "none", "none", "again", "during"]),
+    host=st.sampled_from(ACTIONS),
+    clash=st.sampled_from([False, False, False, True]),
+)
 
 OUTCOMES: dict[str, Counter[str]] = {"memory": Counter(), "moto": Counter()}
-#: Task failures and timeouts the engine recorded, by error name: the faults actually hit.
+#: Task failures and timeouts the engine recorded, by error name: the faults actually hit;
+#: and what the late writers and second executions met.
 HITS: dict[str, Counter[str]] = {"memory": Counter(), "moto": Counter()}
 
 
-def _tally(backend: str, run: ServiceRun, outcome: str) -> None:
+def _tally(backend: str, done: PlanRun | ServiceRun, outcome: str) -> None:
     OUTCOMES[backend][outcome] += 1
-    for event in run.execution.history:
-        if event["type"] == "TaskFailed":
-            HITS[backend][event["taskFailedEventDetails"]["error"]] += 1
-        elif event["type"] == "TaskTimedOut":
-            HITS[backend]["States.Timeout"] += 1
+    runs = done.runs if isinstance(done, PlanRun) else [done]
+    for run in runs:
+        for event in run.execution.history:
+            if event["type"] == "TaskFailed":
+                HITS[backend][event["taskFailedEventDetails"]["error"]] += 1
+            elif event["type"] == "TaskTimedOut":
+                HITS[backend]["States.Timeout"] += 1
+    if isinstance(done, PlanRun):
+        for late in done.late:
+            HITS[backend][f"late writer: {late}"] += 1
+        if done.second is not None:
+            HITS[backend][f"second execution: {done.second.status}"] += 1
+        if done.clash is not None:
+            HITS[backend][f"another command under a taken name: {done.clash}"] += 1
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -97,7 +133,7 @@ def report() -> Iterator[None]:
     for backend, outcomes in OUTCOMES.items():
         if outcomes:
             total = sum(outcomes.values())
-            print(f"\n{backend}: {total} fault schedules")
+            print(f"\n{backend}: {total} fault plans")
             for kind, count in sorted(outcomes.items()):
                 print(f"  {count:4d}  {kind}")
             print("  faults hit (task attempts that failed or timed out):")
@@ -108,14 +144,26 @@ def report() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def memory_service() -> tuple[LocalService, dict[str, LambdaHandler]]:
     service = LocalService(
-        SAGAS, ORDER_HANDLERS, event_store=InMemoryEventStore(), notifier=InMemoryNotifier(), seed=3
+        SAGAS,
+        audited(ORDER_HANDLERS),
+        event_store=InMemoryEventStore(),
+        notifier=InMemoryNotifier(),
+        seed=3,
     )
     return service, dict(service.handlers)
 
 
 @pytest.fixture(scope="module")
 def moto_service() -> Iterator[tuple[LocalService, dict[str, LambdaHandler]]]:
-    with LocalService.start("stepsaga.examples.orders", seed=5) as service:
+    with LocalService.start("stepsaga.examples.orders", seed=5) as started:
+        # The same stores, with the audited handlers.
+        service = LocalService(
+            SAGAS,
+            audited(ORDER_HANDLERS),
+            event_store=started.event_store,
+            notifier=started._recorder.notifier,
+            seed=5,
+        )
         yield service, dict(service.handlers)
 
 
@@ -128,14 +176,14 @@ _keys = itertools.count()
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(schedule=schedules)
-def test_every_schedule_completes_or_compensates_in_memory(
-    memory_service: tuple[LocalService, dict[str, LambdaHandler]], schedule: Schedule
+@given(plan=plans)
+def test_every_plan_completes_or_compensates_once_in_memory(
+    memory_service: tuple[LocalService, dict[str, LambdaHandler]], plan: Plan
 ) -> None:
     service, originals = memory_service
     key = f"m{next(_keys)}"
-    run = run_schedule(service, originals, schedule, key)
-    _tally("memory", run, check_outcome(service, run, schedule, key))
+    done = run_plan(service, originals, plan, key)
+    _tally("memory", done, check_plan(service, done, plan, key))
 
 
 @settings(
@@ -144,14 +192,14 @@ def test_every_schedule_completes_or_compensates_in_memory(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(schedule=schedules)
-def test_every_schedule_completes_or_compensates_on_dynamodb(
-    moto_service: tuple[LocalService, dict[str, LambdaHandler]], schedule: Schedule
+@given(plan=plans)
+def test_every_plan_completes_or_compensates_once_on_dynamodb(
+    moto_service: tuple[LocalService, dict[str, LambdaHandler]], plan: Plan
 ) -> None:
     service, originals = moto_service
     key = f"d{next(_keys)}"
-    run = run_schedule(service, originals, schedule, key)
-    _tally("moto", run, check_outcome(service, run, schedule, key))
+    done = run_plan(service, originals, plan, key)
+    _tally("moto", done, check_plan(service, done, plan, key))
 
 
 def test_the_whole_in_memory_store_has_no_gap_and_no_duplicate(

@@ -10,6 +10,7 @@ from typing import Any
 from stepsaga.examples.orders.sagas import PLACE_ORDER
 from stepsaga.workflows.saga import (
     COMPENSATION_FAILED,
+    FENCED_ERROR,
     RETRYABLE_ERROR,
     TRANSIENT_LAMBDA_ERRORS,
     FunctionNames,
@@ -18,6 +19,21 @@ from stepsaga.workflows.saga import (
 )
 
 GOLDEN = Path(__file__).parent / "golden" / "place_order.asl.json"
+
+
+def _sample_envelope() -> dict[str, Any]:
+    return {
+        "command": {"orderId": "o-1"},
+        "meta": {
+            "tenant": "acme",
+            "commandId": "c-1",
+            "commandType": "PlaceOrder",
+            "requestedBy": "u-1",
+            "idempotencyKey": "k-1",
+        },
+        "execution": {"id": "arn", "name": "e", "startTime": "2026-01-01T00:00:00Z"},
+        "state": {"name": "ConfirmOrder", "retryCount": 0},
+    }
 
 
 def _compiled(functions: FunctionNames | None = None) -> dict[str, Any]:
@@ -104,10 +120,36 @@ def test_the_pivot_and_later_steps_retry_every_error_and_have_no_compensation() 
     assert "CompensateConfirmOrder" not in states
     assert "CompensateNotifyCustomer" not in states
     for name in ("ConfirmOrder", "NotifyCustomer"):
-        (retrier,) = states[name]["Retry"]
+        # ... every error but a fenced command's, which no retry can lift
+        never, retrier = states[name]["Retry"]
+        assert never == {"ErrorEquals": [FENCED_ERROR], "MaxAttempts": 0}
         assert retrier["ErrorEquals"] == ["States.ALL"]
         assert retrier["MaxAttempts"] >= 1000
-        assert states[name]["Catch"][0]["Next"] == "Failed"
+        # ... and if it still fails, that is a commit failure, not a compensated saga's
+        assert states[name]["Catch"][0]["Next"] == "CommitFailed"
+    assert states["CommitFailed"] == {
+        "Type": "Fail",
+        "Comment": states["CommitFailed"]["Comment"],
+        "Error": "Saga.CommitFailed",
+        "CausePath": "States.JsonToString($.error)",
+    }
+
+
+def test_only_the_pivots_task_says_it_commits_the_command() -> None:
+    states = _compiled()["States"]
+    commits = {
+        name
+        for name, state in states.items()
+        if state["Type"] == "Task" and state["Parameters"]["Payload"].get("commits")
+    }
+    assert commits == {"ConfirmOrder"}
+    envelope = StepEnvelope.model_validate(
+        {
+            **_sample_envelope(),
+            "commits": states["ConfirmOrder"]["Parameters"]["Payload"]["commits"],
+        }
+    )
+    assert envelope.commits is True
 
 
 def test_actions_retry_transient_lambda_errors_the_retryable_error_and_timeouts() -> None:

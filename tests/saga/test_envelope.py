@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from stepsaga.workflows.saga import (
     CommandMeta,
     ExecutionInput,
     StepEnvelope,
+    command_key,
+    execution_name_for,
 )
 
 META = {
@@ -77,3 +80,48 @@ def test_error_names_are_the_documented_contract() -> None:
         "Lambda.SdkClientException",
         "Lambda.TooManyRequestsException",
     }
+
+
+@pytest.mark.parametrize(
+    "key", ["idem-1", "a" * 2000, "naïve 🚀 key/with:every#odd?char", "\x00\n\t"]
+)
+@pytest.mark.parametrize("tenant", ["acme", "t" * 63])
+def test_execution_names_are_step_functions_names_derived_from_tenant_and_key(
+    tenant: str, key: str
+) -> None:
+    from stepsaga.workflows import facts
+
+    name = execution_name_for(tenant, key)
+
+    assert name == execution_name_for(tenant, key)  # every submission: one name
+    assert len(name) <= facts.MAX_NAME_LENGTH
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", name)
+    assert name.startswith(f"{tenant}-")
+    assert len(name) - len(tenant) - 1 >= 16  # at least 64 bits of the digest
+
+
+def test_execution_names_differ_per_tenant_and_per_key() -> None:
+    names = {
+        execution_name_for(tenant, key) for tenant in ("acme", "globex") for key in ("k-1", "k-2")
+    }
+    assert len(names) == 4
+
+
+def test_an_execution_name_cannot_be_derived_from_an_empty_key_or_an_odd_tenant() -> None:
+    with pytest.raises(ValueError, match="idempotency_key"):
+        execution_name_for("acme", "")
+    with pytest.raises(ValueError, match="tenant"):
+        execution_name_for("ac me", "k")
+
+
+def test_the_command_key_is_one_per_tenant_command_type_and_idempotency_key() -> None:
+    meta = CommandMeta.model_validate(META)
+    resubmitted = meta.model_copy(update={"command_id": "cmd-2", "requested_by": "user-8"})
+
+    assert command_key(resubmitted) == command_key(meta)
+    for field, value in (
+        ("tenant", "globex"),
+        ("command_type", "Cancel"),
+        ("idempotency_key", "x"),
+    ):
+        assert command_key(meta.model_copy(update={field: value})) != command_key(meta)

@@ -87,7 +87,7 @@ def test_step_named_like_a_generated_compensation_state() -> None:
     )
 
 
-@pytest.mark.parametrize("reserved", ["Begin", "Failed", "CompensationFailed"])
+@pytest.mark.parametrize("reserved", ["Begin", "Failed", "CompensationFailed", "CommitFailed"])
 def test_step_named_like_a_state_the_compiler_adds(reserved: str) -> None:
     _assert_refused(
         _saga(GOOD, Step(reserved, action="X"), pivot=reserved), reserved, "duplicate-name"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 from stepsaga.examples.orders.sagas import PLACE_ORDER
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 from stepsaga.workflows.saga import (
+    COMMIT_FAILED,
     COMPENSATION_FAILED,
+    FENCED_ERROR,
     RetryPolicy,
     Saga,
     Step,
@@ -199,3 +202,61 @@ def test_step_past_the_pivot_that_never_succeeds_runs_until_the_saga_times_out()
     assert (execution.stop_date - execution.start_date).total_seconds() == PLACE_ORDER.timeout
     # The order stands: nothing is compensated and no failure mail goes out.
     assert handlers.states() == ["ReserveStock", "ChargePayment", "ConfirmOrder", "NotifyCustomer"]
+
+
+class Fenced(Exception):
+    """Named as the runtime names a refused append of a fenced command."""
+
+
+Fenced.__name__ = FENCED_ERROR
+
+
+def _with_pivot_retry(policy: RetryPolicy) -> Saga:
+    steps = tuple(
+        replace(step, retry=policy) if step.name == "ConfirmOrder" else step
+        for step in PLACE_ORDER.steps
+    )
+    return replace(PLACE_ORDER, steps=steps)
+
+
+def test_a_pivot_that_fails_for_good_ends_in_its_own_commit_failed_state() -> None:
+    # GIVEN a pivot whose retries run out (a policy with few attempts)
+    saga = _with_pivot_retry(RetryPolicy(interval=1, max_attempts=2, errors=("States.ALL",)))
+    handlers = _Handlers(failing={"ConfirmOrder": lambda _: Boom("ledger unreachable")})
+
+    execution = _run(saga, handlers)
+
+    # THEN the execution fails as a commit failure, not as a clean compensation: nothing was
+    # compensated or notified, and the cause keeps the original error
+    assert execution.status == "FAILED"
+    assert (execution.error, execution.history[-2]["type"]) == (COMMIT_FAILED, "FailStateEntered")
+    assert execution.history[-2]["stateEnteredEventDetails"]["name"] == "CommitFailed"
+    cause = json.loads(execution.cause)
+    assert cause["Error"] == "Boom"
+    assert "ledger unreachable" in cause["Cause"]
+    assert not any(s.startswith(("Compensate", "Notify")) for s, _ in handlers.calls)
+
+
+def test_a_fenced_pivot_is_not_retried_and_ends_in_commit_failed() -> None:
+    handlers = _Handlers(failing={"ConfirmOrder": lambda _: Fenced("fenced by Compensate...")})
+
+    execution = _run(PLACE_ORDER, handlers)
+
+    assert execution.error == COMMIT_FAILED
+    assert json.loads(execution.cause)["Error"] == FENCED_ERROR
+    assert [s for s, _ in handlers.calls].count("ConfirmOrder") == 1
+
+
+def test_a_step_past_the_pivot_that_fails_for_good_ends_in_commit_failed_too() -> None:
+    steps = tuple(
+        replace(step, retry=RetryPolicy(max_attempts=1, errors=("States.ALL",)))
+        if step.name == "NotifyCustomer"
+        else step
+        for step in PLACE_ORDER.steps
+    )
+    handlers = _Handlers(failing={"NotifyCustomer": lambda _: Boom("mail down")})
+
+    execution = _run(replace(PLACE_ORDER, steps=steps), handlers)
+
+    assert execution.error == COMMIT_FAILED
+    assert json.loads(execution.cause)["Error"] == "Boom"

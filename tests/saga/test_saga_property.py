@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from stepsaga.workflows.saga import (
+    COMMIT_FAILED,
     COMPENSATION_FAILED,
     FunctionNames,
     Notification,
@@ -140,9 +141,14 @@ def test_every_catch_path_compensates_the_failed_and_completed_steps_in_reverse_
         for name in path:
             assert states[name]["ResultPath"] is None
             assert states[name]["Parameters"]["Payload"]["error.$"] == "$.error"
-        # ... and ends in a Fail carrying it.
-        assert fail["ErrorPath"] == "$.error.Error"
-        assert fail["CausePath"] == "$.error.Cause"
+        # ... and ends in a Fail carrying it: its own error before the pivot, a commit failure
+        # (the caught error as its cause) from the pivot on.
+        if index < case.first_committed:
+            assert fail["ErrorPath"] == "$.error.Error"
+            assert fail["CausePath"] == "$.error.Cause"
+        else:
+            assert fail["Error"] == COMMIT_FAILED
+            assert fail["CausePath"] == "States.JsonToString($.error)"
 
 
 @settings(max_examples=40, deadline=None)

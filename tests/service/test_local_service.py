@@ -16,7 +16,8 @@ from stepsaga.examples.orders.sagas import SAGAS
 from stepsaga.infra.local.service import LocalService
 from stepsaga.infra.local.stepfunctions import TaskOutcome
 from stepsaga.infra.project import ServiceError
-from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier
+from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, StepFunction
+from stepsaga.workflows.saga import MissingHandlerError
 from tests.project.services import write_service
 
 SKU = "SKU-1"
@@ -173,3 +174,38 @@ def test_start_finds_the_service_through_the_project_loader(
 def test_start_refuses_a_broken_service_before_moto_starts() -> None:
     with pytest.raises(ServiceError, match="no module named 'no_such_service'"):
         LocalService.start("no_such_service").__enter__()
+
+
+def test_missing_handlers_are_named_when_the_service_is_built_not_when_a_run_reaches_them() -> None:
+    # GIVEN handlers without ReserveStock, and RefundPayment misspelt
+    steps = {name: step for name, step in HANDLERS.items() if name != "ReserveStock"}
+    steps["RefundPaymnt"] = steps.pop("RefundPayment")
+
+    # WHEN the service is built  THEN every missing handler is named, with its saga and step
+    with pytest.raises(MissingHandlerError) as raised:
+        LocalService(SAGAS, steps, event_store=InMemoryEventStore())
+
+    assert [(p.saga, p.step, p.role, p.handler) for p in raised.value.problems] == [
+        ("PlaceOrder", "ReserveStock", "action", "ReserveStock"),
+        ("PlaceOrder", "ChargePayment", "compensation", "RefundPayment"),
+    ]
+    assert str(raised.value).splitlines()[1:] == [
+        "  - saga 'PlaceOrder', step 'ReserveStock': its action handler 'ReserveStock' is missing",
+        "  - saga 'PlaceOrder', step 'ChargePayment': its compensation handler 'RefundPayment' "
+        "is missing (did you mean 'RefundPaymnt'?)",
+    ]
+
+
+def test_a_step_function_without_a_command_annotation_takes_its_sagas_command() -> None:
+    # GIVEN a service whose handlers do not annotate the command (a plain `def f(command, ctx)`)
+    def unannotated(step: StepFunction) -> StepFunction:
+        return lambda command, ctx: step(command, ctx)
+
+    steps = {name: unannotated(step) for name, step in HANDLERS.items()}
+    local = LocalService(
+        SAGAS, steps, event_store=InMemoryEventStore(), notifier=InMemoryNotifier()
+    )
+    seed_stock(local.event_store, "acme", SKU, 5)
+
+    # THEN each handler reads its saga's command model, and the saga runs
+    assert local.execute("PlaceOrder", order("o-plain")).status == "SUCCEEDED"

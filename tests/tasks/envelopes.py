@@ -17,7 +17,13 @@ def envelope(
     error: dict[str, str] | None = None,
     tenant: str = "acme",
     command_type: str = "PlaceOrder",
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
+    """The envelope of `state` in `execution`.
+
+    Each execution is its own command unless `idempotency_key` says otherwise: the default
+    key is derived from the execution, so that retries (one execution) share it.
+    """
     body: dict[str, Any] = {
         "command": command,
         "meta": {
@@ -25,7 +31,7 @@ def envelope(
             "commandId": "cmd-1",
             "commandType": command_type,
             "requestedBy": "user-1",
-            "idempotencyKey": "idem-1",
+            "idempotencyKey": idempotency_key or f"idem-{execution.rsplit(':', 1)[-1]}",
         },
         "results": {name: {"Payload": value} for name, value in (results or {}).items()},
         "execution": {

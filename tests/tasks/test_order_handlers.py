@@ -145,10 +145,12 @@ def test_compensations_undo_once_and_are_no_ops_when_nothing_happened(
 ) -> None:
     command = order()
     error = {"Error": "States.Timeout", "Cause": "timed out"}
-    compensate = envelope(command, state="CompensateReserveStock", error=error)
-
-    assert handlers["ReleaseStock"](compensate, None) == {"released": {}}
+    # A command whose reservation never happened: its compensation releases nothing
+    nothing = envelope(command, state="CompensateReserveStock", error=error, execution="e-none")
+    assert handlers["ReleaseStock"](nothing, None) == {"released": {}}
+    # A command that reserved: its compensation releases it, once however often it runs
     handlers["ReserveStock"](envelope(command, state="ReserveStock"), None)
+    compensate = envelope(command, state="CompensateReserveStock", error=error)
     assert handlers["ReleaseStock"](compensate, None) == {"released": {"SKU-1": 2}}
     retried = envelope(command, state="CompensateReserveStock", error=error, retry_count=1)
     assert handlers["ReleaseStock"](retried, None) == {"released": {"SKU-1": 2}}

@@ -147,7 +147,11 @@ def test_a_business_failure_is_raised_under_its_own_name(runtime: TaskRuntime) -
         run(runtime, step, envelope(DEPOSIT, state="Deposit"))
 
     assert type(raised.value).__name__ == "Overdrawn"
-    assert str(raised.value) == "balance too low"
+    # The Lambda error message carries the failure whole, for the compensations to read
+    assert json.loads(str(raised.value)) == {
+        "message": "balance too low",
+        "details": {"balance": 3},
+    }
     assert raised.value.details == {"balance": 3}
     assert isinstance(raised.value.__cause__, Overdrawn)
 
@@ -211,22 +215,25 @@ def test_pydantic_results_are_returned_as_camel_case_json(runtime: TaskRuntime) 
 # -- idempotent appends ---------------------------------------------------------------------
 
 
-def test_event_ids_are_deterministic_per_execution_state_and_index() -> None:
-    first = event_id_for(EXECUTION, "Deposit", 0)
+def test_event_ids_are_deterministic_per_command_state_stream_and_index() -> None:
+    stream = StreamId.of("acme", "Account", "acc-1")
+    first = event_id_for("cmd-key", "Deposit", stream, 0)
 
-    assert first == event_id_for(EXECUTION, "Deposit", 0)
+    assert first == event_id_for("cmd-key", "Deposit", stream, 0)
     assert uuid.UUID(first)
-    assert (
-        len(
-            {
-                first,
-                event_id_for(EXECUTION, "Deposit", 1),
-                event_id_for(EXECUTION, "CompensateDeposit", 0),
-                event_id_for(EXECUTION + "x", "Deposit", 0),
-            }
-        )
-        == 4
-    )
+    others = {
+        event_id_for("cmd-key", "Deposit", stream, 1),
+        event_id_for("cmd-key", "CompensateDeposit", stream, 0),
+        event_id_for("cmd-key", "Deposit", StreamId.of("acme", "Account", "acc-2"), 0),
+        event_id_for("other-key", "Deposit", stream, 0),
+    }
+    assert len({first, *others}) == 5
+
+
+def _command_key(event: dict[str, Any]) -> str:
+    from stepsaga.workflows.saga import CommandMeta, command_key
+
+    return command_key(CommandMeta.model_validate(event["meta"]))
 
 
 def test_a_retried_step_appends_once(runtime: TaskRuntime, store: InMemoryEventStore) -> None:
@@ -238,12 +245,33 @@ def test_a_retried_step_appends_once(runtime: TaskRuntime, store: InMemoryEventS
 
     # THEN the retry succeeds and the stream holds one event, correlated to the execution
     assert result == {"version": 1}
-    (recorded,) = store.read(StreamId.of("acme", "Account", "acc-1"))
-    assert recorded.event.event_id == event_id_for(EXECUTION, "Deposit", 0)
+    stream = StreamId.of("acme", "Account", "acc-1")
+    (recorded,) = store.read(stream)
+    key = _command_key(envelope(DEPOSIT, state="Deposit"))
+    assert recorded.event.event_id == event_id_for(key, "Deposit", stream, 0)
     assert recorded.event.correlation_id == EXECUTION
     assert recorded.event.causation_id == "cmd-1"
     assert recorded.event.type == "Deposited"
     assert recorded.event.payload == {"amount": 5}
+
+
+def test_a_retried_step_that_re_reads_its_expected_version_appends_once(
+    runtime: TaskRuntime, store: InMemoryEventStore
+) -> None:
+    # GIVEN a step that appends at the version it reads, and crashed after its append landed
+    def note(command: Deposit, ctx: StepContext) -> int:
+        stream = account(ctx)
+        ctx.append(stream, [Deposited(amount=command.amount)], expected_version=ctx.version(stream))
+        return ctx.version(stream)
+
+    run(runtime, note, envelope(DEPOSIT, state="Note"))
+
+    # WHEN Step Functions retries it: it reads version 1 and appends "again" at 1
+    assert run(runtime, note, envelope(DEPOSIT, state="Note", retry_count=1)) == 1
+
+    # THEN its event is stored once
+    history = store.read(StreamId.of("acme", "Account", "acc-1"))
+    assert [r.version for r in history] == [1]
 
 
 def test_a_retried_read_modify_write_step_does_not_decide_twice(
@@ -255,7 +283,7 @@ def test_a_retried_read_modify_write_step_does_not_decide_twice(
 
     stream = StreamId.of("acme", "Account", "acc-1")
     assert run(runtime, top_up, envelope(DEPOSIT, state="TopUp")) == 1
-    # another execution writes in between
+    # another command writes in between
     run(runtime, top_up, envelope(DEPOSIT, state="TopUp", execution=EXECUTION + "-2"))
 
     assert run(runtime, top_up, envelope(DEPOSIT, state="TopUp", retry_count=1)) == 2
@@ -379,3 +407,19 @@ def test_an_event_over_the_item_limit_fails_the_step_before_writing(
     assert type(raised.value).__name__ == "EventTooLargeError"
     assert "events[1] (Blob)" in str(raised.value)
     assert store.streams() == []
+
+
+def test_handlers_for_a_saga_name_every_handler_it_lacks(runtime: TaskRuntime) -> None:
+    from stepsaga.examples.orders.handlers import HANDLERS
+    from stepsaga.examples.orders.sagas import SAGAS
+    from stepsaga.workflows.saga import MissingHandlerError
+
+    steps = {name: step for name, step in HANDLERS.items() if not name.startswith("Notify")}
+
+    with pytest.raises(MissingHandlerError) as raised:
+        runtime.handlers(steps, sagas=SAGAS)
+
+    assert [(p.step, p.role, p.handler) for p in raised.value.problems] == [
+        ("NotifyCustomer", "notification", "NotifyCustomer"),
+        ("NotifyOrderFailed", "failure notification", "NotifyOrderFailed"),
+    ]

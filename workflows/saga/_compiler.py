@@ -23,7 +23,13 @@ from stepsaga.workflows.saga._dsl import (
     Saga,
     Step,
 )
-from stepsaga.workflows.saga._envelope import COMPENSATION_FAILED, RESULT_PAYLOAD_KEY
+from stepsaga.workflows.saga._envelope import (
+    COMMIT_FAILED,
+    COMPENSATE_PREFIX,
+    COMPENSATION_FAILED,
+    FENCED_ERROR,
+    RESULT_PAYLOAD_KEY,
+)
 
 #: The Pass state that creates `$.results` before the first task reads it.
 BEGIN_STATE = "Begin"
@@ -31,8 +37,8 @@ BEGIN_STATE = "Begin"
 FAILED_STATE = "Failed"
 #: The Fail state that ends a saga whose compensation failed.
 COMPENSATION_FAILED_STATE = "CompensationFailed"
-#: Prefix of a compensation's state name.
-COMPENSATE_PREFIX = "Compensate"
+#: The Fail state that ends a saga whose pivot, or a step after it, failed for good.
+COMMIT_FAILED_STATE = "CommitFailed"
 
 ERROR_PATH = "$.error"
 COMPENSATION_ERROR_PATH = "$.compensationError"
@@ -70,7 +76,8 @@ class SagaCompileError(ValueError):
     The rules (`SagaProblem.rule`): `saga-name`, `command-model`, `no-steps`, `unknown-pivot`,
     `step-name` (a letter then letters, digits, `_`; short enough for `Compensate<Step>`),
     `duplicate-name` (steps, notifications, compensations and the compiler's own `Begin`,
-    `Failed`, `CompensationFailed` share one namespace), `no-action`, `handler-name`,
+    `Failed`, `CompensationFailed`, `CommitFailed` share one namespace), `no-action`,
+    `handler-name`,
     `missing-compensation` (a step before the last compensating one needs one),
     `compensation-past-pivot` (the pivot and later steps commit), `retry-after-pivot` (the
     pivot's and later steps' policy must retry `States.ALL`), `retry-policy` (what AWS would
@@ -167,7 +174,7 @@ def _check(saga: Saga, names: FunctionNames) -> Iterator[SagaProblem]:
         if note.timeout is not None:
             yield from _check_timeout(note.name, note.timeout)
         yield from _claim(seen, note.name, "the failure notification", note.name)
-    for reserved in (BEGIN_STATE, FAILED_STATE, COMPENSATION_FAILED_STATE):
+    for reserved in (BEGIN_STATE, FAILED_STATE, COMPENSATION_FAILED_STATE, COMMIT_FAILED_STATE):
         if reserved in seen:
             yield SagaProblem(
                 reserved,
@@ -350,10 +357,16 @@ def _retrier(policy: RetryPolicy, errors: tuple[str, ...]) -> dict[str, Any]:
     return retrier
 
 
-def _retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
+# A fenced command stays fenced: retrying its task can only be refused again.
+_NEVER_RETRY_FENCED = {"ErrorEquals": [FENCED_ERROR], "MaxAttempts": 0}
+
+
+def _retriers(policy: RetryPolicy, *, action: bool = False) -> list[dict[str, Any]]:
     if tuple(policy.errors) == (facts.STATES_ALL,):
         # One retrier: a transient one first would end retrying once its own attempts ran out.
-        return [_retrier(policy, (facts.STATES_ALL,))]
+        # An action retrying every error must still not retry `Saga.Fenced`.
+        every = [_retrier(policy, (facts.STATES_ALL,))]
+        return [dict(_NEVER_RETRY_FENCED), *every] if action else every
     own = tuple(e for e in policy.errors if e not in TRANSIENT_RETRY.errors)
     retriers = [_retrier(TRANSIENT_RETRY, TRANSIENT_RETRY.errors)]
     if own:
@@ -361,7 +374,7 @@ def _retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
     return retriers
 
 
-def _payload(with_error: bool) -> dict[str, Any]:
+def _payload(with_error: bool, commits: bool = False) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "command.$": "$.command",
         "meta.$": "$.meta",
@@ -375,6 +388,8 @@ def _payload(with_error: bool) -> dict[str, Any]:
         "startTime.$": "$$.Execution.StartTime",
     }
     payload["state"] = {"name.$": "$$.State.Name", "retryCount.$": "$$.State.RetryCount"}
+    if commits:
+        payload["commits"] = True
     return payload
 
 
@@ -412,7 +427,7 @@ class _DefinitionBuilder:
                 compensations.append((undo, step))
                 undo = compensation_state(step.name)
             states[step.name] = self._action(
-                step, committed, nxt, FAILED_STATE if committed else undo
+                step, committed, nxt, COMMIT_FAILED_STATE if committed else undo
             )
         for next_state, step in reversed(compensations):
             states[compensation_state(step.name)] = self._compensation(step, next_state)
@@ -420,12 +435,22 @@ class _DefinitionBuilder:
             # Left out when the first step is the pivot: nothing is ever compensated or
             # notified then, and ASL refuses a state no transition reaches.
             states[notify.name] = self._failure_notification(notify)
-        states[FAILED_STATE] = {
-            "Type": "Fail",
-            "Comment": "The saga failed with the error it caught, kept in $.error.",
-            "ErrorPath": f"{ERROR_PATH}.Error",
-            "CausePath": f"{ERROR_PATH}.Cause",
-        }
+        if self.first_committed > 0:
+            # Left out when the first step is the pivot: no failure gets here then.
+            states[FAILED_STATE] = {
+                "Type": "Fail",
+                "Comment": "The saga failed with the error it caught, kept in $.error.",
+                "ErrorPath": f"{ERROR_PATH}.Error",
+                "CausePath": f"{ERROR_PATH}.Cause",
+            }
+        if self.first_committed < len(saga.steps):
+            states[COMMIT_FAILED_STATE] = {
+                "Type": "Fail",
+                "Comment": "The pivot or a step after it failed for good; nothing was "
+                "compensated. The cause is the caught error, as JSON.",
+                "Error": COMMIT_FAILED,
+                "CausePath": f"States.JsonToString({ERROR_PATH})",
+            }
         if compensations:
             states[COMPENSATION_FAILED_STATE] = {
                 "Type": "Fail",
@@ -454,6 +479,7 @@ class _DefinitionBuilder:
         policy: RetryPolicy,
         catch_into: tuple[str, str],
         nxt: str | None,
+        commits: bool = False,
     ) -> dict[str, Any]:
         # Keys in the ASL model's canonical order, so the dict and its round trip print alike.
         task: dict[str, Any] = {
@@ -461,13 +487,13 @@ class _DefinitionBuilder:
             "Resource": facts.LAMBDA_INVOKE,
             "Parameters": {
                 "FunctionName": self.names.function_name(handler),
-                "Payload": _payload(with_error),
+                "Payload": _payload(with_error, commits),
             },
             **result,
         }
         if timeout is not None:
             task["TimeoutSeconds"] = timeout
-        task["Retry"] = _retriers(policy)
+        task["Retry"] = _retriers(policy, action=not with_error)
         result_path, target = catch_into
         task["Catch"] = [
             {"ErrorEquals": [facts.STATES_ALL], "ResultPath": result_path, "Next": target}
@@ -484,6 +510,7 @@ class _DefinitionBuilder:
         default = UNTIL_SUCCESS if committed else DEFAULT_RETRY
         return self._task(
             step.action,
+            commits=step.name == self.saga.pivot,
             with_error=False,
             result={
                 "ResultSelector": {f"{RESULT_PAYLOAD_KEY}.$": "$.Payload"},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -158,14 +159,100 @@ class Saga:
 
     def handlers(self) -> tuple[str, ...]:
         """Every handler the saga invokes (actions, compensations, notifications), in order."""
-        names: list[str] = []
+        return tuple(dict.fromkeys(handler for _, _, handler in self.invocations()))
+
+    def invocations(self) -> Iterator[tuple[str, str, str]]:
+        """`(step, role, handler)` for every handler invocation, in order.
+
+        The role is `action`, `compensation`, `notification` (a `Notification` among the
+        steps) or `failure notification` (`on_failure`).
+        """
         for step in self.steps:
-            names.append(step.action)
+            role = "notification" if isinstance(step, Notification) else "action"
+            yield step.name, role, step.action
             if isinstance(step, Step) and step.compensation is not None:
-                names.append(step.compensation)
+                yield step.name, "compensation", step.compensation
         if self.on_failure is not None:
-            names.append(self.on_failure.action)
-        return tuple(dict.fromkeys(names))
+            yield self.on_failure.name, "failure notification", self.on_failure.action
+
+
+@dataclass(frozen=True)
+class MissingHandler:
+    """A handler a saga invokes that the service does not provide.
+
+    Attributes:
+        saga: The saga's name.
+        step: The step (or notification) that invokes it.
+        role: `action`, `compensation`, `notification` or `failure notification`.
+        handler: The handler name the saga names.
+        suggestion: The provided handler name closest to it, if one is close.
+    """
+
+    saga: str
+    step: str
+    role: str
+    handler: str
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        return (
+            f"saga {self.saga!r}, step {self.step!r}: its {self.role} handler {self.handler!r} "
+            f"is missing{hint}"
+        )
+
+
+class MissingHandlerError(LookupError):
+    """Sagas invoke handlers the service does not provide; found before anything runs.
+
+    Attributes:
+        problems: Every missing handler, with the saga and step that invoke it.
+    """
+
+    def __init__(self, problems: Sequence[MissingHandler]) -> None:
+        self.problems = tuple(problems)
+        lines = ["the service lacks handlers its sagas invoke:", *(f"  - {p}" for p in problems)]
+        super().__init__("\n".join(lines))
+
+    def __str__(self) -> str:
+        # LookupError's own `str` would quote the message like a KeyError's.
+        return str(self.args[0])
+
+
+def missing_handlers(sagas: Iterable[Saga], provided: Iterable[str]) -> list[MissingHandler]:
+    """Every handler `sagas` invoke that is not among `provided`, with a likely intended name.
+
+    The suggestion is the closest provided name that no saga invokes: a misspelt key is one
+    nothing uses (`ReleaseStock`, used elsewhere, is not offered for a missing `ReserveStock`).
+
+    Args:
+        sagas: The service's sagas.
+        provided: The handler names the service provides (its `HANDLERS` keys).
+    """
+    sagas = tuple(sagas)
+    names = [name for name in provided if isinstance(name, str)]
+    invoked = {handler for saga in sagas for handler in saga.handlers()}
+    unused = [name for name in names if name not in invoked]
+    problems: list[MissingHandler] = []
+    for saga in sagas:
+        for step, role, handler in saga.invocations():
+            if handler not in names:
+                close = difflib.get_close_matches(handler, unused, n=1)
+                problems.append(
+                    MissingHandler(saga.name, step, role, handler, next(iter(close), None))
+                )
+    return problems
+
+
+def check_handlers(sagas: Iterable[Saga], provided: Iterable[str]) -> None:
+    """Refuse a service whose sagas invoke handlers it does not provide.
+
+    Raises:
+        MissingHandlerError: Naming every missing handler, its saga and step.
+    """
+    problems = missing_handlers(sagas, provided)
+    if problems:
+        raise MissingHandlerError(problems)
 
 
 @dataclass(frozen=True)

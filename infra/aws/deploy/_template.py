@@ -54,6 +54,7 @@ from stepsaga.infra.aws._table import (
 )
 from stepsaga.infra.project import Service
 from stepsaga.workflows.saga import (
+    COMMIT_FAILED,
     COMPENSATION_FAILED,
     FunctionNames,
     Saga,
@@ -79,10 +80,6 @@ LAMBDA_RUNTIME = "python3.12"
 
 LAMBDA_ARCHITECTURE = "x86_64"
 """The functions' architecture; `stepsaga package` fetches manylinux x86_64 wheels for it."""
-
-# The pivot's failure: issue 11 names it `Saga.CommitFailed` (`stepsaga.workflows.saga.
-# COMMIT_FAILED` once it lands); spelled here so the alarm exists before then.
-COMMIT_FAILED = "Saga.CommitFailed"
 
 ALARMED_ERRORS: Mapping[str, str] = {
     "CompensationFailed": COMPENSATION_FAILED,

@@ -16,7 +16,7 @@ service's demo scenarios (its `demo.DEMO`) that way.
 """
 
 from stepsaga.infra.local.service._demo import DemoRun, run_demo
-from stepsaga.infra.local.service._moto import moto_service
+from stepsaga.infra.local.service._moto import moto_partitioned_dynamodb, moto_service
 from stepsaga.infra.local.service._service import (
     LocalService,
     SentMail,
@@ -30,6 +30,7 @@ __all__ = (
     "SentMail",
     "ServiceRun",
     "execution_path",
+    "moto_partitioned_dynamodb",
     "moto_service",
     "run_demo",
 )

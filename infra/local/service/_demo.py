@@ -29,8 +29,9 @@ class DemoRun:
 def run_demo(service: Service) -> tuple[DemoRun, ...]:
     """Run `service`'s demo scenarios, in order, on moto's DynamoDB and SES v2 in-process.
 
-    The demo's `seed` runs first; each scenario's execution is named `demo-<scenario>`, so
-    event ids are the same on every run.
+    The demo's `seed` runs first; each scenario is the command whose idempotency key (and
+    command id) is `demo-<scenario>`, and its execution is named `demo-<scenario>`, so event
+    ids are the same on every run.
 
     Raises:
         ServiceError: The service has no demo (no `demo` module with `DEMO`).
@@ -47,7 +48,9 @@ def run_demo(service: Service) -> tuple[DemoRun, ...]:
         if demo.seed is not None:
             demo.seed(local.event_store, tenant)
         for scenario in demo.scenarios:
-            run = local.execute(scenario.saga, scenario.command, name=f"demo-{scenario.name}")
+            key = f"demo-{scenario.name}"
+            meta = local.meta(scenario.saga, command_id=key, idempotency_key=key)
+            run = local.execute(scenario.saga, scenario.command, meta, name=key)
             summary = None if demo.summary is None else demo.summary(local.event_store, tenant)
             runs.append(DemoRun(scenario.name, run, summary))
     return tuple(runs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from stepsaga.domain import RecordedEvent, StoredEvent, StreamId, TenantId
 from stepsaga.infra.local.stepfunctions import (
     Execution,
+    ExecutionAlreadyExists,
     LocalStepFunctions,
     TaskCall,
     TaskMock,
@@ -23,13 +25,22 @@ from stepsaga.infra.project import Service
 from stepsaga.tasks import (
     EmailMessage,
     EventStore,
+    Fence,
     LambdaHandler,
     Notifier,
     SentEmail,
+    Snapshot,
     StepFunction,
     TaskRuntime,
 )
-from stepsaga.workflows.saga import CommandMeta, ExecutionInput, FunctionNames, Saga, compile_saga
+from stepsaga.workflows.saga import (
+    CommandMeta,
+    ExecutionInput,
+    FunctionNames,
+    Saga,
+    compile_saga,
+    execution_name_for,
+)
 
 __all__ = ("LocalService", "SentMail", "ServiceRun", "execution_path")
 
@@ -78,6 +89,15 @@ class ServiceRun:
 
 
 @dataclass
+class _Named:
+    """An execution name taken: the input it was taken with, and its run once it ended."""
+
+    input: str
+    done: threading.Event = field(default_factory=threading.Event)
+    run: ServiceRun | None = None
+
+
+@dataclass
 class _Record:
     # Stream to the first version this execution wrote there (1 when unknown: the write's
     # answer was lost), so that reading its events back skips the stream's older history.
@@ -119,14 +139,19 @@ class _Recorder:
     # -- EventStore -----------------------------------------------------------------------
 
     def append(
-        self, stream: StreamId, events: Sequence[StoredEvent], expected_version: int
+        self,
+        stream: StreamId,
+        events: Sequence[StoredEvent],
+        expected_version: int,
+        *,
+        fence: Fence | None = None,
     ) -> list[RecordedEvent]:
         record = self._record()
         first = record is not None and stream not in record.streams
         if record is not None and first:
             # Noted before the write: a write that lands but whose answer is lost still counts.
             record.streams[stream] = 1
-        recorded = self.store.append(stream, events, expected_version)
+        recorded = self.store.append(stream, events, expected_version, fence=fence)
         if record is not None and first and recorded:
             record.streams[stream] = recorded[0].version
         return recorded
@@ -138,6 +163,24 @@ class _Recorder:
 
     def version(self, stream: StreamId) -> int:
         return self.store.version(stream)
+
+    def find(self, stream: StreamId, event_ids: Sequence[str]) -> list[RecordedEvent]:
+        return self.store.find(stream, event_ids)
+
+    def load_snapshot(self, stream: StreamId, name: str) -> Snapshot | None:
+        return self.store.load_snapshot(stream, name)
+
+    def save_snapshot(self, stream: StreamId, snapshot: Snapshot) -> bool:
+        return self.store.save_snapshot(stream, snapshot)
+
+    def fence_command(self, fence: Fence) -> bool:
+        return self.store.fence_command(fence)
+
+    def fenced_by(self, fence: Fence) -> tuple[str, ...]:
+        return self.store.fenced_by(fence)
+
+    def commit_command(self, fence: Fence) -> None:
+        self.store.commit_command(fence)
 
     # -- Notifier -------------------------------------------------------------------------
 
@@ -161,7 +204,8 @@ class LocalService:
 
     `execute` may be called from several threads at once: each thread runs its executions on
     its own engine, because an engine's virtual clock and seeded randomness follow one
-    execution at a time.
+    execution at a time. Execution names are the service's, across threads: a name is one
+    execution of its saga, as on AWS (the same input gives it back, another is refused).
 
     Args:
         sagas: The service's sagas.
@@ -171,6 +215,10 @@ class LocalService:
         tenant: The tenant of commands executed without explicit metadata.
         service: The service name (logs, and the prefix of the local function names).
         seed: Seeds each engine (retry jitter, request ids).
+
+    Raises:
+        MissingHandlerError: The sagas invoke handlers `steps` lacks (every one is named, with
+            its saga and step), found before anything runs.
 
     Attributes:
         event_store: The event store the steps write to.
@@ -204,7 +252,9 @@ class LocalService:
             notifier=None if notifier is None else self._recorder,
             service=service,
         )
-        self.handlers: dict[str, LambdaHandler] = runtime.handlers(steps)
+        self.handlers: dict[str, LambdaHandler] = runtime.handlers(
+            steps, sagas=self._sagas.values()
+        )
         self.task_mock: TaskMock | None = None
         self._functions = FunctionNames.local(prefix=f"{service}-")
         self.definitions: dict[str, dict[str, Any]] = {
@@ -212,6 +262,9 @@ class LocalService:
             for name, saga in self._sagas.items()
         }
         self._engines = threading.local()
+        # Saga and execution name to the execution's input and run: a name is one execution.
+        self._names: dict[tuple[str, str], _Named] = {}
+        self._names_lock = threading.Lock()
 
     @classmethod
     def start(
@@ -285,30 +338,62 @@ class LocalService:
             saga: The saga's name.
             command: The command (a model instance, or its JSON, validated against the saga's
                 command model before anything runs).
-            meta: The command's metadata (default: `self.meta(saga)`).
-            name: The execution name (default: a fresh UUID, so that runs never share event
-                ids).
+            meta: The command's metadata (default: `self.meta(saga)`, a new command).
+            name: The execution name (default: `execution_name_for(tenant, idempotency key)`,
+                the command's own name, so that submitting one command twice starts one
+                execution).
 
         Returns:
-            The execution, its path, its events and its mails.
+            The execution, its path, its events and its mails. A name already used with the
+            same input is the same execution, as on AWS: its run is returned, and nothing runs
+            again (a call while it still runs waits for it).
 
         Raises:
             KeyError: The service has no saga `saga`.
             pydantic.ValidationError: `command` does not fit the saga's command model.
+            ExecutionAlreadyExists: `name` is taken, in this service's `saga`, by an execution
+                with another input; nothing ran.
         """
         model = self._saga(saga).command
         typed = command if isinstance(command, model) else model.model_validate(command)
+        meta = meta or self.meta(saga)
         execution_input = ExecutionInput(
-            command=typed.model_dump(mode="json", by_alias=True),
-            meta=meta or self.meta(saga),
-        )
+            command=typed.model_dump(mode="json", by_alias=True), meta=meta
+        ).model_dump(mode="json", by_alias=True)
+        name = name or execution_name_for(meta.tenant, meta.idempotency_key)
+        canonical = json.dumps(execution_input, sort_keys=True, separators=(",", ":"))
+        while True:
+            with self._names_lock:
+                named = self._names.get((saga, name))
+                if named is None:
+                    named = self._names[(saga, name)] = _Named(canonical)
+                    break
+            if named.input != canonical:
+                raise ExecutionAlreadyExists(name, self._arn(saga, name))
+            named.done.wait()
+            if named.run is not None:
+                return named.run  # the same name and input: the same execution
+            # It never started (its start raised): the name is free again.
+        try:
+            run = self._run(saga, execution_input, name)
+        except BaseException:
+            with self._names_lock:
+                del self._names[(saga, name)]
+            named.done.set()
+            raise
+        named.run = run
+        named.done.set()
+        return run
+
+    def _arn(self, saga: str, name: str) -> str:
+        engine = self._engine()
+        return f"arn:aws:states:{engine.region}:{engine.account_id}:execution:{saga}:{name}"
+
+    def _run(self, saga: str, execution_input: dict[str, Any], name: str) -> ServiceRun:
         record = self._recorder.begin()
         try:
             execution = self._engine().run(
-                self.definitions[saga],
-                execution_input.model_dump(mode="json", by_alias=True),
-                name=name or str(uuid.uuid4()),
-                state_machine_name=saga,
+                self.definitions[saga], execution_input, name=name, state_machine_name=saga
             )
         finally:
             self._recorder.end()

@@ -10,6 +10,8 @@ Other resources have no local integration: a mock must answer them.
 from __future__ import annotations
 
 import json
+import linecache
+import os
 import random
 import traceback
 from collections.abc import Mapping
@@ -335,14 +337,30 @@ def _copy_plain(value: Any, depth: int) -> Any:
     raise _NotPlainJson
 
 
+def _shown_file(module: object, filename: str) -> str:
+    """A frame's file as its module lays it out (`pkg/mod.py`), not where this machine has it.
+
+    Causes are recorded in histories and shown to users: an absolute path would tell where
+    the code is installed and differ from machine to machine.
+    """
+    if isinstance(module, str) and module and module != "__main__":
+        tail = "/__init__.py" if os.path.basename(filename) == "__init__.py" else ".py"
+        return module.replace(".", "/") + tail
+    return os.path.basename(filename)
+
+
 def lambda_error_cause(exc: BaseException, request_id: str, *, compact: bool) -> tuple[str, str]:
     """The error name and cause JSON AWS records for a Python handler's exception."""
     error_type = type(exc).__name__
-    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop the engine's own call frame
-    stack = [
-        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}\n'
-        for frame in frames
-    ]
+    frames = list(traceback.walk_tb(exc.__traceback__))[1:]  # drop the engine's own call frame
+    stack = []
+    for frame, line_number in frames:
+        filename = frame.f_code.co_filename
+        shown = _shown_file(frame.f_globals.get("__name__"), filename)
+        line = linecache.getline(filename, line_number, frame.f_globals).strip()
+        stack.append(
+            f'  File "{shown}", line {line_number}, in {frame.f_code.co_name}\n    {line}\n'
+        )
     body = {
         "errorMessage": str(exc),
         "errorType": error_type,
