@@ -233,3 +233,58 @@ class TestTenantRoleEventStore(EventStoreContract):
         store.append(beta, [self.event("b-1", "beta")], expected_version=0)
         assert [e.event.event_id for e in store.read(acme)] == ["a-1"]
         assert self.tenants_assumed == ["acme", "beta"]
+
+
+# What each DynamoDB call is authorised as; TransactWriteItems by the actions inside it.
+_TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def test_the_tenant_roles_policy_allows_every_call_the_saga_makes(moto_env: None) -> None:
+    """Least privilege must still be enough: run the reference saga, success and compensation,
+    through the tenant role and check each DynamoDB action it needed is in the policy."""
+    from stepsaga.examples.orders.sagas import SAGAS
+    from stepsaga.infra.aws import event_store_policy_statement
+    from stepsaga.infra.local.service import LocalService
+
+    create_event_store_table(boto3.client("dynamodb"), "events")
+    boto3.client("sesv2").create_email_identity(EmailIdentity="orders@example.com")
+    needed: set[str] = set()
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                needed.update(_TRANSACT_ACTIONS[kind] for kind in item)
+        else:
+            needed.add(f"dynamodb:{model.name}")
+
+    def factory(**credentials: str) -> Any:
+        client = boto3.client("dynamodb", **credentials)
+        client.meta.events.register("provide-client-params.dynamodb.*", record)
+        return client
+
+    role = TenantRole(boto3.client("sts"), ROLE, client_factory=factory)
+    store = TenantRoleEventStore(role, "events")
+    notifier = TenantRoleNotifier(
+        role, boto3.client("sesv2"), "events", from_address="orders@example.com"
+    )
+    seed_stock(store, "acme", "SKU-1", 5)
+    service = LocalService(SAGAS, HANDLERS, event_store=store, notifier=notifier)
+    command = {
+        "orderId": "o-1",
+        "customerEmail": "ann@example.com",
+        "items": [{"sku": "SKU-1", "quantity": 2, "unitPrice": "9.50"}],
+        "paymentToken": "tok_ok",
+    }
+    assert service.execute("PlaceOrder", command).execution.status == "SUCCEEDED"
+    declined = {**command, "orderId": "o-2", "paymentToken": "tok_decline"}
+    assert service.execute("PlaceOrder", declined).execution.status == "FAILED"
+
+    allowed = set(event_store_policy_statement("arn:table", tenant_tag="tenant")["Action"])
+    assert needed, "no DynamoDB call was recorded"
+    assert needed <= allowed, sorted(needed - allowed)
+    assert {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"} <= needed
