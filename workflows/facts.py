@@ -13,7 +13,11 @@ from __future__ import annotations
 from typing import Final, Literal, get_args
 
 __all__ = (
+    "ACTIVITY_TASK_POLL_SECONDS",
     "CHOICE_OPERATORS",
+    "DEFAULT_PAGE_SIZE",
+    "EXPRESS_BILLED_MEMORY_MB",
+    "EXPRESS_BILLING_INCREMENT_MS",
     "JITTER_STRATEGIES",
     "LAMBDA_INVOKE",
     "MAX_DELAY_SECONDS",
@@ -28,7 +32,9 @@ __all__ = (
     "MAX_PAYLOAD_BYTES",
     "MAX_SECONDS_OR_ATTEMPTS",
     "MAX_STATE_NAME_LENGTH",
+    "MAX_TAGS_PER_RESOURCE",
     "MAX_VARIABLE_NAME_LENGTH",
+    "NAME_FORBIDDEN_CHARACTERS",
     "STATES_ALL",
     "STATES_DATA_LIMIT_EXCEEDED",
     "STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD",
@@ -39,6 +45,7 @@ __all__ = (
     "STATES_RUNTIME",
     "STATES_TASK_FAILED",
     "STATES_TIMEOUT",
+    "STEP_FUNCTIONS_LOCAL_PORT",
     "TEST_STATE_MAX_SECONDS",
     "TEST_STATE_NAME",
     "TRANSIENT_LAMBDA_ERRORS",
@@ -80,6 +87,32 @@ STATES_REFERENCE_PATH_CONFLICT: Final = "States.ReferencePathConflict"
 MAX_PAYLOAD_BYTES: Final = 256 * 1024
 #: Maximum length of a state machine, execution or activity name.
 MAX_NAME_LENGTH: Final = 80
+
+#: Maximum tags on one state machine or activity.
+MAX_TAGS_PER_RESOURCE: Final = 50
+
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html
+#: Characters a state machine, execution or activity name may not hold (control characters,
+#: U+0000-001F and U+007F-009F, are refused too).
+NAME_FORBIDDEN_CHARACTERS: Final = frozenset(' <>{}[]?*"#%\\^|~`$&,;:/\t\n\r')
+
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
+#: Results per page of a List operation (and GetExecutionHistory) when maxResults is 0 or absent.
+DEFAULT_PAGE_SIZE: Final = 100
+
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetActivityTask.html
+#: How long GetActivityTask holds a poll open while no task is scheduled.
+ACTIVITY_TASK_POLL_SECONDS: Final = 60
+
+# https://aws.amazon.com/step-functions/pricing/ (Express workflows)
+#: An Express execution is billed for at least this much memory, in 64 MB chunks.
+EXPRESS_BILLED_MEMORY_MB: Final = 64
+#: An Express execution's duration is billed rounded up to this many milliseconds.
+EXPRESS_BILLING_INCREMENT_MS: Final = 100
+
+# https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local.html
+#: The port Step Functions Local (the ``amazon/aws-stepfunctions-local`` container) listens on.
+STEP_FUNCTIONS_LOCAL_PORT: Final = 8083
 
 # https://states-language.net/spec.html#states-fields
 #: Maximum length of a state's name.

@@ -336,6 +336,37 @@ def bench_step_handler(event: dict[str, JSON], context: object) -> dict[str, JSO
     return {"ok": True, "step": event["step"], "order": event["orderId"]}
 
 
+#: The function the callback machine's task invokes.
+CALLBACK_FUNCTION = "stepsaga-bench-callback"
+
+
+def acknowledge_handler(event: dict[str, JSON], context: object) -> dict[str, JSON]:
+    """The Lambda handler behind `CALLBACK_FUNCTION`: only acknowledges.
+
+    The bench reads the task's token from the execution's history, as a test reads it.
+    """
+    return {}
+
+
+def callback_definition() -> dict[str, JSON]:
+    """One `.waitForTaskToken` task: its answer (SendTaskSuccess) is the execution's output."""
+    return {
+        "Comment": "a callback: wait for SendTaskSuccess",
+        "StartAt": "Approve",
+        "States": {
+            "Approve": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": CALLBACK_FUNCTION,
+                    "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"},
+                },
+                "End": True,
+            }
+        },
+    }
+
+
 def _saga() -> BenchMachine:
     states: dict[str, JSON] = {}
     for position, step in enumerate(SAGA_STEPS):
@@ -380,6 +411,49 @@ def _saga() -> BenchMachine:
         expected_output=expected,
         states_entered=len(SAGA_STEPS),
         needs_lambda=True,
+    )
+
+
+def lambda_stand_in(machine: BenchMachine) -> BenchMachine:
+    """`machine` with each invocation of `BENCH_STEP_FUNCTION` replaced by a Pass state.
+
+    Each Pass state gives, at the Task's `ResultPath`, what the Task's `ResultSelector` keeps
+    of the function's answer, so the machine's output is the same. It is what a peer that
+    cannot run the function (moto without Docker) runs instead: the same states and data
+    flow with no function invoked, a lower bound of that peer's time for the machine.
+
+    Raises:
+        ValueError: a Task of `machine` is not a plain invocation of the bench's function.
+    """
+    states: dict[str, JSON] = {}
+    for name, state in machine.definition["States"].items():
+        if state.get("Type") != "Task":
+            states[name] = state
+            continue
+        parameters = state.get("Parameters", {})
+        if parameters.get("FunctionName") != BENCH_STEP_FUNCTION:
+            raise ValueError(f"{machine.name}: state {name!r} does not invoke the bench function")
+        answer = bench_step_handler(
+            {"step": parameters["Payload"]["step"], "orderId": machine.input["orderId"]}, None
+        )
+        kept = {key: answer[key] for key in ("ok", "step")}
+        stand_in: dict[str, JSON] = {
+            "Type": "Pass",
+            "Result": kept,
+            "ResultPath": state["ResultPath"],
+        }
+        for key in ("Next", "End"):
+            if key in state:
+                stand_in[key] = state[key]
+        states[name] = stand_in
+    definition = {**machine.definition, "States": states}
+    return BenchMachine(
+        name=f"{machine.name}_stand_in",
+        title=f"{machine.title}, Pass states in place of the Lambda tasks",
+        definition=definition,
+        input=machine.input,
+        expected_output=machine.expected_output,
+        states_entered=machine.states_entered,
     )
 
 

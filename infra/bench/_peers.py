@@ -1,4 +1,8 @@
-"""The peers a benchmark compares: the embedded engine (through its facade) and moto."""
+"""The peers a benchmark compares: the engine (its facade) and endpoints reached by boto3.
+
+An endpoint reached through a boto3 client (`ClientPeer`) is moto, the engine's own boto3
+client, or `stepsaga local`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from stepsaga.infra.bench._machines import (
     JSON,
     BenchMachine,
     bench_step_handler,
+    lambda_stand_in,
 )
 from stepsaga.infra.local.stepfunctions import Execution, LocalStepFunctions
 
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
 
 ENGINE = "engine"
 MOTO = "moto"
+#: Why moto runs no Lambda machine.
+MOTO_LAMBDA = "moto runs Lambda functions only in Docker"
 
 _ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-bench"
 _REGION = "us-east-1"
@@ -184,9 +191,17 @@ def moto_stepfunctions() -> Iterator[SFNClient]:
         logger.setLevel(level)
 
 
-class _MotoPrepared:
-    def __init__(self, client: SFNClient, arn: str, machine: BenchMachine, timeout: float) -> None:
+class _ClientPrepared:
+    def __init__(
+        self,
+        client: SFNClient,
+        arn: str,
+        machine: BenchMachine,
+        timeout: float,
+        internal: bool,
+    ) -> None:
         self._client = client
+        self._internal = internal
         self._arn = arn
         self._input = json.dumps(machine.input)
         self._names = (f"run-{n}" for n in itertools.count())
@@ -206,7 +221,7 @@ class _MotoPrepared:
             if described["status"] != "RUNNING":
                 return described
             if time.monotonic() > deadline:
-                raise TimeoutError(f"moto execution {execution_arn} still RUNNING")
+                raise TimeoutError(f"execution {execution_arn} still RUNNING")
             time.sleep(interval)
             interval = min(interval * 1.5, 0.005)
 
@@ -214,7 +229,7 @@ class _MotoPrepared:
         described = cast(dict[str, Any], raw)
         status = str(described["status"])
         start, stop = described.get("startDate"), described.get("stopDate")
-        internal = (stop - start).total_seconds() if start and stop else None
+        internal = (stop - start).total_seconds() if self._internal and start and stop else None
         output = described.get("output")
         return Outcome(
             status=status,
@@ -225,7 +240,61 @@ class _MotoPrepared:
         )
 
 
-class MotoPeer:
+class ClientPeer:
+    """A Step Functions endpoint driven through a boto3 client, as backend code drives one.
+
+    `prepare` creates the state machine once; each execution is a StartExecution, then
+    DescribeExecution until the execution is no longer RUNNING (the same loop for every
+    endpoint, so that their times compare).
+
+    Args:
+        name: The peer's name in reports.
+        client: A `stepfunctions` client of the endpoint.
+        lambda_stand_in: For an endpoint that cannot run the bench's Lambda function: why,
+            and the peer runs a Lambda machine's `lambda_stand_in` instead, saying so (None:
+            it runs the machine itself).
+        internal: Whether the endpoint's own account of an execution (stopDate - startDate)
+            is worth reporting (moto's, on the wall clock; not the engine's virtual one).
+        timeout: Seconds to wait for one execution before giving up.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client: SFNClient,
+        *,
+        lambda_stand_in: str | None = None,
+        internal: bool = False,
+        timeout: float = 120.0,
+    ) -> None:
+        self.name = name
+        self._client = client
+        self._stand_in = lambda_stand_in
+        self._internal = internal
+        self._timeout = timeout
+
+    def supports(self, machine: BenchMachine) -> str | None:
+        return None
+
+    def runs_instead(self, machine: BenchMachine) -> str | None:
+        """What the peer runs in place of `machine`, and why (None: the machine itself)."""
+        if machine.needs_lambda and self._stand_in is not None:
+            return f"ran Pass states in place of the Lambda tasks ({self._stand_in})"
+        return None
+
+    def prepare(self, machine: BenchMachine) -> Prepared:
+        run = machine
+        if self.runs_instead(machine) is not None:
+            run = lambda_stand_in(machine)
+        arn = self._client.create_state_machine(
+            name=f"bench-{run.name}",
+            definition=json.dumps(run.definition),
+            roleArn=_ROLE_ARN,
+        )["stateMachineArn"]
+        return _ClientPrepared(self._client, arn, run, self._timeout, self._internal)
+
+
+class MotoPeer(ClientPeer):
     """moto's Step Functions parser, driven through a boto3 client.
 
     Args:
@@ -234,21 +303,10 @@ class MotoPeer:
         timeout: Seconds to wait for one execution before giving up.
     """
 
-    name = MOTO
-
     def __init__(self, client: SFNClient, timeout: float = 120.0) -> None:
-        self._client = client
-        self._timeout = timeout
+        super().__init__(MOTO, client, internal=True, timeout=timeout)
 
     def supports(self, machine: BenchMachine) -> str | None:
         if machine.needs_lambda:
-            return "moto runs Lambda functions only in Docker"
+            return MOTO_LAMBDA
         return None
-
-    def prepare(self, machine: BenchMachine) -> Prepared:
-        arn = self._client.create_state_machine(
-            name=f"bench-{machine.name}",
-            definition=json.dumps(machine.definition),
-            roleArn=_ROLE_ARN,
-        )["stateMachineArn"]
-        return _MotoPrepared(self._client, arn, machine, self._timeout)

@@ -14,6 +14,7 @@ from stepsaga.infra.bench._machines import JSON, BenchMachine
 from stepsaga.infra.bench._peers import ENGINE, MOTO, Outcome
 
 if TYPE_CHECKING:
+    from stepsaga.infra.bench._api import ApiResult
     from stepsaga.infra.bench._eventstore import AppendResult
     from stepsaga.infra.bench._hot_stream import HotStreamResult
     from stepsaga.infra.bench._saga import SagaResult
@@ -92,6 +93,8 @@ class PeerResult:
         outcome: The last execution's outcome.
         problem: The first thing wrong with an outcome (None when every run gave the
             expected output).
+        note: What the peer ran in place of the machine, if anything else (moto's stand-in
+            for a Lambda machine).
     """
 
     peer: str
@@ -100,6 +103,7 @@ class PeerResult:
     internal: Timing | None = None
     outcome: Outcome | None = None
     problem: str | None = None
+    note: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -114,6 +118,8 @@ class PeerResult:
             return body
         body["correct"] = self.correct
         body["problem"] = self.problem
+        if self.note is not None:
+            body["note"] = self.note
         if self.outcome is not None:
             body["status"] = self.outcome.status
             # outputs can be large (the Map's): a digest shows agreement, the full output
@@ -328,6 +334,7 @@ class BenchReport:
     saga: SagaResult | None = None
     hot_stream: tuple[HotStreamResult, ...] | None = None
     seconds: float = 0.0
+    api: ApiResult | None = None
 
     @property
     def all_correct(self) -> bool:
@@ -341,6 +348,7 @@ class BenchReport:
             all(r.correct for r in runs)
             and all(m.outputs_agree is not False for m in self.machines)
             and extras_ok
+            and (self.api is None or self.api.correct)
         )
 
     def targets(self) -> dict[str, JSON]:
@@ -358,6 +366,9 @@ class BenchReport:
             "chain_faster_than_node_measured_here": None if node_ratio is None else node_ratio > 1,
             "hour_wait_under_1s": None if self.long_wait is None else self.long_wait.ok,
             "memory_under_500MB": None if self.memory is None else self.memory.under_bar,
+            "boto3_chain_at_least_20x_moto": None,
+            "http_chain_at_least_5x_moto_server": None,
+            **({} if self.api is None else self.api.targets()),
             "hot_stream_reads_flat": self._hot_reads_flat(),
         }
 
@@ -381,13 +392,16 @@ class BenchReport:
         `available`, `note`), `machines`, `long_wait`, `memory`, `event_store`,
         `reference_saga`, `hot_stream` (per store: `store`, `orders`, `first` and `last`
         windows with `cpu` and `timing` (wall), `reads_per_order` and `items_read_per_order`,
-        `growth_last_over_first`, `problem`), `targets` (each bar: true, false, or null when
-        not measured), `seconds`. Each machine: `name`, `title`, `states_entered`, `peers`
-        (per peer: `ran`, `skipped` or `correct`, `problem`, `status`, `output_sha256`,
-        `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own `internal`
-        timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
-        (each other peer's median over the engine's). Times are wall-clock microseconds
-        per execution.
+        `growth_last_over_first`, `problem`), `api`, `targets` (each bar: true, false, or
+        null when not measured), `seconds`. Each machine: `name`, `title`, `states_entered`,
+        `peers` (per peer: `ran`, `skipped` or `correct`, `problem`, `status`,
+        `output_sha256`, `runs`, `median_us`, `p95_us`, `mean_us`, `min_us`, and moto's own
+        `internal` timing), `outputs_agree`, `ratio_moto_over_engine` and `median_over_engine`
+        (each other peer's median over the engine's). `api`: `comparisons` (per path,
+        `in-process` or `http`, and machine: `ours` and `theirs` as a machine's peers, a
+        `note` when moto ran a stand-in, `ratio_theirs_over_ours`), `callbacks` (per path:
+        `round_trips_per_second` and the timing), `problem`, `correct`. Times are
+        wall-clock microseconds per execution.
         """
         return {
             "quick": self.quick,
@@ -398,6 +412,7 @@ class BenchReport:
             "memory": None if self.memory is None else self.memory.to_json(),
             "event_store": None if self.appends is None else self.appends.to_json(),
             "reference_saga": None if self.saga is None else self.saga.to_json(),
+            "api": None if self.api is None else self.api.to_json(),
             "hot_stream": None
             if self.hot_stream is None
             else [result.to_json() for result in self.hot_stream],

@@ -6,8 +6,9 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from stepsaga.infra.bench._api import MOTO_SERVER, api_steps, run_api
 from stepsaga.infra.bench._check import check_outcome
 from stepsaga.infra.bench._eventstore import AppendResult, run_appends
 from stepsaga.infra.bench._hot_stream import HotStreamResult, run_hot_stream
@@ -25,6 +26,7 @@ from stepsaga.infra.bench._node import NodePeer, node_peer_info
 from stepsaga.infra.bench._peers import (
     ENGINE,
     MOTO,
+    ClientPeer,
     EnginePeer,
     MotoPeer,
     Outcome,
@@ -71,6 +73,8 @@ class BenchOptions:
         hot_orders: Reference orders placed on one SKU, in memory and on moto, to compare the
             first orders with the last (0 skips; None: 1,000, or 60 when quick).
         budgets: Per-peer budgets replacing the defaults.
+        api: Whether to time the Step Functions API's paths against moto's (the engine's
+            boto3 client, `stepsaga local` over HTTP) and the callback round trips.
     """
 
     quick: bool = False
@@ -82,6 +86,7 @@ class BenchOptions:
     sagas: int | None = None
     hot_orders: int | None = None
     budgets: dict[str, Budget] = field(default_factory=dict)
+    api: bool = True
 
     def budget_for(self, peer: str) -> Budget:
         """The budget for `peer` under these options."""
@@ -130,7 +135,7 @@ class BenchOptions:
 def _default_budget(peer: str, quick: bool) -> Budget:
     if peer == NODE_PEER:
         return Budget(1, 20, 0.05, 1) if quick else Budget(3, 5000, 0.75, 3)
-    if peer == MOTO:
+    if peer in (MOTO, MOTO_SERVER):
         # moto takes ~25 ms (chain) to ~1 s (loop, Map, a 1 s retry) per execution here
         return Budget(1, 2, 0.0, 0) if quick else Budget(3, 200, 2.0, 1)
     return Budget(2, 20, 0.05, 1) if quick else Budget(20, 5000, 0.75, 3)
@@ -185,6 +190,7 @@ def time_machine(peer: Peer | SelfTimedPeer, machine: BenchMachine, budget: Budg
         internal=Timing.of(internal) if internal else None,
         outcome=outcome,
         problem=problem,
+        note=peer.runs_instead(machine) if isinstance(peer, ClientPeer) else None,
     )
 
 
@@ -311,6 +317,9 @@ def run_bench(
 def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchReport:
     """Run `stepsaga bench`: the embedded engine against moto (and Node, if installed).
 
+    Then, unless `options.api` is off, the Step Functions API's paths against moto's
+    (`run_api`), outside moto's in-process mock so that no HTTP request passes through it.
+
     Args:
         options: What to run.
         progress: Told what runs now and how far along the run is.
@@ -327,4 +336,10 @@ def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchR
         info.append(node)
         if node.available:
             peers.append(NodePeer())
-        return run_bench(peers, options, peer_info=info, progress=progress)
+        report = run_bench(peers, options, peer_info=info, progress=progress)
+    count = api_steps(options)
+    if count == 0:
+        return report
+    started = time.perf_counter()
+    api = run_api(options, _Steps(count, progress))
+    return replace(report, api=api, seconds=report.seconds + time.perf_counter() - started)

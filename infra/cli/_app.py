@@ -7,6 +7,7 @@ import click
 from stepsaga.infra.cli._bench import bench
 from stepsaga.infra.cli._demo import demo
 from stepsaga.infra.cli._deploy import deploy
+from stepsaga.infra.cli._local import local
 from stepsaga.infra.cli._package import package
 from stepsaga.infra.cli._render import render
 from stepsaga.infra.cli._replay import replay
@@ -21,5 +22,5 @@ def cli() -> None:
     """stepsaga: CQRS sagas in Python, compiled to AWS Step Functions and run locally."""
 
 
-for _command in (demo, render, replay, bench, synth, package, deploy):
+for _command in (demo, render, replay, bench, local, synth, package, deploy):
     cli.add_command(_command)

@@ -13,6 +13,8 @@ from rich.table import Table
 from stepsaga.infra.bench import (
     APPENDS_PER_TABLE,
     CHAIN_RATIO_TARGET,
+    HTTP_RATIO_TARGET,
+    IN_PROCESS_RATIO_TARGET,
     LONG_WAIT_WALL_TARGET_SECONDS,
     MEMORY_BAR_BYTES,
     NODE_CHAIN_SECONDS,
@@ -135,6 +137,8 @@ def _render(report: BenchReport, console: Console) -> None:
             )
         if saga.problem:
             console.print(f"  [red]reference saga: {saga.problem}[/]")
+    if report.api is not None:
+        _render_api(report, console)
     for hot in report.hot_stream or ():
         if hot.first is not None and hot.last is not None:
             reads = ""
@@ -159,9 +163,68 @@ def _render(report: BenchReport, console: Console) -> None:
         f"{_verdict(targets['chain_faster_than_node_42us'])}"
         f" · hour's Wait < 1 s {_verdict(targets['hour_wait_under_1s'])}"
         f" · memory < 500 MB {_verdict(targets['memory_under_500MB'])}"
+        f" · boto3 in-process chain ≥ {IN_PROCESS_RATIO_TARGET:.0f}× moto "
+        f"{_verdict(targets['boto3_chain_at_least_20x_moto'])}"
+        f" · stepsaga local chain ≥ {HTTP_RATIO_TARGET:.0f}× moto server "
+        f"{_verdict(targets['http_chain_at_least_5x_moto_server'])}"
         f" · hot-stream reads flat {_verdict(targets['hot_stream_reads_flat'])}"
     )
     console.print(f"[dim]bench ran for {report.seconds:.1f} s[/]")
+
+
+_PATHS = {"in-process": "boto3 in-process", "http": "HTTP"}
+
+
+def _render_api(report: BenchReport, console: Console) -> None:
+    api = report.api
+    assert api is not None
+    table = Table(
+        title="the Step Functions API through boto3, per execution (median / p95)",
+        title_justify="left",
+    )
+    table.add_column("path")
+    table.add_column("machine")
+    table.add_column("stepsaga", justify="right")
+    table.add_column("moto", justify="right")
+    table.add_column("moto ÷ stepsaga", justify="right")
+    table.add_column("correct")
+    notes: list[str] = []
+    for comparison in api.comparisons:
+        ratio = comparison.ratio
+        table.add_row(
+            _PATHS[comparison.path],
+            comparison.machine.name,
+            _cell(comparison.ours),
+            _cell(comparison.theirs),
+            "—" if ratio is None else f"{ratio:,.1f}×",
+            _verdict(comparison.ours.correct and comparison.theirs.correct),
+        )
+        for result in (comparison.ours, comparison.theirs):
+            where = f"{comparison.machine.name} on {result.peer}"
+            if result.problem:
+                notes.append(f"[red]{where}: {result.problem}[/]")
+            if result.note:
+                notes.append(f"[dim]{where}: {result.note}[/]")
+    console.print(table)
+    console.print(
+        "  [dim]boto3 in-process: the engine's own client (engine.client()) against moto "
+        "through boto3 (mock_aws); HTTP: stepsaga local against moto's server, each in a "
+        "process of its own on 127.0.0.1[/]"
+    )
+    for line in notes:
+        console.print(f"  {line}")
+    for callback in api.callbacks:
+        if callback.timing is not None and callback.per_second is not None:
+            console.print(
+                f"callback round trip {_PATHS[callback.path]} (StartExecution, the token, "
+                f"SendTaskSuccess, DescribeExecution): {callback.per_second:,.0f}/s, "
+                f"{_duration(callback.timing.median)} / {_duration(callback.timing.p95)} each "
+                f"over {callback.timing.runs}"
+            )
+        if callback.problem:
+            console.print(f"  [red]callback {_PATHS[callback.path]}: {callback.problem}[/]")
+    if api.problem:
+        console.print(f"  [red]{api.problem}[/]")
 
 
 @click.command()
@@ -204,6 +267,12 @@ def _render(report: BenchReport, console: Console) -> None:
     help="Only profile the engine on machine NAME (cProfile, by own time) and print it.",
 )
 @click.option("--no-long-wait", is_flag=True, help="Skip the engine's hour-long Wait.")
+@click.option(
+    "--no-api",
+    is_flag=True,
+    help="Skip the Step Functions API's paths (the engine's boto3 client against moto "
+    "through boto3, stepsaga local against moto's server) and the callback round trips.",
+)
 def bench(
     as_json: bool,
     quick: bool,
@@ -215,8 +284,13 @@ def bench(
     hot_orders: int | None,
     profile: str | None,
     no_long_wait: bool,
+    no_api: bool,
 ) -> None:
     """Time the same state machines on the embedded engine and on moto, and check outputs.
+
+    Then the Step Functions API's paths against moto's on the chain and the Lambda machine
+    (the engine's boto3 client in-process against moto through boto3; stepsaga local over
+    HTTP against moto's server) and a callback round trip per second on both paths.
 
     Exits 1 if any peer returns a wrong output.
     """
@@ -228,6 +302,7 @@ def bench(
         long_wait=not no_long_wait,
         appends=appends,
         sagas=sagas,
+        api=not no_api,
         hot_orders=hot_orders,
     )
     try:

@@ -1,8 +1,9 @@
 """`stepsaga local --backend stepfunctions-local`: AWS's container behind the same command.
 
-The container (`amazon/aws-stepfunctions-local`, via testcontainers) listens on 127.0.0.1:8083
-on the host's network and calls the service's handlers, on in-memory stores, through a local
-Lambda Invoke endpoint; a MockConfigFile is mounted for `arn#TestCase`. It needs Docker.
+The container (`amazon/aws-stepfunctions-local`, via testcontainers) listens on port 8083 on
+the host's network and calls the service's handlers, on in-memory stores, through a local
+Lambda Invoke endpoint on 127.0.0.1; a MockConfigFile is mounted for `arn#TestCase`. It needs
+Docker.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ def serve_on_stepfunctions_local(
             endpoint).
         click.ClickException: No Docker engine answers.
     """
+    from stepsaga.infra.local.service import service_lambdas
     from stepsaga.infra.local.stepfunctions_local import (
         IMAGE,
         PORT,
         DockerUnavailable,
         StepFunctionsLocalBackend,
     )
-    from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, TaskRuntime
 
     if port != PORT:
         raise click.UsageError(
@@ -51,11 +52,8 @@ def serve_on_stepfunctions_local(
             "--backend stepfunctions-local calls the service's handlers through stepsaga's own "
             "Lambda endpoint; --lambda-endpoint works with --backend embedded only"
         )
-    runtime = TaskRuntime(
-        event_store=InMemoryEventStore(), notifier=InMemoryNotifier(), service=service.name
-    )
     backend = StepFunctionsLocalBackend(
-        runtime.handlers(service.handlers),
+        service_lambdas(service),
         mock_config=mock_config,
         wait_time_scale=None if wait_time_scale == 1.0 else wait_time_scale,
     )

@@ -16,6 +16,18 @@ Fixtures:
     command uses (`stepsaga.infra.project.load_service`). A test marked
     `@pytest.mark.saga_service(moto=True)` runs on moto's DynamoDB and SES v2 instead.
 
+    `sfn_client`: a real boto3 `stepfunctions` client answered in-process by the test's `sfn`
+    engine (`sfn.client()`): no socket, no AWS configuration; code under test that takes a
+    client (StartExecution, SendTaskSuccess, ...) runs against the engine, and
+    `sfn.register_lambda` gives its Lambda tasks their handlers.
+
+    `sfn_local_url`: the URL (`http://127.0.0.1:<port>`) of a `stepsaga local` server that
+    the fixture starts on a free port in a thread, once per session, and stops at the end:
+    for code that takes an `endpoint_url`, as it would for Step Functions Local. It serves
+    the configured service's handlers as Lambda functions, and the MockConfigFile that
+    `SFN_MOCK_CONFIG` names (`stateMachineArn#TestCase`); its state machines and executions
+    last the whole session, so give each test's machines names of their own.
+
     `stepfunctions_local`: Step Functions Local (`amazon/aws-stepfunctions-local`) in a
     container, calling the service's handlers over a local Lambda endpoint
     (`stepsaga.infra.local.stepfunctions_local.StepFunctionsLocalBackend`); it skips, saying

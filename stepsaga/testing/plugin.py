@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +19,8 @@ import pytest
 from stepsaga.testing._coverage import CoverageCollector, CoverageReport
 
 if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
     from stepsaga.infra.local.service import LocalService
     from stepsaga.infra.local.stepfunctions import LocalStepFunctions
     from stepsaga.infra.local.stepfunctions_local import StepFunctionsLocalBackend
@@ -101,6 +104,41 @@ def sfn(request: pytest.FixtureRequest) -> LocalStepFunctions:
 
     seed: int = request.config.getoption("stepsaga_seed")
     return LocalStepFunctions(seed=seed)
+
+
+@pytest.fixture
+def sfn_client(sfn: LocalStepFunctions) -> SFNClient:
+    """A boto3 `stepfunctions` client answered in-process by the test's `sfn` engine."""
+    return sfn.client()
+
+
+@pytest.fixture(scope="session")
+def sfn_local_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a `stepsaga local` server on a free 127.0.0.1 port, one per session.
+
+    It serves the configured service's handlers as Lambda functions (as `stepsaga local
+    --service` does) on the server clock, with the MockConfigFile `SFN_MOCK_CONFIG` names, if
+    any; it stops at the end of the session. Its state machines and executions last the
+    whole session.
+    """
+    import os
+
+    from stepsaga.infra.local.service import local_endpoint
+    from stepsaga.infra.local.stepfunctions import DefinitionError, MockConfig
+
+    mock_path = os.environ.get("SFN_MOCK_CONFIG")
+    mocks = None
+    if mock_path:
+        try:
+            mocks = MockConfig(Path(mock_path))
+        except (DefinitionError, ValueError, OSError) as error:
+            pytest.fail(f"sfn_local_url: SFN_MOCK_CONFIG {mock_path}: {error}", pytrace=False)
+    server = local_endpoint(_service(request.config), port=0, mock_config=mocks).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        server.api.engine.close()
 
 
 @pytest.fixture

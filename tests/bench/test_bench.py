@@ -36,7 +36,7 @@ def _bench_json(args: list[str]) -> tuple[int, dict[str, Any]]:
 
 def test_quick_json_report_has_the_documented_shape() -> None:
     # GIVEN a quick run of the chain  WHEN it reports as JSON
-    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait"])
+    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-long-wait", "--no-api"])
     # THEN moto ran it, got the right answer, and the figures are where tools look for them
     assert set(report) >= {"quick", "all_correct", "peers", "machines"}
     assert report["quick"] is True
@@ -51,7 +51,7 @@ def test_quick_json_report_has_the_documented_shape() -> None:
 
 
 def test_engine_and_moto_agree_on_the_chain() -> None:
-    exit_code, report = _bench_json(QUICK_CHAIN)
+    exit_code, report = _bench_json([*QUICK_CHAIN, "--no-api"])
     [chain] = report["machines"]
     engine, moto = chain["peers"]["engine"], chain["peers"]["moto"]
     assert engine["correct"], engine.get("problem")
@@ -59,6 +59,8 @@ def test_engine_and_moto_agree_on_the_chain() -> None:
     assert engine["output_sha256"] == moto["output_sha256"]
     assert chain["ratio_moto_over_engine"] > 0
     assert report["long_wait"]["problem"] is None
+    assert report["api"] is None  # --no-api
+    assert report["targets"]["boto3_chain_at_least_20x_moto"] is None
     assert exit_code == 0
 
 
@@ -214,6 +216,85 @@ def test_profile_lists_where_the_engine_spends_its_time() -> None:
     assert result.exit_code == 0, result.output
     assert "parallel: 5 executions on the engine under cProfile" in result.stdout
     assert "ncalls" in result.stdout and "tottime" in result.stdout
+
+
+def test_the_api_paths_are_timed_against_moto_s_with_every_output_checked() -> None:
+    # GIVEN a quick run of the chain and the Lambda machine  WHEN its JSON report is read
+    exit_code, report = _bench_json(
+        [
+            *("bench", "--json", "--quick", "--machine", "chain", "--machine", "tasks"),
+            *("--runs", "2", "--memory", "0", "--appends", "0", "--sagas", "0"),
+            *("--hot-orders", "0", "--no-long-wait"),
+        ]
+    )
+    # THEN each machine ran on both paths, both sides correct and compared
+    api = report["api"]
+    assert api["problem"] is None and api["correct"] is True
+    sides = {
+        (c["path"], c["machine"]): (c["ours"]["peer"], c["theirs"]["peer"])
+        for c in api["comparisons"]
+    }
+    assert sides == {
+        ("in-process", "chain"): ("engine-boto3", "moto"),
+        ("in-process", "tasks"): ("engine-boto3", "moto"),
+        ("http", "chain"): ("stepsaga-local", "moto-server"),
+        ("http", "tasks"): ("stepsaga-local", "moto-server"),
+    }
+    for comparison in api["comparisons"]:
+        ours, theirs = comparison["ours"], comparison["theirs"]
+        assert ours["correct"] and theirs["correct"], comparison
+        assert ours["runs"] == theirs["runs"] == 2
+        assert comparison["ratio_theirs_over_ours"] > 0
+        # moto cannot run the Lambda machine: it runs the stand-in, and says so
+        stand_in = comparison["machine"] == "tasks"
+        assert ("note" in theirs) == stand_in
+        assert ours["output_sha256"] == theirs["output_sha256"]
+    # AND the callback round trips are reported per second on both paths
+    assert [c["path"] for c in api["callbacks"]] == ["in-process", "http"]
+    for callback in api["callbacks"]:
+        assert callback["problem"] is None
+        assert callback["runs"] == 2 and callback["round_trips_per_second"] > 0
+    assert report["targets"]["boto3_chain_at_least_20x_moto"] in (True, False)
+    assert report["targets"]["http_chain_at_least_5x_moto_server"] in (True, False)
+    assert exit_code == 0
+
+
+def test_a_callback_round_trip_with_a_wrong_output_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stepsaga.infra.bench import _api
+    from stepsaga.infra.bench._machines import (
+        CALLBACK_FUNCTION,
+        acknowledge_handler,
+        callback_definition,
+    )
+    from stepsaga.infra.local.stepfunctions import LocalStepFunctions
+
+    # GIVEN a callback machine that keeps only part of the answer
+    wrong = callback_definition()
+    wrong["States"]["Approve"]["OutputPath"] = "$.approved"
+    monkeypatch.setattr(_api, "callback_definition", lambda: wrong)
+    engine = LocalStepFunctions()
+    engine.register_lambda(CALLBACK_FUNCTION, acknowledge_handler)
+    # WHEN its round trips are timed
+    result = _api.measure_callbacks("in-process", engine.client(), Budget(2, 2, 0.0, 0))
+    # THEN the bench says what came back instead of the answer
+    assert result.problem == (
+        "round trip 0: SUCCEEDED with output True, expected SUCCEEDED with "
+        "{'approved': True, 'n': 0}"
+    )
+
+
+def test_the_lambda_stand_in_gives_the_lambda_machine_s_output_without_a_function() -> None:
+    from stepsaga.infra.bench._machines import lambda_stand_in
+    from stepsaga.infra.local.stepfunctions import LocalStepFunctions
+
+    machine = machine_named("tasks")
+    stand_in = lambda_stand_in(machine)
+    assert not stand_in.needs_lambda
+    assert all(state["Type"] == "Pass" for state in stand_in.definition["States"].values())
+    execution = LocalStepFunctions().run(stand_in.definition, stand_in.input)  # no function
+    assert execution.output == machine.expected_output
 
 
 def test_the_last_orders_on_a_hot_sku_read_as_much_as_the_first() -> None:

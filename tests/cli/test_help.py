@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from stepsaga.infra.cli import cli
 
-SUBCOMMANDS = ("demo", "render", "replay", "bench", "synth", "package", "deploy")
+SUBCOMMANDS = ("demo", "render", "replay", "bench", "local", "synth", "package", "deploy")
 
 
 def test_top_level_help_lists_exactly_the_commands_that_work() -> None:
@@ -22,7 +22,7 @@ def test_top_level_help_lists_exactly_the_commands_that_work() -> None:
     listed = [line.split()[0] for line in section if line.startswith("  ") and line.strip()]
     assert listed == sorted(SUBCOMMANDS)
     assert set(cli.commands) == set(SUBCOMMANDS)
-    for unbuilt in ("local", "serve"):
+    for unbuilt in ("serve",):
         assert unbuilt not in cli.commands
 
 
@@ -42,7 +42,7 @@ def test_every_option_has_help_text(name: str) -> None:
     assert [o.name for o in options if not o.help] == []
 
 
-@pytest.mark.parametrize("name", ("demo", "render", "synth", "package", "deploy"))
+@pytest.mark.parametrize("name", ("demo", "render", "local", "synth", "package", "deploy"))
 def test_commands_that_take_a_service_offer_the_service_option(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert "--service MODULE" in result.output

@@ -116,3 +116,23 @@ def test_states_the_test_case_does_not_name_run_for_real() -> None:
     sfn.mock_tasks(MockConfig(config).mock("Order", "OnlyReserve"))
     ex = sfn.run(DEFINITION, {})
     assert ex.output["Payload"] == "really paid"
+
+
+@pytest.mark.parametrize(
+    ("config", "pointer"),
+    [
+        ({"StateMachines": 3}, "/StateMachines"),
+        ({"StateMachines": {"Order": {"TestCases": []}}}, "/StateMachines/Order"),
+        (
+            {"StateMachines": {"Order": {"TestCases": {"Ok": {"Pay": 1}}}}},
+            "/StateMachines/Order/TestCases/Ok",
+        ),
+        ({"MockedResponses": {"R": {"0": "yes"}}}, "/MockedResponses/R/0"),
+    ],
+)
+def test_a_malformed_config_is_refused_when_loaded_naming_the_entry(
+    config: dict[str, Any], pointer: str
+) -> None:
+    with pytest.raises(DefinitionError) as raised:
+        MockConfig(config)
+    assert raised.value.pointer == pointer

@@ -36,3 +36,19 @@ def test_without_docker_it_says_it_needs_docker() -> None:
         serve_on_stepfunctions_local(
             SERVICE, port=8083, mock_config=None, wait_time_scale=1.0, lambda_endpoint=None
         )
+
+
+def test_the_local_command_offers_the_backend_and_says_when_docker_is_missing() -> None:
+    from click.testing import CliRunner
+
+    from stepsaga.infra.cli import cli
+
+    shown = CliRunner().invoke(cli, ["local", "--help"])
+    assert "--backend [embedded|stepfunctions-local]" in shown.output
+    reason = docker_available()
+    if reason is None:
+        pytest.skip("a Docker engine answers here")
+    result = CliRunner().invoke(cli, ["local", "--backend", "stepfunctions-local"])
+    assert result.exit_code == 1
+    assert "needs Docker" in result.output
+    assert "Traceback" not in result.output

@@ -8,6 +8,7 @@ test chose; `test_coverage_of_real_engine_executions` runs the engine itself.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
@@ -233,6 +234,146 @@ def test_sfn_is_a_fresh_engine_per_test_seeded_by_the_option(pytester: pytest.Py
     unseeded = pytester.runpytest()
     unseeded.assert_outcomes(passed=2, failed=1)
     unseeded.stdout.fnmatch_lines(["FAILED *test_seeded_with_seven*"])
+
+
+CLIENT_TESTS = """
+import json
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}}
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+def test_the_client_is_answered_by_the_test_s_engine(sfn, sfn_client):
+    arn = sfn_client.create_state_machine(
+        name="P", definition=json.dumps(PASS), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn_client.start_execution(stateMachineArn=arn)["executionArn"]
+    assert [e.arn for e in sfn.executions] == [execution]
+    assert sfn_client.describe_execution(executionArn=execution)["output"] == "1"
+
+
+def test_the_next_test_has_a_fresh_engine(sfn_client):
+    assert sfn_client.list_state_machines()["stateMachines"] == []
+"""
+
+LOCAL_URL_TESTS = """
+import json
+import boto3
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+ROLE = "arn:aws:iam::123456789012:role/r"
+URLS = []
+
+
+def client(url):
+    return boto3.client(
+        "stepfunctions", endpoint_url=url, region_name="us-east-1",
+        aws_access_key_id="x", aws_secret_access_key="x",
+    )
+
+
+def test_a_machine_made_over_http(sfn_local_url):
+    assert sfn_local_url.startswith("http://127.0.0.1:")
+    URLS.append(sfn_local_url)
+    client(sfn_local_url).create_state_machine(name="P", definition=json.dumps(PASS), roleArn=ROLE)
+
+
+def test_the_same_server_for_the_session(sfn_local_url):
+    assert URLS == [sfn_local_url]
+    machines = client(sfn_local_url).list_state_machines()["stateMachines"]
+    assert [machine["name"] for machine in machines] == ["P"]
+
+
+def test_the_service_s_handlers_are_its_lambdas(sfn_local_url):
+    definition = {
+        "StartAt": "Reserve",
+        "States": {"Reserve": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                               "Parameters": {"FunctionName": "ReserveStock", "Payload": {}},
+                               "End": True}},
+    }
+    sfn = client(sfn_local_url)
+    arn = sfn.create_state_machine(
+        name="R", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    described = sfn.describe_execution(executionArn=execution)
+    # The service's handler ran, and refused an empty envelope (an unknown function would
+    # fail with Lambda.ResourceNotFoundException).
+    assert (described["status"], described["error"]) == ("FAILED", "InvalidStepInput")
+"""
+
+
+def test_sfn_client_is_a_boto3_client_of_the_test_s_engine(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CLIENT_TESTS)
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_sfn_local_url_is_one_stepsaga_local_per_session_stopped_at_the_end(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        LOCAL_URL_TESTS
+        + """
+
+def test_last(sfn_local_url):
+    with open("url.txt", "w") as out:
+        out.write(sfn_local_url)
+"""
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
+    url = (pytester.path / "url.txt").read_text(encoding="utf-8")
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect((host, int(port)))
+
+
+MOCKED_TESTS = """
+import json
+import boto3
+
+ASK = {"StartAt": "Ask", "States": {"Ask": {"Type": "Task",
+       "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "ask"},
+       "End": True}}}
+
+
+def test_a_test_case_answers_from_sfn_mock_config(sfn_local_url):
+    sfn = boto3.client("stepfunctions", endpoint_url=sfn_local_url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x")
+    arn = sfn.create_state_machine(name="Asker", definition=json.dumps(ASK),
+                                   roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn + "#HappyPath")["executionArn"]
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"answer": 42}
+"""
+
+
+def test_sfn_local_url_serves_the_mock_config_sfn_mock_config_names(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = pytester.path / "MockConfigFile.json"
+    config.write_text(
+        json.dumps(
+            {
+                "StateMachines": {"Asker": {"TestCases": {"HappyPath": {"Ask": "Answer"}}}},
+                "MockedResponses": {"Answer": {"0": {"Return": {"answer": 42}}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SFN_MOCK_CONFIG", str(config))
+    pytester.makepyfile(MOCKED_TESTS)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_mock_config_that_cannot_be_read_fails_sfn_local_url_saying_why(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SFN_MOCK_CONFIG", str(pytester.path / "missing.json"))
+    pytester.makepyfile(MOCKED_TESTS)
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*sfn_local_url: SFN_MOCK_CONFIG *missing.json*"])
 
 
 def test_saga_service_runs_the_reference_service_on_fresh_in_memory_stores(

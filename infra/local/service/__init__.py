@@ -12,10 +12,13 @@ handler is registered in-process, and the steps write to the injected event stor
 through the injected notifier. `LocalService.start` wires moto in-process with fake
 credentials and finds the service as the command line does (`stepsaga.infra.project`);
 construct `LocalService` directly to use other stores (the in-memory ones). `run_demo` runs a
-service's demo scenarios (its `demo.DEMO`) that way.
+service's demo scenarios (its `demo.DEMO`) that way. `local_endpoint` is `stepsaga local`: a
+Step Functions endpoint over HTTP whose Lambda functions are a service's handlers
+(`service_lambdas`, named as `FunctionNames.local()` names them).
 """
 
 from stepsaga.infra.local.service._demo import DemoRun, run_demo
+from stepsaga.infra.local.service._endpoint import local_endpoint, service_lambdas
 from stepsaga.infra.local.service._moto import moto_partitioned_dynamodb, moto_service
 from stepsaga.infra.local.service._service import (
     LocalService,
@@ -30,7 +33,9 @@ __all__ = (
     "SentMail",
     "ServiceRun",
     "execution_path",
+    "local_endpoint",
     "moto_partitioned_dynamodb",
     "moto_service",
     "run_demo",
+    "service_lambdas",
 )

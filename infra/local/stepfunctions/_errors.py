@@ -9,6 +9,8 @@ to the other without a table.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class StatesError(Exception):
     """A named failure inside an execution (what a Retrier or Catcher matches).
@@ -61,6 +63,10 @@ class ApiError(Exception):
         """The AWS error code: the class name."""
         return type(self).__name__
 
+    def fields(self) -> dict[str, Any]:
+        """Members AWS's error shape has beyond the message (none, unless a subclass says)."""
+        return {}
+
 
 class InvalidDefinition(ApiError):
     """The definition is not valid ASL (AWS answers CreateStateMachine and TestState so).
@@ -84,13 +90,15 @@ class ValidationException(ApiError):
 class ExecutionAlreadyExists(ApiError):
     """An execution of this state machine already has this name, with another input.
 
+    (The Step Functions API also refuses the name of a closed execution: ``reason`` says which.)
+
     Attributes:
         name: the execution name asked for.
         arn: the ARN of the existing execution.
     """
 
-    def __init__(self, name: str, arn: str) -> None:
-        super().__init__(f"Execution Already Exists: '{arn}' (name {name!r}, another input)")
+    def __init__(self, name: str, arn: str, reason: str = "another input") -> None:
+        super().__init__(f"Execution Already Exists: '{arn}' (name {name!r}, {reason})")
         self.name = name
         self.arn = arn
 
@@ -110,12 +118,15 @@ class ExecutionDoesNotExist(ApiError):
 class InvalidToken(ApiError):
     """The text is not a task token this engine could have issued.
 
+    The Step Functions API raises it for a pagination token it did not give out, too
+    (``message`` then says so).
+
     Attributes:
         token: the token given.
     """
 
-    def __init__(self, token: str) -> None:
-        super().__init__(f"Invalid Token: {token!r} is not a task token")
+    def __init__(self, token: str, message: str | None = None) -> None:
+        super().__init__(message or f"Invalid Token: {token!r} is not a task token")
         self.token = token
 
 

@@ -200,6 +200,8 @@ class Run:
         execution: what callers hold (updated as the run goes).
         state_machine_name: the machine's name (context object, map run ARNs).
         mock: this execution's own task mock (None: the engine's, read on each attempt).
+        role_arn: the execution role (ExecutionStarted, ``$$.Execution.RoleArn``); None: the
+            engine's (the Step Functions API passes its state machine's).
     """
 
     __slots__ = (
@@ -217,6 +219,7 @@ class Run:
         "mock",
         "plan",
         "rng",
+        "role_arn",
         "state_machine_name",
         "top",
         "transitions",
@@ -229,8 +232,10 @@ class Run:
         execution: Execution,
         state_machine_name: str,
         mock: TaskMock | None,
+        role_arn: str | None = None,
     ) -> None:
         self.core = core
+        self.role_arn = core.role_arn if role_arn is None else role_arn
         self.clock = core.clock
         self.rng = core.rng
         self.callbacks = core.callbacks
@@ -273,7 +278,7 @@ class Run:
             "ExecutionStarted",
             0,
             "executionStartedEventDetails",
-            {"input": self.input, "roleArn": self.core.role_arn},
+            {"input": self.input, "roleArn": self.role_arn},
         )
         top = Strand(self, self.history, 0, {})
         self.top = top
@@ -619,7 +624,7 @@ class Run:
                 "Id": execution.arn,
                 "Input": self.input,
                 "Name": execution.name,
-                "RoleArn": self.core.role_arn,
+                "RoleArn": self.role_arn,
                 "StartTime": iso_time(execution.start_date),
                 "RedriveCount": 0,
             }

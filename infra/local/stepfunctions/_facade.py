@@ -41,7 +41,11 @@ from stepsaga.infra.local.stepfunctions._tasks import LambdaHandler, TaskMock, T
 from stepsaga.workflows.asl import StateMachine
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+    from stepsaga.infra.local.stepfunctions.api import StepFunctionsApi
 
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/stepsaga-local"
 
@@ -144,6 +148,7 @@ class LocalStepFunctions:
         self._driving = False
         self._driver: threading.Thread | None = None
         self._shut = False
+        self._api: StepFunctionsApi | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -176,6 +181,46 @@ class LocalStepFunctions:
         """
         with self._lock:
             self._integrations.mock = mock
+
+    # -- the Step Functions API -------------------------------------------------------------
+
+    @property
+    def api(self) -> StepFunctionsApi:
+        """The Step Functions API this engine serves (one per engine, made on first use).
+
+        Its state machines, activities and tags are shared by every :meth:`client` of the
+        engine; ``api.mock_config`` is the MockConfigFile whose test cases
+        ``stateMachineArn#TestCase`` chooses.
+        """
+        with self._lock:
+            if self._api is None:
+                from stepsaga.infra.local.stepfunctions.api import StepFunctionsApi
+
+                self._api = StepFunctionsApi(self)
+            return self._api
+
+    def client(self, config: Config | None = None) -> SFNClient:
+        """A boto3 ``stepfunctions`` client whose every request this engine answers, in-process.
+
+        No socket is opened and no AWS configuration is read: the client has fake
+        credentials, the engine's region and an endpoint that is never reached. Executions
+        run on the engine's clock (see :class:`~stepsaga.infra.local.stepfunctions.api.
+        StepFunctionsApi` for how polls let virtual time pass)::
+
+            sfn = LocalStepFunctions()
+            client = sfn.client()
+            arn = client.create_state_machine(name="M", definition=asl, roleArn=role)[
+                "stateMachineArn"
+            ]
+            client.start_execution(stateMachineArn=arn, input="{}")
+
+        Args:
+            config: botocore configuration merged over the client's own (e.g.
+                ``Config(parameter_validation=False)`` to see the engine's own validation).
+        """
+        from stepsaga.infra.local.stepfunctions.api import in_process_client
+
+        return in_process_client(self.api, config)
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -305,6 +350,28 @@ class LocalStepFunctions:
                 return execution
             return self._wait(execution)
 
+    def _start_through_api(
+        self,
+        definition: Definition,
+        input: Any,
+        name: str,
+        state_machine_name: str,
+        mock: TaskMock | None,
+        arn: str,
+        role_arn: str,
+    ) -> Execution:
+        """:meth:`start` for the Step Functions API, which names the execution's ARN itself.
+
+        The API applies AWS's rules for reused names before it calls this (they are stricter
+        than :meth:`start`'s), and gives Express executions their own ARNs.
+        """
+        with self._lock:
+            execution = self._start(
+                definition, input, name, state_machine_name, mock, arn=arn, role_arn=role_arn
+            )
+            self._settle()
+            return execution
+
     def _start(
         self,
         definition: Definition,
@@ -312,6 +379,9 @@ class LocalStepFunctions:
         name: str | None,
         state_machine_name: str,
         mock: TaskMock | None,
+        *,
+        arn: str | None = None,
+        role_arn: str | None = None,
     ) -> Execution:
         plan = self._compile(definition)
         if isinstance(input, str):
@@ -324,7 +394,8 @@ class LocalStepFunctions:
         if name is None:
             name = uuid4(self._rng)
         prefix = self._arn_prefix
-        arn = f"{prefix}:execution:{state_machine_name}:{name}"
+        if arn is None:
+            arn = f"{prefix}:execution:{state_machine_name}:{name}"
         existing = self._executions.get(arn)
         if existing is not None:
             if _canonical(existing.input) == _canonical(value):
@@ -340,7 +411,7 @@ class LocalStepFunctions:
             History(),
             self._lock,
         )
-        run = Run(self._core, plan, execution, state_machine_name, mock)
+        run = Run(self._core, plan, execution, state_machine_name, mock, role_arn)
         self._executions[arn] = execution
         self._runs[arn] = run
         run.start()
@@ -410,6 +481,27 @@ class LocalStepFunctions:
                     self._progress(jump="all", horizon=horizon)
                     self._clock.jump_to(horizon)
                     self._progress(jump="none")
+            finally:
+                self._announce()
+
+    def _poll_tick(self) -> None:
+        """A poll's worth of time on the virtual clock (the Step Functions API's reads).
+
+        When nothing can run now, the clock jumps to the next timer if it ends no wait on the
+        outside world (a Wait state, a retry's back-off), and what is due then runs: time
+        passes between two polls as it would on AWS, one timer per poll, so a machine that
+        polls for something the test does next cannot run away. A waiting task's own timeout
+        is left to :meth:`advance`. The server and real clocks' time passes by itself.
+        """
+        with self._lock:
+            if self._mode != "virtual" or self._driving:
+                return
+            self._settle()
+            timer = self._scheduler.next_timer()
+            if timer is None or (timer.protected is not None and timer.protected()):
+                return
+            try:
+                self._progress(jump="unprotected", horizon=timer.at)
             finally:
                 self._announce()
 

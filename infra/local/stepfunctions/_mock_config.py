@@ -39,7 +39,7 @@ class MockConfig:
         data: Any = json.loads(source) if isinstance(source, str) else source
         if not isinstance(data, Mapping):
             raise DefinitionError("a mock config must be a JSON object")
-        self._machines: Mapping[str, Any] = data.get("StateMachines") or {}
+        self._machines: Mapping[str, Any] = _machines(data.get("StateMachines") or {})
         self._responses: dict[str, list[tuple[int, int, TaskOutcome]]] = {}
         for name, ranges in (data.get("MockedResponses") or {}).items():
             self._responses[name] = _parse_ranges(name, ranges)
@@ -99,6 +99,26 @@ class MockConfig:
         return answer
 
 
+def _machines(machines: Any) -> Mapping[str, Any]:
+    """``StateMachines`` checked when loaded, so a bad entry is named before it is used."""
+    if not isinstance(machines, Mapping):
+        raise DefinitionError("StateMachines must be an object", pointer="/StateMachines")
+    for name, machine in machines.items():
+        pointer = f"/StateMachines/{name}"
+        cases = machine.get("TestCases") if isinstance(machine, Mapping) else None
+        if not isinstance(cases, Mapping):
+            raise DefinitionError("a state machine's TestCases must be an object", pointer=pointer)
+        for case, states in cases.items():
+            if not isinstance(states, Mapping) or not all(
+                isinstance(response, str) for response in states.values()
+            ):
+                raise DefinitionError(
+                    "a test case maps state names to mocked response names",
+                    pointer=f"{pointer}/TestCases/{case}",
+                )
+    return machines
+
+
 def _parse_ranges(name: str, ranges: Any) -> list[tuple[int, int, TaskOutcome]]:
     pointer = f"/MockedResponses/{name}"
     if not isinstance(ranges, Mapping) or not ranges:
@@ -113,6 +133,10 @@ def _parse_ranges(name: str, ranges: Any) -> list[tuple[int, int, TaskOutcome]]:
             raise DefinitionError(
                 f"invocation key {key!r} is not N or N-M", pointer=f"{pointer}/{key}"
             ) from None
+        if not isinstance(response, Mapping):
+            raise DefinitionError(
+                "a mocked invocation is an object with Return or Throw", pointer=f"{pointer}/{key}"
+            )
         if "Return" in response:
             outcome = TaskOutcome.success(response["Return"])
         elif "Throw" in response:

@@ -5,10 +5,11 @@ so it is tested without Docker; `StepFunctionsLocal` starts a container from it 
 until the server listens.
 
 The container runs on the host's network (Linux): it reaches the Lambda endpoint on
-127.0.0.1, so the handlers are never exposed beyond this machine, and it listens on
-127.0.0.1:8083 itself. Functions are called through `LAMBDA_ENDPOINT`; a MockConfigFile, when
-given, is mounted read-only and named by `SFN_MOCK_CONFIG`, so `arn#TestCase` works as with the
-embedded engine.
+127.0.0.1, so the handlers are never exposed beyond this machine. Step Functions Local itself
+listens on port 8083 of every host interface (it binds them all, and nothing here can narrow
+that): on a shared network, a firewall should keep 8083 in. Functions are called through
+`LAMBDA_ENDPOINT`; a MockConfigFile, when given, is mounted read-only and named by
+`SFN_MOCK_CONFIG`, so `arn#TestCase` works as with the embedded engine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from stepsaga.workflows import facts
 
 __all__ = (
     "IMAGE",
@@ -33,8 +36,8 @@ __all__ = (
 IMAGE = "amazon/aws-stepfunctions-local:latest"
 """The image AWS publishes."""
 
-PORT = 8083
-"""The port Step Functions Local listens on."""
+PORT = facts.STEP_FUNCTIONS_LOCAL_PORT
+"""The port Step Functions Local listens on (8083)."""
 
 MOCK_CONFIG_PATH = "/home/StepFunctionsLocal/MockConfigFile.json"
 """Where the MockConfigFile is mounted in the container (AWS's documented place)."""
