@@ -164,6 +164,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "ContainerConfig",
         "DockerUnavailable",
         "ExecutionResult",
+        "ExecutionRunner",
         "LambdaEndpoint",
         "StepFunctionsLocal",
         "StepFunctionsLocalBackend",

@@ -10,6 +10,7 @@ import pytest
 
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 from stepsaga.infra.local.stepfunctions_local import (
+    ExecutionRunner,
     LambdaEndpoint,
     StepFunctionsLocalBackend,
     docker_available,
@@ -47,6 +48,21 @@ def embedded_over_the_endpoint(world: World) -> Iterator[Runner]:
         assert endpoint.invocations, "the engine did not call the endpoint"
 
 
+def embedded_through_boto3(world: World) -> Iterator[Runner]:
+    # The runner Step Functions Local uses, on the engine's in-process boto3 client.
+    engine = LocalStepFunctions()
+    for name, handler in world.handlers.items():
+        engine.register_lambda(name, handler)
+    runner = ExecutionRunner(engine.client())
+
+    def run(machine: str, definition: dict[str, Any], input: dict[str, Any]) -> Outcome:
+        execution = runner.run(machine, definition, input)
+        assert execution.history[0]["type"] == "ExecutionStarted"
+        return Outcome(execution.status, execution.error)
+
+    yield run
+
+
 def stepfunctions_local(world: World) -> Iterator[Runner]:
     reason = docker_available()
     if reason is not None:
@@ -63,6 +79,7 @@ def stepfunctions_local(world: World) -> Iterator[Runner]:
 BACKENDS: dict[str, Callable[[World], Iterator[Runner]]] = {
     "embedded": embedded,
     "embedded-over-lambda-endpoint": embedded_over_the_endpoint,
+    "embedded-through-boto3": embedded_through_boto3,
     "stepfunctions-local": stepfunctions_local,
 }
 

@@ -15,6 +15,7 @@ lags AWS is in the README ("Step Functions Local").
 from stepsaga.infra.local.stepfunctions_local._backend import (
     FUNCTION_ARN_PREFIX,
     ExecutionResult,
+    ExecutionRunner,
     StepFunctionsLocalBackend,
 )
 from stepsaga.infra.local.stepfunctions_local._container import (
@@ -42,6 +43,7 @@ __all__ = (
     "ContainerConfig",
     "DockerUnavailable",
     "ExecutionResult",
+    "ExecutionRunner",
     "LambdaEndpoint",
     "StepFunctionsLocal",
     "StepFunctionsLocalBackend",

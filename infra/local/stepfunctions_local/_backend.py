@@ -22,7 +22,12 @@ from stepsaga.infra.local.stepfunctions_local._container import (
 )
 from stepsaga.infra.local.stepfunctions_local._lambda_endpoint import Handler, LambdaEndpoint
 
-__all__ = ("FUNCTION_ARN_PREFIX", "ExecutionResult", "StepFunctionsLocalBackend")
+__all__ = (
+    "FUNCTION_ARN_PREFIX",
+    "ExecutionResult",
+    "ExecutionRunner",
+    "StepFunctionsLocalBackend",
+)
 
 _REGION = "us-east-1"
 _ACCOUNT = "123456789012"
@@ -82,7 +87,7 @@ class StepFunctionsLocalBackend:
             )
         )
         self.client: Any = None
-        self._machines: dict[str, str] = {}
+        self._runner: ExecutionRunner | None = None
 
     def start(self) -> StepFunctionsLocalBackend:
         """Start the endpoint, then the container.
@@ -106,6 +111,7 @@ class StepFunctionsLocalBackend:
             aws_access_key_id="stepsaga-local",
             aws_secret_access_key="stepsaga-local",
         )
+        self._runner = ExecutionRunner(self.client)
         return self
 
     def stop(self) -> None:
@@ -118,6 +124,46 @@ class StepFunctionsLocalBackend:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def runner(self) -> ExecutionRunner:
+        """Creates machines and runs executions on the container (once started)."""
+        if self._runner is None:
+            raise RuntimeError("the backend is not started")
+        return self._runner
+
+    def state_machine(self, name: str, definition: Mapping[str, Any] | str) -> str:
+        """`ExecutionRunner.state_machine` on the container."""
+        return self.runner.state_machine(name, definition)
+
+    def run(
+        self,
+        name: str,
+        definition: Mapping[str, Any] | str,
+        input: Any = None,
+        *,
+        test_case: str | None = None,
+        timeout_seconds: float = 120.0,
+    ) -> ExecutionResult:
+        """`ExecutionRunner.run` on the container."""
+        return self.runner.run(
+            name, definition, input, test_case=test_case, timeout_seconds=timeout_seconds
+        )
+
+
+class ExecutionRunner:
+    """Creates state machines and runs executions to their end through a boto3 client.
+
+    Any `stepfunctions` client will do: Step Functions Local's, the embedded engine's
+    in-process one (`LocalStepFunctions.client()`), or AWS's.
+
+    Args:
+        client: The boto3 client.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._machines: dict[str, str] = {}
 
     def state_machine(self, name: str, definition: Mapping[str, Any] | str) -> str:
         """Create (once per name) the state machine; returns its ARN."""
