@@ -128,13 +128,13 @@ def local(
     """
     loaded = load_or_exit(service)
     if backend == "stepfunctions-local":
-        _stop_on_signals()
         serve_on_stepfunctions_local(
             loaded,
             port=port,
             mock_config=mock_config,
             wait_time_scale=wait_time_scale,
             lambda_endpoint=lambda_endpoint,
+            when_serving=_stop_on_signals,
         )
         return
     mocks = None

@@ -9,6 +9,7 @@ Docker.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -26,8 +27,12 @@ def serve_on_stepfunctions_local(
     mock_config: Path | None,
     wait_time_scale: float,
     lambda_endpoint: str | None,
+    when_serving: Callable[[], None] | None = None,
 ) -> None:
-    """Run the container until Ctrl-C (or SIGTERM, as the caller arranges).
+    """Run the container until Ctrl-C (or SIGTERM, as `when_serving` may arrange).
+
+    `when_serving` is called once the container answers, before waiting: signal handlers
+    installed then do not outlive a start that failed.
 
     Raises:
         click.UsageError: An option the container cannot honour (another port, another Lambda
@@ -69,6 +74,8 @@ def serve_on_stepfunctions_local(
     )
     click.echo("stepsaga local: Ctrl-C stops it", err=True)
     try:
+        if when_serving is not None:
+            when_serving()
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

@@ -3,6 +3,8 @@ refused naming them, and without Docker it says so instead of failing with a tra
 
 from __future__ import annotations
 
+import signal
+
 import click
 import pytest
 
@@ -48,7 +50,10 @@ def test_the_local_command_offers_the_backend_and_says_when_docker_is_missing() 
     reason = docker_available()
     if reason is None:
         pytest.skip("a Docker engine answers here")
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     result = CliRunner().invoke(cli, ["local", "--backend", "stepfunctions-local"])
     assert result.exit_code == 1
     assert "needs Docker" in result.output
     assert "Traceback" not in result.output
+    # A start that failed leaves this process's signal handling as it was.
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
