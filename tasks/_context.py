@@ -291,33 +291,12 @@ class StepContext:
         Raises:
             ConcurrencyError: Still conflicting after `attempts` tries (retryable).
         """
-        self._own(stream)
-        done = self._appended(stream)
-        if done:
-            self._reused = True
-            self._advance(stream, done)
-            return done
-        conflict: ConcurrencyError | None = None
-        for attempt in range(max(attempts, 1)):
-            if attempt:
-                # Jittered back-off so that writers racing on one hot stream spread out
-                # instead of colliding again in lockstep.
-                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+
+        def attempt() -> tuple[Sequence[DomainEvent], int]:
             history = self.read(stream)
-            batch = self._events(stream, decider(history))
-            if not batch:
-                return []
-            expected = history[-1].version if history else 0
-            try:
-                recorded = self._write(stream, batch, expected)
-            except ConcurrencyError as error:
-                conflict = error
-                self.logger.debug("conflict, deciding again", extra={"stream": stream.key})
-                continue
-            self._advance(stream, recorded)
-            return recorded
-        assert conflict is not None
-        raise conflict
+            return decider(history), history[-1].version if history else 0
+
+        return self._decide_until_written(stream, attempt, attempts)
 
     def decide_from(
         self,
@@ -344,6 +323,25 @@ class StepContext:
         Raises:
             ConcurrencyError: Still conflicting after `attempts` tries (retryable).
         """
+
+        def attempt() -> tuple[Sequence[DomainEvent], int]:
+            folded = fold(self._store, stream, projection)
+            return decider(folded.state), folded.version
+
+        return self._decide_until_written(stream, attempt, attempts)
+
+    def _decide_until_written(
+        self,
+        stream: StreamId,
+        attempt: Callable[[], tuple[Sequence[DomainEvent], int]],
+        attempts: int,
+    ) -> list[RecordedEvent]:
+        """Decide and append, deciding again on each conflict.
+
+        `attempt` gives the events and the version they were decided at. If this step already
+        wrote its events (an earlier attempt, in any execution of the command), they are
+        returned without deciding.
+        """
         self._own(stream)
         done = self._appended(stream)
         if done:
@@ -351,15 +349,17 @@ class StepContext:
             self._advance(stream, done)
             return done
         conflict: ConcurrencyError | None = None
-        for attempt in range(max(attempts, 1)):
-            if attempt:
-                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
-            folded = fold(self._store, stream, projection)
-            batch = self._events(stream, decider(folded.state))
+        for tries in range(max(attempts, 1)):
+            if tries:
+                # Jittered back-off so that writers racing on one hot stream spread out
+                # instead of colliding again in lockstep.
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**tries)))
+            decided, expected = attempt()
+            batch = self._events(stream, decided)
             if not batch:
                 return []
             try:
-                recorded = self._write(stream, batch, folded.version)
+                recorded = self._write(stream, batch, expected)
             except ConcurrencyError as error:
                 conflict = error
                 self.logger.debug("conflict, deciding again", extra={"stream": stream.key})

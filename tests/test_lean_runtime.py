@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 RUNTIME_DISTRIBUTIONS = frozenset({"pydantic", "boto3", "aws-lambda-powertools"})
-LOCAL_ONLY_DISTRIBUTIONS = frozenset({"jsonata-python", "moto", "click", "rich"})
+LOCAL_ONLY_DISTRIBUTIONS = frozenset({"jsonata-python", "moto", "click", "rich", "pyjwt"})
 # What the Lambda side must never load: local tooling, and stepsaga's own compile-time machinery.
 LOCAL_ONLY_MODULES = (
     "moto",
@@ -38,6 +38,8 @@ LOCAL_ONLY_MODULES = (
     "stepsaga.testing",
     "pytest",
     "hypothesis",
+    # `stepsaga token` and `serve` sign and verify JWTs; on AWS, API Gateway verifies them.
+    "jwt",
 )
 COMPILE_TIME_MODULES = (
     "stepsaga.workflows.asl",
@@ -98,9 +100,52 @@ LAMBDA_PROGRAM = textwrap.dedent(
         "state": {"name": "ReserveStock", "retryCount": 0},
     }
     entry["ReserveStock"](envelope, None)
-    ran = sorted(set(sys.modules) - at_start)
     stock = handlers.stock_level(store, "acme", "SKU-1")
-    print(json.dumps({"imported": imported, "ran": ran, "stock": stock}))
+
+    # The trigger: the deployed entry point serves its schema; a command starts through the
+    # same wiring on a stubbed client (the deployed one would reach AWS).
+    import datetime, os
+    import boto3
+    from botocore.stub import Stubber
+    from stepsaga.examples.orders.sagas import SAGAS
+    from stepsaga.infra.aws.trigger import trigger_entry_point
+
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:orders-PlaceOrder"
+    os.environ.update({
+        "STEPSAGA_STATE_MACHINES": json.dumps({"PlaceOrder": machine}),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    })
+
+    class Context:
+        function_name = "orders-Trigger"
+        memory_limit_in_mb = 256
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:orders-Trigger"
+        aws_request_id = "req-1"
+
+    def event(method, path, body=None):
+        claims = {"sub": "user-1", "custom:tenant": "acme"}
+        return {
+            "path": path, "httpMethod": method, "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {}, "queryStringParameters": None, "isBase64Encoded": False,
+            "requestContext": {"path": path, "requestId": "r-1", "authorizer": {"claims": claims}},
+            "body": None if body is None else json.dumps(body),
+        }
+
+    schema = stepsaga.examples.orders.lambda_entry.Trigger(event("GET", "/openapi.json"), Context())
+    client = boto3.client("stepfunctions")
+    stub = Stubber(client)
+    stub.add_response("start_execution", {
+        "executionArn": machine.replace("stateMachine", "execution") + ":x",
+        "startDate": datetime.datetime(2026, 1, 2),
+    })
+    stub.activate()
+    trigger = trigger_entry_point(SAGAS, service="orders", client=lambda: client)
+    started = trigger(event("POST", "/commands/PlaceOrder", envelope["command"]), Context())
+    ran = sorted(set(sys.modules) - at_start)
+    statuses = [schema["statusCode"], started["statusCode"]]
+    print(json.dumps({"imported": imported, "ran": ran, "stock": stock, "trigger": statuses}))
     """
 )
 
@@ -138,8 +183,12 @@ def _runtime_closure() -> set[str]:
 def _distributions_of(modules: list[str]) -> Iterator[tuple[str, str]]:
     owners = metadata.packages_distributions()
     for top in sorted({m.split(".", 1)[0] for m in modules}):
-        # `_sysconfigdata_*` is the interpreter's own build configuration, loaded by `sysconfig`.
+        # `_sysconfigdata_*` is the interpreter's own build configuration, loaded by `sysconfig`;
+        # `__mp_main__` is `multiprocessing`'s alias of the main module (a boto3 client's
+        # s3transfer imports it).
         if top in sys.stdlib_module_names or top.startswith("_sysconfigdata_"):
+            continue
+        if top == "__mp_main__":
             continue
         if top in OPTIONAL_IMPORTS or top == "stepsaga":
             continue
@@ -160,7 +209,8 @@ def lambda_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout)
+    # The last line: the loggers of the step and of the trigger print theirs before it.
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -199,6 +249,28 @@ def test_lambda_step_really_ran(lambda_modules: dict[str, object]) -> None:
     assert lambda_modules["stock"] == 3
     ran = lambda_modules["ran"]
     assert isinstance(ran, list) and "stepsaga.infra.aws._lambda" in ran
+
+
+def test_importing_the_entry_points_does_not_load_the_triggers_routes(
+    lambda_modules: dict[str, object],
+) -> None:
+    # Every task Lambda imports the module that names the trigger too: its cold start must not
+    # pay for Powertools' event handler, which the trigger loads on its first request.
+    imported = lambda_modules["imported"]
+    assert isinstance(imported, list)
+    assert (
+        _loaded(
+            imported, ("stepsaga.infra.aws.trigger._app", "aws_lambda_powertools.event_handler")
+        )
+        == []
+    )
+
+
+def test_trigger_really_ran(lambda_modules: dict[str, object]) -> None:
+    # Guards the lean tests for the trigger: its schema served, a command started.
+    assert lambda_modules["trigger"] == [200, 202]
+    ran = lambda_modules["ran"]
+    assert isinstance(ran, list) and "stepsaga.infra.aws.trigger._app" in ran
 
 
 def test_lambda_entry_points_load_only_runtime_distributions(

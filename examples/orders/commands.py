@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from stepsaga.domain import WIRE_MODEL_CONFIG, BusinessFailure, Command
 
@@ -26,7 +27,13 @@ class OrderLine(BaseModel):
     # A SKU names its own stock stream, so it obeys the stream-id rules (no `#`, no spaces).
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     quantity: int = Field(gt=0)
-    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    # The schema says what the model accepts: pydantic's own says only "a number or a string",
+    # and API clients (and schemathesis) take it at its word. A decimal string, or a number.
+    unit_price: Annotated[
+        Decimal,
+        Field(ge=0, max_digits=12, decimal_places=2),
+        WithJsonSchema({"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"}),
+    ]
 
 
 class PlaceOrder(Command):
@@ -40,7 +47,11 @@ class PlaceOrder(Command):
     """
 
     order_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    customer_email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    # U+0085 is whitespace to pydantic's regex engine and not to JavaScript's (the OpenAPI
+    # schema's dialect): named, so that both read the pattern alike.
+    customer_email: str = Field(
+        max_length=254, pattern=r"^[^@\s\u0085]+@[^@\s\u0085]+\.[^@\s\u0085]+$"
+    )
     items: tuple[OrderLine, ...] = Field(min_length=1)
     payment_token: str = Field(min_length=1, max_length=256)
 

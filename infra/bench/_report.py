@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from stepsaga.infra.bench._eventstore import AppendResult
     from stepsaga.infra.bench._hot_stream import HotStreamResult
     from stepsaga.infra.bench._saga import SagaResult
+    from stepsaga.infra.bench._serve import ServeResult
 
 #: The issue's bars.
 CHAIN_RATIO_TARGET = 100.0
@@ -335,6 +336,7 @@ class BenchReport:
     hot_stream: tuple[HotStreamResult, ...] | None = None
     seconds: float = 0.0
     api: ApiResult | None = None
+    serve: tuple[ServeResult, ...] = ()
 
     @property
     def all_correct(self) -> bool:
@@ -349,6 +351,7 @@ class BenchReport:
             and all(m.outputs_agree is not False for m in self.machines)
             and extras_ok
             and (self.api is None or self.api.correct)
+            and all(served.problem is None for served in self.serve)
         )
 
     def targets(self) -> dict[str, JSON]:
@@ -400,7 +403,9 @@ class BenchReport:
         (each other peer's median over the engine's). `api`: `comparisons` (per path,
         `in-process` or `http`, and machine: `ours` and `theirs` as a machine's peers, a
         `note` when moto ran a stand-in, `ratio_theirs_over_ours`), `callbacks` (per path:
-        `round_trips_per_second` and the timing), `problem`, `correct`. Times are
+        `round_trips_per_second` and the timing), `problem`, `correct`. `serve`: per kind of
+        store (`memory`, `moto`), `requests`, `requests_per_second` and the timing of
+        `POST /commands/PlaceOrder` through `stepsaga serve`, and any `problem`. Times are
         wall-clock microseconds per execution.
         """
         return {
@@ -416,6 +421,7 @@ class BenchReport:
             "hot_stream": None
             if self.hot_stream is None
             else [result.to_json() for result in self.hot_stream],
+            "serve": [served.to_json() for served in self.serve],
             "targets": self.targets(),
             "seconds": round(self.seconds, 2),
         }

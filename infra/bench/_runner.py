@@ -46,6 +46,7 @@ from stepsaga.infra.bench._report import (
     Timing,
 )
 from stepsaga.infra.bench._saga import SagaResult, run_saga
+from stepsaga.infra.bench._serve import SERVE_STORES, measure_serve
 from stepsaga.infra.local.stepfunctions import LocalStepFunctions
 
 #: The memory benchmark runs the saga-shaped Lambda machine: what stepsaga users run most.
@@ -75,6 +76,8 @@ class BenchOptions:
         budgets: Per-peer budgets replacing the defaults.
         api: Whether to time the Step Functions API's paths against moto's (the engine's
             boto3 client, `stepsaga local` over HTTP) and the callback round trips.
+        serve: `POST /commands/PlaceOrder` requests to time through `stepsaga serve`, on each
+            kind of store (0 skips; None: 30, or 3 when quick).
     """
 
     quick: bool = False
@@ -87,6 +90,7 @@ class BenchOptions:
     hot_orders: int | None = None
     budgets: dict[str, Budget] = field(default_factory=dict)
     api: bool = True
+    serve: int | None = None
 
     def budget_for(self, peer: str) -> Budget:
         """The budget for `peer` under these options."""
@@ -116,6 +120,12 @@ class BenchOptions:
         if self.hot_orders is not None:
             return self.hot_orders
         return 60 if self.quick else 1_000
+
+    def serve_count(self) -> int:
+        """How many requests the serve benchmark times per kind of store."""
+        if self.serve is not None:
+            return self.serve
+        return 3 if self.quick else 30
 
     def selected(self) -> tuple[BenchMachine, ...]:
         """The machines to run, in report order.
@@ -318,7 +328,8 @@ def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchR
     """Run `stepsaga bench`: the embedded engine against moto (and Node, if installed).
 
     Then, unless `options.api` is off, the Step Functions API's paths against moto's
-    (`run_api`), outside moto's in-process mock so that no HTTP request passes through it.
+    (`run_api`), outside moto's in-process mock so that no HTTP request passes through it; and
+    unless `options.serve` is 0, requests through `stepsaga serve` (`measure_serve`).
 
     Args:
         options: What to run.
@@ -338,8 +349,20 @@ def bench(options: BenchOptions, progress: ProgressHook | None = None) -> BenchR
             peers.append(NodePeer())
         report = run_bench(peers, options, peer_info=info, progress=progress)
     count = api_steps(options)
-    if count == 0:
+    if count > 0:
+        started = time.perf_counter()
+        api = run_api(options, _Steps(count, progress))
+        report = replace(report, api=api, seconds=report.seconds + time.perf_counter() - started)
+    requests = options.serve_count()
+    if requests == 0:
         return report
+    # Outside moto's Step Functions mock too: `serve` on moto opens its own.
     started = time.perf_counter()
-    api = run_api(options, _Steps(count, progress))
-    return replace(report, api=api, seconds=report.seconds + time.perf_counter() - started)
+    steps = _Steps(len(SERVE_STORES), progress)
+    served = []
+    for stores in SERVE_STORES:
+        with steps.step(f"serve: {requests} POST /commands/PlaceOrder on {stores} stores"):
+            served.append(measure_serve(requests, stores))
+    return replace(
+        report, serve=tuple(served), seconds=report.seconds + time.perf_counter() - started
+    )

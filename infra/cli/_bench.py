@@ -139,6 +139,16 @@ def _render(report: BenchReport, console: Console) -> None:
             console.print(f"  [red]reference saga: {saga.problem}[/]")
     if report.api is not None:
         _render_api(report, console)
+    for served in report.serve:
+        if served.timing is not None and served.per_second is not None:
+            console.print(
+                f"POST /commands/PlaceOrder through stepsaga serve on {served.stores} stores "
+                f"(HTTP, JWT, trigger, engine, handlers): {served.per_second:.1f} requests/s, "
+                f"{_duration(served.timing.median)} / {_duration(served.timing.p95)} each over "
+                f"{served.requests}"
+            )
+        if served.problem:
+            console.print(f"  [red]serve on {served.stores}: {served.problem}[/]")
     for hot in report.hot_stream or ():
         if hot.first is not None and hot.last is not None:
             reads = ""
@@ -268,6 +278,13 @@ def _render_api(report: BenchReport, console: Console) -> None:
 )
 @click.option("--no-long-wait", is_flag=True, help="Skip the engine's hour-long Wait.")
 @click.option(
+    "--serve",
+    "serve_requests",
+    type=click.IntRange(min=0),
+    help="POST /commands/PlaceOrder requests through stepsaga serve, on in-memory stores and "
+    "on moto (default 30 each; 3 with --quick; 0 skips).",
+)
+@click.option(
     "--no-api",
     is_flag=True,
     help="Skip the Step Functions API's paths (the engine's boto3 client against moto "
@@ -285,12 +302,14 @@ def bench(
     profile: str | None,
     no_long_wait: bool,
     no_api: bool,
+    serve_requests: int | None,
 ) -> None:
     """Time the same state machines on the embedded engine and on moto, and check outputs.
 
     Then the Step Functions API's paths against moto's on the chain and the Lambda machine
     (the engine's boto3 client in-process against moto through boto3; stepsaga local over
-    HTTP against moto's server) and a callback round trip per second on both paths.
+    HTTP against moto's server) and a callback round trip per second on both paths; then
+    requests per second through stepsaga serve (127.0.0.1), on in-memory stores and on moto.
 
     Exits 1 if any peer returns a wrong output.
     """
@@ -303,6 +322,7 @@ def bench(
         appends=appends,
         sagas=sagas,
         api=not no_api,
+        serve=serve_requests,
         hot_orders=hot_orders,
     )
     try:

@@ -24,7 +24,7 @@ from stepsaga.infra.cli._bench import _render
 
 QUICK_CHAIN = [
     *("bench", "--json", "--quick", "--machine", "chain", "--runs", "2"),
-    *("--memory", "0", "--appends", "0", "--sagas", "0", "--hot-orders", "0"),
+    *("--memory", "0", "--appends", "0", "--sagas", "0", "--hot-orders", "0", "--serve", "0"),
 ]
 
 
@@ -224,7 +224,7 @@ def test_the_api_paths_are_timed_against_moto_s_with_every_output_checked() -> N
         [
             *("bench", "--json", "--quick", "--machine", "chain", "--machine", "tasks"),
             *("--runs", "2", "--memory", "0", "--appends", "0", "--sagas", "0"),
-            *("--hot-orders", "0", "--no-long-wait"),
+            *("--hot-orders", "0", "--no-long-wait", "--serve", "0"),
         ]
     )
     # THEN each machine ran on both paths, both sides correct and compared

@@ -113,12 +113,32 @@ CLEAN_PROGRAM = textwrap.dedent(
         service="orders",
         environ={"STEPSAGA_EVENT_STORE_TABLE": "t", "STEPSAGA_MAIL_FROM": "a@b.c"},
     )
+    # The trigger's routes load on its first request: serve one, the open schema route.
+    import types
+    os.environ["STEPSAGA_STATE_MACHINES"] = json.dumps(
+        {"PlaceOrder": "arn:aws:states:us-east-1:123456789012:stateMachine:orders-PlaceOrder"}
+    )
+    context = types.SimpleNamespace(
+        function_name="Trigger", memory_limit_in_mb=512, aws_request_id="r",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:Trigger",
+    )
+    schema = lambda_entry.Trigger(
+        {"resource": "/openapi.json", "path": "/openapi.json", "httpMethod": "GET",
+         "headers": {}, "multiValueHeaders": {}, "queryStringParameters": None,
+         "multiValueQueryStringParameters": None, "pathParameters": None,
+         "stageVariables": None, "body": None, "isBase64Encoded": False,
+         "requestContext": {"resourcePath": "/openapi.json", "httpMethod": "GET",
+                            "path": "/v1/openapi.json", "stage": "v1", "requestId": "r",
+                            "identity": {"sourceIp": "127.0.0.1"}}},
+        context,
+    )
     outside = sorted(
         name for name, module in sys.modules.items()
         if getattr(module, "__file__", None) and not module.__file__.startswith(bundle)
         and "site-packages" in module.__file__
     )
-    print(json.dumps({"missing": missing, "result": result, "outside": outside}))
+    print(json.dumps({"missing": missing, "result": result, "outside": outside,
+                      "schema": schema["statusCode"]}))
     """
 )
 
@@ -132,7 +152,15 @@ def test_every_handler_imports_and_runs_from_the_unpacked_bundle_alone(
     venv can stand in for something the bundle lacks."""
     _, unpacked = running_bundle
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", CLEAN_PROGRAM, str(unpacked), json.dumps(HANDLERS)],
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            CLEAN_PROGRAM,
+            str(unpacked),
+            json.dumps([*HANDLERS, "Trigger"]),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -142,6 +170,7 @@ def test_every_handler_imports_and_runs_from_the_unpacked_bundle_alone(
     report = json.loads(done.stdout)
     assert report["missing"] == []
     assert report["outside"] == []
+    assert report["schema"] == 200
     assert [(line["sku"], line["quantity"]) for line in report["result"]["lines"]] == [("SKU-1", 2)]
 
 

@@ -142,13 +142,10 @@ def test_each_saga_is_a_state_machine_with_substituted_function_arns(
 
 
 def test_an_express_saga_deploys_an_express_state_machine() -> None:
-    if "workflow_type" not in Saga.__dataclass_fields__:
-        pytest.skip("Saga.workflow_type comes with the trigger's issue (12), not yet merged")
-
     class Ping(BaseModel):
         id: str
 
-    saga = Saga(  # type: ignore[call-arg]
+    saga = Saga(
         "Ping", Ping, [Step("Pong", action="Pong", compensation="Unpong")], workflow_type="EXPRESS"
     )
     template = synthesise_template(

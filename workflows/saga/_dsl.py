@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Final, Literal, get_args
 
 from pydantic import BaseModel
 
@@ -16,6 +17,11 @@ from stepsaga.workflows.facts import (
     JitterStrategy,
 )
 from stepsaga.workflows.saga._envelope import RETRYABLE_ERROR
+
+#: How a saga's state machine runs: `STANDARD` (asynchronous) or `EXPRESS` (synchronous).
+WorkflowType = Literal["STANDARD", "EXPRESS"]
+#: The longest an express execution runs: AWS ends it after five minutes.
+MAX_EXPRESS_SECONDS: Final = 300
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,10 @@ class Saga:
         on_failure: Notification sent after compensating a failed saga, or None.
         timeout: Seconds the whole execution may take (top-level `TimeoutSeconds`), or None.
         comment: The definition's `Comment`; default names the saga and its command.
+        workflow_type: `"STANDARD"` (the default): started with StartExecution, answered 202
+            and polled; or `"EXPRESS"`: a synchronous command, started with
+            StartSyncExecution and answered with its outcome (at most 5 minutes: AWS's limit
+            for express workflows). The deployed state machine's `StateMachineType`.
     """
 
     name: str
@@ -152,10 +162,22 @@ class Saga:
     on_failure: Notification | None = None
     timeout: int | None = None
     comment: str | None = None
+    workflow_type: WorkflowType = "STANDARD"
 
     def __post_init__(self) -> None:
         # A frozen saga must not change under a compiled definition, so steps become a tuple.
         object.__setattr__(self, "steps", tuple(self.steps))
+        if self.workflow_type not in get_args(WorkflowType):
+            raise ValueError(
+                f"saga {self.name!r}: workflow_type must be 'STANDARD' or 'EXPRESS', "
+                f"not {self.workflow_type!r}"
+            )
+        express = self.workflow_type == "EXPRESS"
+        if express and self.timeout is not None and self.timeout > MAX_EXPRESS_SECONDS:
+            raise ValueError(
+                f"saga {self.name!r}: timeout {self.timeout} is over {MAX_EXPRESS_SECONDS} "
+                "seconds, which an EXPRESS saga cannot run (AWS ends it after 5 minutes)"
+            )
 
     def handlers(self) -> tuple[str, ...]:
         """Every handler the saga invokes (actions, compensations, notifications), in order."""

@@ -189,8 +189,7 @@ def _assume(service: str) -> dict[str, Any]:
 
 
 def _execution_type(saga: Saga) -> str:
-    # The trigger's issue adds `Saga.workflow_type`; a saga from before it is STANDARD.
-    return "EXPRESS" if getattr(saga, "workflow_type", "STANDARD") == "EXPRESS" else "STANDARD"
+    return saga.workflow_type
 
 
 def _function_timeouts(sagas: Iterable[Saga]) -> dict[str, int]:

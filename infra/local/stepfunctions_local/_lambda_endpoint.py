@@ -151,7 +151,7 @@ class LambdaEndpoint:
 
 
 def _handler_class(endpoint: LambdaEndpoint) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class InvokeRequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -227,4 +227,4 @@ def _handler_class(endpoint: LambdaEndpoint) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-    return Handler
+    return InvokeRequestHandler
