@@ -262,6 +262,11 @@ class ApiGateway:
                     status, extra, text, tenant = _error(
                         502, "BadGateway", "the Lambda function failed"
                     )
+                # Recorded before answering: a client that has its answer finds its record.
+                if gateway._on_request is not None:
+                    millis = (time.perf_counter() - started) * 1000
+                    path = urlsplit(self.path).path
+                    gateway._on_request(GatewayRequest(self.command, path, status, millis, tenant))
                 self.send_response(status)
                 for name, value in extra:
                     if name.lower() not in ("content-length", "connection"):
@@ -270,10 +275,6 @@ class ApiGateway:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(text)
-                if gateway._on_request is not None:
-                    millis = (time.perf_counter() - started) * 1000
-                    path = urlsplit(self.path).path
-                    gateway._on_request(GatewayRequest(self.command, path, status, millis, tenant))
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
