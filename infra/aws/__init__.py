@@ -21,15 +21,18 @@ from stepsaga.infra.aws._starter import (
 )
 from stepsaga.infra.aws._table import (
     EXPIRY_ATTRIBUTE,
+    TENANT_SESSION_TAG,
     create_event_store_table,
     event_store_policy_statement,
     event_store_table_resource,
 )
+from stepsaga.infra.aws._tenant_role import TenantRole, TenantRoleEventStore, TenantRoleNotifier
 
 __all__ = (
     "CLAIM_AGGREGATE_TYPE",
     "EXPIRY_ATTRIBUTE",
     "HEAD_SORT_KEY",
+    "TENANT_SESSION_TAG",
     "CommandConflictError",
     "DynamoDBEventStore",
     "ExecutionStatus",
@@ -38,6 +41,9 @@ __all__ = (
     "StartedExecution",
     "Starter",
     "StepFunctionsUnavailableError",
+    "TenantRole",
+    "TenantRoleEventStore",
+    "TenantRoleNotifier",
     "UnknownSagaError",
     "create_event_store_table",
     "event_store_policy_statement",

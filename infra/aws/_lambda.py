@@ -13,7 +13,10 @@ variables:
 
 - `STEPSAGA_EVENT_STORE_TABLE` (required): the event store table;
 - `STEPSAGA_MAIL_FROM`: the verified SES sender; without it steps cannot send mail;
-- `STEPSAGA_SES_CONFIGURATION_SET`: the SES configuration set, if any.
+- `STEPSAGA_SES_CONFIGURATION_SET`: the SES configuration set, if any;
+- `STEPSAGA_TENANT_ROLE_ARN`: the role to reach the table through, assumed per tenant with the
+  session tag `tenant` (`TenantRole`; the synthesised template sets it). Unset, the function's
+  own credentials reach the table.
 
 boto3 finds the region and credentials as usual, and honours `AWS_ENDPOINT_URL` for local
 endpoints.
@@ -26,13 +29,14 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from stepsaga.tasks import LambdaHandler, Notifier, StepFunction, TaskRuntime
+from stepsaga.tasks import EventStore, LambdaHandler, Notifier, StepFunction, TaskRuntime
 
 __all__ = ("MissingSettingError", "lambda_entry_points", "runtime_from_environment")
 
 TABLE_VARIABLE = "STEPSAGA_EVENT_STORE_TABLE"
 MAIL_FROM_VARIABLE = "STEPSAGA_MAIL_FROM"
 CONFIGURATION_SET_VARIABLE = "STEPSAGA_SES_CONFIGURATION_SET"
+TENANT_ROLE_VARIABLE = "STEPSAGA_TENANT_ROLE_ARN"
 
 
 class MissingSettingError(RuntimeError):
@@ -70,20 +74,40 @@ def runtime_from_environment(
     if not table:
         raise MissingSettingError(TABLE_VARIABLE, "the event store table name")
     boto = session or boto3.session.Session()
-    dynamodb = boto.client("dynamodb")
-    notifier: Notifier | None = None
     sender = env.get(MAIL_FROM_VARIABLE)
-    if sender:
-        notifier = SesNotifier(
-            boto.client("sesv2"),
-            dynamodb,
-            table,
-            from_address=sender,
-            configuration_set=env.get(CONFIGURATION_SET_VARIABLE) or None,
+    configuration_set = env.get(CONFIGURATION_SET_VARIABLE) or None
+    role_arn = env.get(TENANT_ROLE_VARIABLE)
+    event_store: EventStore
+    notifier: Notifier | None = None
+    if role_arn:
+        from stepsaga.infra.aws._tenant_role import (
+            TenantRole,
+            TenantRoleEventStore,
+            TenantRoleNotifier,
         )
-    return TaskRuntime(
-        event_store=DynamoDBEventStore(dynamodb, table), notifier=notifier, service=service
-    )
+
+        role = TenantRole(boto.client("sts"), role_arn)
+        event_store = TenantRoleEventStore(role, table)
+        if sender:
+            notifier = TenantRoleNotifier(
+                role,
+                boto.client("sesv2"),
+                table,
+                from_address=sender,
+                configuration_set=configuration_set,
+            )
+    else:
+        dynamodb = boto.client("dynamodb")
+        event_store = DynamoDBEventStore(dynamodb, table)
+        if sender:
+            notifier = SesNotifier(
+                boto.client("sesv2"),
+                dynamodb,
+                table,
+                from_address=sender,
+                configuration_set=configuration_set,
+            )
+    return TaskRuntime(event_store=event_store, notifier=notifier, service=service)
 
 
 def lambda_entry_points(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from stepsaga.domain import TenantId
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "EXPIRY_ATTRIBUTE",
+    "TENANT_SESSION_TAG",
     "create_event_store_table",
     "event_store_policy_statement",
     "event_store_table_resource",
@@ -82,6 +84,10 @@ def event_store_table_resource(table_name: str | None = None) -> dict[str, Any]:
     }
 
 
+TENANT_SESSION_TAG = "tenant"
+"""The session tag that carries the tenant when a task function assumes the tenant role."""
+
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.:/=+@-]{1,128}")
 # TransactWriteItems is authorised per action inside it; BatchGetItem has its own action
 # (lookups by event id, and reading a retried append's events back).
 _READ_ACTIONS = (
@@ -93,7 +99,9 @@ _READ_ACTIONS = (
 _WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
-def event_store_policy_statement(table_arn: Any, *, tenant: str | None = None) -> dict[str, Any]:
+def event_store_policy_statement(
+    table_arn: Any, *, tenant: str | None = None, tenant_tag: str | None = None
+) -> dict[str, Any]:
     """The IAM statement that lets a task Lambda use the event store (and its mail claims).
 
     Args:
@@ -101,17 +109,30 @@ def event_store_policy_statement(table_arn: Any, *, tenant: str | None = None) -
             `{"Fn::GetAtt": [...]}`).
         tenant: For a Lambda bound to one tenant: only keys under `"{tenant}#"` are allowed
             (`dynamodb:LeadingKeys`), so not even a bug can reach another tenant's items.
+        tenant_tag: For a role assumed per tenant (AWS's SaaS pattern): only keys under the
+            session tag's value are allowed, `"${aws:PrincipalTag/<tenant_tag>}#*"`
+            (`TENANT_SESSION_TAG` is the tag the runtime sets).
 
     Raises:
         InvalidIdentifierError: `tenant` is not a valid tenant code.
+        ValueError: Both `tenant` and `tenant_tag` are given, or `tenant_tag` is not a tag key.
     """
+    if tenant is not None and tenant_tag is not None:
+        raise ValueError("give tenant or tenant_tag, not both")
+    if tenant_tag is not None and not _TAG_KEY.fullmatch(tenant_tag):
+        raise ValueError(f"tenant_tag must be an IAM tag key, got {tenant_tag!r}")
     statement: dict[str, Any] = {
         "Effect": "Allow",
         "Action": sorted({*_READ_ACTIONS, *_WRITE_ACTIONS}),
         "Resource": table_arn,
     }
+    prefix = None
     if tenant is not None:
+        prefix = str(TenantId(tenant))
+    elif tenant_tag is not None:
+        prefix = "${aws:PrincipalTag/" + tenant_tag + "}"
+    if prefix is not None:
         statement["Condition"] = {
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TenantId(tenant)}#*"]}
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}#*"]}
         }
     return statement

@@ -6,10 +6,13 @@ import click
 
 from stepsaga.infra.cli._bench import bench
 from stepsaga.infra.cli._demo import demo
+from stepsaga.infra.cli._deploy import deploy
 from stepsaga.infra.cli._local import local
+from stepsaga.infra.cli._package import package
 from stepsaga.infra.cli._render import render
 from stepsaga.infra.cli._replay import replay
 from stepsaga.infra.cli._serve import serve
+from stepsaga.infra.cli._synth import synth
 from stepsaga.infra.cli._token import token
 
 __all__ = ("cli",)
@@ -21,5 +24,5 @@ def cli() -> None:
     """stepsaga: CQRS sagas in Python, compiled to AWS Step Functions and run locally."""
 
 
-for _command in (demo, render, replay, bench, local, serve, token):
+for _command in (demo, render, replay, bench, local, serve, token, synth, package, deploy):
     cli.add_command(_command)

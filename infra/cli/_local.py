@@ -19,6 +19,7 @@ from types import FrameType
 import click
 
 from stepsaga.infra.cli._service import load_or_exit, service_option
+from stepsaga.infra.cli._stepfunctions_local import BACKENDS, serve_on_stepfunctions_local
 from stepsaga.infra.local.service import local_endpoint
 from stepsaga.infra.local.stepfunctions import DefinitionError, MockConfig
 from stepsaga.workflows import facts
@@ -99,6 +100,14 @@ def _stop_on_signals() -> None:
     "tenth; 0, which the container takes to skip Waits, leaves them at full length); Wait "
     "states and retry back-off never wait (env WAIT_TIME_SCALE).",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="embedded",
+    show_default=True,
+    help="stepsaga's engine, or AWS's amazon/aws-stepfunctions-local container (needs Docker; "
+    "it calls the service's handlers over a local Lambda endpoint).",
+)
 def local(
     port: int,
     host: str,
@@ -108,6 +117,7 @@ def local(
     region: str,
     account: str,
     wait_time_scale: float,
+    backend: str,
 ) -> None:
     """Serve the Step Functions API over HTTP, like the Step Functions Local container.
 
@@ -117,6 +127,16 @@ def local(
     once, a waiting task's timeouts in real time. Ctrl-C stops it.
     """
     loaded = load_or_exit(service)
+    if backend == "stepfunctions-local":
+        serve_on_stepfunctions_local(
+            loaded,
+            port=port,
+            mock_config=mock_config,
+            wait_time_scale=wait_time_scale,
+            lambda_endpoint=lambda_endpoint,
+            when_serving=_stop_on_signals,
+        )
+        return
     mocks = None
     if mock_config is not None:
         try:

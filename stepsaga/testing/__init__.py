@@ -28,6 +28,11 @@ Fixtures:
     `SFN_MOCK_CONFIG` names (`stateMachineArn#TestCase`); its state machines and executions
     last the whole session, so give each test's machines names of their own.
 
+    `stepfunctions_local`: Step Functions Local (`amazon/aws-stepfunctions-local`) in a
+    container, calling the service's handlers over a local Lambda endpoint
+    (`stepsaga.infra.local.stepfunctions_local.StepFunctionsLocalBackend`); it skips, saying
+    why, when no Docker engine answers.
+
 Options:
     `--stepsaga-service MODULE`: the service `saga_service` runs.
 

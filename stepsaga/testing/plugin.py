@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from stepsaga.infra.local.service import LocalService
     from stepsaga.infra.local.stepfunctions import LocalStepFunctions
+    from stepsaga.infra.local.stepfunctions_local import StepFunctionsLocalBackend
     from stepsaga.infra.project import Service
 
 __all__ = ()
@@ -165,6 +166,32 @@ def saga_service(request: pytest.FixtureRequest) -> Iterator[LocalService]:
             yield running
         return
     yield LocalService.in_memory(service, seed=seed)
+
+
+@pytest.fixture
+def stepfunctions_local(request: pytest.FixtureRequest) -> Iterator[StepFunctionsLocalBackend]:
+    """Step Functions Local in a container, calling the configured service's handlers.
+
+    The handlers run in-process on fresh in-memory stores, served by a local Lambda endpoint
+    the container's `LAMBDA_ENDPOINT` points at; compile sagas with
+    `FunctionNames.local(prefix=FUNCTION_ARN_PREFIX)` and run them with `.run(...)`. Skips,
+    giving the reason, when no Docker engine answers.
+    """
+    from stepsaga.infra.local.stepfunctions_local import (
+        StepFunctionsLocalBackend,
+        docker_available,
+    )
+    from stepsaga.tasks import InMemoryEventStore, InMemoryNotifier, TaskRuntime
+
+    reason = docker_available()
+    if reason is not None:
+        pytest.skip(f"stepfunctions_local needs Docker: {reason}")
+    service = _service(request.config)
+    runtime = TaskRuntime(
+        event_store=InMemoryEventStore(), notifier=InMemoryNotifier(), service=service.name
+    )
+    with StepFunctionsLocalBackend(runtime.handlers(service.handlers)) as backend:
+        yield backend
 
 
 def _service(config: pytest.Config) -> Service:

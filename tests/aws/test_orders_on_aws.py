@@ -11,6 +11,7 @@ import pytest
 from stepsaga.domain import StreamId
 from stepsaga.examples.orders.handlers import seed_stock, stock_level
 from stepsaga.infra.aws import (
+    TENANT_SESSION_TAG,
     DynamoDBEventStore,
     MissingSettingError,
     event_store_policy_statement,
@@ -134,3 +135,18 @@ def test_a_tenant_bound_policy_only_reaches_that_tenants_keys() -> None:
     assert {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= set(bound["Action"])
     with pytest.raises(ValueError):
         event_store_policy_statement(arn, tenant="ac#me")
+
+
+def test_a_per_tenant_role_policy_bounds_the_keys_by_the_sessions_tenant_tag() -> None:
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/events"
+
+    tagged = event_store_policy_statement(arn, tenant_tag=TENANT_SESSION_TAG)
+
+    assert tagged["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["${aws:PrincipalTag/tenant}#*"]}
+    }
+    assert tagged["Action"] == event_store_policy_statement(arn)["Action"]
+    with pytest.raises(ValueError, match="not both"):
+        event_store_policy_statement(arn, tenant="acme", tenant_tag="tenant")
+    with pytest.raises(ValueError, match="tenant_tag"):
+        event_store_policy_statement(arn, tenant_tag="}#*")
