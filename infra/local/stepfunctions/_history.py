@@ -134,11 +134,16 @@ def data_limit_exceeded(state_name: str) -> StatesError:
     )
 
 
-def _render_details(details: dict[str, Any]) -> dict[str, Any]:
+def _render_details(details: dict[str, Any], texts: dict[int, str]) -> dict[str, Any]:
     rendered: dict[str, Any] = {}
     for key, value in details.items():
         if key in _JSON_FIELDS:
-            text = to_json(value)
+            # One text per value object: a state's input is most often the previous state's
+            # output, the same object, and a loop passes the same values round again. The
+            # history keeps every value alive, so an id names one object for the whole render.
+            text = texts.get(id(value))
+            if text is None:
+                text = texts[id(value)] = to_json(value)
             details_key = _DETAILS_OF.get(key)
             truncated = False
             if len(text) * 4 > MAX_PAYLOAD_BYTES:
@@ -242,6 +247,7 @@ class History:
     def render(self) -> list[dict[str, Any]]:
         """The events as boto3's ``get_execution_history()["events"]`` holds them (a new list)."""
         rendered = []
+        texts: dict[int, str] = {}
         for timestamp, event_type, event_id, previous, key, details in self.events:
             event: dict[str, Any] = {
                 "timestamp": timestamp,
@@ -250,6 +256,6 @@ class History:
                 "previousEventId": previous,
             }
             if key is not None:
-                event[key] = _render_details(details) if details else {}
+                event[key] = _render_details(details, texts) if details else {}
             rendered.append(event)
         return rendered
