@@ -92,6 +92,13 @@ def _summary(violations: list[str]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(violations)
 
 
+#: The payload shapes (execution input and output, task output, TestState's data): their
+#: length limits are bytes of UTF-8, not characters ("Length constraints apply to the payload
+#: size, and are expressed as bytes in UTF-8 encoding",
+#: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+_PAYLOAD_SHAPES: Final = frozenset({"SensitiveData", "SensitiveDataJobInput"})
+
+
 def _check(shape_name: str, value: Any, path: str, out: list[str], *, wire: bool) -> None:
     shapes = service_model()["shapes"]
     shape = shapes[shape_name]
@@ -136,7 +143,10 @@ def _check(shape_name: str, value: Any, path: str, out: list[str], *, wire: bool
     if kind == "string":
         if not isinstance(value, str):
             _wrong_type(path, "a string", value)
-        _length(shape, value, len(value), path, out)
+        length = len(value)
+        if shape_name in _PAYLOAD_SHAPES:
+            length = len(value.encode("utf-8", "surrogatepass"))
+        _length(shape, value, length, path, out)
         enum = shape.get("enum")
         if enum is not None and value not in enum:
             out.append(
